@@ -1,0 +1,383 @@
+//! Persistence for canhgac: one [`Store`] trait, two real backends.
+//!
+//! - SQLite (the embedded default): one file in the data directory, WAL journal, full sync, so an
+//!   acknowledged write survives a crash or kill.
+//! - PostgreSQL (scale-out): `postgres://` URLs.
+//!
+//! Both are served by [`SqlStore`] over `sqlx`'s `Any` driver: the SQL is written once in the
+//! subset both engines share, and the schema is migrated per backend from `migrations/sqlite` and
+//! `migrations/postgres` at open.
+//!
+//! **Invariant: every read takes a [`Scope`] and every write takes an [`Actor`] (which carries
+//! one).** A unit officer's scope is the subtrees under their units; records outside it are
+//! reported as [`StoreError::NotFound`], exactly as if they did not exist, so ids cannot be probed.
+//! Every write records an [`canhgac_model::AuditEntry`] in the same transaction.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), canhgac_store::StoreError> {
+//! use canhgac_model::{Actor, Scope, UnitInput, UnitKind};
+//! use canhgac_store::{open, Store};
+//! let store = open("sqlite:///var/lib/canhgac/canhgac.db").await?;
+//! let province = store
+//!     .create_unit(&Actor::system("cli"), UnitInput::new("UBND tỉnh", UnitKind::Province, None))
+//!     .await?;
+//! let page = store.list_units(&Scope::All, &Default::default(), &Default::default()).await?;
+//! assert_eq!(page.items[0].id, province.id);
+//! # Ok(()) }
+//! ```
+
+use async_trait::async_trait;
+use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
+use canhgac_model::{
+    Actor, ApiToken, Asset, AssetInput, AuditEntry, AuditFilter, Authority, AuthorityInput,
+    Contact, ContactInput, Id, InformationSystem, Page, PageRequest, Scope, SystemInput,
+    SystemKind, Timestamp, Unit, UnitInput, UnitKind, User, UserInput,
+};
+use serde::Serialize;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record, or not in the caller's scope (the two are deliberately indistinguishable).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// Kind of record.
+        entity: &'static str,
+        /// The id or code asked for.
+        id: String,
+    },
+    /// The record would break a rule: a duplicate code, a unit that still has systems, a cycle...
+    #[error("{field}: {message}")]
+    Conflict {
+        /// The field at fault.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An input value is invalid.
+    #[error(transparent)]
+    Invalid(#[from] canhgac_model::FieldError),
+    /// The change reaches outside the actor's scope (e.g. creating a root unit as a unit officer).
+    #[error("outside your units: {0}")]
+    OutOfScope(String),
+    /// The database URL or file cannot be used.
+    #[error("cannot open the store at {url}: {message}")]
+    Open {
+        /// The URL with any password masked.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// A migration failed.
+    #[error("migration {version} failed: {message}")]
+    Migration {
+        /// The migration's version.
+        version: i64,
+        /// Why.
+        message: String,
+    },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored value cannot be decoded (a bug or a hand-edited database).
+    #[error("corrupt stored value in {0}")]
+    Corrupt(String),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Filters for listings of units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitFilter {
+    /// Only children of this unit.
+    pub parent_id: Option<Id>,
+    /// Only this kind.
+    pub kind: Option<UnitKind>,
+}
+
+/// Filters for listings of systems.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemFilter {
+    /// Only systems owned or operated by this unit.
+    pub unit_id: Option<Id>,
+    /// Only this kind.
+    pub kind: Option<SystemKind>,
+}
+
+/// Filters for listings of assets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssetFilter {
+    /// Only assets of this system.
+    pub system_id: Option<Id>,
+    /// Only assets of systems owned or operated by this unit.
+    pub unit_id: Option<Id>,
+}
+
+/// Filters for listings of contacts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFilter {
+    /// Only contacts of this unit.
+    pub unit_id: Option<Id>,
+}
+
+/// A user together with the secret needed to sign them in. Never serialised.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The user.
+    pub user: User,
+    /// The argon2id PHC string; `None` when no password is set.
+    pub password_hash: Option<String>,
+}
+
+/// A signed-in browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who is signed in.
+    pub user: User,
+    /// The anti-CSRF token every form of this session must carry.
+    pub csrf_token: String,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+/// Counts for the dashboard, within a scope.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Dashboard {
+    /// Units in scope.
+    pub units: u64,
+    /// Systems in scope.
+    pub systems: u64,
+    /// Assets in scope.
+    pub assets: u64,
+    /// Contacts in scope.
+    pub contacts: u64,
+    /// Systems per kind (kinds with none are omitted).
+    pub systems_by_kind: Vec<(SystemKind, u64)>,
+    /// Per unit that owns or operates systems: (unit, systems, assets), most systems first.
+    pub per_unit: Vec<UnitCounts>,
+}
+
+/// Counts for one unit on the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitCounts {
+    /// Unit id.
+    pub unit_id: Id,
+    /// Unit name.
+    pub unit_name: String,
+    /// Systems it owns.
+    pub systems: u64,
+    /// Assets of those systems.
+    pub assets: u64,
+}
+
+/// The persistence seam of canhgac. See the crate documentation for the invariants.
+///
+/// Reads outside the scope answer `NotFound`; writes outside it answer `NotFound` for existing
+/// records and `OutOfScope` for new ones. Writes validate their input first.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the database answers (for `/healthz`).
+    async fn ping(&self) -> Result<()>;
+
+    // ---- units ----
+    /// Units in scope, by name.
+    async fn list_units(
+        &self,
+        scope: &Scope,
+        filter: &UnitFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Unit>>;
+    /// Every unit in scope (for trees and pickers), by name.
+    async fn all_units(&self, scope: &Scope) -> Result<Vec<Unit>>;
+    /// One unit.
+    async fn get_unit(&self, scope: &Scope, id: Id) -> Result<Unit>;
+    /// Creates a unit; its parent must be in scope (unit officers cannot create roots).
+    async fn create_unit(&self, actor: &Actor, input: UnitInput) -> Result<Unit>;
+    /// Changes a unit; a new parent must be in scope and must not be a descendant.
+    async fn update_unit(&self, actor: &Actor, id: Id, input: UnitInput) -> Result<Unit>;
+    /// Deletes a unit that has no children, systems, contacts or users.
+    async fn delete_unit(&self, actor: &Actor, id: Id) -> Result<()>;
+
+    // ---- information systems ----
+    /// Systems owned or operated by units in scope, by name.
+    async fn list_systems(
+        &self,
+        scope: &Scope,
+        filter: &SystemFilter,
+        page: &PageRequest,
+    ) -> Result<Page<InformationSystem>>;
+    /// One system.
+    async fn get_system(&self, scope: &Scope, id: Id) -> Result<InformationSystem>;
+    /// Creates a system; its owner (or operator) must be in scope.
+    async fn create_system(&self, actor: &Actor, input: SystemInput) -> Result<InformationSystem>;
+    /// Changes a system.
+    async fn update_system(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: SystemInput,
+    ) -> Result<InformationSystem>;
+    /// Deletes a system and its assets.
+    async fn delete_system(&self, actor: &Actor, id: Id) -> Result<()>;
+
+    // ---- assets ----
+    /// Assets of systems in scope, by value.
+    async fn list_assets(
+        &self,
+        scope: &Scope,
+        filter: &AssetFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Asset>>;
+    /// One asset.
+    async fn get_asset(&self, scope: &Scope, id: Id) -> Result<Asset>;
+    /// Creates an asset on `input.system_id`; (system, kind, value) is unique.
+    async fn create_asset(&self, actor: &Actor, input: AssetInput) -> Result<Asset>;
+    /// Changes an asset.
+    async fn update_asset(&self, actor: &Actor, id: Id, input: AssetInput) -> Result<Asset>;
+    /// Deletes an asset.
+    async fn delete_asset(&self, actor: &Actor, id: Id) -> Result<()>;
+
+    // ---- contacts ----
+    /// Contacts of units in scope, by name.
+    async fn list_contacts(
+        &self,
+        scope: &Scope,
+        filter: &ContactFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Contact>>;
+    /// One contact.
+    async fn get_contact(&self, scope: &Scope, id: Id) -> Result<Contact>;
+    /// Creates a contact of `input.unit_id`.
+    async fn create_contact(&self, actor: &Actor, input: ContactInput) -> Result<Contact>;
+    /// Changes a contact.
+    async fn update_contact(&self, actor: &Actor, id: Id, input: ContactInput) -> Result<Contact>;
+    /// Deletes a contact.
+    async fn delete_contact(&self, actor: &Actor, id: Id) -> Result<()>;
+
+    // ---- authorities (shared by every unit; role checks are the caller's) ----
+    /// Authorities, by name.
+    async fn list_authorities(&self, page: &PageRequest) -> Result<Page<Authority>>;
+    /// Authorities in force on `day`.
+    async fn authorities_on(&self, day: canhgac_model::Date) -> Result<Vec<Authority>>;
+    /// One authority.
+    async fn get_authority(&self, id: Id) -> Result<Authority>;
+    /// Creates an authority; (code, valid_from) is unique.
+    async fn create_authority(&self, actor: &Actor, input: AuthorityInput) -> Result<Authority>;
+    /// Changes an authority.
+    async fn update_authority(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: AuthorityInput,
+    ) -> Result<Authority>;
+    /// Deletes an authority.
+    async fn delete_authority(&self, actor: &Actor, id: Id) -> Result<()>;
+
+    // ---- users, sessions, tokens (role checks are the caller's) ----
+    /// Number of users (0 means the first-admin setup is open).
+    async fn count_users(&self) -> Result<u64>;
+    /// Users, by username.
+    async fn list_users(&self, page: &PageRequest) -> Result<Page<User>>;
+    /// One user.
+    async fn get_user(&self, id: Id) -> Result<User>;
+    /// A user and password hash by username (for sign-in); `None` when unknown.
+    async fn user_credentials(&self, username: &str) -> Result<Option<UserCredentials>>;
+    /// Creates a user with an argon2id password hash.
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        input: UserInput,
+        password_hash: Option<String>,
+    ) -> Result<User>;
+    /// Changes a user (not the password).
+    async fn update_user(&self, actor: &Actor, id: Id, input: UserInput) -> Result<User>;
+    /// Sets a user's password hash and ends their sessions.
+    async fn set_password(&self, actor: &Actor, id: Id, password_hash: String) -> Result<()>;
+    /// Deletes a user with their sessions and tokens.
+    async fn delete_user(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// Stores a session by the SHA-256 of its cookie secret.
+    async fn create_session(
+        &self,
+        user_id: Id,
+        secret_hash: &str,
+        csrf_token: &str,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// The live session with this secret hash, if any (expired and disabled-user sessions are `None`).
+    async fn session(&self, secret_hash: &str) -> Result<Option<Session>>;
+    /// Ends a session.
+    async fn delete_session(&self, secret_hash: &str) -> Result<()>;
+    /// Stores an API token by the SHA-256 of its secret.
+    async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: Id,
+        name: &str,
+        prefix: &str,
+        secret_hash: &str,
+    ) -> Result<ApiToken>;
+    /// Tokens of a user.
+    async fn list_api_tokens(&self, user_id: Id) -> Result<Vec<ApiToken>>;
+    /// Revokes a token of `user_id`.
+    async fn revoke_api_token(&self, actor: &Actor, user_id: Id, token_id: Id) -> Result<()>;
+    /// The enabled user behind a live token, updating its last use.
+    async fn api_token_user(&self, secret_hash: &str) -> Result<Option<User>>;
+
+    // ---- audit ----
+    /// Audit entries, newest first.
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>>;
+    /// Records an event that is not a data change (sign-in, failed sign-in, export).
+    async fn record_event(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        detail: Option<serde_json::Value>,
+    ) -> Result<()>;
+
+    // ---- dashboard and inventory as code ----
+    /// Counts within scope.
+    async fn dashboard(&self, scope: &Scope) -> Result<Dashboard>;
+    /// The inventory in scope as a code-referenced document (authorities always included).
+    async fn export_inventory(&self, scope: &Scope) -> Result<InventoryDocument>;
+    /// Applies a plan in one transaction, all or nothing, with one audit entry per change.
+    async fn apply_inventory(&self, actor: &Actor, plan: &InventoryPlan) -> Result<PlanSummary>;
+
+    // ---- maintenance ----
+    /// Writes a consistent copy of the database to `path` while running (SQLite only).
+    async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+    /// Closes connections, waiting for writes in flight.
+    async fn close(&self);
+}
+
+/// Opens the store at `url` (`sqlite://PATH` or `postgres://...`), creating and migrating it.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    let _store = SqlStore::open(url).await?;
+    Err(StoreError::Open {
+        url: url.to_string(),
+        message: "not implemented yet".into(),
+    })
+}
+
+/// The SQL implementation of [`Store`] for both SQLite and PostgreSQL.
+pub struct SqlStore {
+    _private: (),
+}
+
+impl SqlStore {
+    /// Opens and migrates.
+    pub async fn open(url: &str) -> Result<Self> {
+        Err(StoreError::Open {
+            url: url.to_string(),
+            message: "not implemented yet".into(),
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! The canhgac web server: the HTML console, the JSON API, `/healthz` and `/metrics`.
+//!
+//! This crate holds no business logic: handlers check who is calling ([`auth::Caller`]), call the
+//! [`canhgac_store::Store`] with the caller's scope, and render HTML (the [`console`], server-side,
+//! usable without JavaScript) or JSON (the [`api`] under `/api/v1`, with an OpenAPI document at
+//! `/api/v1/openapi.json`).
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<dyn canhgac_store::Store>) -> anyhow::Result<()> {
+//! let state = canhgac_web::AppState::new(store, canhgac_web::WebSettings::default());
+//! let app = canhgac_web::router(state);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use canhgac_store::Store;
+
+pub mod api;
+pub mod auth;
+pub mod console;
+
+/// Settings of the web server, from the `[web]` section of the configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a console session lasts without activity.
+    pub session_ttl: Duration,
+    /// Largest request body accepted (uploads included), in bytes.
+    pub max_body_bytes: usize,
+    /// Failed sign-ins allowed per username and per client address within `login_window`.
+    pub login_attempts: u32,
+    /// The window for `login_attempts`.
+    pub login_window: Duration,
+    /// Time zone for displayed times (Asia/Ho_Chi_Minh).
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(8 * 3600),
+            max_body_bytes: 10 * 1024 * 1024,
+            login_attempts: 5,
+            login_window: Duration::from_secs(15 * 60),
+            time_zone: jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
+                .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(7))),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub settings: Arc<WebSettings>,
+    /// The one-time setup secret that creates the first admin, while no user exists.
+    pub setup: Arc<auth::SetupToken>,
+    /// Failed sign-in counters.
+    pub login_limiter: Arc<auth::LoginLimiter>,
+}
+
+impl AppState {
+    /// State over `store` with `settings`, and no setup token.
+    pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> Self {
+        let limiter = auth::LoginLimiter::new(settings.login_attempts, settings.login_window);
+        Self {
+            store,
+            settings: Arc::new(settings),
+            setup: Arc::new(auth::SetupToken::default()),
+            login_limiter: Arc::new(limiter),
+        }
+    }
+}
+
+/// The whole application: console, API, health and metrics.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(console::router())
+        .nest("/api/v1", api::router())
+        .merge(api::ops_router())
+        .with_state(state)
+}
