@@ -24,7 +24,15 @@ enum Kind {
     Authorities,
 }
 
-const UNIT_COLUMNS: &[&str] = &["code", "name", "kind", "parent", "address", "valid_from", "valid_to"];
+const UNIT_COLUMNS: &[&str] = &[
+    "code",
+    "name",
+    "kind",
+    "parent",
+    "address",
+    "valid_from",
+    "valid_to",
+];
 const SYSTEM_COLUMNS: &[&str] = &[
     "code",
     "name",
@@ -41,12 +49,43 @@ const SYSTEM_COLUMNS: &[&str] = &[
     "isp",
     "security_provider",
 ];
-const ASSET_COLUMNS: &[&str] = &["system", "kind", "value", "name", "os", "os_version", "software", "note"];
-const CONTACT_COLUMNS: &[&str] = &["unit", "name", "position", "responsibility", "phone", "email"];
-const AUTHORITY_COLUMNS: &[&str] = &["code", "name", "address", "phones", "emails", "valid_from", "valid_to", "note"];
+const ASSET_COLUMNS: &[&str] = &[
+    "system",
+    "kind",
+    "value",
+    "name",
+    "os",
+    "os_version",
+    "software",
+    "note",
+];
+const CONTACT_COLUMNS: &[&str] = &[
+    "unit",
+    "name",
+    "position",
+    "responsibility",
+    "phone",
+    "email",
+];
+const AUTHORITY_COLUMNS: &[&str] = &[
+    "code",
+    "name",
+    "address",
+    "phones",
+    "emails",
+    "valid_from",
+    "valid_to",
+    "note",
+];
 
 impl Kind {
-    const ALL: [Kind; 5] = [Kind::Units, Kind::Systems, Kind::Assets, Kind::Contacts, Kind::Authorities];
+    const ALL: [Kind; 5] = [
+        Kind::Units,
+        Kind::Systems,
+        Kind::Assets,
+        Kind::Contacts,
+        Kind::Authorities,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -117,7 +156,12 @@ impl Row<'_> {
         })
     }
 
-    fn convert<T>(&mut self, errors: &mut Errors, column: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    fn convert<T>(
+        &mut self,
+        errors: &mut Errors,
+        column: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let raw = self.text(column)?;
         parse(&raw)
             .map_err(|message| {
@@ -127,7 +171,12 @@ impl Row<'_> {
             .ok()
     }
 
-    fn required_convert<T>(&mut self, errors: &mut Errors, column: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    fn required_convert<T>(
+        &mut self,
+        errors: &mut Errors,
+        column: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         if self.text(column).is_none() {
             self.required(errors, column);
             return None;
@@ -136,7 +185,10 @@ impl Row<'_> {
     }
 
     fn list(&self, column: &str) -> Vec<String> {
-        self.cells.get(column).map(|c| values::parse_list(c)).unwrap_or_default()
+        self.cells
+            .get(column)
+            .map(|c| values::parse_list(c))
+            .unwrap_or_default()
     }
 }
 
@@ -153,11 +205,19 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {
         None => {
-            errors.at(Some(1), None, "the file is empty; the first row must name the columns");
+            errors.at(
+                Some(1),
+                None,
+                "the file is empty; the first row must name the columns",
+            );
             return finish(file, document, sections, origins, errors);
         }
         Some(Err(e)) => {
-            errors.at(e.position().map(|p| p.line() as usize), None, format!("CSV error: {e}"));
+            errors.at(
+                e.position().map(|p| p.line() as usize),
+                None,
+                format!("CSV error: {e}"),
+            );
             return finish(file, document, sections, origins, errors);
         }
         Some(Ok(row)) => row.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
@@ -170,7 +230,10 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
         errors.at(
             Some(1),
             None,
-            format!("cannot tell what the file holds from its header row; expected one of\n  {}", expected.join("\n  ")),
+            format!(
+                "cannot tell what the file holds from its header row; expected one of\n  {}",
+                expected.join("\n  ")
+            ),
         );
         return finish(file, document, sections, origins, errors);
     };
@@ -180,7 +243,11 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
             errors.at(
                 Some(1),
                 Some(column),
-                format!("unknown column for a {} file, expected: {}", kind.name(), kind.columns().join(", ")),
+                format!(
+                    "unknown column for a {} file, expected: {}",
+                    kind.name(),
+                    kind.columns().join(", ")
+                ),
             );
             header_ok = false;
         } else if header[..i].contains(column) {
@@ -194,9 +261,20 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
         Kind::Contacts => &["unit", "name"],
         Kind::Authorities => &["name"],
     };
-    for column in required.iter().chain(if kind == Kind::Systems { &["owner"][..] } else { &[] }) {
+    for column in required.iter().chain(if kind == Kind::Systems {
+        &["owner"][..]
+    } else {
+        &[]
+    }) {
         if !header.iter().any(|h| h == column) {
-            errors.at(Some(1), Some(column), format!("required column missing from the header of a {} file", kind.name()));
+            errors.at(
+                Some(1),
+                Some(column),
+                format!(
+                    "required column missing from the header of a {} file",
+                    kind.name()
+                ),
+            );
             header_ok = false;
         }
     }
@@ -218,7 +296,11 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
         let record = match result {
             Ok(record) => record,
             Err(e) => {
-                errors.at(e.position().map(|p| p.line() as usize), None, format!("CSV error: {e}"));
+                errors.at(
+                    e.position().map(|p| p.line() as usize),
+                    None,
+                    format!("CSV error: {e}"),
+                );
                 continue;
             }
         };
@@ -226,12 +308,28 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        if record.iter().skip(header.len()).any(|c| !c.trim().is_empty()) {
-            errors.at(Some(line), None, format!("the row has {} cells but the header names {} columns", record.len(), header.len()));
+        if record
+            .iter()
+            .skip(header.len())
+            .any(|c| !c.trim().is_empty())
+        {
+            errors.at(
+                Some(line),
+                None,
+                format!(
+                    "the row has {} cells but the header names {} columns",
+                    record.len(),
+                    header.len()
+                ),
+            );
             continue;
         }
         let mut row = Row {
-            cells: header.iter().map(String::as_str).zip(record.iter()).collect(),
+            cells: header
+                .iter()
+                .map(String::as_str)
+                .zip(record.iter())
+                .collect(),
             origin: Origin::at_line(&name, line),
             failed: false,
         };
@@ -261,8 +359,10 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
                 let kind = row.required_convert(errors, "kind", values::parse_enum);
                 let owner = row.required(errors, "owner");
                 let security_level = row.convert(errors, "security_level", values::parse_level);
-                let level_decision_date = row.convert(errors, "level_decision_date", values::parse_date);
-                let information_class = row.convert(errors, "information_class", values::parse_enum);
+                let level_decision_date =
+                    row.convert(errors, "level_decision_date", values::parse_date);
+                let information_class =
+                    row.convert(errors, "information_class", values::parse_enum);
                 if let (false, Some(kind)) = (row.failed, kind) {
                     document.systems.push(SystemRecord {
                         code,
@@ -377,7 +477,9 @@ pub fn to_csv(document: &InventoryDocument) -> Vec<(String, String)> {
                 s.security_level.map(|l| l.to_string()).unwrap_or_default(),
                 opt(&s.level_decision_number),
                 date(s.level_decision_date),
-                s.information_class.map(|c| c.code().to_string()).unwrap_or_default(),
+                s.information_class
+                    .map(|c| c.code().to_string())
+                    .unwrap_or_default(),
                 opt(&s.purpose),
                 values::write_list(&s.services),
                 values::write_list(&s.security_controls),
@@ -447,12 +549,19 @@ pub fn to_csv(document: &InventoryDocument) -> Vec<(String, String)> {
         (Kind::Authorities, authorities),
     ]
     .into_iter()
-    .map(|(kind, rows)| (format!("{}.csv", kind.name()), write_rows(kind.columns(), rows)))
+    .map(|(kind, rows)| {
+        (
+            format!("{}.csv", kind.name()),
+            write_rows(kind.columns(), rows),
+        )
+    })
     .collect()
 }
 
 fn write_rows(columns: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     // Writing to a Vec cannot fail; the results are checked by the round-trip tests.
     let _ = writer.write_record(columns);
     for row in rows {

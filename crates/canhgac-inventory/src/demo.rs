@@ -25,6 +25,7 @@ pub fn demo_document() -> InventoryDocument {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::{parse, plan, PlanOptions};
@@ -38,14 +39,30 @@ mod tests {
         assert!(doc.assets.len() >= 40, "{}", doc.assets.len());
         assert!(doc.contacts.len() >= doc.units.len() - 3);
         let empty = InventoryDocument::default();
-        let changes = plan(&empty, &parsed, PlanOptions { prune: true }).unwrap_or_else(|e| panic!("{e}"));
-        let total = doc.units.len() + doc.systems.len() + doc.assets.len() + doc.contacts.len() + doc.authorities.len();
+        let changes =
+            plan(&empty, &parsed, PlanOptions { prune: true }).unwrap_or_else(|e| panic!("{e}"));
+        let total = doc.units.len()
+            + doc.systems.len()
+            + doc.assets.len()
+            + doc.contacts.len()
+            + doc.authorities.len();
         assert_eq!(changes.summary().created as usize, total);
         assert_eq!(demo_document(), parsed.document);
         // The old and new cybersecurity authorities hand over on 01/03/2025.
-        let a05 = doc.authorities.iter().find(|a| a.code == "a05").expect("A05");
-        assert_eq!(a05.valid_from.map(|d| d.to_string()).as_deref(), Some("2025-03-01"));
-        let vncert = doc.authorities.iter().find(|a| a.code == "vncert").expect("VNCERT/CC");
+        let a05 = doc
+            .authorities
+            .iter()
+            .find(|a| a.code == "a05")
+            .expect("A05");
+        assert_eq!(
+            a05.valid_from.map(|d| d.to_string()).as_deref(),
+            Some("2025-03-01")
+        );
+        let vncert = doc
+            .authorities
+            .iter()
+            .find(|a| a.code == "vncert")
+            .expect("VNCERT/CC");
         assert_eq!(vncert.emails, vec!["ir@vncert.vn", "ir@vncert.gov.vn"]);
     }
 }

@@ -113,7 +113,12 @@ impl Errors {
     }
 
     /// Records an error in this collector's file.
-    pub(crate) fn at(&mut self, line: Option<usize>, field: Option<&str>, message: impl Into<String>) {
+    pub(crate) fn at(
+        &mut self,
+        line: Option<usize>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
         let error = InventoryError::new(self.file.clone(), line, field, message);
         self.push(error);
     }
@@ -140,18 +145,30 @@ impl Errors {
         if self.list.is_empty() {
             return Ok(value);
         }
+        // Conversion and validation find a record's errors in two passes; people read them
+        // top to bottom, file by file.
+        let mut files: Vec<String> = Vec::new();
+        for error in &self.list {
+            if !files.contains(&error.file) {
+                files.push(error.file.clone());
+            }
+        }
+        self.list
+            .sort_by_key(|e| (files.iter().position(|f| *f == e.file), e.line));
         if self.dropped > 0 {
             let note = format!(
                 "{} more errors not shown; fix the ones above first",
                 self.dropped
             );
-            self.list.push(InventoryError::new(self.file.clone(), None, None, note));
+            self.list
+                .push(InventoryError::new(self.file.clone(), None, None, note));
         }
         Err(InventoryErrors(self.list))
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -30,24 +30,38 @@ impl Rng {
 /// when there is one), assets to random systems, with unique addresses (IPv4 in 10.0.0.0/8,
 /// IPv6 in 2001:db8::/32, networks, domains under `example.gov.vn`, URLs). No contacts or
 /// authorities. With `systems == 0`, no assets are generated.
-pub fn generate_document(units: usize, systems: usize, assets: usize, seed: u64) -> InventoryDocument {
+pub fn generate_document(
+    units: usize,
+    systems: usize,
+    assets: usize,
+    seed: u64,
+) -> InventoryDocument {
     let mut rng = Rng(seed);
     let mut doc = InventoryDocument::default();
-    let kinds = [UnitKind::Department, UnitKind::Commune, UnitKind::PublicServiceUnit, UnitKind::District];
+    let kinds = [
+        UnitKind::Department,
+        UnitKind::Commune,
+        UnitKind::PublicServiceUnit,
+        UnitKind::District,
+    ];
     for i in 0..units {
         let (kind, parent) = if i == 0 {
             (UnitKind::Province, None)
         } else {
             // Bias parents towards early units: a wide, shallow tree like a real province.
             let window = if rng.below(4) == 0 { i } else { i.min(12) };
-            (kinds[rng.below(kinds.len())], Some(format!("u{}", rng.below(window))))
+            (
+                kinds[rng.below(kinds.len())],
+                Some(format!("u{}", rng.below(window))),
+            )
         };
         doc.units.push(UnitRecord {
             code: format!("u{i}"),
             name: format!("Đơn vị số {i}"),
             kind,
             parent,
-            address: (rng.below(2) == 0).then(|| format!("Số {} đường Số {}", i + 1, rng.below(100))),
+            address: (rng.below(2) == 0)
+                .then(|| format!("Số {} đường Số {}", i + 1, rng.below(100))),
             valid_from: None,
             valid_to: None,
         });
@@ -84,10 +98,19 @@ pub fn generate_document(units: usize, systems: usize, assets: usize, seed: u64)
         // Written through `Ipv6Addr` so the text is already canonical, as validation makes it.
         let (hi, lo) = ((n >> 16) as u16, (n & 0xffff) as u16);
         let (kind, value) = match i % 5 {
-            0 | 1 => (AssetKind::Ip, format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)),
-            2 => (AssetKind::Ip, Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, hi, lo).to_string()),
+            0 | 1 => (
+                AssetKind::Ip,
+                format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255),
+            ),
+            2 => (
+                AssetKind::Ip,
+                Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, hi, lo).to_string(),
+            ),
             3 => (AssetKind::Domain, format!("h{i}.example.gov.vn")),
-            _ => (AssetKind::Cidr, format!("{}/64", Ipv6Addr::new(0x2001, 0xdb8, hi, lo, 0, 0, 0, 0))),
+            _ => (
+                AssetKind::Cidr,
+                format!("{}/64", Ipv6Addr::new(0x2001, 0xdb8, hi, lo, 0, 0, 0, 0)),
+            ),
         };
         let software = if rng.below(2) == 0 {
             vec![Software {
@@ -113,6 +136,7 @@ pub fn generate_document(units: usize, systems: usize, assets: usize, seed: u64)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::{plan, ParsedInventory, PlanOptions};
@@ -122,13 +146,23 @@ mod tests {
         let a = generate_document(200, 300, 2000, 7);
         assert_eq!(a, generate_document(200, 300, 2000, 7));
         assert_ne!(a, generate_document(200, 300, 2000, 8));
-        assert_eq!((a.units.len(), a.systems.len(), a.assets.len()), (200, 300, 2000));
+        assert_eq!(
+            (a.units.len(), a.systems.len(), a.assets.len()),
+            (200, 300, 2000)
+        );
         // Valid records are unchanged by validation, and plan cleanly from nothing.
         let parsed = ParsedInventory::from_document("generated", a.clone()).unwrap();
         assert_eq!(parsed.document, a);
-        let changes = plan(&InventoryDocument::default(), &parsed, PlanOptions::default()).unwrap();
+        let changes = plan(
+            &InventoryDocument::default(),
+            &parsed,
+            PlanOptions::default(),
+        )
+        .unwrap();
         assert_eq!(changes.summary().created, 2500);
-        assert!(plan(&a, &parsed, PlanOptions { prune: true }).unwrap().is_empty());
+        assert!(plan(&a, &parsed, PlanOptions { prune: true })
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use canhgac_model::inventory::{
     AssetRecord, ContactRecord, InventoryDocument, SystemRecord, UnitRecord,
 };
-use canhgac_model::{AssetInput, AssetKind, AuthorityInput, ContactInput, FieldError, SystemInput, UnitInput};
+use canhgac_model::{
+    AssetInput, AssetKind, AuthorityInput, ContactInput, FieldError, SystemInput, UnitInput,
+};
 
 use crate::error::{Errors, InventoryError, InventoryErrors};
 use crate::values::reference;
@@ -192,11 +194,46 @@ pub(crate) fn finish(
         sections,
         origins: RecordOrigins::default(),
     };
-    keep_valid(document.units, origins.units, errors, check_unit, &mut out.document.units, &mut out.origins.units);
-    keep_valid(document.systems, origins.systems, errors, check_system, &mut out.document.systems, &mut out.origins.systems);
-    keep_valid(document.assets, origins.assets, errors, check_asset, &mut out.document.assets, &mut out.origins.assets);
-    keep_valid(document.contacts, origins.contacts, errors, check_contact, &mut out.document.contacts, &mut out.origins.contacts);
-    keep_valid(document.authorities, origins.authorities, errors, check_authority, &mut out.document.authorities, &mut out.origins.authorities);
+    keep_valid(
+        document.units,
+        origins.units,
+        errors,
+        check_unit,
+        &mut out.document.units,
+        &mut out.origins.units,
+    );
+    keep_valid(
+        document.systems,
+        origins.systems,
+        errors,
+        check_system,
+        &mut out.document.systems,
+        &mut out.origins.systems,
+    );
+    keep_valid(
+        document.assets,
+        origins.assets,
+        errors,
+        check_asset,
+        &mut out.document.assets,
+        &mut out.origins.assets,
+    );
+    keep_valid(
+        document.contacts,
+        origins.contacts,
+        errors,
+        check_contact,
+        &mut out.document.contacts,
+        &mut out.origins.contacts,
+    );
+    keep_valid(
+        document.authorities,
+        origins.authorities,
+        errors,
+        check_authority,
+        &mut out.document.authorities,
+        &mut out.origins.authorities,
+    );
     check_duplicates(&out, errors);
     out
 }
@@ -302,8 +339,17 @@ fn check_asset(asset: &mut AssetRecord, origin: &Origin) -> Result<(), Inventory
         let mut probe = AssetInput::new(AssetKind::Ip, "192.0.2.1");
         probe.software = vec![software.clone()];
         if let Err(e) = probe.validate() {
-            let line = origin.fields.get(&format!("software.{i}")).copied().or(origin.line_of("software"));
-            return Err(InventoryError::new(&*origin.file, line, Some(&e.field), e.message));
+            let line = origin
+                .fields
+                .get(&format!("software.{i}"))
+                .copied()
+                .or(origin.line_of("software"));
+            return Err(InventoryError::new(
+                &*origin.file,
+                line,
+                Some(&e.field),
+                e.message,
+            ));
         }
     }
     let mut input = AssetInput {
@@ -377,13 +423,17 @@ fn check_duplicates(parsed: &ParsedInventory, errors: &mut Errors) {
     let doc = &parsed.document;
     let o = &parsed.origins;
     scan(
-        doc.units.iter().map(|u| (u.code.as_str(), format!("unit {:?}", u.code))),
+        doc.units
+            .iter()
+            .map(|u| (u.code.as_str(), format!("unit {:?}", u.code))),
         &o.units,
         "code",
         errors,
     );
     scan(
-        doc.systems.iter().map(|s| (s.code.as_str(), format!("system {:?}", s.code))),
+        doc.systems
+            .iter()
+            .map(|s| (s.code.as_str(), format!("system {:?}", s.code))),
         &o.systems,
         "code",
         errors,
@@ -412,8 +462,13 @@ fn check_duplicates(parsed: &ParsedInventory, errors: &mut Errors) {
     );
     scan(
         doc.authorities.iter().map(|a| {
-            let from = a.valid_from.map_or_else(|| "(no start date)".to_string(), |d| d.to_string());
-            ((a.code.as_str(), a.valid_from), format!("authority {:?} valid from {from}", a.code))
+            let from = a
+                .valid_from
+                .map_or_else(|| "(no start date)".to_string(), |d| d.to_string());
+            (
+                (a.code.as_str(), a.valid_from),
+                format!("authority {:?} valid from {from}", a.code),
+            )
         }),
         &o.authorities,
         "code",

@@ -40,20 +40,51 @@ pub fn plan(
     let mut errors = Errors::new(&parsed.file);
     let mut out = InventoryPlan::default();
 
-    let units = diff(&current.units, &doc.units, |u| u.code.clone(), prune && sections.units);
-    let systems = diff(&current.systems, &doc.systems, |s| s.code.clone(), prune && sections.systems);
-    let asset_key = |a: &canhgac_model::inventory::AssetRecord| (a.system.clone(), a.kind, a.value.clone());
-    let mut assets = diff(&current.assets, &doc.assets, asset_key, prune && sections.assets);
-    let contacts = diff(&current.contacts, &doc.contacts, |c| (c.unit.clone(), c.name.clone()), prune && sections.contacts);
-    let authorities = diff(&current.authorities, &doc.authorities, |a| (a.code.clone(), a.valid_from), prune && sections.authorities);
+    let units = diff(
+        &current.units,
+        &doc.units,
+        |u| u.code.clone(),
+        prune && sections.units,
+    );
+    let systems = diff(
+        &current.systems,
+        &doc.systems,
+        |s| s.code.clone(),
+        prune && sections.systems,
+    );
+    let asset_key =
+        |a: &canhgac_model::inventory::AssetRecord| (a.system.clone(), a.kind, a.value.clone());
+    let mut assets = diff(
+        &current.assets,
+        &doc.assets,
+        asset_key,
+        prune && sections.assets,
+    );
+    let contacts = diff(
+        &current.contacts,
+        &doc.contacts,
+        |c| (c.unit.clone(), c.name.clone()),
+        prune && sections.contacts,
+    );
+    let authorities = diff(
+        &current.authorities,
+        &doc.authorities,
+        |a| (a.code.clone(), a.valid_from),
+        prune && sections.authorities,
+    );
 
     // A deleted system takes its assets with it (the file nests assets under systems, so a
     // system's absence speaks for its assets too).
     let file_asset_keys: HashSet<_> = doc.assets.iter().map(asset_key).collect();
     for asset in &current.assets {
         let key = asset_key(asset);
-        if systems.deleted.contains(&asset.system) && !file_asset_keys.contains(&key) && assets.deleted.insert(key) {
-            assets.deletes.push(Change::Delete { before: asset.clone() });
+        if systems.deleted.contains(&asset.system)
+            && !file_asset_keys.contains(&key)
+            && assets.deleted.insert(key)
+        {
+            assets.deletes.push(Change::Delete {
+                before: asset.clone(),
+            });
         }
     }
 
@@ -63,7 +94,12 @@ pub fn plan(
         .iter()
         .filter(|u| !units.deleted.contains(&u.code))
         .map(|u| (u.code.as_str(), (u, None)))
-        .chain(doc.units.iter().zip(&origins.units).map(|(u, o)| (u.code.as_str(), (u, Some(o)))))
+        .chain(
+            doc.units
+                .iter()
+                .zip(&origins.units)
+                .map(|(u, o)| (u.code.as_str(), (u, Some(o)))),
+        )
         .collect();
     let final_systems: HashSet<&str> = current
         .systems
@@ -128,26 +164,57 @@ pub fn plan(
             format!("{what} (stored, not in the file) refers to {target}; include it in the file, or import its section too"),
         )
     };
-    for unit in current.units.iter().filter(|u| !units.deleted.contains(&u.code) && !file_units.contains(u.code.as_str())) {
-        if let Some(parent) = unit.parent.as_deref().filter(|p| units.deleted.contains(*p)) {
-            errors.push(stored(format!("unit {:?}", unit.code), "parent", missing_unit(parent)));
+    for unit in current
+        .units
+        .iter()
+        .filter(|u| !units.deleted.contains(&u.code) && !file_units.contains(u.code.as_str()))
+    {
+        if let Some(parent) = unit
+            .parent
+            .as_deref()
+            .filter(|p| units.deleted.contains(*p))
+        {
+            errors.push(stored(
+                format!("unit {:?}", unit.code),
+                "parent",
+                missing_unit(parent),
+            ));
         }
     }
-    for system in current.systems.iter().filter(|s| !systems.deleted.contains(&s.code) && !file_systems.contains(s.code.as_str())) {
-        for (field, unit) in [("owner", Some(&system.owner)), ("operator", system.operator.as_ref())] {
+    for system in current
+        .systems
+        .iter()
+        .filter(|s| !systems.deleted.contains(&s.code) && !file_systems.contains(s.code.as_str()))
+    {
+        for (field, unit) in [
+            ("owner", Some(&system.owner)),
+            ("operator", system.operator.as_ref()),
+        ] {
             if let Some(unit) = unit.filter(|u| units.deleted.contains(u.as_str())) {
-                errors.push(stored(format!("system {:?}", system.code), field, missing_unit(unit)));
+                errors.push(stored(
+                    format!("system {:?}", system.code),
+                    field,
+                    missing_unit(unit),
+                ));
             }
         }
     }
-    let file_contacts: HashSet<(&str, &str)> = doc.contacts.iter().map(|c| (c.unit.as_str(), c.name.as_str())).collect();
+    let file_contacts: HashSet<(&str, &str)> = doc
+        .contacts
+        .iter()
+        .map(|c| (c.unit.as_str(), c.name.as_str()))
+        .collect();
     for contact in &current.contacts {
         let key = (contact.unit.clone(), contact.name.clone());
         if units.deleted.contains(&contact.unit)
             && !contacts.deleted.contains(&key)
             && !file_contacts.contains(&(contact.unit.as_str(), contact.name.as_str()))
         {
-            errors.push(stored(format!("contact {:?}", contact.name), "unit", missing_unit(&contact.unit)));
+            errors.push(stored(
+                format!("contact {:?}", contact.name),
+                "unit",
+                missing_unit(&contact.unit),
+            ));
         }
     }
 
@@ -159,13 +226,25 @@ pub fn plan(
     // Parents first: a unit's depth in the tree the plan produces orders its create or update.
     let mut unit_changes = units.changes;
     unit_changes.sort_by_key(|c| match c {
-        Change::Create { after } | Change::Update { after, .. } => depth.get(after.code.as_str()).copied().unwrap_or(0),
+        Change::Create { after } | Change::Update { after, .. } => {
+            depth.get(after.code.as_str()).copied().unwrap_or(0)
+        }
         Change::Delete { .. } => 0,
     });
-    let current_depth = depths(current.units.iter().map(|u| (u.code.as_str(), u.parent.as_deref())));
+    let current_depth = depths(
+        current
+            .units
+            .iter()
+            .map(|u| (u.code.as_str(), u.parent.as_deref())),
+    );
     let mut unit_deletes = units.deletes;
     unit_deletes.sort_by_key(|c| match c {
-        Change::Delete { before } => std::cmp::Reverse(current_depth.get(before.code.as_str()).copied().unwrap_or(0)),
+        Change::Delete { before } => std::cmp::Reverse(
+            current_depth
+                .get(before.code.as_str())
+                .copied()
+                .unwrap_or(0),
+        ),
         _ => std::cmp::Reverse(0),
     });
     unit_changes.extend(unit_deletes);
@@ -203,7 +282,9 @@ fn diff<T: Clone + PartialEq, K: Hash + Eq + Clone>(
     for record in file {
         let k = key(record);
         match stored.get(&k) {
-            None => changes.push(Change::Create { after: record.clone() }),
+            None => changes.push(Change::Create {
+                after: record.clone(),
+            }),
             Some(before) if *before != record => changes.push(Change::Update {
                 before: (*before).clone(),
                 after: record.clone(),
@@ -218,11 +299,17 @@ fn diff<T: Clone + PartialEq, K: Hash + Eq + Clone>(
         for record in current {
             let k = key(record);
             if !in_file.contains(&k) && deleted.insert(k) {
-                deletes.push(Change::Delete { before: record.clone() });
+                deletes.push(Change::Delete {
+                    before: record.clone(),
+                });
             }
         }
     }
-    Diff { changes, deletes, deleted }
+    Diff {
+        changes,
+        deletes,
+        deleted,
+    }
 }
 
 /// Reports every parent cycle once, at the file record of the cycle written first, and returns

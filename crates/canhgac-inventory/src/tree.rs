@@ -17,7 +17,10 @@ pub(crate) struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {
     /// A scalar; `plain` is false for quoted and block scalars, which are always text.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Entries in file order; keys may be any node (we reject non-scalar ones later).
     Map(Vec<(Node, Node)>),
@@ -72,8 +75,17 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
 
 #[derive(Debug)]
 enum Open {
-    Seq { line: usize, anchor: usize, items: Vec<Node> },
-    Map { line: usize, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+    Seq {
+        line: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        line: usize,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -117,9 +129,19 @@ impl MarkedEventReceiver for Builder {
             }
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
-                self.insert(Node { line, value: Value::Scalar { text, plain } }, anchor);
+                self.insert(
+                    Node {
+                        line,
+                        value: Value::Scalar { text, plain },
+                    },
+                    anchor,
+                );
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq { line, anchor, items: Vec::new() }),
+            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq {
+                line,
+                anchor,
+                items: Vec::new(),
+            }),
             Event::MappingStart(anchor, _) => self.stack.push(Open::Map {
                 line,
                 anchor,
@@ -128,8 +150,29 @@ impl MarkedEventReceiver for Builder {
             }),
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
-                    Some(Open::Seq { line, anchor, items }) => (Node { line, value: Value::Seq(items) }, anchor),
-                    Some(Open::Map { line, anchor, entries, .. }) => (Node { line, value: Value::Map(entries) }, anchor),
+                    Some(Open::Seq {
+                        line,
+                        anchor,
+                        items,
+                    }) => (
+                        Node {
+                            line,
+                            value: Value::Seq(items),
+                        },
+                        anchor,
+                    ),
+                    Some(Open::Map {
+                        line,
+                        anchor,
+                        entries,
+                        ..
+                    }) => (
+                        Node {
+                            line,
+                            value: Value::Map(entries),
+                        },
+                        anchor,
+                    ),
                     None => return,
                 };
                 self.insert(node, anchor);
@@ -149,6 +192,7 @@ impl MarkedEventReceiver for Builder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -156,15 +200,27 @@ mod tests {
     fn nodes_know_their_lines() {
         let text = "a: 1\nb:\n  - x\n  - k: v\n    j: 'w'\n";
         let root = parse(text).unwrap().unwrap();
-        let Value::Map(entries) = &root.value else { panic!("map") };
+        let Value::Map(entries) = &root.value else {
+            panic!("map")
+        };
         assert_eq!(entries[0].0.line, 1);
         assert_eq!(entries[1].0.line, 2);
-        let Value::Seq(items) = &entries[1].1.value else { panic!("seq") };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("seq")
+        };
         assert_eq!(items[0].line, 3);
         assert_eq!(items[1].line, 4);
-        let Value::Map(inner) = &items[1].value else { panic!("map") };
+        let Value::Map(inner) = &items[1].value else {
+            panic!("map")
+        };
         assert_eq!(inner[1].0.line, 5);
-        assert_eq!(inner[1].1.value, Value::Scalar { text: "w".into(), plain: false });
+        assert_eq!(
+            inner[1].1.value,
+            Value::Scalar {
+                text: "w".into(),
+                plain: false
+            }
+        );
     }
 
     #[test]
@@ -179,7 +235,9 @@ mod tests {
     #[test]
     fn aliases_copy_anchored_nodes() {
         let root = parse("a: &x [1, 2]\nb: *x\n").unwrap().unwrap();
-        let Value::Map(entries) = &root.value else { panic!("map") };
+        let Value::Map(entries) = &root.value else {
+            panic!("map")
+        };
         assert_eq!(entries[0].1.value, entries[1].1.value);
     }
 }

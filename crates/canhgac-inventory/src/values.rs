@@ -163,6 +163,7 @@ pub(crate) fn write_software(list: &[Software]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -180,10 +181,15 @@ mod tests {
 
     #[test]
     fn software_cells_round_trip() {
-        let list = parse_software("nginx|1.24.0|cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*;Zimbra|8.8.15;bash")
-            .unwrap();
+        let list = parse_software(
+            "nginx|1.24.0|cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*;Zimbra|8.8.15;bash",
+        )
+        .unwrap();
         assert_eq!(list.len(), 3);
-        assert_eq!(list[0].cpe.as_deref(), Some("cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*"));
+        assert_eq!(
+            list[0].cpe.as_deref(),
+            Some("cpe:2.3:a:f5:nginx:1.24.0:*:*:*:*:*:*:*")
+        );
         assert_eq!(list[1].version.as_deref(), Some("8.8.15"));
         assert_eq!(list[2].version, None);
         assert_eq!(parse_software(&write_software(&list)).unwrap(), list);
@@ -200,6 +206,9 @@ mod tests {
     fn lists_round_trip_with_escapes() {
         let items = vec!["web".to_string(), "a;b".to_string(), "c\\".to_string()];
         assert_eq!(parse_list(&write_list(&items)), items);
-        assert_eq!(parse_list(" ; x;;y "), vec![" x".to_string(), "y ".to_string()]);
+        assert_eq!(
+            parse_list(" ; x;;y "),
+            vec![" x".to_string(), "y ".to_string()]
+        );
     }
 }

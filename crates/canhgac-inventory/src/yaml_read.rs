@@ -15,7 +15,15 @@ use crate::tree::{self, Node, Value};
 use crate::values;
 
 pub(crate) const TOP_KEYS: &[&str] = &["units", "systems", "contacts", "authorities"];
-pub(crate) const UNIT_KEYS: &[&str] = &["code", "name", "kind", "parent", "address", "valid_from", "valid_to"];
+pub(crate) const UNIT_KEYS: &[&str] = &[
+    "code",
+    "name",
+    "kind",
+    "parent",
+    "address",
+    "valid_from",
+    "valid_to",
+];
 pub(crate) const SYSTEM_KEYS: &[&str] = &[
     "code",
     "name",
@@ -33,11 +41,34 @@ pub(crate) const SYSTEM_KEYS: &[&str] = &[
     "security_provider",
     "assets",
 ];
-pub(crate) const ASSET_KEYS: &[&str] = &["kind", "value", "name", "os", "os_version", "software", "note"];
+pub(crate) const ASSET_KEYS: &[&str] = &[
+    "kind",
+    "value",
+    "name",
+    "os",
+    "os_version",
+    "software",
+    "note",
+];
 pub(crate) const SOFTWARE_KEYS: &[&str] = &["name", "version", "cpe"];
-pub(crate) const CONTACT_KEYS: &[&str] = &["unit", "name", "position", "responsibility", "phone", "email"];
-pub(crate) const AUTHORITY_KEYS: &[&str] =
-    &["code", "name", "address", "phones", "emails", "valid_from", "valid_to", "note"];
+pub(crate) const CONTACT_KEYS: &[&str] = &[
+    "unit",
+    "name",
+    "position",
+    "responsibility",
+    "phone",
+    "email",
+];
+pub(crate) const AUTHORITY_KEYS: &[&str] = &[
+    "code",
+    "name",
+    "address",
+    "phones",
+    "emails",
+    "valid_from",
+    "valid_to",
+    "note",
+];
 
 /// Reads a YAML inventory.
 pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInventory {
@@ -50,7 +81,11 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
         sections: Sections::default(),
     };
     match tree::parse(text) {
-        Err(e) => reader.errors.at(Some(e.line), None, format!("YAML syntax error: {}", e.message)),
+        Err(e) => reader.errors.at(
+            Some(e.line),
+            None,
+            format!("YAML syntax error: {}", e.message),
+        ),
         Ok(None) => {}
         Ok(Some(root)) => reader.root(&root),
     }
@@ -90,12 +125,18 @@ impl<'e> Reader<'e> {
         };
         // Top-level keys are read in a fixed order so units exist before what refers to them.
         for key in TOP_KEYS {
-            let Some(node) = fields.map.get(key) else { continue };
+            let Some(node) = fields.map.get(key) else {
+                continue;
+            };
             let items = match &node.value {
                 _ if node.is_null() => &[][..],
                 Value::Seq(items) => items.as_slice(),
                 _ => {
-                    self.errors.at(Some(node.line), Some(*key), format!("expected a list of records, found {}", node.shape()));
+                    self.errors.at(
+                        Some(node.line),
+                        Some(*key),
+                        format!("expected a list of records, found {}", node.shape()),
+                    );
                     continue;
                 }
             };
@@ -121,10 +162,19 @@ impl<'e> Reader<'e> {
     }
 
     /// Checks that `node` is a mapping with known, scalar, unique keys.
-    fn fields<'a>(&mut self, node: &'a Node, allowed: &'static [&'static str], what: Option<&str>) -> Option<Fields<'a>> {
+    fn fields<'a>(
+        &mut self,
+        node: &'a Node,
+        allowed: &'static [&'static str],
+        what: Option<&str>,
+    ) -> Option<Fields<'a>> {
         let Value::Map(entries) = &node.value else {
             let expected = what.map_or("a mapping".to_string(), |w| format!("a mapping (one {w})"));
-            self.errors.at(Some(node.line), None, format!("expected {expected}, found {}", node.shape()));
+            self.errors.at(
+                Some(node.line),
+                None,
+                format!("expected {expected}, found {}", node.shape()),
+            );
             return None;
         };
         let mut fields = Fields {
@@ -138,7 +188,8 @@ impl<'e> Reader<'e> {
         };
         for (key, value) in entries {
             let Value::Scalar { text, .. } = &key.value else {
-                self.errors.at(Some(key.line), None, "a key must be a single word");
+                self.errors
+                    .at(Some(key.line), None, "a key must be a single word");
                 fields.failed = true;
                 continue;
             };
@@ -146,13 +197,20 @@ impl<'e> Reader<'e> {
                 self.errors.at(
                     Some(key.line),
                     Some(text),
-                    format!("unknown key {text:?}, expected one of: {}", allowed.join(", ")),
+                    format!(
+                        "unknown key {text:?}, expected one of: {}",
+                        allowed.join(", ")
+                    ),
                 );
                 fields.failed = true;
                 continue;
             };
             if let Some(first) = fields.origin.fields.get(*known) {
-                self.errors.at(Some(key.line), Some(text), format!("key written twice (first on line {first})"));
+                self.errors.at(
+                    Some(key.line),
+                    Some(text),
+                    format!("key written twice (first on line {first})"),
+                );
                 fields.failed = true;
                 continue;
             }
@@ -170,7 +228,11 @@ impl<'e> Reader<'e> {
         match &node.value {
             Value::Scalar { text, .. } => Some(text.as_str()),
             _ => {
-                self.errors.at(f.origin.line_of(key), Some(key), format!("expected a single value, found {}", node.shape()));
+                self.errors.at(
+                    f.origin.line_of(key),
+                    Some(key),
+                    format!("expected a single value, found {}", node.shape()),
+                );
                 f.failed = true;
                 None
             }
@@ -186,7 +248,8 @@ impl<'e> Reader<'e> {
         if f.map.get(key).is_some_and(|n| !n.is_null()) {
             return true;
         }
-        self.errors.at(f.origin.line_of(key), Some(key), "is required");
+        self.errors
+            .at(f.origin.line_of(key), Some(key), "is required");
         f.failed = true;
         false
     }
@@ -198,7 +261,12 @@ impl<'e> Reader<'e> {
         self.text(f, key).unwrap_or_default()
     }
 
-    fn convert<T>(&mut self, f: &mut Fields<'_>, key: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    fn convert<T>(
+        &mut self,
+        f: &mut Fields<'_>,
+        key: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let raw = self.scalar(f, key)?;
         match parse(raw) {
             Ok(value) => Some(value),
@@ -210,7 +278,12 @@ impl<'e> Reader<'e> {
         }
     }
 
-    fn required<T>(&mut self, f: &mut Fields<'_>, key: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    fn required<T>(
+        &mut self,
+        f: &mut Fields<'_>,
+        key: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         if !self.present(f, key) {
             return None;
         }
@@ -223,12 +296,18 @@ impl<'e> Reader<'e> {
 
     /// The items of a list field; an absent or empty field is an empty list.
     fn items<'a>(&mut self, f: &mut Fields<'a>, key: &str) -> &'a [Node] {
-        let Some(node) = f.map.get(key) else { return &[] };
+        let Some(node) = f.map.get(key) else {
+            return &[];
+        };
         match &node.value {
             _ if node.is_null() => &[],
             Value::Seq(items) => items,
             _ => {
-                self.errors.at(f.origin.line_of(key), Some(key), format!("expected a list, found {}", node.shape()));
+                self.errors.at(
+                    f.origin.line_of(key),
+                    Some(key),
+                    format!("expected a list, found {}", node.shape()),
+                );
                 f.failed = true;
                 &[]
             }
@@ -241,7 +320,11 @@ impl<'e> Reader<'e> {
             match &item.value {
                 Value::Scalar { text, .. } if !item.is_null() => out.push(text.clone()),
                 _ => {
-                    self.errors.at(Some(item.line), Some(key), format!("expected a list of single values, found {}", item.shape()));
+                    self.errors.at(
+                        Some(item.line),
+                        Some(key),
+                        format!("expected a list of single values, found {}", item.shape()),
+                    );
                     f.failed = true;
                 }
             }
@@ -250,7 +333,9 @@ impl<'e> Reader<'e> {
     }
 
     fn unit(&mut self, node: &Node) {
-        let Some(mut f) = self.fields(node, UNIT_KEYS, Some("unit")) else { return };
+        let Some(mut f) = self.fields(node, UNIT_KEYS, Some("unit")) else {
+            return;
+        };
         let code = self.required_text(&mut f, "code");
         let name = self.required_text(&mut f, "name");
         let kind = self.required(&mut f, "kind", values::parse_enum);
@@ -259,13 +344,23 @@ impl<'e> Reader<'e> {
         let valid_from = self.date(&mut f, "valid_from");
         let valid_to = self.date(&mut f, "valid_to");
         if let (false, Some(kind)) = (f.failed, kind) {
-            self.document.units.push(UnitRecord { code, name, kind, parent, address, valid_from, valid_to });
+            self.document.units.push(UnitRecord {
+                code,
+                name,
+                kind,
+                parent,
+                address,
+                valid_from,
+                valid_to,
+            });
             self.origins.units.push(f.origin);
         }
     }
 
     fn system(&mut self, node: &Node) {
-        let Some(mut f) = self.fields(node, SYSTEM_KEYS, Some("system")) else { return };
+        let Some(mut f) = self.fields(node, SYSTEM_KEYS, Some("system")) else {
+            return;
+        };
         let code = self.required_text(&mut f, "code");
         let name = self.required_text(&mut f, "name");
         let kind = self.required(&mut f, "kind", values::parse_enum);
@@ -310,7 +405,9 @@ impl<'e> Reader<'e> {
     }
 
     fn asset(&mut self, node: &Node, system: &str) {
-        let Some(mut f) = self.fields(node, ASSET_KEYS, Some("asset")) else { return };
+        let Some(mut f) = self.fields(node, ASSET_KEYS, Some("asset")) else {
+            return;
+        };
         let kind: Option<AssetKind> = self.required(&mut f, "kind", values::parse_enum);
         let value = self.required_text(&mut f, "value");
         let name = self.text(&mut f, "name");
@@ -346,7 +443,9 @@ impl<'e> Reader<'e> {
     }
 
     fn contact(&mut self, node: &Node) {
-        let Some(mut f) = self.fields(node, CONTACT_KEYS, Some("contact")) else { return };
+        let Some(mut f) = self.fields(node, CONTACT_KEYS, Some("contact")) else {
+            return;
+        };
         let unit = self.required_text(&mut f, "unit");
         let name = self.required_text(&mut f, "name");
         let position = self.text(&mut f, "position");
@@ -354,13 +453,22 @@ impl<'e> Reader<'e> {
         let phone = self.text(&mut f, "phone");
         let email = self.text(&mut f, "email");
         if !f.failed {
-            self.document.contacts.push(ContactRecord { unit, name, position, responsibility, phone, email });
+            self.document.contacts.push(ContactRecord {
+                unit,
+                name,
+                position,
+                responsibility,
+                phone,
+                email,
+            });
             self.origins.contacts.push(f.origin);
         }
     }
 
     fn authority(&mut self, node: &Node) {
-        let Some(mut f) = self.fields(node, AUTHORITY_KEYS, Some("authority")) else { return };
+        let Some(mut f) = self.fields(node, AUTHORITY_KEYS, Some("authority")) else {
+            return;
+        };
         let code = self.text(&mut f, "code").unwrap_or_default();
         let name = self.required_text(&mut f, "name");
         let address = self.text(&mut f, "address");
@@ -370,7 +478,16 @@ impl<'e> Reader<'e> {
         let valid_to = self.date(&mut f, "valid_to");
         let note = self.text(&mut f, "note");
         if !f.failed {
-            self.document.authorities.push(AuthorityInput { code, name, address, phones, emails, valid_from, valid_to, note });
+            self.document.authorities.push(AuthorityInput {
+                code,
+                name,
+                address,
+                phones,
+                emails,
+                valid_from,
+                valid_to,
+                note,
+            });
             self.origins.authorities.push(f.origin);
         }
     }

@@ -13,7 +13,9 @@ use canhgac_model::inventory::{AssetRecord, InventoryDocument, UnitRecord};
 /// written, empty ones as `[]`, so importing the output with pruning means "exactly this".
 pub fn to_yaml(document: &InventoryDocument) -> String {
     let mut out = String::new();
-    out.push_str("# canhgac inventory. Dates are YYYY-MM-DD; units and systems are referred to by code.\n");
+    out.push_str(
+        "# canhgac inventory. Dates are YYYY-MM-DD; units and systems are referred to by code.\n",
+    );
 
     let units = units_parents_first(&document.units);
     section(&mut out, "units", units.len());
@@ -43,15 +45,37 @@ pub fn to_yaml(document: &InventoryDocument) -> String {
         if let Some(level) = system.security_level {
             let _ = writeln!(out, "    security_level: {level}");
         }
-        field(&mut out, 2, "level_decision_number", system.level_decision_number.as_deref());
-        date(&mut out, 2, "level_decision_date", system.level_decision_date);
-        field(&mut out, 2, "information_class", system.information_class.map(|c| c.code()));
+        field(
+            &mut out,
+            2,
+            "level_decision_number",
+            system.level_decision_number.as_deref(),
+        );
+        date(
+            &mut out,
+            2,
+            "level_decision_date",
+            system.level_decision_date,
+        );
+        field(
+            &mut out,
+            2,
+            "information_class",
+            system.information_class.map(|c| c.code()),
+        );
         field(&mut out, 2, "purpose", system.purpose.as_deref());
         list(&mut out, 2, "services", &system.services);
         list(&mut out, 2, "security_controls", &system.security_controls);
         field(&mut out, 2, "isp", system.isp.as_deref());
-        field(&mut out, 2, "security_provider", system.security_provider.as_deref());
-        let Some(mut own) = assets.remove(system.code.as_str()) else { continue };
+        field(
+            &mut out,
+            2,
+            "security_provider",
+            system.security_provider.as_deref(),
+        );
+        let Some(mut own) = assets.remove(system.code.as_str()) else {
+            continue;
+        };
         own.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
         out.push_str("    assets:\n");
         for asset in own {
@@ -79,7 +103,12 @@ pub fn to_yaml(document: &InventoryDocument) -> String {
         item(&mut out, 1, "unit", &contact.unit);
         field(&mut out, 2, "name", Some(&contact.name));
         field(&mut out, 2, "position", contact.position.as_deref());
-        field(&mut out, 2, "responsibility", contact.responsibility.as_deref());
+        field(
+            &mut out,
+            2,
+            "responsibility",
+            contact.responsibility.as_deref(),
+        );
         field(&mut out, 2, "phone", contact.phone.as_deref());
         field(&mut out, 2, "email", contact.email.as_deref());
     }
@@ -106,7 +135,10 @@ pub(crate) fn units_parents_first(units: &[UnitRecord]) -> Vec<&UnitRecord> {
     let codes: HashSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
     let mut children: BTreeMap<Option<&str>, Vec<&UnitRecord>> = BTreeMap::new();
     for unit in units {
-        let parent = unit.parent.as_deref().filter(|p| codes.contains(p) && *p != unit.code);
+        let parent = unit
+            .parent
+            .as_deref()
+            .filter(|p| codes.contains(p) && *p != unit.code);
         children.entry(parent).or_default().push(unit);
     }
     for list in children.values_mut() {
@@ -114,7 +146,13 @@ pub(crate) fn units_parents_first(units: &[UnitRecord]) -> Vec<&UnitRecord> {
     }
     let mut out = Vec::with_capacity(units.len());
     let mut seen = HashSet::new();
-    let mut stack: Vec<&UnitRecord> = children.get(&None).into_iter().flatten().rev().copied().collect();
+    let mut stack: Vec<&UnitRecord> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .copied()
+        .collect();
     while let Some(unit) = stack.pop() {
         if !seen.insert(unit.code.as_str()) {
             continue;
@@ -125,7 +163,10 @@ pub(crate) fn units_parents_first(units: &[UnitRecord]) -> Vec<&UnitRecord> {
         }
     }
     // Units in a parent cycle are reachable from no root; they are still written.
-    let mut rest: Vec<&UnitRecord> = units.iter().filter(|u| !seen.contains(u.code.as_str())).collect();
+    let mut rest: Vec<&UnitRecord> = units
+        .iter()
+        .filter(|u| !seen.contains(u.code.as_str()))
+        .collect();
     rest.sort_by(|a, b| a.code.cmp(&b.code));
     out.extend(rest);
     out
@@ -206,7 +247,9 @@ pub(crate) fn quote(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn is_plain_safe(text: &str) -> bool {
-    let Some(first) = text.chars().next() else { return false };
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
     if text.trim() != text || "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return false;
     }
@@ -232,8 +275,12 @@ fn is_plain_safe(text: &str) -> bool {
 /// What YAML 1.1 or 1.2 readers would resolve to a number or timestamp.
 fn looks_like_number_or_date(lower: &str) -> bool {
     let bytes = lower.as_bytes();
-    let digits_colons = lower.contains(':') && lower.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'.');
-    let date_like = bytes.len() >= 8 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
+    let digits_colons = lower.contains(':')
+        && lower
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b':' || b == b'.');
+    let date_like =
+        bytes.len() >= 8 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
     lower.parse::<f64>().is_ok()
         || lower.replace('_', "").parse::<f64>().is_ok()
         || lower.starts_with("0x")
@@ -248,6 +295,7 @@ fn looks_like_number_or_date(lower: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -256,7 +304,10 @@ mod tests {
         assert_eq!(quote("Sở Y tế"), "Sở Y tế");
         assert_eq!(quote("203.0.113.10"), "203.0.113.10");
         assert_eq!(quote("2001:db8::1"), "2001:db8::1");
-        assert_eq!(quote("https://portal.hoabinhxanh.gov.vn/"), "https://portal.hoabinhxanh.gov.vn/");
+        assert_eq!(
+            quote("https://portal.hoabinhxanh.gov.vn/"),
+            "https://portal.hoabinhxanh.gov.vn/"
+        );
         assert_eq!(quote("8.8"), "\"8.8\"");
         assert_eq!(quote("22"), "\"22\"");
         assert_eq!(quote("no"), "\"no\"");
