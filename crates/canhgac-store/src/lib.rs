@@ -360,24 +360,15 @@ pub trait Store: Send + Sync + 'static {
 
 /// Opens the store at `url` (`sqlite://PATH` or `postgres://...`), creating and migrating it.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
-    let _store = SqlStore::open(url).await?;
-    Err(StoreError::Open {
-        url: url.to_string(),
-        message: "not implemented yet".into(),
-    })
+    Ok(std::sync::Arc::new(SqlStore::open(url).await?))
 }
 
-/// The SQL implementation of [`Store`] for both SQLite and PostgreSQL.
-pub struct SqlStore {
-    _private: (),
-}
+mod import;
+mod query;
+mod rows;
+mod sql;
 
-impl SqlStore {
-    /// Opens and migrates.
-    pub async fn open(url: &str) -> Result<Self> {
-        Err(StoreError::Open {
-            url: url.to_string(),
-            message: "not implemented yet".into(),
-        })
-    }
-}
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use sql::{mask_url, SqlStore};

@@ -1,0 +1,245 @@
+//! Column lists and row decoding, one place per table.
+
+use canhgac_model::{
+    ApiToken, Asset, AssetKind, AuditEntry, Authority, Contact, Date, InformationClass,
+    InformationSystem, Role, SystemKind, Timestamp, Unit, UnitKind, User,
+};
+use serde::de::DeserializeOwned;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{Result, StoreError};
+
+pub(crate) const UNIT_COLS: &str =
+    "id, code, name, kind, parent_id, address, valid_from, valid_to, created_at, updated_at";
+pub(crate) const SYSTEM_COLS: &str = "id, code, name, kind, owner_unit_id, operator_unit_id, \
+     security_level, level_decision_number, level_decision_date, information_class, purpose, \
+     services, security_controls, isp, security_provider, created_at, updated_at";
+pub(crate) const ASSET_COLS: &str =
+    "id, system_id, kind, value, name, os, os_version, software, note, created_at, updated_at";
+pub(crate) const CONTACT_COLS: &str =
+    "id, unit_id, name, position, responsibility, phone, email, created_at, updated_at";
+pub(crate) const AUTHORITY_COLS: &str =
+    "id, code, name, address, phones, emails, valid_from, valid_to, note, created_at, updated_at";
+pub(crate) const USER_COLS: &str = "id, username, display_name, email, role, disabled, created_at";
+pub(crate) const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, last_used_at, revoked";
+pub(crate) const AUDIT_COLS: &str =
+    "id, at, actor_user_id, actor, action, entity, entity_id, before_json, after_json";
+
+/// Prefixes every column of a list with a table alias.
+pub(crate) fn qualified(alias: &str, cols: &str) -> String {
+    cols.split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Now, at the microsecond precision the database keeps, so returned records equal stored ones.
+pub(crate) fn now() -> Timestamp {
+    let t = Timestamp::now();
+    Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
+}
+
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn from_micros(table: &str, v: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(v)
+        .map_err(|_| StoreError::Corrupt(format!("{table}: timestamp {v}")))
+}
+
+pub(crate) fn date_text(d: Option<Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn get<'r, T>(row: &'r AnyRow, table: &str, col: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get::<T, _>(col)
+        .map_err(|e| StoreError::Corrupt(format!("{table}.{col}: {e}")))
+}
+
+fn ts(row: &AnyRow, table: &str, col: &str) -> Result<Timestamp> {
+    from_micros(table, get::<i64>(row, table, col)?)
+}
+
+fn opt_ts(row: &AnyRow, table: &str, col: &str) -> Result<Option<Timestamp>> {
+    get::<Option<i64>>(row, table, col)?
+        .map(|v| from_micros(table, v))
+        .transpose()
+}
+
+fn date(row: &AnyRow, table: &str, col: &str) -> Result<Option<Date>> {
+    get::<Option<String>>(row, table, col)?
+        .map(|s| {
+            s.parse::<Date>()
+                .map_err(|_| StoreError::Corrupt(format!("{table}.{col}: date {s:?}")))
+        })
+        .transpose()
+}
+
+fn json<T: DeserializeOwned>(row: &AnyRow, table: &str, col: &str) -> Result<T> {
+    let text: String = get(row, table, col)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{table}.{col}: {e}")))
+}
+
+fn code<T>(row: &AnyRow, table: &str, col: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = get(row, table, col)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{table}.{col}: {text:?}")))
+}
+
+pub(crate) fn unit(row: &AnyRow) -> Result<Unit> {
+    const T: &str = "units";
+    Ok(Unit {
+        id: get(row, T, "id")?,
+        code: get(row, T, "code")?,
+        name: get(row, T, "name")?,
+        kind: code(row, T, "kind", UnitKind::from_code)?,
+        parent_id: get(row, T, "parent_id")?,
+        address: get(row, T, "address")?,
+        valid_from: date(row, T, "valid_from")?,
+        valid_to: date(row, T, "valid_to")?,
+        created_at: ts(row, T, "created_at")?,
+        updated_at: ts(row, T, "updated_at")?,
+    })
+}
+
+pub(crate) fn system(row: &AnyRow) -> Result<InformationSystem> {
+    const T: &str = "systems";
+    let level: Option<i64> = get(row, T, "security_level")?;
+    let class: Option<String> = get(row, T, "information_class")?;
+    Ok(InformationSystem {
+        id: get(row, T, "id")?,
+        code: get(row, T, "code")?,
+        name: get(row, T, "name")?,
+        kind: code(row, T, "kind", SystemKind::from_code)?,
+        owner_unit_id: get(row, T, "owner_unit_id")?,
+        operator_unit_id: get(row, T, "operator_unit_id")?,
+        security_level: level
+            .map(|l| {
+                u8::try_from(l).map_err(|_| StoreError::Corrupt(format!("{T}.security_level: {l}")))
+            })
+            .transpose()?,
+        level_decision_number: get(row, T, "level_decision_number")?,
+        level_decision_date: date(row, T, "level_decision_date")?,
+        information_class: class
+            .map(|c| {
+                InformationClass::from_code(&c)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{T}.information_class: {c:?}")))
+            })
+            .transpose()?,
+        purpose: get(row, T, "purpose")?,
+        services: json(row, T, "services")?,
+        security_controls: json(row, T, "security_controls")?,
+        isp: get(row, T, "isp")?,
+        security_provider: get(row, T, "security_provider")?,
+        created_at: ts(row, T, "created_at")?,
+        updated_at: ts(row, T, "updated_at")?,
+    })
+}
+
+pub(crate) fn asset(row: &AnyRow) -> Result<Asset> {
+    const T: &str = "assets";
+    Ok(Asset {
+        id: get(row, T, "id")?,
+        system_id: get(row, T, "system_id")?,
+        kind: code(row, T, "kind", AssetKind::from_code)?,
+        value: get(row, T, "value")?,
+        name: get(row, T, "name")?,
+        os: get(row, T, "os")?,
+        os_version: get(row, T, "os_version")?,
+        software: json(row, T, "software")?,
+        note: get(row, T, "note")?,
+        created_at: ts(row, T, "created_at")?,
+        updated_at: ts(row, T, "updated_at")?,
+    })
+}
+
+pub(crate) fn contact(row: &AnyRow) -> Result<Contact> {
+    const T: &str = "contacts";
+    Ok(Contact {
+        id: get(row, T, "id")?,
+        unit_id: get(row, T, "unit_id")?,
+        name: get(row, T, "name")?,
+        position: get(row, T, "position")?,
+        responsibility: get(row, T, "responsibility")?,
+        phone: get(row, T, "phone")?,
+        email: get(row, T, "email")?,
+        created_at: ts(row, T, "created_at")?,
+        updated_at: ts(row, T, "updated_at")?,
+    })
+}
+
+pub(crate) fn authority(row: &AnyRow) -> Result<Authority> {
+    const T: &str = "authorities";
+    Ok(Authority {
+        id: get(row, T, "id")?,
+        code: get(row, T, "code")?,
+        name: get(row, T, "name")?,
+        address: get(row, T, "address")?,
+        phones: json(row, T, "phones")?,
+        emails: json(row, T, "emails")?,
+        valid_from: date(row, T, "valid_from")?,
+        valid_to: date(row, T, "valid_to")?,
+        note: get(row, T, "note")?,
+        created_at: ts(row, T, "created_at")?,
+        updated_at: ts(row, T, "updated_at")?,
+    })
+}
+
+/// A user without their unit ids (filled in by a second query).
+pub(crate) fn user(row: &AnyRow) -> Result<User> {
+    const T: &str = "users";
+    Ok(User {
+        id: get(row, T, "id")?,
+        username: get(row, T, "username")?,
+        display_name: get(row, T, "display_name")?,
+        email: get(row, T, "email")?,
+        role: code(row, T, "role", Role::from_code)?,
+        unit_ids: Vec::new(),
+        disabled: get::<i64>(row, T, "disabled")? != 0,
+        created_at: ts(row, T, "created_at")?,
+    })
+}
+
+pub(crate) fn token(row: &AnyRow) -> Result<ApiToken> {
+    const T: &str = "api_tokens";
+    Ok(ApiToken {
+        id: get(row, T, "id")?,
+        user_id: get(row, T, "user_id")?,
+        name: get(row, T, "name")?,
+        prefix: get(row, T, "prefix")?,
+        created_at: ts(row, T, "created_at")?,
+        last_used_at: opt_ts(row, T, "last_used_at")?,
+        revoked: get::<i64>(row, T, "revoked")? != 0,
+    })
+}
+
+pub(crate) fn audit(row: &AnyRow) -> Result<AuditEntry> {
+    const T: &str = "audit_log";
+    let value = |col: &str| -> Result<Option<serde_json::Value>> {
+        get::<Option<String>>(row, T, col)?
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("{T}.{col}: {e}")))
+            })
+            .transpose()
+    };
+    Ok(AuditEntry {
+        id: get(row, T, "id")?,
+        at: ts(row, T, "at")?,
+        actor_user_id: get(row, T, "actor_user_id")?,
+        actor: get(row, T, "actor")?,
+        action: get(row, T, "action")?,
+        entity: get(row, T, "entity")?,
+        entity_id: get(row, T, "entity_id")?,
+        before: value("before_json")?,
+        after: value("after_json")?,
+    })
+}
