@@ -2,7 +2,7 @@
 //! and where each record was written (so later errors, such as unknown references found while
 //! planning, can still name a file and line).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use canhgac_model::inventory::{
@@ -60,9 +60,10 @@ pub struct Origin {
     pub file: Arc<str>,
     /// The line the record starts on; `None` for records not read from a file.
     pub line: Option<usize>,
-    /// The line of each field written in the record, by field name (`software.2` for the third
-    /// software item).
-    pub fields: BTreeMap<String, usize>,
+    /// The line of each field written in the record.
+    pub fields: Vec<(&'static str, usize)>,
+    /// The line of each item of an asset's `software` list (YAML only).
+    pub software: Vec<usize>,
 }
 
 impl Origin {
@@ -71,7 +72,8 @@ impl Origin {
         Self {
             file: file.clone(),
             line: None,
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
+            software: Vec::new(),
         }
     }
 
@@ -80,13 +82,18 @@ impl Origin {
         Self {
             file: file.clone(),
             line: Some(line),
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
+            software: Vec::new(),
         }
     }
 
     /// The line of `field`, else the record's own line.
     pub fn line_of(&self, field: &str) -> Option<usize> {
-        self.fields.get(field).copied().or(self.line)
+        self.fields
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, line)| *line)
+            .or(self.line)
     }
 
     /// An error about `field` of this record.
@@ -340,8 +347,8 @@ fn check_asset(asset: &mut AssetRecord, origin: &Origin) -> Result<(), Inventory
         probe.software = vec![software.clone()];
         if let Err(e) = probe.validate() {
             let line = origin
-                .fields
-                .get(&format!("software.{i}"))
+                .software
+                .get(i)
                 .copied()
                 .or(origin.line_of("software"));
             return Err(InventoryError::new(
@@ -400,20 +407,24 @@ fn check_authority(authority: &mut AuthorityInput, origin: &Origin) -> Result<()
 
 /// Reports each key written twice, at its second place, naming the first.
 fn check_duplicates(parsed: &ParsedInventory, errors: &mut Errors) {
+    /// `describe` is only called for a duplicate: most files have none, and big ones have
+    /// hundreds of thousands of keys.
     fn scan<K: std::hash::Hash + Eq>(
-        keys: impl Iterator<Item = (K, String)>,
+        keys: impl Iterator<Item = K>,
         origins: &[Origin],
         field: &str,
         errors: &mut Errors,
+        describe: impl Fn(usize) -> String,
     ) {
-        let mut seen: HashMap<K, &Origin> = HashMap::new();
-        for ((key, shown), origin) in keys.zip(origins) {
+        let mut seen: HashMap<K, &Origin> = HashMap::with_capacity(origins.len());
+        for (i, (key, origin)) in keys.zip(origins).enumerate() {
             if let Some(first) = seen.get(&key) {
                 let place = match (first.line, first.file == origin.file) {
                     (Some(line), true) => format!("line {line}"),
                     (Some(line), false) => format!("{}:{line}", first.file),
-                    (None, _) => format!("{}", first.file),
+                    (None, _) => first.file.to_string(),
                 };
+                let shown = describe(i);
                 errors.push(origin.error(field, format!("{shown} is already defined at {place}")));
             } else {
                 seen.insert(key, origin);
@@ -423,55 +434,56 @@ fn check_duplicates(parsed: &ParsedInventory, errors: &mut Errors) {
     let doc = &parsed.document;
     let o = &parsed.origins;
     scan(
-        doc.units
-            .iter()
-            .map(|u| (u.code.as_str(), format!("unit {:?}", u.code))),
+        doc.units.iter().map(|u| u.code.as_str()),
         &o.units,
         "code",
         errors,
+        |i| format!("unit {:?}", doc.units[i].code),
     );
     scan(
-        doc.systems
-            .iter()
-            .map(|s| (s.code.as_str(), format!("system {:?}", s.code))),
+        doc.systems.iter().map(|s| s.code.as_str()),
         &o.systems,
         "code",
         errors,
+        |i| format!("system {:?}", doc.systems[i].code),
     );
     scan(
-        doc.assets.iter().map(|a| {
-            (
-                (a.system.as_str(), a.kind, a.value.as_str()),
-                format!("asset {} {:?} of system {:?}", a.kind, a.value, a.system),
-            )
-        }),
+        doc.assets
+            .iter()
+            .map(|a| (a.system.as_str(), a.kind, a.value.as_str())),
         &o.assets,
         "value",
         errors,
+        |i| {
+            let a = &doc.assets[i];
+            format!("asset {} {:?} of system {:?}", a.kind, a.value, a.system)
+        },
     );
     scan(
-        doc.contacts.iter().map(|c| {
-            (
-                (c.unit.as_str(), c.name.as_str()),
-                format!("contact {:?} of unit {:?}", c.name, c.unit),
-            )
-        }),
+        doc.contacts
+            .iter()
+            .map(|c| (c.unit.as_str(), c.name.as_str())),
         &o.contacts,
         "name",
         errors,
+        |i| {
+            let c = &doc.contacts[i];
+            format!("contact {:?} of unit {:?}", c.name, c.unit)
+        },
     );
     scan(
-        doc.authorities.iter().map(|a| {
-            let from = a
-                .valid_from
-                .map_or_else(|| "(no start date)".to_string(), |d| d.to_string());
-            (
-                (a.code.as_str(), a.valid_from),
-                format!("authority {:?} valid from {from}", a.code),
-            )
-        }),
+        doc.authorities
+            .iter()
+            .map(|a| (a.code.as_str(), a.valid_from)),
         &o.authorities,
         "code",
         errors,
+        |i| {
+            let a = &doc.authorities[i];
+            let from = a
+                .valid_from
+                .map_or_else(|| "(no start date)".to_string(), |d| d.to_string());
+            format!("authority {:?} valid from {from}", a.code)
+        },
     );
 }

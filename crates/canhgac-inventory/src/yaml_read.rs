@@ -182,7 +182,8 @@ impl<'e> Reader<'e> {
             origin: Origin {
                 file: self.file.clone(),
                 line: Some(node.line),
-                fields: Default::default(),
+                fields: Vec::with_capacity(entries.len()),
+                software: Vec::new(),
             },
             failed: false,
         };
@@ -205,7 +206,13 @@ impl<'e> Reader<'e> {
                 fields.failed = true;
                 continue;
             };
-            if let Some(first) = fields.origin.fields.get(*known) {
+            if let Some(first) = fields
+                .origin
+                .fields
+                .iter()
+                .find(|(k, _)| k == known)
+                .map(|(_, l)| l)
+            {
                 self.errors.at(
                     Some(key.line),
                     Some(text),
@@ -214,7 +221,7 @@ impl<'e> Reader<'e> {
                 fields.failed = true;
                 continue;
             }
-            fields.origin.fields.insert(known.to_string(), key.line);
+            fields.origin.fields.push((known, key.line));
             fields.map.insert(known, value);
         }
         Some(fields)
@@ -415,12 +422,12 @@ impl<'e> Reader<'e> {
         let os_version = self.text(&mut f, "os_version");
         let note = self.text(&mut f, "note");
         let mut software = Vec::new();
-        for (i, item) in self.items(&mut f, "software").iter().enumerate() {
+        for item in self.items(&mut f, "software") {
             let Some(mut s) = self.fields(item, SOFTWARE_KEYS, Some("software item")) else {
                 f.failed = true;
                 continue;
             };
-            f.origin.fields.insert(format!("software.{i}"), item.line);
+            f.origin.software.push(item.line);
             let name = self.text(&mut s, "name").unwrap_or_default();
             let version = self.text(&mut s, "version");
             let cpe = self.text(&mut s, "cpe");

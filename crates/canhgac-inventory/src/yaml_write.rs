@@ -262,14 +262,15 @@ fn is_plain_safe(text: &str) -> bool {
     {
         return false;
     }
-    let lower = text.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
-    ) {
+    const KEYWORDS: &[&str] = &[
+        "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
+    ];
+    if text.len() <= 5 && KEYWORDS.iter().any(|k| text.eq_ignore_ascii_case(k)) {
         return false;
     }
-    !looks_like_number_or_date(&lower)
+    // YAML numbers and timestamps start with a digit, a sign or a dot; nothing else can be one.
+    let numeric_start = first.is_ascii_digit() || matches!(first, '+' | '-' | '.');
+    !(numeric_start && looks_like_number_or_date(&text.to_ascii_lowercase()))
 }
 
 /// What YAML 1.1 or 1.2 readers would resolve to a number or timestamp.
