@@ -1,10 +1,110 @@
-//! The HTML console (server-rendered, works without JavaScript).
+//! The HTML console: server-rendered with maud, fully usable without JavaScript, Vietnamese first.
+//!
+//! Code map:
+//! - [`i18n`]: languages and the translation table; [`format`]: dates and times;
+//! - [`session`]: the [`session::Ctx`] extractor (signed-in user, language) and the CSRF-checked
+//!   [`session::CsrfForm`] / [`session::CsrfMultipart`], which are the only way a console handler
+//!   reads a POST body, so no handler can forget the check;
+//! - [`layout`]: the page frame, the navigation list ([`layout::NAV`], where later capabilities add
+//!   their sections) and the stylesheet; [`error`]: 404/403/500 pages;
+//! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
+//!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`].
+//!
+//! Handlers never decide visibility themselves: they pass the caller's scope to the store, which
+//! answers `NotFound` for records outside it; role checks (viewer, admin) are done here.
 
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::AppState;
 
+pub mod assets;
+pub mod audit;
+pub mod auth_pages;
+pub mod authorities;
+pub mod contacts;
+pub mod dashboard;
+pub mod error;
+pub mod format;
+pub mod forms;
+pub mod i18n;
+pub mod inventory;
+pub mod layout;
+pub mod session;
+pub mod systems;
+pub mod units;
+pub mod users;
+
+pub use error::PageError;
+pub use i18n::Lang;
+
 /// Routes of the console.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(dashboard::show))
+        .route("/static/console.css", get(layout::stylesheet))
+        .route("/lang/{lang}", get(auth_pages::set_lang))
+        .route(
+            "/setup",
+            get(auth_pages::setup_form).post(auth_pages::setup),
+        )
+        .route(
+            "/login",
+            get(auth_pages::login_form).post(auth_pages::login),
+        )
+        .route("/logout", post(auth_pages::logout))
+        .route("/units", get(units::list).post(units::create))
+        .route("/units/new", get(units::new_form))
+        .route("/units/{id}", get(units::show).post(units::update))
+        .route("/units/{id}/edit", get(units::edit_form))
+        .route("/units/{id}/delete", post(units::delete))
+        .route("/systems", get(systems::list).post(systems::create))
+        .route("/systems/new", get(systems::new_form))
+        .route("/systems/{id}", get(systems::show).post(systems::update))
+        .route("/systems/{id}/edit", get(systems::edit_form))
+        .route("/systems/{id}/delete", post(systems::delete))
+        .route("/assets", get(assets::list).post(assets::create))
+        .route("/assets/new", get(assets::new_form))
+        .route("/assets/{id}", get(assets::show).post(assets::update))
+        .route("/assets/{id}/edit", get(assets::edit_form))
+        .route("/assets/{id}/delete", post(assets::delete))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/new", get(contacts::new_form))
+        .route("/contacts/{id}", get(contacts::show).post(contacts::update))
+        .route("/contacts/{id}/edit", get(contacts::edit_form))
+        .route("/contacts/{id}/delete", post(contacts::delete))
+        .route(
+            "/authorities",
+            get(authorities::list).post(authorities::create),
+        )
+        .route("/authorities/new", get(authorities::new_form))
+        .route(
+            "/authorities/{id}",
+            get(authorities::show).post(authorities::update),
+        )
+        .route("/authorities/{id}/edit", get(authorities::edit_form))
+        .route("/authorities/{id}/delete", post(authorities::delete))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/new", get(users::new_form))
+        .route("/users/{id}", get(users::show).post(users::update))
+        .route("/users/{id}/edit", get(users::edit_form))
+        .route("/users/{id}/delete", post(users::delete))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/password", post(users::reset_password))
+        .route("/users/{id}/tokens", post(users::create_token))
+        .route(
+            "/users/{id}/tokens/{token_id}/revoke",
+            post(users::revoke_token),
+        )
+        .route("/audit", get(audit::list))
+        .route("/inventory", get(inventory::page).post(inventory::upload))
+        .route("/inventory/apply", post(inventory::apply))
+        .route("/inventory/export.yaml", get(inventory::export_yaml))
+        .route("/inventory/export/{file}", get(inventory::export_csv))
+        .fallback(error::not_found)
+        // Bodies are read by `session::CsrfForm`/`CsrfMultipart` against `max_body_bytes`.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(error::render_error_pages))
+        .layer(axum::Extension(inventory::ImportStash::default()))
 }

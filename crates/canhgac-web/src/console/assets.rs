@@ -1,0 +1,387 @@
+//! Assets of information systems: list, detail, create/edit/delete.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use canhgac_model::{Asset, AssetInput, AssetKind, Id, PageRequest, Scope, Software};
+use canhgac_store::{AssetFilter, SystemFilter};
+use maud::{html, Markup};
+
+use super::error::PageError;
+use super::forms::{self, Errors, FieldCtx, FormData, Params};
+use super::i18n::{self, Lang, Msg};
+use super::layout;
+use super::session::{see_other, CsrfForm, Ctx};
+use super::units::{unit_names, unit_options};
+use crate::AppState;
+
+fn kind_options(lang: Lang) -> Vec<(String, String)> {
+    AssetKind::ALL
+        .iter()
+        .map(|k| (k.code().to_string(), i18n::asset_kind(lang, *k).to_string()))
+        .collect()
+}
+
+/// `(id, name)` of the systems in scope, for pickers and names (bounded for very large
+/// inventories; the asset form of a system's page preselects it anyway).
+pub async fn system_options(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<Vec<(String, String)>, PageError> {
+    let mut out = Vec::new();
+    for number in 1..=20 {
+        let page = state
+            .store
+            .list_systems(
+                scope,
+                &SystemFilter::default(),
+                &PageRequest::new(number, PageRequest::MAX_PER_PAGE),
+            )
+            .await?;
+        let done = u64::from(number) >= page.pages();
+        out.extend(page.items.into_iter().map(|s| (s.id.to_string(), s.name)));
+        if done {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// A table of assets.
+pub fn table(lang: Lang, assets: &[Asset]) -> Markup {
+    html! {
+        @if assets.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
+            table.data {
+                thead { tr {
+                    th { (lang.t(Msg::Value)) } th { (lang.t(Msg::Kind)) } th { (lang.t(Msg::HostName)) }
+                    th { (lang.t(Msg::Os)) } th { (lang.t(Msg::SoftwareShort)) }
+                } }
+                tbody { @for a in assets { tr {
+                    td { a href={ "/assets/" (a.id) } { code { (a.value) } } }
+                    td { (i18n::asset_kind(lang, a.kind)) }
+                    td { (forms::or_dash(a.name.as_deref())) }
+                    td { (forms::or_dash(a.os.as_deref())) " " (a.os_version.as_deref().unwrap_or_default()) }
+                    td { (a.software.iter().map(|s| match &s.version { Some(v) => format!("{} {v}", s.name), None => s.name.clone() }).collect::<Vec<_>>().join(", ")) }
+                } } }
+            }
+        }
+    }
+}
+
+/// `GET /assets?system_id=&unit_id=&q=&page=`.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let scope = ctx.scope();
+    let units = state.store.all_units(&scope).await?;
+    let systems = system_options(&state, &scope).await?;
+    let filter = AssetFilter {
+        system_id: forms::param_id(&params, "system_id"),
+        unit_id: forms::param_id(&params, "unit_id"),
+    };
+    let page = state
+        .store
+        .list_assets(&scope, &filter, &forms::page_request(&params))
+        .await?;
+    let heading = html! {
+        div.page-heading {
+            h1 { (lang.t(Msg::Assets)) }
+            @if ctx.role().can_edit_inventory() {
+                div.actions { a.button.primary href="/assets/new" { (lang.t(Msg::New)) } }
+            }
+        }
+    };
+    let body = html! {
+        (forms::search_form(lang, "/assets", &params, html! {
+            (forms::filter_select(lang, lang.t(Msg::System), "system_id", &systems, &params))
+            (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
+        }))
+        (table(lang, &page.items))
+        (forms::pager(lang, "/assets", &params, &page))
+    };
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        lang.t(Msg::Assets),
+        heading,
+        body,
+    ))
+}
+
+fn software_lines(software: &[Software]) -> String {
+    software
+        .iter()
+        .map(|s| {
+            let mut line = s.name.clone();
+            if s.version.is_some() || s.cpe.is_some() {
+                line.push_str(" | ");
+                line.push_str(s.version.as_deref().unwrap_or_default());
+            }
+            if let Some(cpe) = &s.cpe {
+                line.push_str(" | ");
+                line.push_str(cpe);
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse_software(text: &str) -> Vec<Software> {
+    let blank = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut parts = line.split('|');
+            Software {
+                name: parts.next().unwrap_or_default().trim().to_string(),
+                version: blank(parts.next()),
+                cpe: blank(parts.next()),
+            }
+        })
+        .collect()
+}
+
+fn values(input: &AssetInput) -> FormData {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    FormData::from_pairs(vec![
+        (
+            "system_id".into(),
+            if input.system_id == 0 {
+                String::new()
+            } else {
+                input.system_id.to_string()
+            },
+        ),
+        ("kind".into(), input.kind.code().into()),
+        ("value".into(), input.value.clone()),
+        ("name".into(), opt(&input.name)),
+        ("os".into(), opt(&input.os)),
+        ("os_version".into(), opt(&input.os_version)),
+        ("software".into(), software_lines(&input.software)),
+        ("note".into(), opt(&input.note)),
+    ])
+}
+
+fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> AssetInput {
+    AssetInput {
+        system_id: forms::req_id(form, "system_id", lang, errors),
+        kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(AssetKind::Ip),
+        value: form.get("value").to_string(),
+        name: forms::opt_text(form, "name"),
+        os: forms::opt_text(form, "os"),
+        os_version: forms::opt_text(form, "os_version"),
+        software: parse_software(form.get("software")),
+        note: forms::opt_text(form, "note"),
+    }
+}
+
+async fn form(
+    state: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    cancel: &str,
+    values: &FormData,
+    errors: &Errors,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let systems = system_options(state, &ctx.scope()).await?;
+    let f = FieldCtx {
+        lang,
+        values,
+        errors,
+    };
+    let fields = html! {
+        (f.summary(&["system_id", "kind", "value", "name", "os", "os_version", "software", "note"]))
+        (f.select(lang.t(Msg::System), "system_id", &systems, Some(""), true))
+        div.field-row {
+            (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
+            (f.input(lang.t(Msg::Value), "value", "text", true))
+        }
+        (f.input(lang.t(Msg::HostName), "name", "text", false))
+        div.field-row {
+            (f.input(lang.t(Msg::Os), "os", "text", false))
+            (f.input(lang.t(Msg::OsVersion), "os_version", "text", false))
+        }
+        (f.textarea(lang.t(Msg::Software), "software"))
+        (f.textarea(lang.t(Msg::Note), "note"))
+    };
+    Ok(forms::form_page(
+        &ctx.chrome(),
+        title,
+        action,
+        cancel,
+        fields,
+    ))
+}
+
+/// `GET /assets/new?system_id=`.
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    ctx.require_inventory_editor()?;
+    let mut input = AssetInput::new(AssetKind::Ip, "");
+    input.system_id = forms::param_id(&params, "system_id").unwrap_or(0);
+    let title = format!("{} — {}", ctx.t(Msg::Assets), ctx.t(Msg::New));
+    form(
+        &state,
+        &ctx,
+        &title,
+        "/assets",
+        "/assets",
+        &values(&input),
+        &Errors::default(),
+    )
+    .await
+}
+
+/// `POST /assets`.
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    ctx.require_inventory_editor()?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    if errors.is_empty() {
+        match state.store.create_asset(&ctx.actor(), input).await {
+            Ok(asset) => return Ok(see_other(&format!("/assets/{}", asset.id))),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", ctx.t(Msg::Assets), ctx.t(Msg::New));
+    Ok(forms::unprocessable(
+        form(&state, &ctx, &title, "/assets", "/assets", &data, &errors).await?,
+    ))
+}
+
+/// `GET /assets/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let scope = ctx.scope();
+    let asset = state.store.get_asset(&scope, id).await?;
+    let system = state.store.get_system(&scope, asset.system_id).await?;
+    let names: HashMap<Id, String> = unit_names(&state.store.all_units(&scope).await?);
+    let can_edit = ctx.role().can_edit_inventory();
+    let base = format!("/assets/{id}");
+    let body = html! {
+        (forms::details(&[
+            (lang.t(Msg::System), html! { a href={ "/systems/" (system.id) } { (system.name) } }),
+            (lang.t(Msg::OwnerUnit), super::units::unit_link(lang, &names, system.owner_unit_id)),
+            (lang.t(Msg::Kind), html! { (i18n::asset_kind(lang, asset.kind)) }),
+            (lang.t(Msg::Value), html! { code { (asset.value) } }),
+            (lang.t(Msg::HostName), html! { (forms::or_dash(asset.name.as_deref())) }),
+            (lang.t(Msg::Os), html! { (forms::or_dash(asset.os.as_deref())) " " (asset.os_version.as_deref().unwrap_or_default()) }),
+            (lang.t(Msg::SoftwareShort), html! {
+                @if asset.software.is_empty() { "—" } @else {
+                    ul.plain { @for s in &asset.software { li {
+                        (s.name) @if let Some(v) = &s.version { " " (v) }
+                        @if let Some(cpe) = &s.cpe { " " code.muted { (cpe) } }
+                    } } }
+                }
+            }),
+            (lang.t(Msg::Note), html! { (forms::or_dash(asset.note.as_deref())) }),
+            (lang.t(Msg::UpdatedAt), html! { (ctx.time(asset.updated_at)) }),
+        ]))
+    };
+    let heading = forms::detail_heading(&ctx, &asset.value, &base, can_edit);
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        &asset.value,
+        heading,
+        body,
+    ))
+}
+
+/// `GET /assets/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let asset = state.store.get_asset(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    let title = format!("{} — {}", asset.value, ctx.t(Msg::Edit));
+    let base = format!("/assets/{id}");
+    form(
+        &state,
+        &ctx,
+        &title,
+        &base,
+        &base,
+        &values(&AssetInput::from(&asset)),
+        &Errors::default(),
+    )
+    .await
+}
+
+/// `POST /assets/{id}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    let asset = state.store.get_asset(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    let base = format!("/assets/{id}");
+    if errors.is_empty() {
+        match state.store.update_asset(&ctx.actor(), id, input).await {
+            Ok(_) => return Ok(see_other(&base)),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", asset.value, ctx.t(Msg::Edit));
+    Ok(forms::unprocessable(
+        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
+    ))
+}
+
+/// `POST /assets/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, .. }: CsrfForm,
+) -> Result<Response, PageError> {
+    let asset = state.store.get_asset(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    state
+        .store
+        .delete_asset(&ctx.actor(), id)
+        .await
+        .map_err(forms::delete_refused)?;
+    Ok(see_other(&format!("/systems/{}", asset.system_id)).into_response())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn software_lines_round_trip() {
+        let software = parse_software(
+            "Zimbra | 8.8.15 | cpe:2.3:a:zimbra:collaboration:8.8.15:*:*:*:*:*:*:*\nnginx\n\n",
+        );
+        assert_eq!(software.len(), 2);
+        assert_eq!(software[0].version.as_deref(), Some("8.8.15"));
+        assert_eq!(software[1].name, "nginx");
+        assert_eq!(software[1].version, None);
+        assert_eq!(parse_software(&software_lines(&software)), software);
+    }
+}

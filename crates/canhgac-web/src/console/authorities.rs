@@ -1,0 +1,295 @@
+//! Authorities (cơ quan chức năng): shared by every unit, with effective dates. Everyone reads
+//! them; only admins and analysts change them.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use canhgac_model::{Authority, AuthorityInput, Date, Id};
+use maud::{html, Markup};
+
+use super::error::PageError;
+use super::format;
+use super::forms::{self, Errors, FieldCtx, FormData, Params};
+use super::i18n::{Lang, Msg};
+use super::layout;
+use super::session::{see_other, CsrfForm, Ctx};
+use crate::AppState;
+
+fn status(lang: Lang, authority: &Authority, today: Date) -> Markup {
+    let (class, msg) = if authority.valid_from.is_some_and(|from| today < from) {
+        ("status-future", Msg::NotYet)
+    } else if authority.valid_to.is_some_and(|to| to < today) {
+        ("status-expired", Msg::Expired)
+    } else {
+        ("status-active", Msg::InForce)
+    };
+    html! { span.badge class=(class) { (lang.t(msg)) } }
+}
+
+fn period(authority: &Authority) -> String {
+    match (authority.valid_from, authority.valid_to) {
+        (None, None) => "—".into(),
+        (from, to) => format!(
+            "{} – {}",
+            from.map(format::date).unwrap_or_else(|| "…".into()),
+            to.map(format::date).unwrap_or_else(|| "…".into())
+        ),
+    }
+}
+
+/// `GET /authorities?q=&page=`.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let page = state
+        .store
+        .list_authorities(&forms::page_request(&params))
+        .await?;
+    let today = format::today(&ctx.tz);
+    let heading = html! {
+        div.page-heading {
+            h1 { (lang.t(Msg::Authorities)) }
+            @if ctx.role().can_edit_authorities() {
+                div.actions { a.button.primary href="/authorities/new" { (lang.t(Msg::New)) } }
+            }
+        }
+    };
+    let body = html! {
+        (forms::search_form(lang, "/authorities", &params, html! {}))
+        @if page.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
+            table.data {
+                thead { tr {
+                    th { (lang.t(Msg::Name)) } th { (lang.t(Msg::Code)) } th { (lang.t(Msg::Email)) }
+                    th { (lang.t(Msg::ValidFrom)) " – " (lang.t(Msg::ValidTo)) } th { (lang.t(Msg::Status)) }
+                } }
+                tbody { @for a in &page.items { tr {
+                    td { a href={ "/authorities/" (a.id) } { (a.name) } }
+                    td { code { (a.code) } }
+                    td { (a.emails.join(", ")) }
+                    td { (period(a)) }
+                    td { (status(lang, a, today)) }
+                } } }
+            }
+        }
+        (forms::pager(lang, "/authorities", &params, &page))
+    };
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        lang.t(Msg::Authorities),
+        heading,
+        body,
+    ))
+}
+
+fn values(input: &AuthorityInput) -> FormData {
+    FormData::from_pairs(vec![
+        ("code".into(), input.code.clone()),
+        ("name".into(), input.name.clone()),
+        ("address".into(), input.address.clone().unwrap_or_default()),
+        ("phones".into(), input.phones.join("\n")),
+        ("emails".into(), input.emails.join("\n")),
+        ("valid_from".into(), format::opt_date(input.valid_from)),
+        ("valid_to".into(), format::opt_date(input.valid_to)),
+        ("note".into(), input.note.clone().unwrap_or_default()),
+    ])
+}
+
+fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> AuthorityInput {
+    AuthorityInput {
+        code: form.get("code").to_string(),
+        name: form.get("name").to_string(),
+        address: forms::opt_text(form, "address"),
+        phones: forms::lines(form, "phones"),
+        emails: forms::lines(form, "emails"),
+        valid_from: forms::opt_date(form, "valid_from", lang, errors),
+        valid_to: forms::opt_date(form, "valid_to", lang, errors),
+        note: forms::opt_text(form, "note"),
+    }
+}
+
+fn form(
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    cancel: &str,
+    values: &FormData,
+    errors: &Errors,
+) -> Markup {
+    let lang = ctx.lang;
+    let f = FieldCtx {
+        lang,
+        values,
+        errors,
+    };
+    let fields = html! {
+        (f.summary(&["code", "name", "address", "phones", "emails", "valid_from", "valid_to", "note"]))
+        (f.input(lang.t(Msg::Name), "name", "text", true))
+        (f.input(lang.t(Msg::Code), "code", "text", false))
+        (f.input(lang.t(Msg::Address), "address", "text", false))
+        div.field-row {
+            (f.textarea(lang.t(Msg::Phones), "phones"))
+            (f.textarea(lang.t(Msg::Emails), "emails"))
+        }
+        div.field-row {
+            (f.date(lang.t(Msg::ValidFrom), "valid_from"))
+            (f.date(lang.t(Msg::ValidTo), "valid_to"))
+        }
+        (f.textarea(lang.t(Msg::Note), "note"))
+    };
+    forms::form_page(&ctx.chrome(), title, action, cancel, fields)
+}
+
+/// `GET /authorities/new`.
+pub async fn new_form(ctx: Ctx) -> Result<Markup, PageError> {
+    ctx.require(ctx.role().can_edit_authorities())?;
+    let title = format!("{} — {}", ctx.t(Msg::Authorities), ctx.t(Msg::New));
+    Ok(form(
+        &ctx,
+        &title,
+        "/authorities",
+        "/authorities",
+        &FormData::default(),
+        &Errors::default(),
+    ))
+}
+
+/// `POST /authorities`.
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    ctx.require(ctx.role().can_edit_authorities())?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    if errors.is_empty() {
+        match state.store.create_authority(&ctx.actor(), input).await {
+            Ok(a) => return Ok(see_other(&format!("/authorities/{}", a.id))),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", ctx.t(Msg::Authorities), ctx.t(Msg::New));
+    Ok(forms::unprocessable(form(
+        &ctx,
+        &title,
+        "/authorities",
+        "/authorities",
+        &data,
+        &errors,
+    )))
+}
+
+/// `GET /authorities/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let a = state.store.get_authority(id).await?;
+    let today = format::today(&ctx.tz);
+    let base = format!("/authorities/{id}");
+    let body = forms::details(&[
+        (lang.t(Msg::Code), html! { code { (a.code) } }),
+        (lang.t(Msg::Status), status(lang, &a, today)),
+        (
+            lang.t(Msg::ValidFrom),
+            html! { (forms::or_dash(Some(&format::opt_date(a.valid_from)))) },
+        ),
+        (
+            lang.t(Msg::ValidTo),
+            html! { (forms::or_dash(Some(&format::opt_date(a.valid_to)))) },
+        ),
+        (
+            lang.t(Msg::Address),
+            html! { (forms::or_dash(a.address.as_deref())) },
+        ),
+        (
+            lang.t(Msg::Phone),
+            html! { @if a.phones.is_empty() { "—" } @else { (a.phones.join(", ")) } },
+        ),
+        (
+            lang.t(Msg::Email),
+            html! {
+                @if a.emails.is_empty() { "—" } @else {
+                    @for (i, email) in a.emails.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a href={ "mailto:" (email) } { (email) }
+                    }
+                }
+            },
+        ),
+        (
+            lang.t(Msg::Note),
+            html! { (forms::or_dash(a.note.as_deref())) },
+        ),
+        (lang.t(Msg::UpdatedAt), html! { (ctx.time(a.updated_at)) }),
+    ]);
+    let heading = forms::detail_heading(&ctx, &a.name, &base, ctx.role().can_edit_authorities());
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        &a.name,
+        heading,
+        body,
+    ))
+}
+
+/// `GET /authorities/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let a = state.store.get_authority(id).await?;
+    ctx.require(ctx.role().can_edit_authorities())?;
+    let title = format!("{} — {}", a.name, ctx.t(Msg::Edit));
+    let base = format!("/authorities/{id}");
+    Ok(form(
+        &ctx,
+        &title,
+        &base,
+        &base,
+        &values(&AuthorityInput::from(&a)),
+        &Errors::default(),
+    ))
+}
+
+/// `POST /authorities/{id}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    let a = state.store.get_authority(id).await?;
+    ctx.require(ctx.role().can_edit_authorities())?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    let base = format!("/authorities/{id}");
+    if errors.is_empty() {
+        match state.store.update_authority(&ctx.actor(), id, input).await {
+            Ok(_) => return Ok(see_other(&base)),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", a.name, ctx.t(Msg::Edit));
+    Ok(forms::unprocessable(form(
+        &ctx, &title, &base, &base, &data, &errors,
+    )))
+}
+
+/// `POST /authorities/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, .. }: CsrfForm,
+) -> Result<Response, PageError> {
+    state.store.get_authority(id).await?;
+    ctx.require(ctx.role().can_edit_authorities())?;
+    state
+        .store
+        .delete_authority(&ctx.actor(), id)
+        .await
+        .map_err(forms::delete_refused)?;
+    Ok(see_other("/authorities").into_response())
+}

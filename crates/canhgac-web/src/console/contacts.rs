@@ -1,0 +1,304 @@
+//! Contacts (đầu mối liên hệ) of units: list, detail, create/edit/delete.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use canhgac_model::{ContactInput, Id};
+use canhgac_store::ContactFilter;
+use maud::{html, Markup};
+
+use super::error::PageError;
+use super::forms::{self, Errors, FieldCtx, FormData, Params};
+use super::i18n::{Lang, Msg};
+use super::layout;
+use super::session::{see_other, CsrfForm, Ctx};
+use super::units::{unit_link, unit_names, unit_options, unit_options_keeping};
+use crate::AppState;
+
+/// `GET /contacts?unit_id=&q=&page=`.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let scope = ctx.scope();
+    let units = state.store.all_units(&scope).await?;
+    let names = unit_names(&units);
+    let filter = ContactFilter {
+        unit_id: forms::param_id(&params, "unit_id"),
+    };
+    let page = state
+        .store
+        .list_contacts(&scope, &filter, &forms::page_request(&params))
+        .await?;
+    let heading = html! {
+        div.page-heading {
+            h1 { (lang.t(Msg::Contacts)) }
+            @if ctx.role().can_edit_inventory() {
+                div.actions { a.button.primary href="/contacts/new" { (lang.t(Msg::New)) } }
+            }
+        }
+    };
+    let body = html! {
+        (forms::search_form(lang, "/contacts", &params, html! {
+            (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
+        }))
+        @if page.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
+            table.data {
+                thead { tr {
+                    th { (lang.t(Msg::Name)) } th { (lang.t(Msg::Unit)) } th { (lang.t(Msg::Position)) }
+                    th { (lang.t(Msg::Responsibility)) } th { (lang.t(Msg::Phone)) } th { (lang.t(Msg::Email)) }
+                } }
+                tbody { @for c in &page.items { tr {
+                    td { a href={ "/contacts/" (c.id) } { (c.name) } }
+                    td { (unit_link(lang, &names, c.unit_id)) }
+                    td { (forms::or_dash(c.position.as_deref())) }
+                    td { (forms::or_dash(c.responsibility.as_deref())) }
+                    td { (forms::or_dash(c.phone.as_deref())) }
+                    td { (forms::or_dash(c.email.as_deref())) }
+                } } }
+            }
+        }
+        (forms::pager(lang, "/contacts", &params, &page))
+    };
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        lang.t(Msg::Contacts),
+        heading,
+        body,
+    ))
+}
+
+fn values(input: &ContactInput) -> FormData {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    FormData::from_pairs(vec![
+        (
+            "unit_id".into(),
+            if input.unit_id == 0 {
+                String::new()
+            } else {
+                input.unit_id.to_string()
+            },
+        ),
+        ("name".into(), input.name.clone()),
+        ("position".into(), opt(&input.position)),
+        ("responsibility".into(), opt(&input.responsibility)),
+        ("phone".into(), opt(&input.phone)),
+        ("email".into(), opt(&input.email)),
+    ])
+}
+
+fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> ContactInput {
+    ContactInput {
+        unit_id: forms::req_id(form, "unit_id", lang, errors),
+        name: form.get("name").to_string(),
+        position: forms::opt_text(form, "position"),
+        responsibility: forms::opt_text(form, "responsibility"),
+        phone: forms::opt_text(form, "phone"),
+        email: forms::opt_text(form, "email"),
+    }
+}
+
+async fn form(
+    state: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    cancel: &str,
+    values: &FormData,
+    errors: &Errors,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let units = state.store.all_units(&ctx.scope()).await?;
+    let f = FieldCtx {
+        lang,
+        values,
+        errors,
+    };
+    let fields = html! {
+        (f.summary(&["unit_id", "name", "position", "responsibility", "phone", "email"]))
+        (f.select(lang.t(Msg::Unit), "unit_id", &unit_options_keeping(lang, &units, values, "unit_id"), Some(""), true))
+        (f.input(lang.t(Msg::Name), "name", "text", true))
+        div.field-row {
+            (f.input(lang.t(Msg::Position), "position", "text", false))
+            (f.input(lang.t(Msg::Responsibility), "responsibility", "text", false))
+        }
+        div.field-row {
+            (f.input(lang.t(Msg::Phone), "phone", "tel", false))
+            (f.input(lang.t(Msg::Email), "email", "email", false))
+        }
+    };
+    Ok(forms::form_page(
+        &ctx.chrome(),
+        title,
+        action,
+        cancel,
+        fields,
+    ))
+}
+
+/// `GET /contacts/new?unit_id=`.
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    ctx.require_inventory_editor()?;
+    let input = ContactInput {
+        unit_id: forms::param_id(&params, "unit_id").unwrap_or(0),
+        name: String::new(),
+        position: None,
+        responsibility: None,
+        phone: None,
+        email: None,
+    };
+    let title = format!("{} — {}", ctx.t(Msg::Contacts), ctx.t(Msg::New));
+    form(
+        &state,
+        &ctx,
+        &title,
+        "/contacts",
+        "/contacts",
+        &values(&input),
+        &Errors::default(),
+    )
+    .await
+}
+
+/// `POST /contacts`.
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    ctx.require_inventory_editor()?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    if errors.is_empty() {
+        match state.store.create_contact(&ctx.actor(), input).await {
+            Ok(contact) => return Ok(see_other(&format!("/contacts/{}", contact.id))),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", ctx.t(Msg::Contacts), ctx.t(Msg::New));
+    Ok(forms::unprocessable(
+        form(
+            &state,
+            &ctx,
+            &title,
+            "/contacts",
+            "/contacts",
+            &data,
+            &errors,
+        )
+        .await?,
+    ))
+}
+
+/// `GET /contacts/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let scope = ctx.scope();
+    let contact = state.store.get_contact(&scope, id).await?;
+    let names = unit_names(&state.store.all_units(&scope).await?);
+    let can_edit = ctx.role().can_edit_inventory();
+    let base = format!("/contacts/{id}");
+    let body = forms::details(&[
+        (lang.t(Msg::Unit), unit_link(lang, &names, contact.unit_id)),
+        (
+            lang.t(Msg::Position),
+            html! { (forms::or_dash(contact.position.as_deref())) },
+        ),
+        (
+            lang.t(Msg::Responsibility),
+            html! { (forms::or_dash(contact.responsibility.as_deref())) },
+        ),
+        (
+            lang.t(Msg::Phone),
+            html! {
+                @if let Some(phone) = &contact.phone { a href={ "tel:" (phone.replace(' ', "")) } { (phone) } } @else { "—" }
+            },
+        ),
+        (
+            lang.t(Msg::Email),
+            html! {
+                @if let Some(email) = &contact.email { a href={ "mailto:" (email) } { (email) } } @else { "—" }
+            },
+        ),
+        (
+            lang.t(Msg::UpdatedAt),
+            html! { (ctx.time(contact.updated_at)) },
+        ),
+    ]);
+    let heading = forms::detail_heading(&ctx, &contact.name, &base, can_edit);
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        &contact.name,
+        heading,
+        body,
+    ))
+}
+
+/// `GET /contacts/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let contact = state.store.get_contact(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    let title = format!("{} — {}", contact.name, ctx.t(Msg::Edit));
+    let base = format!("/contacts/{id}");
+    form(
+        &state,
+        &ctx,
+        &title,
+        &base,
+        &base,
+        &values(&ContactInput::from(&contact)),
+        &Errors::default(),
+    )
+    .await
+}
+
+/// `POST /contacts/{id}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    let contact = state.store.get_contact(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    let base = format!("/contacts/{id}");
+    if errors.is_empty() {
+        match state.store.update_contact(&ctx.actor(), id, input).await {
+            Ok(_) => return Ok(see_other(&base)),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", contact.name, ctx.t(Msg::Edit));
+    Ok(forms::unprocessable(
+        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
+    ))
+}
+
+/// `POST /contacts/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, .. }: CsrfForm,
+) -> Result<Response, PageError> {
+    let contact = state.store.get_contact(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    state
+        .store
+        .delete_contact(&ctx.actor(), id)
+        .await
+        .map_err(forms::delete_refused)?;
+    Ok(see_other(&format!("/units/{}", contact.unit_id)).into_response())
+}

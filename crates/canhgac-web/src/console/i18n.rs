@@ -1,0 +1,407 @@
+//! The console's two languages: Vietnamese (the default) and English.
+//!
+//! Every string the console shows goes through [`Msg`] (a closed table checked by the compiler)
+//! or one of the `label` functions for domain enums, so a missing translation cannot ship.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use canhgac_model::{AssetKind, InformationClass, Role, SystemKind, UnitKind};
+
+use crate::AppState;
+
+/// Name of the cookie holding the chosen language.
+pub const LANG_COOKIE: &str = "canhgac_lang";
+
+/// A console language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Tiếng Việt (the default).
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The code used in the cookie, URLs and `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses `vi` or `en`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the string for this language.
+    pub fn pick(self, vi: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+
+    /// The translation of a table entry.
+    pub fn t(self, msg: Msg) -> &'static str {
+        let (vi, en) = msg.texts();
+        self.pick(vi, en)
+    }
+
+    /// The language of a request: the cookie if valid, else `default`.
+    pub fn from_parts(parts: &Parts, default: Lang) -> Lang {
+        cookie(&parts.headers, LANG_COOKIE)
+            .and_then(|v| Lang::from_code(&v))
+            .unwrap_or(default)
+    }
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_string())
+}
+
+impl FromRequestParts<AppState> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let default = Lang::from_code(&state.settings.default_lang).unwrap_or_default();
+        let lang = Lang::from_parts(parts, default);
+        // Error pages of requests without a session still speak the chosen language.
+        if let Some(slot) = parts.extensions.get::<super::error::ChromeSlot>() {
+            let path = parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_string(), |pq| pq.to_string());
+            slot.fill_if_empty(super::layout::Chrome::anonymous(lang, path));
+        }
+        Ok(lang)
+    }
+}
+
+macro_rules! messages {
+    ($($name:ident => $vi:literal, $en:literal;)+) => {
+        /// Every fixed string of the console, with its Vietnamese and English text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Msg { $($name),+ }
+
+        impl Msg {
+            /// Every entry (for tests of the table).
+            pub const ALL: &'static [Msg] = &[$(Msg::$name),+];
+
+            /// (Vietnamese, English).
+            pub fn texts(self) -> (&'static str, &'static str) {
+                match self { $(Msg::$name => ($vi, $en)),+ }
+            }
+        }
+    };
+}
+
+messages! {
+    Product => "canhgac", "canhgac";
+    Tagline => "Giám sát an toàn thông tin", "Security operations";
+    SignOut => "Đăng xuất", "Sign out";
+    SignIn => "Đăng nhập", "Sign in";
+    Username => "Tên đăng nhập", "Username";
+    Password => "Mật khẩu", "Password";
+    PasswordConfirm => "Nhập lại mật khẩu", "Confirm password";
+    PasswordMismatch => "Hai mật khẩu không khớp", "The passwords do not match";
+    DisplayName => "Họ và tên", "Display name";
+    LoginFailed => "Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password.";
+    LoginBlocked => "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.", "Too many failed sign-ins. Please try again later.";
+    NoUsersHint => "Chưa có người dùng nào. Hãy mở liên kết cài đặt lần đầu được in ra khi khởi động canhgac.", "There are no users yet. Open the one-time setup link printed when canhgac started.";
+    SetupTitle => "Tạo tài khoản quản trị đầu tiên", "Create the first administrator";
+    SetupToken => "Mã cài đặt", "Setup token";
+    SetupTokenInvalid => "Mã cài đặt không hợp lệ hoặc đã được sử dụng.", "The setup token is invalid or already used.";
+    SetupUnavailable => "Cài đặt lần đầu đã hoàn tất.", "First-time setup is already done.";
+    SetupSubmit => "Tạo tài khoản", "Create account";
+    Language => "Ngôn ngữ", "Language";
+    NavInventory => "Danh mục", "Inventory";
+    NavOperations => "Vận hành", "Operations";
+    NavAdmin => "Quản trị", "Administration";
+    Dashboard => "Tổng quan", "Dashboard";
+    Units => "Đơn vị", "Units";
+    Unit => "Đơn vị", "Unit";
+    Systems => "Hệ thống thông tin", "Information systems";
+    System => "Hệ thống thông tin", "Information system";
+    Assets => "Tài sản", "Assets";
+    Asset => "Tài sản", "Asset";
+    Contacts => "Đầu mối liên hệ", "Contacts";
+    Contact => "Đầu mối liên hệ", "Contact";
+    Authorities => "Cơ quan chức năng", "Authorities";
+    Authority => "Cơ quan chức năng", "Authority";
+    Users => "Người dùng", "Users";
+    User => "Người dùng", "User";
+    Audit => "Nhật ký", "Audit log";
+    Inventory => "Nhập/xuất danh mục", "Import/export";
+    Role => "Vai trò", "Role";
+    New => "Thêm mới", "New";
+    Edit => "Sửa", "Edit";
+    Delete => "Xóa", "Delete";
+    Save => "Lưu", "Save";
+    Cancel => "Hủy", "Cancel";
+    Search => "Tìm kiếm", "Search";
+    Filter => "Lọc", "Filter";
+    All => "Tất cả", "All";
+    None => "— Không —", "— None —";
+    Previous => "Trang trước", "Previous";
+    Next => "Trang sau", "Next";
+    PageOf => "Trang", "Page";
+    Total => "Tổng số", "Total";
+    Empty => "Chưa có dữ liệu.", "Nothing here yet.";
+    Code => "Mã", "Code";
+    Name => "Tên", "Name";
+    Kind => "Loại", "Kind";
+    Parent => "Đơn vị cấp trên", "Parent unit";
+    Address => "Địa chỉ", "Address";
+    ValidFrom => "Hiệu lực từ ngày", "Valid from";
+    ValidTo => "Hiệu lực đến ngày", "Valid to";
+    DateHint => "dd/mm/yyyy", "dd/mm/yyyy";
+    CreatedAt => "Ngày tạo", "Created";
+    UpdatedAt => "Cập nhật", "Updated";
+    Children => "Đơn vị trực thuộc", "Child units";
+    TreeView => "Dạng cây", "Tree";
+    ListView => "Danh sách", "List";
+    OwnerUnit => "Cơ quan chủ quản", "Owner unit";
+    OperatorUnit => "Đơn vị vận hành", "Operator unit";
+    SecurityLevel => "Cấp độ", "Security level";
+    LevelDecisionNumber => "Số quyết định phê duyệt cấp độ", "Level decision number";
+    LevelDecisionDate => "Ngày quyết định", "Level decision date";
+    InformationClass => "Phân loại thông tin", "Information class";
+    Purpose => "Mục đích sử dụng", "Purpose";
+    Services => "Dịch vụ (mỗi dòng một mục)", "Services (one per line)";
+    SecurityControls => "Biện pháp bảo đảm ATTT (mỗi dòng một mục)", "Security controls (one per line)";
+    Isp => "Nhà cung cấp Internet", "Internet provider";
+    SecurityProvider => "Đơn vị cung cấp dịch vụ ATTT", "Security provider";
+    OutsideScope => "(ngoài phạm vi)", "(outside your units)";
+    Value => "Địa chỉ", "Value";
+    HostName => "Tên máy", "Host name";
+    Os => "Hệ điều hành", "Operating system";
+    OsVersion => "Phiên bản HĐH", "OS version";
+    Software => "Phần mềm (mỗi dòng: tên | phiên bản | CPE)", "Software (one per line: name | version | CPE)";
+    SoftwareShort => "Phần mềm", "Software";
+    Note => "Ghi chú", "Note";
+    Position => "Chức vụ", "Position";
+    Responsibility => "Nhiệm vụ", "Responsibility";
+    Phone => "Điện thoại", "Phone";
+    Email => "Thư điện tử", "Email";
+    Phones => "Điện thoại (mỗi dòng một số)", "Phones (one per line)";
+    Emails => "Thư điện tử (mỗi dòng một địa chỉ)", "Emails (one per line)";
+    InForce => "Đang hiệu lực", "In force";
+    Expired => "Hết hiệu lực", "No longer in force";
+    NotYet => "Chưa hiệu lực", "Not yet in force";
+    UnitScope => "Phạm vi đơn vị", "Unit scope";
+    UnitScopeHint => "Giữ Ctrl để chọn nhiều đơn vị", "Hold Ctrl to pick several units";
+    InitialPassword => "Mật khẩu ban đầu", "Initial password";
+    NewPassword => "Mật khẩu mới", "New password";
+    ResetPassword => "Đặt lại mật khẩu", "Reset password";
+    PasswordReset => "Đã đặt lại mật khẩu; các phiên đăng nhập của người dùng đã kết thúc.", "Password reset; the user's sessions have ended.";
+    Disabled => "Đã khóa", "Disabled";
+    Active => "Đang hoạt động", "Active";
+    Status => "Trạng thái", "Status";
+    Disable => "Khóa tài khoản", "Disable";
+    Enable => "Mở khóa tài khoản", "Enable";
+    ApiTokens => "Khóa API", "API tokens";
+    TokenName => "Mục đích sử dụng khóa", "What the token is for";
+    CreateToken => "Tạo khóa API", "Create API token";
+    TokenSecretOnce => "Đây là lần duy nhất khóa được hiển thị. Hãy sao chép và lưu giữ cẩn thận.", "This is the only time the token is shown. Copy it and keep it safe.";
+    Revoke => "Thu hồi", "Revoke";
+    Revoked => "Đã thu hồi", "Revoked";
+    Prefix => "Tiền tố", "Prefix";
+    LastUsed => "Lần dùng cuối", "Last used";
+    Back => "Quay lại", "Back";
+    When => "Thời điểm", "When";
+    Actor => "Người thực hiện", "Actor";
+    Action => "Hành động", "Action";
+    Entity => "Đối tượng", "Record";
+    Before => "Trước", "Before";
+    After => "Sau", "After";
+    Details => "Chi tiết", "Details";
+    Counts => "Số lượng", "Counts";
+    SystemsByKind => "Hệ thống theo loại", "Systems by kind";
+    PerUnit => "Theo đơn vị", "Per unit";
+    ImportTitle => "Nhập danh mục từ tệp", "Import an inventory file";
+    ImportHint => "Tệp YAML (.yaml, .yml) hoặc CSV (.csv). Bạn sẽ xem trước các thay đổi trước khi áp dụng.", "A YAML (.yaml, .yml) or CSV (.csv) file. You will preview the changes before they are applied.";
+    File => "Tệp", "File";
+    Prune => "Xóa các bản ghi không có trong tệp", "Delete records missing from the file";
+    Preview => "Xem trước", "Preview";
+    Apply => "Áp dụng thay đổi", "Apply changes";
+    PlanEmpty => "Không có thay đổi: danh mục đã khớp với tệp.", "No changes: the inventory already matches the file.";
+    PlanChanged => "Danh mục đã thay đổi kể từ lúc xem trước. Hãy xem lại.", "The inventory changed since the preview. Please review again.";
+    ImportExpired => "Phiên nhập đã hết hạn. Hãy tải tệp lên lại.", "The import has expired. Please upload the file again.";
+    ImportErrors => "Tệp có lỗi, chưa có gì được ghi:", "The file has errors; nothing was written:";
+    ImportDone => "Đã nhập danh mục", "Inventory imported";
+    Created => "Thêm mới", "Created";
+    Updated => "Cập nhật", "Updated";
+    Deleted => "Xóa", "Deleted";
+    Operation => "Thao tác", "Change";
+    Record => "Bản ghi", "Record";
+    ExportTitle => "Xuất danh mục", "Export the inventory";
+    ExportYaml => "Tải về YAML", "Download YAML";
+    ExportCsv => "Tải về CSV", "Download CSV";
+    AuthoritiesNotAllowed => "Vai trò của bạn không được thay đổi cơ quan chức năng.", "Your role may not change authorities.";
+    NotFoundTitle => "Không tìm thấy", "Not found";
+    NotFoundText => "Trang hoặc bản ghi này không tồn tại, hoặc nằm ngoài phạm vi của bạn.", "This page or record does not exist, or is outside your units.";
+    ForbiddenTitle => "Không có quyền", "Forbidden";
+    ForbiddenText => "Bạn không có quyền thực hiện thao tác này.", "You may not do this.";
+    CsrfText => "Biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và thử lại.", "The form expired or is invalid. Reload the page and try again.";
+    ErrorTitle => "Đã xảy ra lỗi", "Something went wrong";
+    ErrorText => "Máy chủ gặp lỗi khi xử lý yêu cầu. Hãy thử lại sau.", "The server failed to handle the request. Please try again later.";
+    BadRequestTitle => "Yêu cầu không hợp lệ", "Bad request";
+    TooLargeTitle => "Tệp quá lớn", "Too large";
+    TooLargeText => "Dữ liệu gửi lên vượt quá giới hạn cho phép.", "The upload is larger than allowed.";
+    GoHome => "Về trang tổng quan", "Back to the dashboard";
+    FormHasErrors => "Vui lòng sửa các lỗi bên dưới.", "Please correct the errors below.";
+    Required => "bắt buộc", "required";
+    InvalidDate => "ngày không hợp lệ, hãy nhập theo dạng dd/mm/yyyy", "is not a date; type it as dd/mm/yyyy";
+    InvalidNumber => "không phải là số hợp lệ", "is not a valid number";
+    InvalidChoice => "lựa chọn không hợp lệ", "is not one of the choices";
+    ConfirmDelete => "Xóa bản ghi này?", "Delete this record?";
+    ReadOnly => "Bạn chỉ có quyền xem.", "You have read-only access.";
+    SignedInAs => "Đăng nhập với tên", "Signed in as";
+    Yes => "Có", "Yes";
+    No => "Không", "No";
+    SystemCount => "Số hệ thống", "Systems";
+    AssetCount => "Số tài sản", "Assets";
+    EveryUnit => "Toàn tỉnh", "Every unit";
+    AddAsset => "Thêm tài sản", "Add asset";
+    AddSystem => "Thêm hệ thống", "Add system";
+    AddContact => "Thêm đầu mối", "Add contact";
+    AddChild => "Thêm đơn vị trực thuộc", "Add child unit";
+}
+
+/// Vietnamese and English names of a unit kind.
+pub fn unit_kind(lang: Lang, kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Province => lang.pick("Tỉnh", "Province"),
+        UnitKind::Department => lang.pick("Sở/ban/ngành", "Department"),
+        UnitKind::District => lang.pick("Huyện (trước 2025)", "District (before 2025)"),
+        UnitKind::Commune => lang.pick("Xã/phường", "Commune/ward"),
+        UnitKind::PublicServiceUnit => lang.pick("Đơn vị sự nghiệp", "Public-service unit"),
+        UnitKind::Isp => lang.pick("Doanh nghiệp viễn thông/ISP", "Telecom/ISP"),
+        UnitKind::Enterprise => lang.pick("Doanh nghiệp", "Enterprise"),
+    }
+}
+
+/// Vietnamese and English names of a system kind.
+pub fn system_kind(lang: Lang, kind: SystemKind) -> &'static str {
+    match kind {
+        SystemKind::Portal => lang.pick("Cổng thông tin điện tử", "Web portal"),
+        SystemKind::Email => lang.pick("Thư điện tử", "Email"),
+        SystemKind::DocumentManagement => lang.pick("Quản lý văn bản", "Document management"),
+        SystemKind::PublicServices => lang.pick("Dịch vụ công", "Public services"),
+        SystemKind::Lgsp => lang.pick("LGSP", "LGSP"),
+        SystemKind::Website => lang.pick("Trang thông tin điện tử", "Website"),
+        SystemKind::Network => lang.pick("Hạ tầng mạng", "Network infrastructure"),
+        SystemKind::Other => lang.pick("Khác", "Other"),
+    }
+}
+
+/// Names of an information class.
+pub fn information_class(lang: Lang, class: InformationClass) -> &'static str {
+    match class {
+        InformationClass::Public => lang.pick("Thông tin công cộng", "Public"),
+        InformationClass::Private => lang.pick("Thông tin riêng", "Private"),
+        InformationClass::Personal => lang.pick("Thông tin cá nhân", "Personal"),
+        InformationClass::StateSecret => lang.pick("Bí mật nhà nước", "State secret"),
+    }
+}
+
+/// Names of an asset kind.
+pub fn asset_kind(lang: Lang, kind: AssetKind) -> &'static str {
+    match kind {
+        AssetKind::Ip => lang.pick("Địa chỉ IP", "IP address"),
+        AssetKind::Cidr => lang.pick("Dải mạng (CIDR)", "Network (CIDR)"),
+        AssetKind::Domain => lang.pick("Tên miền", "Domain"),
+        AssetKind::Url => lang.pick("URL", "URL"),
+    }
+}
+
+/// Names of a role.
+pub fn role(lang: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Admin => lang.pick("Quản trị viên", "Administrator"),
+        Role::Analyst => lang.pick("Chuyên viên phân tích", "Analyst"),
+        Role::UnitOfficer => lang.pick("Cán bộ đơn vị", "Unit officer"),
+        Role::Viewer => lang.pick("Người xem", "Viewer"),
+    }
+}
+
+/// Translates the common messages of [`canhgac_model::FieldError`] (written in English by the
+/// model) into Vietnamese; unknown messages pass through unchanged.
+pub fn field_message(lang: Lang, message: &str) -> String {
+    if lang == Lang::En {
+        return message.to_string();
+    }
+    const KNOWN: &[(&str, &str)] = &[
+        ("is required", "là bắt buộc"),
+        (
+            "must have at least 12 characters",
+            "phải có ít nhất 12 ký tự",
+        ),
+        (
+            "must mix letters with digits, capitals or symbols",
+            "phải kết hợp chữ với số, chữ hoa hoặc ký hiệu",
+        ),
+        (
+            "a unit officer needs at least one unit",
+            "cán bộ đơn vị cần được gán ít nhất một đơn vị",
+        ),
+    ];
+    KNOWN
+        .iter()
+        .find(|(en, _)| *en == message)
+        .map_or_else(|| message.to_string(), |(_, vi)| (*vi).to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_both_texts() {
+        for msg in Msg::ALL {
+            let (vi, en) = msg.texts();
+            assert!(!vi.is_empty() && !en.is_empty(), "{msg:?}");
+        }
+        assert_eq!(Lang::Vi.t(Msg::Units), "Đơn vị");
+        assert_eq!(Lang::En.t(Msg::Units), "Units");
+    }
+
+    #[test]
+    fn labels_are_vietnamese_first() {
+        assert_eq!(unit_kind(Lang::Vi, UnitKind::Department), "Sở/ban/ngành");
+        assert_eq!(
+            unit_kind(Lang::Vi, UnitKind::District),
+            "Huyện (trước 2025)"
+        );
+        assert_eq!(
+            system_kind(Lang::Vi, SystemKind::Portal),
+            "Cổng thông tin điện tử"
+        );
+        assert_eq!(
+            system_kind(Lang::En, SystemKind::Network),
+            "Network infrastructure"
+        );
+        assert_eq!(field_message(Lang::Vi, "is required"), "là bắt buộc");
+        assert_eq!(field_message(Lang::En, "is required"), "is required");
+    }
+}

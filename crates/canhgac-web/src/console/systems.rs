@@ -1,0 +1,411 @@
+//! Information systems: filtered list, detail with assets, create/edit/delete.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use canhgac_model::{Id, InformationClass, PageRequest, SystemInput, SystemKind};
+use canhgac_store::{AssetFilter, SystemFilter};
+use maud::{html, Markup};
+
+use super::error::PageError;
+use super::format;
+use super::forms::{self, Errors, FieldCtx, FormData, Params};
+use super::i18n::{self, Lang, Msg};
+use super::layout;
+use super::session::{see_other, CsrfForm, Ctx};
+use super::units::{unit_link, unit_names, unit_options, unit_options_keeping};
+use crate::AppState;
+
+fn kind_options(lang: Lang) -> Vec<(String, String)> {
+    SystemKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.code().to_string(),
+                i18n::system_kind(lang, *k).to_string(),
+            )
+        })
+        .collect()
+}
+
+fn class_options(lang: Lang) -> Vec<(String, String)> {
+    InformationClass::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.code().to_string(),
+                i18n::information_class(lang, *c).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `GET /systems?unit_id=&kind=&q=&page=`.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let scope = ctx.scope();
+    let units = state.store.all_units(&scope).await?;
+    let names = unit_names(&units);
+    let filter = SystemFilter {
+        unit_id: forms::param_id(&params, "unit_id"),
+        kind: params.get("kind").and_then(|k| SystemKind::from_code(k)),
+    };
+    let page = state
+        .store
+        .list_systems(&scope, &filter, &forms::page_request(&params))
+        .await?;
+    let filters = forms::search_form(
+        lang,
+        "/systems",
+        &params,
+        html! {
+            (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
+            (forms::filter_select(lang, lang.t(Msg::Kind), "kind", &kind_options(lang), &params))
+        },
+    );
+    let heading = html! {
+        div.page-heading {
+            h1 { (lang.t(Msg::Systems)) }
+            @if ctx.role().can_edit_inventory() {
+                div.actions { a.button.primary href="/systems/new" { (lang.t(Msg::New)) } }
+            }
+        }
+    };
+    let body = html! {
+        (filters)
+        @if page.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
+            table.data {
+                thead { tr {
+                    th { (lang.t(Msg::Name)) } th { (lang.t(Msg::Kind)) } th { (lang.t(Msg::OwnerUnit)) }
+                    th { (lang.t(Msg::OperatorUnit)) } th.num { (lang.t(Msg::SecurityLevel)) }
+                } }
+                tbody { @for s in &page.items { tr {
+                    td { a href={ "/systems/" (s.id) } { (s.name) } }
+                    td { (i18n::system_kind(lang, s.kind)) }
+                    td { (unit_link(lang, &names, s.owner_unit_id)) }
+                    td { @if let Some(op) = s.operator_unit_id { (unit_link(lang, &names, op)) } @else { "—" } }
+                    td.num { (s.security_level.map(|l| l.to_string()).unwrap_or_else(|| "—".into())) }
+                } } }
+            }
+        }
+        (forms::pager(lang, "/systems", &params, &page))
+    };
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        lang.t(Msg::Systems),
+        heading,
+        body,
+    ))
+}
+
+fn values(input: &SystemInput) -> FormData {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    FormData::from_pairs(vec![
+        ("code".into(), input.code.clone()),
+        ("name".into(), input.name.clone()),
+        ("kind".into(), input.kind.code().into()),
+        (
+            "owner_unit_id".into(),
+            if input.owner_unit_id == 0 {
+                String::new()
+            } else {
+                input.owner_unit_id.to_string()
+            },
+        ),
+        (
+            "operator_unit_id".into(),
+            input
+                .operator_unit_id
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "security_level".into(),
+            input
+                .security_level
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "level_decision_number".into(),
+            opt(&input.level_decision_number),
+        ),
+        (
+            "level_decision_date".into(),
+            format::opt_date(input.level_decision_date),
+        ),
+        (
+            "information_class".into(),
+            input
+                .information_class
+                .map(|c| c.code().to_string())
+                .unwrap_or_default(),
+        ),
+        ("purpose".into(), opt(&input.purpose)),
+        ("services".into(), input.services.join("\n")),
+        (
+            "security_controls".into(),
+            input.security_controls.join("\n"),
+        ),
+        ("isp".into(), opt(&input.isp)),
+        ("security_provider".into(), opt(&input.security_provider)),
+    ])
+}
+
+fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> SystemInput {
+    SystemInput {
+        code: form.get("code").to_string(),
+        name: form.get("name").to_string(),
+        kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(SystemKind::Other),
+        owner_unit_id: forms::req_id(form, "owner_unit_id", lang, errors),
+        operator_unit_id: forms::opt_id(form, "operator_unit_id", lang, errors),
+        security_level: forms::opt_u8(form, "security_level", lang, errors),
+        level_decision_number: forms::opt_text(form, "level_decision_number"),
+        level_decision_date: forms::opt_date(form, "level_decision_date", lang, errors),
+        information_class: forms::opt_enum(form, "information_class", lang, errors),
+        purpose: forms::opt_text(form, "purpose"),
+        services: forms::lines(form, "services"),
+        security_controls: forms::lines(form, "security_controls"),
+        isp: forms::opt_text(form, "isp"),
+        security_provider: forms::opt_text(form, "security_provider"),
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "code",
+    "name",
+    "kind",
+    "owner_unit_id",
+    "operator_unit_id",
+    "security_level",
+    "level_decision_number",
+    "level_decision_date",
+    "information_class",
+    "purpose",
+    "services",
+    "security_controls",
+    "isp",
+    "security_provider",
+];
+
+async fn form(
+    state: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    cancel: &str,
+    values: &FormData,
+    errors: &Errors,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let units = state.store.all_units(&ctx.scope()).await?;
+    let f = FieldCtx {
+        lang,
+        values,
+        errors,
+    };
+    let levels: Vec<(String, String)> = (1..=5).map(|l| (l.to_string(), l.to_string())).collect();
+    let fields = html! {
+        (f.summary(FIELDS))
+        (f.input(lang.t(Msg::Name), "name", "text", true))
+        (f.input(lang.t(Msg::Code), "code", "text", false))
+        (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
+        div.field-row {
+            (f.select(lang.t(Msg::OwnerUnit), "owner_unit_id", &unit_options_keeping(lang, &units, values, "owner_unit_id"), Some(""), true))
+            (f.select(lang.t(Msg::OperatorUnit), "operator_unit_id", &unit_options_keeping(lang, &units, values, "operator_unit_id"), Some(lang.t(Msg::None)), false))
+        }
+        div.field-row {
+            (f.select(lang.t(Msg::SecurityLevel), "security_level", &levels, Some("—"), false))
+            (f.input(lang.t(Msg::LevelDecisionNumber), "level_decision_number", "text", false))
+            (f.date(lang.t(Msg::LevelDecisionDate), "level_decision_date"))
+        }
+        (f.select(lang.t(Msg::InformationClass), "information_class", &class_options(lang), Some("—"), false))
+        (f.textarea(lang.t(Msg::Purpose), "purpose"))
+        div.field-row {
+            (f.textarea(lang.t(Msg::Services), "services"))
+            (f.textarea(lang.t(Msg::SecurityControls), "security_controls"))
+        }
+        div.field-row {
+            (f.input(lang.t(Msg::Isp), "isp", "text", false))
+            (f.input(lang.t(Msg::SecurityProvider), "security_provider", "text", false))
+        }
+    };
+    Ok(forms::form_page(
+        &ctx.chrome(),
+        title,
+        action,
+        cancel,
+        fields,
+    ))
+}
+
+/// `GET /systems/new?owner_unit_id=`.
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    ctx.require_inventory_editor()?;
+    let input = SystemInput::new(
+        "",
+        SystemKind::Portal,
+        forms::param_id(&params, "owner_unit_id").unwrap_or(0),
+    );
+    let title = format!("{} — {}", ctx.t(Msg::Systems), ctx.t(Msg::New));
+    form(
+        &state,
+        &ctx,
+        &title,
+        "/systems",
+        "/systems",
+        &values(&input),
+        &Errors::default(),
+    )
+    .await
+}
+
+/// `POST /systems`.
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    ctx.require_inventory_editor()?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    if errors.is_empty() {
+        match state.store.create_system(&ctx.actor(), input).await {
+            Ok(system) => return Ok(see_other(&format!("/systems/{}", system.id))),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", ctx.t(Msg::Systems), ctx.t(Msg::New));
+    Ok(forms::unprocessable(
+        form(&state, &ctx, &title, "/systems", "/systems", &data, &errors).await?,
+    ))
+}
+
+/// `GET /systems/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let scope = ctx.scope();
+    let system = state.store.get_system(&scope, id).await?;
+    let names = unit_names(&state.store.all_units(&scope).await?);
+    let assets = state
+        .store
+        .list_assets(
+            &scope,
+            &AssetFilter {
+                system_id: Some(id),
+                unit_id: None,
+            },
+            &PageRequest::new(1, PageRequest::MAX_PER_PAGE),
+        )
+        .await?;
+    let can_edit = ctx.role().can_edit_inventory();
+    let base = format!("/systems/{id}");
+    let list = |items: &[String]| {
+        html! {
+            @if items.is_empty() { "—" } @else { ul.plain { @for item in items { li { (item) } } } }
+        }
+    };
+    let body = html! {
+        (forms::details(&[
+            (lang.t(Msg::Code), html! { code { (system.code) } }),
+            (lang.t(Msg::Kind), html! { (i18n::system_kind(lang, system.kind)) }),
+            (lang.t(Msg::OwnerUnit), unit_link(lang, &names, system.owner_unit_id)),
+            (lang.t(Msg::OperatorUnit), html! { @if let Some(op) = system.operator_unit_id { (unit_link(lang, &names, op)) } @else { "—" } }),
+            (lang.t(Msg::SecurityLevel), html! { (system.security_level.map(|l| l.to_string()).unwrap_or_else(|| "—".into())) }),
+            (lang.t(Msg::LevelDecisionNumber), html! { (forms::or_dash(system.level_decision_number.as_deref())) }),
+            (lang.t(Msg::LevelDecisionDate), html! { (forms::or_dash(Some(&format::opt_date(system.level_decision_date)))) }),
+            (lang.t(Msg::InformationClass), html! { (system.information_class.map_or("—", |c| i18n::information_class(lang, c))) }),
+            (lang.t(Msg::Purpose), html! { (forms::or_dash(system.purpose.as_deref())) }),
+            (lang.t(Msg::Services), list(&system.services)),
+            (lang.t(Msg::SecurityControls), list(&system.security_controls)),
+            (lang.t(Msg::Isp), html! { (forms::or_dash(system.isp.as_deref())) }),
+            (lang.t(Msg::SecurityProvider), html! { (forms::or_dash(system.security_provider.as_deref())) }),
+            (lang.t(Msg::UpdatedAt), html! { (ctx.time(system.updated_at)) }),
+        ]))
+        section.card {
+            div.section-heading {
+                h2 { (lang.t(Msg::Assets)) " (" (assets.total) ")" }
+                @if can_edit { a.button href={ "/assets/new?system_id=" (id) } { (lang.t(Msg::AddAsset)) } }
+            }
+            (super::assets::table(lang, &assets.items))
+        }
+    };
+    let heading = forms::detail_heading(&ctx, &system.name, &base, can_edit);
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        &system.name,
+        heading,
+        body,
+    ))
+}
+
+/// `GET /systems/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Id>,
+) -> Result<Markup, PageError> {
+    let system = state.store.get_system(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    let title = format!("{} — {}", system.name, ctx.t(Msg::Edit));
+    let base = format!("/systems/{id}");
+    form(
+        &state,
+        &ctx,
+        &title,
+        &base,
+        &base,
+        &values(&SystemInput::from(&system)),
+        &Errors::default(),
+    )
+    .await
+}
+
+/// `POST /systems/{id}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, form: data }: CsrfForm,
+) -> Result<Response, PageError> {
+    let system = state.store.get_system(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    let mut errors = Errors::default();
+    let input = parse(&data, ctx.lang, &mut errors);
+    let base = format!("/systems/{id}");
+    if errors.is_empty() {
+        match state.store.update_system(&ctx.actor(), id, input).await {
+            Ok(_) => return Ok(see_other(&base)),
+            Err(err) => errors.store_error(ctx.lang, err)?,
+        }
+    }
+    let title = format!("{} — {}", system.name, ctx.t(Msg::Edit));
+    Ok(forms::unprocessable(
+        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
+    ))
+}
+
+/// `POST /systems/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    CsrfForm { ctx, .. }: CsrfForm,
+) -> Result<Response, PageError> {
+    state.store.get_system(&ctx.scope(), id).await?;
+    ctx.require_inventory_editor()?;
+    state
+        .store
+        .delete_system(&ctx.actor(), id)
+        .await
+        .map_err(forms::delete_refused)?;
+    Ok(see_other("/systems").into_response())
+}
