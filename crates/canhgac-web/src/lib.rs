@@ -39,8 +39,6 @@ pub struct WebSettings {
     pub login_window: Duration,
     /// Time zone for displayed times (Asia/Ho_Chi_Minh).
     pub time_zone: jiff::tz::TimeZone,
-    /// Console language when the browser has not chosen one: `vi` (default) or `en`.
-    pub default_lang: String,
 }
 
 impl Default for WebSettings {
@@ -53,7 +51,6 @@ impl Default for WebSettings {
             login_window: Duration::from_secs(15 * 60),
             time_zone: jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
                 .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(7))),
-            default_lang: "vi".to_string(),
         }
     }
 }
@@ -69,6 +66,8 @@ pub struct AppState {
     pub setup: Arc<auth::SetupToken>,
     /// Failed sign-in counters.
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Request counters and latencies for `/metrics`.
+    pub metrics: Arc<api::metrics::Metrics>,
 }
 
 impl AppState {
@@ -80,15 +79,35 @@ impl AppState {
             settings: Arc::new(settings),
             setup: Arc::new(auth::SetupToken::default()),
             login_limiter: Arc::new(limiter),
+            metrics: Arc::new(api::metrics::Metrics::default()),
         }
     }
 }
 
 /// The whole application: console, API, health and metrics.
+///
+/// Layers, outermost first: tracing; request metrics (by route pattern, so they see every answer,
+/// 413s included); the body limit (announced lengths refused at once, streamed bodies bounded
+/// while read). API writes authenticated by the session cookie also need the CSRF header.
 pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    let api = api::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        api::guard::csrf,
+    ));
     Router::new()
         .merge(console::router())
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api)
         .merge(api::ops_router())
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::guard::limit_body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::metrics::track,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

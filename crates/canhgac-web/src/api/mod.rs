@@ -1,15 +1,245 @@
 //! The JSON API under `/api/v1`, and the operational endpoints `/healthz` and `/metrics`.
+//!
+//! Every handler takes the [`Caller`] (an API token as `Authorization: Bearer cgk_...`, or the
+//! console's session cookie), checks the role, and passes the caller's scope or actor to the
+//! store, which answers records outside the scope as not found. Errors are
+//! `application/problem+json` ([`error::ApiError`]). The OpenAPI document at
+//! `/api/v1/openapi.json` is generated from the handlers' `#[utoipa::path]` attributes.
 
-use axum::Router;
+use axum::http::{header, HeaderName, StatusCode};
+use axum::routing::any;
+use axum::{Json, Router};
+use canhgac_model::Id;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
+use crate::auth::Caller;
 use crate::AppState;
 
-/// Routes nested under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub mod account;
+pub mod assets;
+pub mod authorities;
+pub mod contacts;
+pub mod error;
+pub mod guard;
+pub mod inventory;
+pub mod metrics;
+pub mod ops;
+pub mod paging;
+pub mod systems;
+pub mod tokens;
+pub mod units;
+pub mod users;
+
+use error::ApiError;
+
+/// The answer of a create: 201, a `Location` header, and the new record.
+pub type Created<T> = (StatusCode, [(HeaderName, String); 1], Json<T>);
+
+/// Builds the answer of a create for the record `id` of `collection` (`units`, `systems`...).
+pub fn created<T>(collection: &str, id: Id, record: T) -> Created<T> {
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/{collection}/{id}"))],
+        Json(record),
+    )
 }
 
-/// `/healthz` and `/metrics`.
+/// Fails unless the caller may change units, systems, assets and contacts (viewers may not).
+pub fn require_inventory_editor(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role().can_edit_inventory() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("your role may only read"))
+    }
+}
+
+/// Fails unless the caller is an admin.
+pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role().is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins may do this"))
+    }
+}
+
+/// Declares the API's routes once: the router is built from the table, and the table is public
+/// so a test can check every route against the OpenAPI document.
+macro_rules! api_routes {
+    ($($method:ident $path:literal => $handler:path;)*) => {
+        /// Every route under `/api/v1`, as (method, path relative to `/api/v1`).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// Routes nested under `/api/v1`. Unknown paths answer 404 and known paths with another
+        /// method 405, both as problem+json.
+        pub fn router() -> Router<AppState> {
+            Router::new()
+                $(.route($path, axum::routing::$method($handler)))*
+                .fallback(not_found)
+                .method_not_allowed_fallback(method_not_allowed)
+        }
+    };
+}
+
+api_routes! {
+    get "/me" => account::me;
+    get "/dashboard" => account::dashboard;
+    get "/audit" => account::audit;
+
+    get "/units" => units::list;
+    post "/units" => units::create;
+    get "/units/{id}" => units::get;
+    put "/units/{id}" => units::update;
+    delete "/units/{id}" => units::delete;
+
+    get "/systems" => systems::list;
+    post "/systems" => systems::create;
+    get "/systems/{id}" => systems::get;
+    put "/systems/{id}" => systems::update;
+    delete "/systems/{id}" => systems::delete;
+
+    get "/assets" => assets::list;
+    post "/assets" => assets::create;
+    get "/assets/{id}" => assets::get;
+    put "/assets/{id}" => assets::update;
+    delete "/assets/{id}" => assets::delete;
+
+    get "/contacts" => contacts::list;
+    post "/contacts" => contacts::create;
+    get "/contacts/{id}" => contacts::get;
+    put "/contacts/{id}" => contacts::update;
+    delete "/contacts/{id}" => contacts::delete;
+
+    get "/authorities" => authorities::list;
+    post "/authorities" => authorities::create;
+    get "/authorities/{id}" => authorities::get;
+    put "/authorities/{id}" => authorities::update;
+    delete "/authorities/{id}" => authorities::delete;
+
+    get "/users" => users::list;
+    post "/users" => users::create;
+    get "/users/{id}" => users::get;
+    put "/users/{id}" => users::update;
+    delete "/users/{id}" => users::delete;
+    post "/users/{id}/password" => users::set_password;
+    get "/users/{id}/tokens" => tokens::list_for_user;
+    post "/users/{id}/tokens" => tokens::create_for_user;
+    delete "/users/{id}/tokens/{token_id}" => tokens::revoke_for_user;
+
+    get "/tokens" => tokens::list;
+    post "/tokens" => tokens::create;
+    delete "/tokens/{id}" => tokens::revoke;
+
+    get "/inventory" => inventory::export;
+    post "/inventory/plan" => inventory::plan;
+    post "/inventory/import" => inventory::import;
+
+    get "/openapi.json" => ops::openapi;
+}
+
+/// The operational routes outside `/api/v1`, as (method, path).
+pub const OPS_ROUTES: &[(&str, &str)] = &[("get", "/healthz"), ("get", "/metrics")];
+
+/// `/healthz` and `/metrics`, plus problem+json 404s for any other `/api/...` path (an unknown
+/// API version must not fall through to the console's HTML).
 pub fn ops_router() -> Router<AppState> {
     Router::new()
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/metrics", axum::routing::get(ops::metrics))
+        .route("/api", any(not_found))
+        .route("/api/{*rest}", any(not_found))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such API route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// The OpenAPI document of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
+    paths(
+        account::me, account::dashboard, account::audit,
+        units::list, units::create, units::get, units::update, units::delete,
+        systems::list, systems::create, systems::get, systems::update, systems::delete,
+        assets::list, assets::create, assets::get, assets::update, assets::delete,
+        contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete,
+        authorities::list, authorities::create, authorities::get, authorities::update, authorities::delete,
+        users::list, users::create, users::get, users::update, users::delete, users::set_password,
+        tokens::list_for_user, tokens::create_for_user, tokens::revoke_for_user,
+        tokens::list, tokens::create, tokens::revoke,
+        inventory::export, inventory::plan, inventory::import,
+        ops::openapi, ops::healthz, ops::metrics,
+    ),
+    components(schemas(error::Problem)),
+    modifiers(&Conventions),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "units", description = "The organisation tree (đơn vị)"),
+        (name = "systems", description = "Information systems (hệ thống thông tin)"),
+        (name = "assets", description = "Addresses of systems: IPs, networks, domains, URLs"),
+        (name = "contacts", description = "Focal points inside units (đầu mối)"),
+        (name = "authorities", description = "Outside bodies that receive reports"),
+        (name = "users", description = "Accounts and their tokens (admins)"),
+        (name = "tokens", description = "The caller's API tokens"),
+        (name = "account", description = "The caller, the dashboard, the audit log"),
+        (name = "inventory", description = "Inventory as code: export, plan, import"),
+        (name = "operations", description = "Health, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds what the derive cannot say: the security schemes, and the problem+json answer every
+/// operation may give.
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token, `cgk_...` (POST /api/v1/tokens)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        let problem = ResponseBuilder::new()
+            .description("An error, as RFC 9457 problem details")
+            .content(
+                error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("default".to_string())
+                    .or_insert_with(|| RefOr::T(problem.clone()));
+            }
+        }
+    }
 }

@@ -1,0 +1,589 @@
+//! Tenancy through the API: a unit officer of subtree A sees and changes nothing of sibling
+//! subtree B (nor of the province above them), through an API token and through a session
+//! cookie alike. Every API route must be classified in [`case_of`]; a new route without a
+//! tenancy case fails [`every_route_has_a_tenancy_case`].
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_support;
+
+use std::collections::BTreeSet;
+
+use api_support::{apis, ids, Api, Auth};
+use canhgac_model::{
+    Actor, AssetInput, AssetKind, ContactInput, Id, Role, Scope, SystemInput, SystemKind,
+    UnitInput, UnitKind,
+};
+use serde_json::{json, Value};
+
+/// How a route is covered by the tenancy test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    /// A listing (or aggregate) that must hold only A's records.
+    ScopedRead(&'static str),
+    /// `GET/PUT/DELETE /{collection}/{id}` on a scoped collection: B's ids answer 404.
+    ScopedById(&'static str),
+    /// `POST /{collection}`: records under B are refused.
+    ScopedCreate(&'static str),
+    /// Importing: files touching B are refused.
+    ScopedImport,
+    /// The caller's own tokens: another user's token id answers 404.
+    OwnTokens,
+    /// Not unit-scoped; why.
+    Exempt(&'static str),
+}
+
+/// The tenancy case of every API route. Adding a route means adding it here.
+fn case_of(method: &str, path: &str) -> Case {
+    match (method, path) {
+        ("get", "/units") => Case::ScopedRead("units"),
+        ("get", "/systems") => Case::ScopedRead("systems"),
+        ("get", "/assets") => Case::ScopedRead("assets"),
+        ("get", "/contacts") => Case::ScopedRead("contacts"),
+        ("get", "/dashboard") => Case::ScopedRead("dashboard"),
+        ("get", "/inventory") => Case::ScopedRead("inventory"),
+        ("get" | "put" | "delete", "/units/{id}") => Case::ScopedById("units"),
+        ("get" | "put" | "delete", "/systems/{id}") => Case::ScopedById("systems"),
+        ("get" | "put" | "delete", "/assets/{id}") => Case::ScopedById("assets"),
+        ("get" | "put" | "delete", "/contacts/{id}") => Case::ScopedById("contacts"),
+        ("post", "/units") => Case::ScopedCreate("units"),
+        ("post", "/systems") => Case::ScopedCreate("systems"),
+        ("post", "/assets") => Case::ScopedCreate("assets"),
+        ("post", "/contacts") => Case::ScopedCreate("contacts"),
+        ("post", "/inventory/plan" | "/inventory/import") => Case::ScopedImport,
+        ("get" | "post", "/tokens") | ("delete", "/tokens/{id}") => Case::OwnTokens,
+        ("get", "/me") => Case::Exempt("the caller themself"),
+        ("get", "/openapi.json") => Case::Exempt("public document"),
+        (_, p) if p.starts_with("/authorities") => {
+            Case::Exempt("authorities are shared by every unit")
+        }
+        (_, p) if p.starts_with("/users") => Case::Exempt("admin only (tested in api_auth)"),
+        ("get", "/audit") => Case::Exempt("admin only (tested in api_auth)"),
+        _ => panic!("add a tenancy case for {method} {path} in api_tenancy.rs"),
+    }
+}
+
+#[test]
+fn every_route_has_a_tenancy_case() {
+    for (method, path) in canhgac_web::api::ROUTES {
+        let _ = case_of(method, path);
+    }
+}
+
+/// One side of the tree: ids and codes of its records.
+#[derive(Debug, Default, Clone)]
+struct Side {
+    units: Vec<Id>,
+    systems: Vec<Id>,
+    assets: Vec<Id>,
+    contacts: Vec<Id>,
+    codes: Vec<String>,
+    names: Vec<String>,
+}
+
+impl Side {
+    fn ids(&self, collection: &str) -> &[Id] {
+        match collection {
+            "units" => &self.units,
+            "systems" => &self.systems,
+            "assets" => &self.assets,
+            "contacts" => &self.contacts,
+            other => panic!("no collection {other}"),
+        }
+    }
+}
+
+struct World {
+    /// The officer's subtree.
+    a: Side,
+    /// Everything else: sibling subtree B and the province root.
+    b: Side,
+    a_root: Id,
+    b_root: Id,
+    province: Id,
+}
+
+/// Builds: province ⟶ {A ⟶ A1, B ⟶ B1}, each unit with a system (with an asset) and a contact.
+async fn world(api: &Api) -> World {
+    let actor = Actor::system("test");
+    let store = &api.store;
+    let mut a = Side::default();
+    let mut b = Side::default();
+
+    let unit = |name: &str, code: &str, kind: UnitKind, parent: Option<Id>| {
+        let mut input = UnitInput::new(name, kind, parent);
+        input.code = code.to_string();
+        input
+    };
+    let province = store
+        .create_unit(
+            &actor,
+            unit(
+                "UBND tỉnh Hòa Bình Xanh",
+                "tinh-hbx",
+                UnitKind::Province,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    let a_root = store
+        .create_unit(
+            &actor,
+            unit(
+                "Sở Alpha",
+                "so-alpha",
+                UnitKind::Department,
+                Some(province.id),
+            ),
+        )
+        .await
+        .unwrap();
+    let a1 = store
+        .create_unit(
+            &actor,
+            unit(
+                "Trung tâm Alpha Một",
+                "tt-alpha-mot",
+                UnitKind::PublicServiceUnit,
+                Some(a_root.id),
+            ),
+        )
+        .await
+        .unwrap();
+    let b_root = store
+        .create_unit(
+            &actor,
+            unit(
+                "Sở Beta",
+                "so-beta",
+                UnitKind::Department,
+                Some(province.id),
+            ),
+        )
+        .await
+        .unwrap();
+    let b1 = store
+        .create_unit(
+            &actor,
+            unit(
+                "Trung tâm Beta Một",
+                "tt-beta-mot",
+                UnitKind::PublicServiceUnit,
+                Some(b_root.id),
+            ),
+        )
+        .await
+        .unwrap();
+
+    let plan = [
+        (&province, false, "tinh", 1u8),
+        (&a_root, true, "alpha", 2),
+        (&a1, true, "alpha-mot", 3),
+        (&b_root, false, "beta", 4),
+        (&b1, false, "beta-mot", 5),
+    ];
+    for (owner, in_a, tag, n) in plan {
+        let side = if in_a { &mut a } else { &mut b };
+        side.units.push(owner.id);
+        side.codes.push(owner.code.clone());
+        side.names.push(owner.name.clone());
+        let mut system = SystemInput::new(format!("Cổng {tag}"), SystemKind::Portal, owner.id);
+        system.code = format!("cong-{tag}");
+        let system = store.create_system(&actor, system).await.unwrap();
+        side.systems.push(system.id);
+        side.codes.push(system.code.clone());
+        side.names.push(system.name.clone());
+        let mut asset = AssetInput::new(AssetKind::Ip, format!("203.0.113.{n}"));
+        asset.system_id = system.id;
+        let asset = store.create_asset(&actor, asset).await.unwrap();
+        side.assets.push(asset.id);
+        side.names.push(asset.value.clone());
+        let contact = ContactInput {
+            unit_id: owner.id,
+            name: format!("Nguyễn Văn {tag}"),
+            position: None,
+            responsibility: None,
+            phone: Some(format!("0912 000 00{n}")),
+            email: Some(format!("{tag}@example.gov.vn")),
+        };
+        let contact = store.create_contact(&actor, contact).await.unwrap();
+        side.contacts.push(contact.id);
+        side.names.push(contact.name.clone());
+    }
+    World {
+        a,
+        b,
+        a_root: a_root.id,
+        b_root: b_root.id,
+        province: province.id,
+    }
+}
+
+/// Every record of the world as the admin sees it, to prove refused requests changed nothing.
+async fn snapshot(api: &Api) -> Value {
+    let all = Scope::All;
+    let page = canhgac_model::PageRequest::new(1, 500);
+    let store = &api.store;
+    json!({
+        "units": store.list_units(&all, &Default::default(), &page).await.unwrap().items,
+        "systems": store.list_systems(&all, &Default::default(), &page).await.unwrap().items,
+        "assets": store.list_assets(&all, &Default::default(), &page).await.unwrap().items,
+        "contacts": store.list_contacts(&all, &Default::default(), &page).await.unwrap().items,
+    })
+}
+
+/// A body that would be valid for `collection` if the record were the caller's.
+fn valid_body(collection: &str, w: &World) -> Value {
+    match collection {
+        "units" => json!({"name": "Đổi tên", "kind": "department", "parent_id": w.a_root}),
+        "systems" => json!({"name": "Đổi tên", "kind": "website", "owner_unit_id": w.a_root}),
+        "assets" => {
+            json!({"system_id": w.a.systems[0], "kind": "domain", "value": "doi-ten.example.gov.vn"})
+        }
+        "contacts" => json!({"unit_id": w.a_root, "name": "Đổi Tên"}),
+        other => panic!("no collection {other}"),
+    }
+}
+
+const NONEXISTENT: Id = 987_654_321;
+
+async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
+    let before = snapshot(api).await;
+    for (method, path) in canhgac_web::api::ROUTES {
+        let what = format!("[{} {mode}] {method} {path}", api.name);
+        match case_of(method, path) {
+            Case::ScopedRead(kind) => check_read(api, w, auth, kind, &what).await,
+            Case::ScopedById(collection) => {
+                for id in w.b.ids(collection).iter().copied().chain([NONEXISTENT]) {
+                    let url = format!("/api/v1/{collection}/{id}");
+                    let reply = match *method {
+                        "get" => api.get(&url, auth).await,
+                        "put" => api.put(&url, auth, valid_body(collection, w)).await,
+                        "delete" => api.delete(&url, auth).await,
+                        other => panic!("{other}"),
+                    };
+                    let problem = reply.problem(404);
+                    assert_eq!(
+                        problem["type"], "urn:canhgac:problem:not-found",
+                        "{what} {id}"
+                    );
+                }
+                // The officer's own records answer (the 404s above are not a broken route).
+                let own = w.a.ids(collection)[0];
+                if *method == "get" {
+                    api.get(&format!("/api/v1/{collection}/{own}"), auth)
+                        .await
+                        .ok(200);
+                }
+            }
+            Case::ScopedCreate(collection) => check_create(api, w, auth, collection, &what).await,
+            Case::ScopedImport => check_import(api, w, auth, path, &what).await,
+            Case::OwnTokens => {}
+            Case::Exempt(_) => {}
+        }
+    }
+    // Moving one's own records into B is refused too.
+    let moves = [
+        (
+            "units",
+            w.a.units[1],
+            json!({"name": "Trung tâm Alpha Một", "code": "tt-alpha-mot", "kind": "public_service_unit", "parent_id": w.b_root}),
+        ),
+        (
+            "systems",
+            w.a.systems[0],
+            json!({"name": "Cổng alpha", "code": "cong-alpha", "kind": "portal", "owner_unit_id": w.b_root}),
+        ),
+        (
+            "assets",
+            w.a.assets[0],
+            json!({"system_id": w.b.systems[1], "kind": "ip", "value": "203.0.113.2"}),
+        ),
+        (
+            "contacts",
+            w.a.contacts[0],
+            json!({"unit_id": w.b_root, "name": "Nguyễn Văn alpha"}),
+        ),
+    ];
+    for (collection, id, body) in moves {
+        let reply = api
+            .put(&format!("/api/v1/{collection}/{id}"), auth, body)
+            .await;
+        assert!(
+            matches!(reply.status.as_u16(), 403 | 404 | 422),
+            "[{} {mode}] moving {collection} {id} into B answered {}: {}",
+            api.name,
+            reply.status,
+            reply.text()
+        );
+    }
+    assert_eq!(
+        snapshot(api).await,
+        before,
+        "[{} {mode}] a refused request changed data",
+        api.name
+    );
+}
+
+async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
+    match kind {
+        "units" | "systems" | "assets" | "contacts" => {
+            let listing = api
+                .get(&format!("/api/v1/{kind}?per_page=500"), auth)
+                .await
+                .ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.ids(kind).iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly A's records");
+            assert_eq!(listing["total"], own.len(), "{what}: total counts only A");
+            // Filters and searches naming B's records find nothing either.
+            let probes = match kind {
+                "units" => vec![
+                    format!("parent_id={}", w.b_root),
+                    format!("parent_id={}", w.province),
+                    "q=Beta".into(),
+                ],
+                "systems" => vec![format!("unit_id={}", w.b_root), "q=beta".into()],
+                "assets" => vec![
+                    format!("system_id={}", w.b.systems[1]),
+                    format!("unit_id={}", w.b_root),
+                    "q=203.0.113.4".into(),
+                ],
+                _ => vec![format!("unit_id={}", w.b_root), "q=beta".into()],
+            };
+            for probe in probes {
+                let reply = api.get(&format!("/api/v1/{kind}?{probe}"), auth).await;
+                if reply.status.as_u16() == 404 {
+                    continue;
+                }
+                let listing = reply.ok(200);
+                assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
+                assert_eq!(listing["total"], 0, "{what}?{probe}");
+            }
+        }
+        "dashboard" => {
+            let dashboard = api.get("/api/v1/dashboard", auth).await.ok(200);
+            for collection in ["units", "systems", "assets", "contacts"] {
+                assert_eq!(
+                    dashboard[collection],
+                    w.a.ids(collection).len(),
+                    "{what}: {collection} in {dashboard}"
+                );
+            }
+            for row in dashboard["per_unit"].as_array().unwrap() {
+                let unit = row["unit_id"].as_i64().unwrap();
+                assert!(w.a.units.contains(&unit), "{what}: {row}");
+            }
+        }
+        "inventory" => {
+            let yaml = api.get("/api/v1/inventory?format=yaml", auth).await;
+            assert_eq!(yaml.status.as_u16(), 200, "{what}: {}", yaml.text());
+            let doc = api.get("/api/v1/inventory?format=json", auth).await.ok(200);
+            let b_codes: BTreeSet<&str> = w.b.codes.iter().map(String::as_str).collect();
+            let field = |section: &str, key: &str| -> Vec<String> {
+                doc[section]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{what}: no {section} in {doc}"))
+                    .iter()
+                    .filter_map(|r| r[key].as_str().map(str::to_string))
+                    .collect()
+            };
+            let records = [
+                ("units", "code"),
+                ("systems", "code"),
+                ("systems", "owner"),
+                ("assets", "system"),
+                ("contacts", "unit"),
+            ];
+            for (section, key) in records {
+                for value in field(section, key) {
+                    assert!(
+                        !b_codes.contains(value.as_str()),
+                        "{what}: {section}.{key} {value}"
+                    );
+                }
+            }
+            let units: BTreeSet<String> = field("units", "code").into_iter().collect();
+            let expected: BTreeSet<String> =
+                w.a.codes
+                    .iter()
+                    .filter(|c| !c.starts_with("cong-"))
+                    .cloned()
+                    .collect();
+            assert_eq!(units, expected, "{what}: exactly A's units");
+            assert_eq!(field("systems", "code").len(), w.a.systems.len(), "{what}");
+            assert_eq!(field("assets", "value").len(), w.a.assets.len(), "{what}");
+            assert_eq!(
+                field("contacts", "name").len(),
+                w.a.contacts.len(),
+                "{what}"
+            );
+            // The YAML holds none of B's records either (the province's code may appear only as
+            // the parent of A's root, so it is not searched for).
+            let text = yaml.text();
+            for code in w.b.codes.iter().filter(|c| c.as_str() != "tinh-hbx") {
+                assert!(
+                    !text.contains(code.as_str()),
+                    "{what}: YAML holds B's {code}"
+                );
+            }
+            for name in w.b.names.iter().skip(1) {
+                assert!(
+                    !text.contains(name.as_str()),
+                    "{what}: YAML holds B's {name}"
+                );
+            }
+        }
+        other => panic!("no read case {other}"),
+    }
+}
+
+async fn check_create(api: &Api, w: &World, auth: &Auth, collection: &str, what: &str) {
+    let refused: Vec<Value> = match collection {
+        "units" => vec![
+            json!({"name": "Phòng lạ", "code": "phong-la", "kind": "department", "parent_id": w.b_root}),
+            json!({"name": "Gốc lạ", "code": "goc-la", "kind": "province"}),
+        ],
+        "systems" => vec![
+            json!({"name": "Hệ thống lạ", "code": "he-thong-la", "kind": "website", "owner_unit_id": w.b_root}),
+            json!({"name": "Hệ thống lạ", "code": "he-thong-la-2", "kind": "website", "owner_unit_id": w.province}),
+            json!({"name": "Hệ thống lạ", "code": "he-thong-la-3", "kind": "website", "owner_unit_id": NONEXISTENT}),
+        ],
+        "assets" => vec![
+            json!({"system_id": w.b.systems[1], "kind": "ip", "value": "198.51.100.7"}),
+            json!({"system_id": NONEXISTENT, "kind": "ip", "value": "198.51.100.8"}),
+        ],
+        "contacts" => vec![
+            json!({"unit_id": w.b_root, "name": "Người lạ"}),
+            json!({"unit_id": NONEXISTENT, "name": "Người lạ"}),
+        ],
+        other => panic!("no collection {other}"),
+    };
+    for body in refused {
+        let reply = api
+            .post(&format!("/api/v1/{collection}"), auth, body.clone())
+            .await;
+        let status = reply.status.as_u16();
+        assert!(
+            matches!(status, 403 | 404 | 422),
+            "{what}: {body} answered {status}: {}",
+            reply.text()
+        );
+        reply.problem(status);
+    }
+}
+
+async fn check_import(api: &Api, w: &World, auth: &Auth, path: &str, what: &str) {
+    // A file putting a new system under B's unit (which the officer cannot see).
+    let yaml = format!(
+        "systems:\n  - code: he-thong-nhap-lau\n    name: Hệ thống nhập lậu\n    kind: website\n    owner: {}\n",
+        w.b.codes[2]
+    );
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1{path}"))
+        .header("content-type", "application/yaml");
+    let request = match auth {
+        Auth::Bearer(secret) => request.header("authorization", format!("Bearer {secret}")),
+        Auth::Session { secret, csrf } => request
+            .header("cookie", format!("canhgac_session={secret}"))
+            .header("x-csrf-token", csrf.clone().unwrap_or_default()),
+        Auth::None => request,
+    };
+    let reply = api
+        .send(request.body(axum::body::Body::from(yaml)).unwrap())
+        .await;
+    let status = reply.status.as_u16();
+    assert!(
+        matches!(status, 403 | 404 | 422),
+        "{what}: importing under B answered {status}: {}",
+        reply.text()
+    );
+}
+
+#[tokio::test]
+async fn unit_officer_sees_and_changes_only_their_subtree() {
+    for api in apis().await {
+        let w = world(&api).await;
+        let (officer, token) = api
+            .user_with_token("can-bo-alpha", Role::UnitOfficer, vec![w.a_root])
+            .await;
+        check_officer(&api, &w, &token, "token").await;
+        let session = api.session_for(officer.id).await;
+        check_officer(&api, &w, &session, "session").await;
+
+        // A viewer limited to A is bounded the same way on reads.
+        let (_, viewer) = api
+            .user_with_token("xem-alpha", Role::Viewer, vec![w.a_root])
+            .await;
+        for kind in [
+            "units",
+            "systems",
+            "assets",
+            "contacts",
+            "dashboard",
+            "inventory",
+        ] {
+            check_read(
+                &api,
+                &w,
+                &viewer,
+                kind,
+                &format!("[{} viewer] {kind}", api.name),
+            )
+            .await;
+        }
+
+        // Not vacuous: the officer does create and change records inside A.
+        let created = api
+            .post(
+                "/api/v1/systems",
+                &token,
+                json!({"name": "Thư điện tử Alpha Một", "kind": "email", "owner_unit_id": w.a.units[1]}),
+            )
+            .await
+            .ok(201);
+        let id = created["id"].as_i64().unwrap();
+        api.get(&format!("/api/v1/systems/{id}"), &session)
+            .await
+            .ok(200);
+        api.post(
+            "/api/v1/assets",
+            &session,
+            json!({"system_id": id, "kind": "domain", "value": "mail.alpha.example.gov.vn"}),
+        )
+        .await
+        .ok(201);
+        api.delete(&format!("/api/v1/systems/{id}"), &token).await;
+        api.get(&format!("/api/v1/systems/{id}"), &token)
+            .await
+            .problem(404);
+    }
+}
+
+#[tokio::test]
+async fn tokens_of_other_users_are_not_found() {
+    for api in apis().await {
+        let (_, alice) = api.user_with_token("alice", Role::Analyst, vec![]).await;
+        let (_, bob) = api.user_with_token("bob", Role::Analyst, vec![]).await;
+        let created = api
+            .post("/api/v1/tokens", &alice, json!({"name": "relay"}))
+            .await
+            .ok(201);
+        let token_id = created["token"]["id"].as_i64().unwrap();
+        // Bob neither sees nor revokes Alice's token.
+        let listed = api.get("/api/v1/tokens", &bob).await.ok(200);
+        assert!(listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"].as_i64() != Some(token_id)));
+        api.delete(&format!("/api/v1/tokens/{token_id}"), &bob)
+            .await
+            .problem(404);
+        // Still works for Alice.
+        let secret = created["secret"].as_str().unwrap().to_string();
+        api.get("/api/v1/me", &Auth::Bearer(secret)).await.ok(200);
+    }
+}
