@@ -39,6 +39,8 @@ pub struct WebSettings {
     pub login_window: Duration,
     /// Time zone for displayed times (Asia/Ho_Chi_Minh).
     pub time_zone: jiff::tz::TimeZone,
+    /// Console language when the browser has not chosen one: `vi` (default) or `en`.
+    pub default_lang: String,
 }
 
 impl Default for WebSettings {
@@ -51,6 +53,7 @@ impl Default for WebSettings {
             login_window: Duration::from_secs(15 * 60),
             time_zone: jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
                 .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(7))),
+            default_lang: "vi".to_string(),
         }
     }
 }
