@@ -67,8 +67,12 @@ impl ImportStash {
 
     fn take(&self, id: &str, user_id: Id) -> Option<Stashed> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Someone else's id is left alone: it is not theirs to spend.
+        if map.get(id)?.user_id != user_id {
+            return None;
+        }
         let entry = map.remove(id)?;
-        (entry.user_id == user_id && entry.at.elapsed() < STASH_TTL).then_some(entry)
+        (entry.at.elapsed() < STASH_TTL).then_some(entry)
     }
 }
 
