@@ -1,1 +1,145 @@
-fn main() {}
+//! `canhgac`: the binary. It parses the command line and the configuration, then wires the
+//! store, inventory and web crates together; it holds no business logic.
+//!
+//! - `serve` runs the console and API ([`serve`]);
+//! - `inventory`, `user`, `token`, `backup`, `restore` are administration commands run on the host
+//!   ([`admin`]);
+//! - `config check` / `config example` help write `canhgac.toml` ([`config`]).
+//!
+//! Exit codes: 0 success, 1 failure, 2 bad input (configuration, inventory files, arguments).
+
+mod admin;
+mod cli;
+mod config;
+mod datadir;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ConfigCommand, StoreArgs};
+use config::{CliOverrides, ConfigError};
+
+/// Bad input the user must fix; exits with code 2 (the errors were already printed).
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(input) = error.downcast_ref::<InputError>() {
+                if !input.0.is_empty() {
+                    eprintln!("error: {input}");
+                }
+                return ExitCode::from(2);
+            }
+            if let Some(config) = error.downcast_ref::<ConfigError>() {
+                eprintln!("error: configuration: {config}");
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn overrides(store: &StoreArgs) -> CliOverrides {
+    CliOverrides {
+        listen: None,
+        data_dir: store.data.clone(),
+        database_url: store.database.clone(),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let explicit = cli.config.as_deref();
+    let (store_args, listen) = match &cli.command {
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+            return Ok(());
+        }
+        Command::Serve(args) => (args.store.clone(), args.listen),
+        Command::Inventory(cli::InventoryCommand::Import { store, .. })
+        | Command::Inventory(cli::InventoryCommand::Export { store, .. })
+        | Command::User(cli::UserCommand::Add { store, .. })
+        | Command::User(cli::UserCommand::SetPassword { store, .. })
+        | Command::User(cli::UserCommand::List { store })
+        | Command::Token(cli::TokenCommand::Create { store, .. })
+        | Command::Backup { store, .. }
+        | Command::Restore { store, .. }
+        | Command::Config(ConfigCommand::Check { store }) => (store.clone(), None),
+    };
+    let mut cli_overrides = overrides(&store_args);
+    cli_overrides.listen = listen;
+    let loaded = config::load(explicit, &cli_overrides)?;
+
+    if let Command::Config(ConfigCommand::Check { .. }) = &cli.command {
+        match &loaded.file {
+            Some(file) => println!("# configuration OK: {}", file.display()),
+            None => println!("# configuration OK: no file, built-in defaults"),
+        }
+        print!("{}", loaded.config.to_masked_toml());
+        return Ok(());
+    }
+
+    serve::init_logging(&loaded.config.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let config = loaded.config;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(config, args.demo).await,
+            Command::Inventory(cli::InventoryCommand::Import {
+                files,
+                prune,
+                dry_run,
+                ..
+            }) => admin::inventory_import(&config, &files, prune, dry_run).await,
+            Command::Inventory(cli::InventoryCommand::Export { format, output, .. }) => {
+                admin::inventory_export(&config, format, output.as_deref()).await
+            }
+            Command::User(cli::UserCommand::Add {
+                username,
+                role,
+                units,
+                display_name,
+                password_stdin,
+                ..
+            }) => {
+                admin::user_add(
+                    &config,
+                    &username,
+                    &role,
+                    &units,
+                    display_name,
+                    password_stdin,
+                )
+                .await
+            }
+            Command::User(cli::UserCommand::SetPassword {
+                username,
+                password_stdin,
+                ..
+            }) => admin::user_set_password(&config, &username, password_stdin).await,
+            Command::User(cli::UserCommand::List { .. }) => admin::user_list(&config).await,
+            Command::Token(cli::TokenCommand::Create { user, name, .. }) => {
+                admin::token_create(&config, &user, &name).await
+            }
+            Command::Backup { dir, .. } => admin::backup(&config, &dir).await,
+            Command::Restore { file, force, .. } => admin::restore(&config, &file, force).await,
+            Command::Config(_) => Ok(()),
+        }
+    })
+}

@@ -1,0 +1,270 @@
+//! Command-line arguments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// canhgac: security operations for provincial governments.
+#[derive(Debug, Parser)]
+#[command(name = "canhgac", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file [default: ./canhgac.toml, else /etc/canhgac/canhgac.toml, if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web console and API.
+    Serve(ServeArgs),
+    /// Import or export the inventory (units, systems, assets, contacts, authorities).
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Write a consistent copy of the SQLite database into DIR, while the server runs.
+    Backup {
+        /// Directory for the backup file (created if missing).
+        dir: PathBuf,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Replace the SQLite database with a backup (the server must be stopped).
+    Restore {
+        /// A file written by `canhgac backup`.
+        file: PathBuf,
+        /// Replace an existing database (it is kept as canhgac.db.before-restore-<time>).
+        #[arg(long)]
+        force: bool,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Check or show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// Where the data is, shared by every command that opens the store.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// Data directory [config: storage.data_dir]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Database URL, sqlite://PATH or postgres://... [config: storage.database_url]
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+/// `serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port) [config: server.listen]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Store location.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Load a fictional demo province and demo users into an empty store.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `inventory ...`
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Import YAML or CSV files, all or nothing.
+    Import {
+        /// Inventory files (.yaml, .yml, .csv); together they form one inventory.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Delete records that are absent from the files.
+        #[arg(long)]
+        prune: bool,
+        /// Show the changes without applying them.
+        #[arg(long)]
+        dry_run: bool,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Export the whole inventory.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Yaml)]
+        format: ExportFormat,
+        /// Output file (yaml; default: standard output) or directory (csv; required).
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One YAML document.
+    Yaml,
+    /// One CSV file per kind of record, in a directory.
+    Csv,
+}
+
+/// `user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// admin, analyst, unit_officer or viewer.
+        #[arg(long)]
+        role: String,
+        /// Code of a unit whose subtree the user works on (repeatable).
+        #[arg(long = "unit", value_name = "CODE")]
+        units: Vec<String>,
+        /// Name shown in the console [default: the username]
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password (ends their sessions).
+    SetPassword {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users.
+    List {
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print its secret (shown once).
+    Create {
+        /// Login name of the user the token acts as.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// Store location.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the configuration; print it with secrets masked.
+    Check {
+        /// Store location (as `serve` would use it).
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the documented example configuration.
+    Example,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let cli = Cli::try_parse_from([
+            "canhgac",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "/tmp/x",
+            "--demo",
+        ])
+        .expect("serve");
+        assert!(matches!(
+            cli.command,
+            Command::Serve(ServeArgs { demo: true, .. })
+        ));
+        let cli = Cli::try_parse_from([
+            "canhgac",
+            "inventory",
+            "import",
+            "a.yaml",
+            "b.csv",
+            "--prune",
+            "--dry-run",
+            "--config",
+            "c.toml",
+        ])
+        .expect("import");
+        assert_eq!(cli.config, Some(PathBuf::from("c.toml")));
+        match cli.command {
+            Command::Inventory(InventoryCommand::Import {
+                files,
+                prune,
+                dry_run,
+                ..
+            }) => {
+                assert_eq!(files.len(), 2);
+                assert!(prune && dry_run);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "canhgac",
+            "user",
+            "add",
+            "--username",
+            "u",
+            "--role",
+            "unit_officer",
+            "--unit",
+            "a",
+            "--unit",
+            "b",
+        ])
+        .expect("user add");
+        match cli.command {
+            Command::User(UserCommand::Add { units, .. }) => assert_eq!(units, ["a", "b"]),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["canhgac", "inventory", "import"]).is_err());
+    }
+}
