@@ -31,19 +31,36 @@ async fn setup_creates_the_first_admin_once() {
 
         // A weak password is refused next to the field, the username kept.
         let weak = browser
-            .post_raw(&app, "/setup", &[
-                ("token", &token), ("username", "quantri"), ("display_name", "Quản trị"),
-                ("password", "short"), ("password_confirm", "short"),
-            ])
+            .post_raw(
+                &app,
+                "/setup",
+                &[
+                    ("token", &token),
+                    ("username", "quantri"),
+                    ("display_name", "Quản trị"),
+                    ("password", "short"),
+                    ("password_confirm", "short"),
+                ],
+            )
             .await;
         weak.expect(422);
-        assert!(weak.body.contains("phải có ít nhất 12 ký tự"), "{}", weak.body);
+        assert!(
+            weak.body.contains("phải có ít nhất 12 ký tự"),
+            "{}",
+            weak.body
+        );
         assert!(weak.body.contains("value=\"quantri\""));
         let mismatch = browser
-            .post_raw(&app, "/setup", &[
-                ("token", &token), ("username", "quantri"), ("password", PASSWORD),
-                ("password_confirm", "Khác-hẳn-2025-xyz"),
-            ])
+            .post_raw(
+                &app,
+                "/setup",
+                &[
+                    ("token", &token),
+                    ("username", "quantri"),
+                    ("password", PASSWORD),
+                    ("password_confirm", "Khác-hẳn-2025-xyz"),
+                ],
+            )
             .await;
         mismatch.expect(422);
         assert!(mismatch.body.contains("Hai mật khẩu không khớp"));
@@ -51,17 +68,31 @@ async fn setup_creates_the_first_admin_once() {
 
         // A wrong token is refused even with a good form.
         browser
-            .post_raw(&app, "/setup", &[
-                ("token", "guess"), ("username", "quantri"), ("password", PASSWORD), ("password_confirm", PASSWORD),
-            ])
+            .post_raw(
+                &app,
+                "/setup",
+                &[
+                    ("token", "guess"),
+                    ("username", "quantri"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
             .await
             .expect(403);
 
         let done = browser
-            .post_raw(&app, "/setup", &[
-                ("token", &token), ("username", "QuanTri"), ("display_name", "Quản trị viên"),
-                ("password", PASSWORD), ("password_confirm", PASSWORD),
-            ])
+            .post_raw(
+                &app,
+                "/setup",
+                &[
+                    ("token", &token),
+                    ("username", "QuanTri"),
+                    ("display_name", "Quản trị viên"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
             .await;
         done.expect(303);
         assert_eq!(done.location(), "/");
@@ -75,11 +106,22 @@ async fn setup_creates_the_first_admin_once() {
         }
         assert!(!cookie.contains("Secure"), "not configured: {cookie}");
 
-        let users = app.state.store.list_users(&PageRequest::default()).await.unwrap();
+        let users = app
+            .state
+            .store
+            .list_users(&PageRequest::default())
+            .await
+            .unwrap();
         assert_eq!(users.total, 1);
         assert_eq!(users.items[0].username, "quantri");
         assert_eq!(users.items[0].role, Role::Admin);
-        let creds = app.state.store.user_credentials("quantri").await.unwrap().unwrap();
+        let creds = app
+            .state
+            .store
+            .user_credentials("quantri")
+            .await
+            .unwrap()
+            .unwrap();
         assert!(creds.password_hash.unwrap().starts_with("$argon2id$"));
 
         // Signed in straight away, and the token is spent.
@@ -87,12 +129,22 @@ async fn setup_creates_the_first_admin_once() {
         dashboard.expect(200);
         assert!(dashboard.body.contains("Quản trị viên"));
         assert!(!app.state.setup.matches(&token));
-        browser.get(&app, &format!("/setup?token={token}")).await.expect(404);
+        browser
+            .get(&app, &format!("/setup?token={token}"))
+            .await
+            .expect(404);
         let mut other = Browser::new();
         other
-            .post_raw(&app, "/setup", &[
-                ("token", &token), ("username", "second"), ("password", PASSWORD), ("password_confirm", PASSWORD),
-            ])
+            .post_raw(
+                &app,
+                "/setup",
+                &[
+                    ("token", &token),
+                    ("username", "second"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
             .await
             .expect(404);
         assert_eq!(app.state.store.count_users().await.unwrap(), 1);
@@ -101,7 +153,12 @@ async fn setup_creates_the_first_admin_once() {
 
 #[tokio::test]
 async fn login_and_logout() {
-    for app in apps_with(|| WebSettings { secure_cookies: true, ..WebSettings::default() }).await {
+    for app in apps_with(|| WebSettings {
+        secure_cookies: true,
+        ..WebSettings::default()
+    })
+    .await
+    {
         create_user(&app, "canbo", Role::Analyst, Vec::new()).await;
         let mut browser = Browser::new();
 
@@ -115,36 +172,84 @@ async fn login_and_logout() {
         assert!(form.body.contains("name=\"next\" value=\"/units\""));
 
         let wrong = browser
-            .post_raw(&app, "/login", &[("username", "canbo"), ("password", "sai-mật-khẩu"), ("next", "/units")])
+            .post_raw(
+                &app,
+                "/login",
+                &[
+                    ("username", "canbo"),
+                    ("password", "sai-mật-khẩu"),
+                    ("next", "/units"),
+                ],
+            )
             .await;
         wrong.expect(401);
-        assert!(wrong.body.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+        assert!(wrong
+            .body
+            .contains("Tên đăng nhập hoặc mật khẩu không đúng."));
         assert!(!browser.cookies.contains_key("canhgac_session"));
         // Unknown users get the very same answer.
         let unknown = browser
-            .post_raw(&app, "/login", &[("username", "khongco"), ("password", "sai-mật-khẩu")])
+            .post_raw(
+                &app,
+                "/login",
+                &[("username", "khongco"), ("password", "sai-mật-khẩu")],
+            )
             .await;
         unknown.expect(401);
-        assert!(unknown.body.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+        assert!(unknown
+            .body
+            .contains("Tên đăng nhập hoặc mật khẩu không đúng."));
 
         let ok = browser
-            .post_raw(&app, "/login", &[("username", "CanBo"), ("password", PASSWORD), ("next", "/units")])
+            .post_raw(
+                &app,
+                "/login",
+                &[
+                    ("username", "CanBo"),
+                    ("password", PASSWORD),
+                    ("next", "/units"),
+                ],
+            )
             .await;
         ok.expect(303);
         assert_eq!(ok.location(), "/units");
-        assert!(ok.set_cookies().iter().any(|c| c.starts_with("canhgac_session=") && c.contains("Secure")));
+        assert!(ok
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("canhgac_session=") && c.contains("Secure")));
         browser.get(&app, "/units").await.expect(200);
 
-        let audit = app.state.store.list_audit(&AuditFilter::default(), &PageRequest::default()).await.unwrap();
+        let audit = app
+            .state
+            .store
+            .list_audit(&AuditFilter::default(), &PageRequest::default())
+            .await
+            .unwrap();
         let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions.iter().filter(|a| **a == "login_failed").count(), 2, "{actions:?}");
+        assert_eq!(
+            actions.iter().filter(|a| **a == "login_failed").count(),
+            2,
+            "{actions:?}"
+        );
         assert!(actions.contains(&"login"), "{actions:?}");
 
         // `next` must stay on this site.
         let mut other = Browser::new();
-        for evil in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+        for evil in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+        ] {
             let page = other
-                .post_raw(&app, "/login", &[("username", "canbo"), ("password", PASSWORD), ("next", evil)])
+                .post_raw(
+                    &app,
+                    "/login",
+                    &[
+                        ("username", "canbo"),
+                        ("password", PASSWORD),
+                        ("next", evil),
+                    ],
+                )
                 .await;
             page.expect(303);
             assert_eq!(page.location(), "/", "{evil}");
@@ -152,7 +257,10 @@ async fn login_and_logout() {
 
         // Sign-out needs the CSRF token.
         browser.post_raw(&app, "/logout", &[]).await.expect(403);
-        browser.post_raw(&app, "/logout", &[("csrf", "forged")]).await.expect(403);
+        browser
+            .post_raw(&app, "/logout", &[("csrf", "forged")])
+            .await
+            .expect(403);
         browser.get(&app, "/").await.expect(200);
         let secret = browser.cookies["canhgac_session"].clone();
         let out = browser.post(&app, "/", "/logout", &[]).await;
@@ -179,13 +287,21 @@ async fn failed_sign_ins_are_rate_limited_per_user_and_per_address() {
         let mut browser = Browser::new();
         for _ in 0..3 {
             browser
-                .post_raw(&app, "/login", &[("username", "nhanvien"), ("password", "sai")])
+                .post_raw(
+                    &app,
+                    "/login",
+                    &[("username", "nhanvien"), ("password", "sai")],
+                )
                 .await
                 .expect(401);
         }
         // Now even the right password is refused for this username.
         let blocked = browser
-            .post_raw(&app, "/login", &[("username", "nhanvien"), ("password", PASSWORD)])
+            .post_raw(
+                &app,
+                "/login",
+                &[("username", "nhanvien"), ("password", PASSWORD)],
+            )
             .await;
         blocked.expect(429);
         assert!(blocked.body.contains("quá nhiều lần"));
@@ -196,18 +312,36 @@ async fn failed_sign_ins_are_rate_limited_per_user_and_per_address() {
         // One address guessing many usernames is stopped too; X-Forwarded-For is not trusted,
         // so the address is the socket's.
         let addr: SocketAddr = "192.0.2.7:40000".parse().unwrap();
-        let mut sprayer = Browser { addr: Some(addr), ..Browser::default() };
+        let mut sprayer = Browser {
+            addr: Some(addr),
+            ..Browser::default()
+        };
         for name in ["a1", "a2", "a3"] {
-            sprayer.post_raw(&app, "/login", &[("username", name), ("password", "x")]).await.expect(401);
+            sprayer
+                .post_raw(&app, "/login", &[("username", name), ("password", "x")])
+                .await
+                .expect(401);
         }
         sprayer
-            .post_raw(&app, "/login", &[("username", "khac"), ("password", PASSWORD)])
+            .post_raw(
+                &app,
+                "/login",
+                &[("username", "khac"), ("password", PASSWORD)],
+            )
             .await
             .expect(429);
-        let mut elsewhere = Browser { addr: Some("192.0.2.8:40000".parse().unwrap()), ..Browser::default() };
+        let mut elsewhere = Browser {
+            addr: Some("192.0.2.8:40000".parse().unwrap()),
+            ..Browser::default()
+        };
         elsewhere.login(&app, "khac", PASSWORD).await;
 
-        let audit = app.state.store.list_audit(&AuditFilter::default(), &PageRequest::default()).await.unwrap();
+        let audit = app
+            .state
+            .store
+            .list_audit(&AuditFilter::default(), &PageRequest::default())
+            .await
+            .unwrap();
         assert!(audit.items.iter().any(|e| e.action == "login_blocked"));
     }
 }
@@ -231,12 +365,26 @@ async fn forms_without_the_session_csrf_token_are_refused() {
         let theirs = second.get(&app, "/units/new").await.csrf();
         let mut with_theirs = vec![("csrf", theirs.as_str())];
         with_theirs.extend_from_slice(&fields);
-        browser.post_raw(&app, "/units", &with_theirs).await.expect(403);
+        browser
+            .post_raw(&app, "/units", &with_theirs)
+            .await
+            .expect(403);
 
-        assert_eq!(app.state.store.all_units(&Scope::All).await.unwrap().len(), 0, "{}", app.name);
+        assert_eq!(
+            app.state.store.all_units(&Scope::All).await.unwrap().len(),
+            0,
+            "{}",
+            app.name
+        );
         // With the right token it works.
-        browser.post(&app, "/units/new", "/units", &fields).await.expect(303);
-        assert_eq!(app.state.store.all_units(&Scope::All).await.unwrap().len(), 1);
+        browser
+            .post(&app, "/units/new", "/units", &fields)
+            .await
+            .expect(303);
+        assert_eq!(
+            app.state.store.all_units(&Scope::All).await.unwrap().len(),
+            1
+        );
     }
 }
 
@@ -247,17 +395,35 @@ async fn vietnamese_by_default_english_on_switch() {
         let page = browser.get(&app, "/units").await;
         page.expect(200);
         assert!(page.body.contains("<html lang=\"vi\">"));
-        for text in ["Tổng quan", "Đơn vị", "Hệ thống thông tin", "Tài sản", "Đầu mối liên hệ",
-                     "Cơ quan chức năng", "Người dùng", "Nhật ký", "Nhập/xuất danh mục", "Đăng xuất",
-                     "Quản trị viên"] {
+        for text in [
+            "Tổng quan",
+            "Đơn vị",
+            "Hệ thống thông tin",
+            "Tài sản",
+            "Đầu mối liên hệ",
+            "Cơ quan chức năng",
+            "Người dùng",
+            "Nhật ký",
+            "Nhập/xuất danh mục",
+            "Đăng xuất",
+            "Quản trị viên",
+        ] {
             assert!(page.body.contains(text), "missing {text}");
         }
-        assert!(page.body.contains("href=\"/lang/en?next=/units\""), "switch link");
+        assert!(
+            page.body.contains("href=\"/lang/en?next=/units\""),
+            "switch link"
+        );
 
-        let switch = browser.get(&app, "/lang/en?next=/units%3Fview%3Dlist").await;
+        let switch = browser
+            .get(&app, "/lang/en?next=/units%3Fview%3Dlist")
+            .await;
         switch.expect(303);
         assert_eq!(switch.location(), "/units?view=list");
-        assert!(switch.set_cookies().iter().any(|c| c.starts_with("canhgac_lang=en")));
+        assert!(switch
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("canhgac_lang=en")));
         let page = browser.get(&app, "/units").await;
         assert!(page.body.contains("<html lang=\"en\">"));
         assert!(page.body.contains("Information systems") && page.body.contains("Sign out"));
@@ -271,9 +437,16 @@ async fn vietnamese_by_default_english_on_switch() {
 
         // Dates are typed and shown as dd/mm/yyyy.
         let created = browser
-            .post(&app, "/units/new", "/units", &[
-                ("name", "Huyện Cũ"), ("kind", "district"), ("valid_to", "30/06/2025"),
-            ])
+            .post(
+                &app,
+                "/units/new",
+                "/units",
+                &[
+                    ("name", "Huyện Cũ"),
+                    ("kind", "district"),
+                    ("valid_to", "30/06/2025"),
+                ],
+            )
             .await;
         let id = created.created_id();
         let unit = browser.get(&app, &format!("/units/{id}")).await;
@@ -283,7 +456,12 @@ async fn vietnamese_by_default_english_on_switch() {
         assert_eq!(stored.valid_to.unwrap().to_string(), "2025-06-30");
     }
     // The default language is a setting.
-    for app in apps_with(|| WebSettings { default_lang: "en".into(), ..WebSettings::default() }).await {
+    for app in apps_with(|| WebSettings {
+        default_lang: "en".into(),
+        ..WebSettings::default()
+    })
+    .await
+    {
         let page = Browser::new().get(&app, "/login").await;
         assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("Sign in"));
     }
@@ -300,7 +478,10 @@ async fn unknown_routes_and_forbidden_pages_render_in_the_layout() {
         let page = browser.get(&app, "/khong-co-trang-nay").await;
         page.expect(404);
         assert!(page.body.contains("Không tìm thấy"));
-        assert!(page.body.contains("Đăng xuất"), "layout with the user header");
+        assert!(
+            page.body.contains("Đăng xuất"),
+            "layout with the user header"
+        );
         browser.get(&app, "/units/999999").await.expect(404);
         browser.get(&app, "/units/abc").await.expect(400);
 

@@ -172,10 +172,21 @@ impl Browser {
     }
 
     /// Sends a request and keeps the cookies it sets.
-    pub async fn send(&mut self, app: &App, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Page {
+    pub async fn send(
+        &mut self,
+        app: &App,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Page {
         let mut request = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
-            let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let cookie: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             request = request.header(header::COOKIE, cookie.join("; "));
         }
         if let Some(ct) = content_type {
@@ -188,7 +199,9 @@ impl Browser {
         let response = app.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let page = Page {
             status,
             headers,
@@ -205,7 +218,10 @@ impl Browser {
 
     /// `POST path` with URL-encoded `fields` exactly as given.
     pub async fn post_raw(&mut self, app: &App, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
         self.send(
             app,
             Method::POST,
@@ -217,7 +233,13 @@ impl Browser {
     }
 
     /// `POST path` with `fields` plus the CSRF token read from `form_page`.
-    pub async fn post(&mut self, app: &App, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub async fn post(
+        &mut self,
+        app: &App,
+        form_page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
         let csrf = self.get(app, form_page).await.expect(200).csrf();
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
@@ -227,10 +249,22 @@ impl Browser {
     /// Signs in through `/login` and asserts it worked.
     pub async fn login(&mut self, app: &App, username: &str, password: &str) {
         let page = self
-            .post_raw(app, "/login", &[("username", username), ("password", password), ("next", "/")])
+            .post_raw(
+                app,
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+            )
             .await;
         page.expect(303);
-        assert!(self.cookies.contains_key("canhgac_session"), "{:?}", page.set_cookies());
+        assert!(
+            self.cookies.contains_key("canhgac_session"),
+            "{:?}",
+            page.set_cookies()
+        );
     }
 }
 
