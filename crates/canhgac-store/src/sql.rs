@@ -122,6 +122,12 @@ fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
     }
 }
 
+/// The lower-case copy of a name that text search matches against: SQLite's `LOWER` folds
+/// only ASCII, which would make "Sở" and "SỞ" differ.
+pub(crate) fn lc(text: &str) -> String {
+    text.to_lowercase()
+}
+
 fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -557,6 +563,16 @@ impl SqlStore {
                 "unsupported URL; use sqlite://PATH or postgres://USER@HOST/DB",
             ));
         };
+        // One direct connection first: the pool retries refused connections until its acquire
+        // timeout, and a wrong URL or a stopped server should fail at once with the reason.
+        let probe = tokio::time::timeout(
+            Duration::from_secs(15),
+            <AnyConnection as sqlx::Connection>::connect(&connect_url),
+        )
+        .await
+        .map_err(|_| open_error(url, "timed out connecting"))?
+        .map_err(|e| open_error(url, e))?;
+        let _ = sqlx::Connection::close(probe).await;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         let options = match backend {
             Backend::Sqlite => {
@@ -725,8 +741,10 @@ fn authority_conflict(e: sqlx::Error, input: &AuthorityInput) -> StoreError {
     )
 }
 
-fn system_binds(sql: &mut Sql, input: &SystemInput) {
-    sql.bind(input.code.as_str())
+pub(crate) fn system_binds(sql: &mut Sql, input: &SystemInput) {
+    sql.bind(lc(&input.name))
+        .push(", ")
+        .bind(input.code.as_str())
         .push(", ")
         .bind(input.name.as_str())
         .push(", ")
@@ -782,12 +800,14 @@ pub(crate) fn system_from_input(
     }
 }
 
-pub(crate) const SYSTEM_INSERT: &str = "INSERT INTO systems (code, name, kind, owner_unit_id, \
+pub(crate) const SYSTEM_INSERT: &str =
+    "INSERT INTO systems (name_lc, code, name, kind, owner_unit_id, \
      operator_unit_id, security_level, level_decision_number, level_decision_date, \
      information_class, purpose, services, security_controls, isp, security_provider, \
      created_at, updated_at) VALUES (";
 
-pub(crate) const SYSTEM_UPDATE: &str = "UPDATE systems SET (code, name, kind, owner_unit_id, \
+pub(crate) const SYSTEM_UPDATE: &str =
+    "UPDATE systems SET (name_lc, code, name, kind, owner_unit_id, \
      operator_unit_id, security_level, level_decision_number, level_decision_date, \
      information_class, purpose, services, security_controls, isp, security_provider, \
      updated_at) = (";
@@ -814,7 +834,9 @@ pub(crate) fn asset_from_input(
 }
 
 pub(crate) fn asset_binds(sql: &mut Sql, input: &AssetInput) {
-    sql.bind(input.system_id)
+    sql.bind(input.name.as_deref().map(lc))
+        .push(", ")
+        .bind(input.system_id)
         .push(", ")
         .bind(input.kind.code())
         .push(", ")
@@ -900,7 +922,8 @@ pub(crate) async fn insert_unit(
 ) -> Result<(Id, String)> {
     let id: Id = sqlx::query(
         "INSERT INTO units (code, name, kind, parent_id, path, address, valid_from, valid_to, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $8) RETURNING id",
+         created_at, updated_at, name_lc) VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $8, $9) \
+         RETURNING id",
     )
     .bind(input.code.as_str())
     .bind(input.name.as_str())
@@ -910,6 +933,7 @@ pub(crate) async fn insert_unit(
     .bind(date_text(input.valid_from))
     .bind(date_text(input.valid_to))
     .bind(at)
+    .bind(lc(&input.name))
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| unit_conflict(e, &input.code))?
@@ -934,7 +958,7 @@ pub(crate) async fn update_unit_row(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE units SET code = $1, name = $2, kind = $3, parent_id = $4, address = $5, \
-         valid_from = $6, valid_to = $7, updated_at = $8 WHERE id = $9",
+         valid_from = $6, valid_to = $7, updated_at = $8, name_lc = $10 WHERE id = $9",
     )
     .bind(input.code.as_str())
     .bind(input.name.as_str())
@@ -945,6 +969,7 @@ pub(crate) async fn update_unit_row(
     .bind(date_text(input.valid_to))
     .bind(at)
     .bind(id)
+    .bind(lc(&input.name))
     .execute(&mut *conn)
     .await
     .map_err(|e| unit_conflict(e, &input.code))?;
@@ -1029,7 +1054,7 @@ impl Store for SqlStore {
             sql.push(" AND kind = ").bind(kind.code());
         }
         if let Some(q) = page.query() {
-            sql.push(" AND ").push_text_search(&["name", "code"], q);
+            sql.push(" AND ").push_text_search(&["name_lc", "code"], q);
         }
         let select = format!("SELECT {}", rows::UNIT_COLS);
         fetch_page(&mut conn, &select, &sql, "name, id", page, rows::unit).await
@@ -1195,7 +1220,8 @@ impl Store for SqlStore {
             sql.push(" AND s.kind = ").bind(kind.code());
         }
         if let Some(q) = page.query() {
-            sql.push(" AND ").push_text_search(&["s.name", "s.code"], q);
+            sql.push(" AND ")
+                .push_text_search(&["s.name_lc", "s.code"], q);
         }
         let select = format!("SELECT {}", qualified("s", rows::SYSTEM_COLS));
         fetch_page(&mut conn, &select, &sql, "s.name, s.id", page, rows::system).await
@@ -1348,7 +1374,7 @@ impl Store for SqlStore {
         }
         if let Some(q) = page.query() {
             sql.push(" AND ")
-                .push_text_search(&["a.value", "a.name"], q);
+                .push_text_search(&["a.value", "a.name_lc"], q);
         }
         let select = format!("SELECT {}", qualified("a", rows::ASSET_COLS));
         fetch_page(&mut conn, &select, &sql, "a.value, a.id", page, rows::asset).await
@@ -1368,7 +1394,7 @@ impl Store for SqlStore {
         check_asset_system(conn, &paths, input.system_id).await?;
         let at = now();
         let mut sql = Sql::new(
-            "INSERT INTO assets (system_id, kind, value, name, os, os_version, software, note, \
+            "INSERT INTO assets (name_lc, system_id, kind, value, name, os, os_version, software, note, \
              created_at, updated_at) VALUES (",
         );
         asset_binds(&mut sql, &input);
@@ -1397,7 +1423,7 @@ impl Store for SqlStore {
         }
         let at = now();
         let mut sql = Sql::new(
-            "UPDATE assets SET (system_id, kind, value, name, os, os_version, software, note, \
+            "UPDATE assets SET (name_lc, system_id, kind, value, name, os, os_version, software, note, \
              updated_at) = (",
         );
         asset_binds(&mut sql, &input);
@@ -1467,7 +1493,7 @@ impl Store for SqlStore {
         }
         if let Some(q) = page.query() {
             sql.push(" AND ")
-                .push_text_search(&["c.name", "c.email"], q);
+                .push_text_search(&["c.name_lc", "c.email"], q);
         }
         let select = format!("SELECT {}", qualified("c", rows::CONTACT_COLS));
         fetch_page(
@@ -1498,7 +1524,8 @@ impl Store for SqlStore {
         let at = now();
         let id: Id = sqlx::query(
             "INSERT INTO contacts (unit_id, name, position, responsibility, phone, email, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+             created_at, updated_at, name_lc) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
+             RETURNING id",
         )
         .bind(input.unit_id)
         .bind(input.name.as_str())
@@ -1507,6 +1534,7 @@ impl Store for SqlStore {
         .bind(input.phone.clone())
         .bind(input.email.clone())
         .bind(micros(at))
+        .bind(lc(&input.name))
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| contact_conflict(e, &input.name))?
@@ -1545,7 +1573,7 @@ impl Store for SqlStore {
         let at = now();
         sqlx::query(
             "UPDATE contacts SET unit_id = $1, name = $2, position = $3, responsibility = $4, \
-             phone = $5, email = $6, updated_at = $7 WHERE id = $8",
+             phone = $5, email = $6, updated_at = $7, name_lc = $9 WHERE id = $8",
         )
         .bind(input.unit_id)
         .bind(input.name.as_str())
@@ -1555,6 +1583,7 @@ impl Store for SqlStore {
         .bind(input.email.clone())
         .bind(micros(at))
         .bind(id)
+        .bind(lc(&input.name))
         .execute(&mut *conn)
         .await
         .map_err(|e| contact_conflict(e, &input.name))?;
@@ -1601,7 +1630,7 @@ impl Store for SqlStore {
         let mut conn = self.pool.acquire().await?;
         let mut sql = Sql::new("FROM authorities WHERE 1 = 1");
         if let Some(q) = page.query() {
-            sql.push(" AND ").push_text_search(&["name", "code"], q);
+            sql.push(" AND ").push_text_search(&["name_lc", "code"], q);
         }
         let select = format!("SELECT {}", rows::AUTHORITY_COLS);
         fetch_page(&mut conn, &select, &sql, "name, id", page, rows::authority).await
@@ -1744,7 +1773,7 @@ impl Store for SqlStore {
         let mut sql = Sql::new("FROM users WHERE 1 = 1");
         if let Some(q) = page.query() {
             sql.push(" AND ")
-                .push_text_search(&["username", "display_name", "email"], q);
+                .push_text_search(&["username", "name_lc", "email"], q);
         }
         let select = format!("SELECT {}", rows::USER_COLS);
         let mut result = fetch_page(&mut conn, &select, &sql, "username", page, rows::user).await?;
@@ -1792,7 +1821,8 @@ impl Store for SqlStore {
         let at = now();
         let id: Id = sqlx::query(
             "INSERT INTO users (username, display_name, email, role, disabled, password_hash, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+             created_at, updated_at, name_lc) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
+             RETURNING id",
         )
         .bind(input.username.as_str())
         .bind(input.display_name.as_str())
@@ -1801,6 +1831,7 @@ impl Store for SqlStore {
         .bind(i64::from(input.disabled))
         .bind(password_hash)
         .bind(micros(at))
+        .bind(lc(&input.display_name))
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| {
@@ -1836,7 +1867,7 @@ impl Store for SqlStore {
             .ok_or_else(|| not_found("user", id))?;
         sqlx::query(
             "UPDATE users SET username = $1, display_name = $2, email = $3, role = $4, \
-             disabled = $5, updated_at = $6 WHERE id = $7",
+             disabled = $5, updated_at = $6, name_lc = $8 WHERE id = $7",
         )
         .bind(input.username.as_str())
         .bind(input.display_name.as_str())
@@ -1845,6 +1876,7 @@ impl Store for SqlStore {
         .bind(i64::from(input.disabled))
         .bind(micros(now()))
         .bind(id)
+        .bind(lc(&input.display_name))
         .execute(&mut *conn)
         .await
         .map_err(|e| {
@@ -2339,8 +2371,8 @@ pub(crate) async fn insert_authority(
 ) -> Result<Id> {
     Ok(sqlx::query(
         "INSERT INTO authorities (code, name, address, phones, emails, valid_from, valid_to, \
-         note, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-         RETURNING id",
+         note, created_at, updated_at, name_lc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, \
+         $10) RETURNING id",
     )
     .bind(input.code.as_str())
     .bind(input.name.as_str())
@@ -2351,6 +2383,7 @@ pub(crate) async fn insert_authority(
     .bind(date_text(input.valid_to))
     .bind(input.note.clone())
     .bind(at)
+    .bind(lc(&input.name))
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| authority_conflict(e, input))?
@@ -2365,7 +2398,7 @@ pub(crate) async fn update_authority_row(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE authorities SET code = $1, name = $2, address = $3, phones = $4, emails = $5, \
-         valid_from = $6, valid_to = $7, note = $8, updated_at = $9 WHERE id = $10",
+         valid_from = $6, valid_to = $7, note = $8, updated_at = $9, name_lc = $11 WHERE id = $10",
     )
     .bind(input.code.as_str())
     .bind(input.name.as_str())
@@ -2377,6 +2410,7 @@ pub(crate) async fn update_authority_row(
     .bind(input.note.clone())
     .bind(at)
     .bind(id)
+    .bind(lc(&input.name))
     .execute(&mut *conn)
     .await
     .map_err(|e| authority_conflict(e, input))?;

@@ -1,10 +1,12 @@
 -- canhgac schema v1 (SQLite). Ids are INTEGER PRIMARY KEY (64-bit), timestamps unix microseconds,
--- dates TEXT YYYY-MM-DD, lists JSON TEXT, flags 0/1.
+-- dates TEXT YYYY-MM-DD, lists JSON TEXT, flags 0/1. `name_lc` holds the Unicode lower-case name
+-- for text search (SQLite's LOWER folds ASCII only).
 
 CREATE TABLE units (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     code TEXT NOT NULL,
     name TEXT NOT NULL,
+    name_lc TEXT NOT NULL,
     kind TEXT NOT NULL,
     parent_id BIGINT REFERENCES units (id),
     path TEXT NOT NULL,
@@ -23,6 +25,7 @@ CREATE TABLE systems (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     code TEXT NOT NULL,
     name TEXT NOT NULL,
+    name_lc TEXT NOT NULL,
     kind TEXT NOT NULL,
     owner_unit_id BIGINT NOT NULL REFERENCES units (id),
     operator_unit_id BIGINT REFERENCES units (id),
@@ -50,6 +53,7 @@ CREATE TABLE assets (
     kind TEXT NOT NULL,
     value TEXT NOT NULL,
     name TEXT,
+    name_lc TEXT,
     os TEXT,
     os_version TEXT,
     software TEXT NOT NULL DEFAULT '[]',
@@ -64,6 +68,7 @@ CREATE TABLE contacts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     unit_id BIGINT NOT NULL REFERENCES units (id),
     name TEXT NOT NULL,
+    name_lc TEXT NOT NULL,
     position TEXT,
     responsibility TEXT,
     phone TEXT,
@@ -78,6 +83,7 @@ CREATE TABLE authorities (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     code TEXT NOT NULL,
     name TEXT NOT NULL,
+    name_lc TEXT NOT NULL,
     address TEXT,
     phones TEXT NOT NULL DEFAULT '[]',
     emails TEXT NOT NULL DEFAULT '[]',
@@ -95,6 +101,7 @@ CREATE TABLE users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     username TEXT NOT NULL,
     display_name TEXT NOT NULL,
+    name_lc TEXT NOT NULL,
     email TEXT,
     role TEXT NOT NULL,
     disabled BIGINT NOT NULL DEFAULT 0,
