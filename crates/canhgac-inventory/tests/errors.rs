@@ -271,3 +271,14 @@ fn too_many_errors_are_capped() {
     );
     assert!(errors.len() >= canhgac_inventory::MAX_ERRORS);
 }
+
+#[test]
+fn windows_line_endings_and_bom_in_yaml() {
+    let text = "\u{feff}units:\r\n  - code: a\r\n    name: A\r\n    kind: tinh\r\n";
+    let errors = parse("win.yaml", text.as_bytes()).unwrap_err();
+    assert_eq!(errors.to_string().lines().count(), 1, "{errors}");
+    expect(&errors, 4, Some("kind"), "unknown value \"tinh\"");
+    let ok = text.replace("tinh", "province");
+    let parsed = parse("win.yaml", ok.as_bytes()).unwrap();
+    assert_eq!(parsed.document.units[0].name, "A");
+}
