@@ -341,7 +341,7 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
             let probes = match kind {
                 "units" => vec![
                     format!("parent_id={}", w.b_root),
-                    format!("parent_id={}", w.province),
+                    format!("parent_id={}", w.b.units[2]),
                     "q=Beta".into(),
                 ],
                 "systems" => vec![format!("unit_id={}", w.b_root), "q=beta".into()],
@@ -363,6 +363,12 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
             }
         }
         "dashboard" => {
+            // Children of the province (out of scope itself): only A's root shows.
+            let children = api
+                .get(&format!("/api/v1/units?parent_id={}", w.province), auth)
+                .await
+                .ok(200);
+            assert_eq!(ids(&children), vec![w.a_root], "{what}: {children}");
             let dashboard = api.get("/api/v1/dashboard", auth).await.ok(200);
             for collection in ["units", "systems", "assets", "contacts"] {
                 assert_eq!(

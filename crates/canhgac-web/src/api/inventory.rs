@@ -149,15 +149,11 @@ async fn plan_upload(
             FileFormat::Yaml => "inventory.yaml".to_string(),
             FileFormat::Csv => "inventory.csv".to_string(),
         });
-    // The parser picks the format by extension, so make the name agree with the format.
-    let file_name = match format {
-        FileFormat::Yaml if !(name.ends_with(".yaml") || name.ends_with(".yml")) => {
-            format!("{name}.yaml")
-        }
-        FileFormat::Csv if !name.ends_with(".csv") => format!("{name}.csv"),
-        _ => name,
+    let parser_format = match format {
+        FileFormat::Yaml => canhgac_inventory::Format::Yaml,
+        FileFormat::Csv => canhgac_inventory::Format::Csv,
     };
-    let parsed = canhgac_inventory::parse(&file_name, &body).map_err(file_errors)?;
+    let parsed = canhgac_inventory::parse_as(&name, &body, parser_format).map_err(file_errors)?;
     let current = state.store.export_inventory(&caller.scope()).await?;
     let plan = canhgac_inventory::plan(
         &current,
