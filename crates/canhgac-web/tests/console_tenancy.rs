@@ -16,6 +16,9 @@ use console_support::*;
 /// its name or value, so a page that leaks any of them is caught by a substring check.
 const FOREIGN_MARKERS: &[&str] = &["Bravo", "bravo", "Papa"];
 
+/// An entity kind's path segment, a record id, and plausible form fields for an update.
+type Target = (&'static str, Id, Vec<(&'static str, String)>);
+
 struct World {
     own_units: Vec<Id>,
     foreign_units: Vec<Id>,
@@ -134,7 +137,7 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
         // Every by-id route of every entity kind of the other subtree answers 404, and so does
         // an id that was never issued.
         let never = 9_000_000;
-        let mut targets: Vec<(&str, Id, Vec<(&str, String)>)> = Vec::new();
+        let mut targets: Vec<Target> = Vec::new();
         for id in w.foreign_units.iter().copied().chain([never]) {
             targets.push((
                 "units",

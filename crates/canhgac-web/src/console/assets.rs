@@ -78,7 +78,6 @@ pub async fn list(
     let lang = ctx.lang;
     let scope = ctx.scope();
     let units = state.store.all_units(&scope).await?;
-    let systems = system_options(&state, &scope).await?;
     let filter = AssetFilter {
         system_id: forms::param_id(&params, "system_id"),
         unit_id: forms::param_id(&params, "unit_id"),
@@ -87,6 +86,10 @@ pub async fn list(
         .store
         .list_assets(&scope, &filter, &forms::page_request(&params))
         .await?;
+    let filtered_system = match filter.system_id {
+        Some(id) => state.store.get_system(&scope, id).await.ok(),
+        None => None,
+    };
     let heading = html! {
         div.page-heading {
             h1 { (lang.t(Msg::Assets)) }
@@ -97,7 +100,15 @@ pub async fn list(
     };
     let body = html! {
         (forms::search_form(lang, "/assets", &params, html! {
-            (forms::filter_select(lang, lang.t(Msg::System), "system_id", &systems, &params))
+            // A drop-down of every system would weigh on large inventories; the filter by
+            // system comes from a system's page and is shown (and kept) as a chip.
+            @if let Some(system) = &filtered_system {
+                div.field {
+                    span.label { (lang.t(Msg::System)) }
+                    span.badge { (system.name) " " a href="/assets" aria-label="×" { "×" } }
+                    input type="hidden" name="system_id" value=(system.id);
+                }
+            }
             (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
         }))
         (table(lang, &page.items))

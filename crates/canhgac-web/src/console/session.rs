@@ -254,6 +254,11 @@ impl FromRequest<AppState> for PublicForm {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        // No session token exists yet: refuse posts the browser says come from another site
+        // (login CSRF).
+        if !same_origin(request.headers()) {
+            return Err(PageError::Csrf.into_response());
+        }
         let bytes = read_body(request.into_body(), state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -261,6 +266,16 @@ impl FromRequest<AppState> for PublicForm {
             serde_urlencoded_pairs(&bytes).map_err(|m| PageError::BadRequest(m).into_response())?;
         Ok(PublicForm(FormData::from_pairs(pairs)))
     }
+}
+
+/// False for a request the browser marks as coming from another site (`Sec-Fetch-Site:
+/// cross-site`). Unlike comparing `Origin` with `Host`, this survives reverse proxies that
+/// rewrite `Host`; clients that send no such header (scripts, old browsers) are let through.
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|site| !site.eq_ignore_ascii_case("cross-site"))
 }
 
 /// One uploaded file of a multipart form.
@@ -412,6 +427,16 @@ mod tests {
         assert_eq!(local_path("https://evil.example/"), "/");
         assert_eq!(local_path("/a\r\nSet-Cookie: x"), "/");
         assert_eq!(local_path(""), "/");
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert!(same_origin(&headers));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(same_origin(&headers));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&headers));
     }
 
     #[test]
