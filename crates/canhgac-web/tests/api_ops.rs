@@ -46,6 +46,16 @@ fn every_route_is_documented_and_nothing_else() {
         undocumented.is_empty(),
         "routes missing from the OpenAPI document: {undocumented:?}"
     );
+    let mut operation_ids = BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            let id = operation["operationId"].as_str().expect("operationId");
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "operationId {id} twice"
+            );
+        }
+    }
     let phantom: Vec<_> = documented.difference(&routed).collect();
     assert!(
         phantom.is_empty(),

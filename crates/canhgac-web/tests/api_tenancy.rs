@@ -255,6 +255,7 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
         match case_of(method, path) {
             Case::ScopedRead(kind) => check_read(api, w, auth, kind, &what).await,
             Case::ScopedById(collection) => {
+                let mut answers = BTreeSet::new();
                 for id in w.b.ids(collection).iter().copied().chain([NONEXISTENT]) {
                     let url = format!("/api/v1/{collection}/{id}");
                     let reply = match *method {
@@ -268,7 +269,15 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                         problem["type"], "urn:canhgac:problem:not-found",
                         "{what} {id}"
                     );
+                    // Indistinguishable: the same answer as for an id that does not exist,
+                    // once the id the caller sent is blanked out.
+                    let mut blanked = problem.clone();
+                    if let Some(detail) = problem["detail"].as_str() {
+                        blanked["detail"] = json!(detail.replace(&format!(" {id} "), " ID "));
+                    }
+                    answers.insert(blanked.to_string());
                 }
+                assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
                 // The officer's own records answer (the 404s above are not a broken route).
                 let own = w.a.ids(collection)[0];
                 if *method == "get" {

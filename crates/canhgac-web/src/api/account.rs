@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::AppState;
 
 /// The caller.
-#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+#[utoipa::path(get, operation_id = "me", path = "/api/v1/me", tag = "account",
     responses((status = 200, description = "The signed-in user", body = User)))]
 pub async fn me(caller: Caller) -> Json<User> {
     Json(caller.user)
@@ -86,7 +86,7 @@ impl From<Dashboard> for DashboardView {
 }
 
 /// Counts of units, systems, assets and contacts in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/dashboard", tag = "account",
+#[utoipa::path(get, operation_id = "dashboard", path = "/api/v1/dashboard", tag = "account",
     responses((status = 200, description = "Counts in scope", body = DashboardView)))]
 pub async fn dashboard(
     State(state): State<AppState>,
@@ -112,7 +112,7 @@ pub struct AuditQuery {
 }
 
 /// The audit log, newest first (admins).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "account", params(AuditQuery),
+#[utoipa::path(get, operation_id = "audit", path = "/api/v1/audit", tag = "account", params(AuditQuery),
     responses((status = 200, description = "A page of audit entries", body = Page<AuditEntry>)))]
 pub async fn audit(
     State(state): State<AppState>,

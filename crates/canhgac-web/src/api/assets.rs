@@ -31,7 +31,7 @@ pub struct AssetQuery {
 }
 
 /// Lists the assets of systems in the caller's scope, by value.
-#[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(AssetQuery),
+#[utoipa::path(get, operation_id = "list_assets", path = "/api/v1/assets", tag = "assets", params(AssetQuery),
     responses((status = 200, description = "A page of assets", body = Page<Asset>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn list(
 }
 
 /// One asset.
-#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets",
+#[utoipa::path(get, operation_id = "get_asset", path = "/api/v1/assets/{id}", tag = "assets",
     params(("id" = Id, Path, description = "Asset id")),
     responses((status = 200, description = "The asset", body = Asset)))]
 pub async fn get(
@@ -64,7 +64,7 @@ pub async fn get(
 }
 
 /// Creates an asset on a system in the caller's scope; the address is normalised.
-#[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = AssetInput,
+#[utoipa::path(post, operation_id = "create_asset", path = "/api/v1/assets", tag = "assets", request_body = AssetInput,
     responses((status = 201, description = "The new asset", body = Asset)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub async fn create(
 }
 
 /// Changes an asset.
-#[utoipa::path(put, path = "/api/v1/assets/{id}", tag = "assets", request_body = AssetInput,
+#[utoipa::path(put, operation_id = "update_asset", path = "/api/v1/assets/{id}", tag = "assets", request_body = AssetInput,
     params(("id" = Id, Path, description = "Asset id")),
     responses((status = 200, description = "The changed asset", body = Asset)))]
 pub async fn update(
@@ -107,7 +107,7 @@ pub async fn update(
 }
 
 /// Deletes an asset.
-#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets",
+#[utoipa::path(delete, operation_id = "delete_asset", path = "/api/v1/assets/{id}", tag = "assets",
     params(("id" = Id, Path, description = "Asset id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(

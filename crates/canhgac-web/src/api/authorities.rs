@@ -24,7 +24,7 @@ fn require_authority_editor(caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// Lists the authorities, by name.
-#[utoipa::path(get, path = "/api/v1/authorities", tag = "authorities", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_authorities", path = "/api/v1/authorities", tag = "authorities", params(PageQuery),
     responses((status = 200, description = "A page of authorities", body = Page<Authority>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -37,7 +37,7 @@ pub async fn list(
 }
 
 /// One authority.
-#[utoipa::path(get, path = "/api/v1/authorities/{id}", tag = "authorities",
+#[utoipa::path(get, operation_id = "get_authority", path = "/api/v1/authorities/{id}", tag = "authorities",
     params(("id" = Id, Path, description = "Authority id")),
     responses((status = 200, description = "The authority", body = Authority)))]
 pub async fn get(
@@ -49,7 +49,7 @@ pub async fn get(
 }
 
 /// Creates an authority (admins and analysts).
-#[utoipa::path(post, path = "/api/v1/authorities", tag = "authorities",
+#[utoipa::path(post, operation_id = "create_authority", path = "/api/v1/authorities", tag = "authorities",
     request_body = AuthorityInput,
     responses((status = 201, description = "The new authority", body = Authority)))]
 pub async fn create(
@@ -64,7 +64,7 @@ pub async fn create(
 }
 
 /// Changes an authority (admins and analysts).
-#[utoipa::path(put, path = "/api/v1/authorities/{id}", tag = "authorities",
+#[utoipa::path(put, operation_id = "update_authority", path = "/api/v1/authorities/{id}", tag = "authorities",
     request_body = AuthorityInput,
     params(("id" = Id, Path, description = "Authority id")),
     responses((status = 200, description = "The changed authority", body = Authority)))]
@@ -85,7 +85,7 @@ pub async fn update(
 }
 
 /// Deletes an authority (admins and analysts).
-#[utoipa::path(delete, path = "/api/v1/authorities/{id}", tag = "authorities",
+#[utoipa::path(delete, operation_id = "delete_authority", path = "/api/v1/authorities/{id}", tag = "authorities",
     params(("id" = Id, Path, description = "Authority id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(

@@ -29,7 +29,7 @@ pub struct ContactQuery {
 }
 
 /// Lists the contacts of units in the caller's scope, by name.
-#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
+#[utoipa::path(get, operation_id = "list_contacts", path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
     responses((status = 200, description = "A page of contacts", body = Page<Contact>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -49,7 +49,7 @@ pub async fn list(
 }
 
 /// One contact.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(get, operation_id = "get_contact", path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = Id, Path, description = "Contact id")),
     responses((status = 200, description = "The contact", body = Contact)))]
 pub async fn get(
@@ -61,7 +61,7 @@ pub async fn get(
 }
 
 /// Creates a contact of a unit in the caller's scope.
-#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
+#[utoipa::path(post, operation_id = "create_contact", path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
     responses((status = 201, description = "The new contact", body = Contact)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -81,7 +81,7 @@ pub async fn create(
 }
 
 /// Changes a contact.
-#[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput,
+#[utoipa::path(put, operation_id = "update_contact", path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput,
     params(("id" = Id, Path, description = "Contact id")),
     responses((status = 200, description = "The changed contact", body = Contact)))]
 pub async fn update(
@@ -107,7 +107,7 @@ pub async fn update(
 }
 
 /// Deletes a contact.
-#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(delete, operation_id = "delete_contact", path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = Id, Path, description = "Contact id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(

@@ -67,7 +67,7 @@ pub struct PlanPreview {
 }
 
 /// Exports the inventory in the caller's scope (authorities always included).
-#[utoipa::path(get, path = "/api/v1/inventory", tag = "inventory", params(ExportQuery),
+#[utoipa::path(get, operation_id = "export_inventory", path = "/api/v1/inventory", tag = "inventory", params(ExportQuery),
     responses((status = 200, description = "The inventory document",
         content((String = "application/yaml"), (Object = "application/json")))))]
 pub async fn export(
@@ -172,7 +172,7 @@ async fn plan_upload(
 }
 
 /// Previews an import: what it would create, update and delete. Writes nothing.
-#[utoipa::path(post, path = "/api/v1/inventory/plan", tag = "inventory", params(ImportQuery),
+#[utoipa::path(post, operation_id = "plan_import", path = "/api/v1/inventory/plan", tag = "inventory", params(ImportQuery),
     request_body(description = "The inventory file",
         content((String = "application/yaml"), (String = "text/csv"))),
     responses((status = 200, description = "The plan and its summary", body = PlanPreview)))]
@@ -190,7 +190,7 @@ pub async fn plan(
 
 /// Imports a file: all or nothing, one audit entry per change. Re-importing the same file
 /// changes nothing.
-#[utoipa::path(post, path = "/api/v1/inventory/import", tag = "inventory", params(ImportQuery),
+#[utoipa::path(post, operation_id = "import_inventory", path = "/api/v1/inventory/import", tag = "inventory", params(ImportQuery),
     request_body(description = "The inventory file",
         content((String = "application/yaml"), (String = "text/csv"))),
     responses((status = 200, description = "What was changed", body = PlanSummary)))]

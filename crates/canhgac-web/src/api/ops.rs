@@ -21,7 +21,7 @@ pub struct Health {
 }
 
 /// Liveness and readiness: 200 when the store answers, 503 when it does not.
-#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+#[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "operations", security(()),
     responses(
         (status = 200, description = "Healthy", body = Health),
         (status = 503, description = "The store does not answer", body = Health)))]
@@ -49,7 +49,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
 }
 
 /// Prometheus metrics (text exposition format 0.0.4).
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let up = state.store.ping().await.is_ok();
@@ -64,7 +64,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// This API's OpenAPI 3.1 document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", security(()),
+#[utoipa::path(get, operation_id = "openapi", path = "/api/v1/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "The OpenAPI document", body = Object)))]
 pub async fn openapi() -> Response {
     static DOCUMENT: OnceLock<String> = OnceLock::new();

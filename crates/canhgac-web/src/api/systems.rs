@@ -31,7 +31,7 @@ pub struct SystemQuery {
 }
 
 /// Lists the systems owned or operated by units in the caller's scope, by name.
-#[utoipa::path(get, path = "/api/v1/systems", tag = "systems", params(SystemQuery),
+#[utoipa::path(get, operation_id = "list_systems", path = "/api/v1/systems", tag = "systems", params(SystemQuery),
     responses((status = 200, description = "A page of systems", body = Page<InformationSystem>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn list(
 }
 
 /// One information system.
-#[utoipa::path(get, path = "/api/v1/systems/{id}", tag = "systems",
+#[utoipa::path(get, operation_id = "get_system", path = "/api/v1/systems/{id}", tag = "systems",
     params(("id" = Id, Path, description = "System id")),
     responses((status = 200, description = "The system", body = InformationSystem)))]
 pub async fn get(
@@ -64,7 +64,7 @@ pub async fn get(
 }
 
 /// Creates a system; its owner (or operator) unit must be in the caller's scope.
-#[utoipa::path(post, path = "/api/v1/systems", tag = "systems", request_body = SystemInput,
+#[utoipa::path(post, operation_id = "create_system", path = "/api/v1/systems", tag = "systems", request_body = SystemInput,
     responses((status = 201, description = "The new system", body = InformationSystem)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -78,7 +78,7 @@ pub async fn create(
 }
 
 /// Changes a system.
-#[utoipa::path(put, path = "/api/v1/systems/{id}", tag = "systems", request_body = SystemInput,
+#[utoipa::path(put, operation_id = "update_system", path = "/api/v1/systems/{id}", tag = "systems", request_body = SystemInput,
     params(("id" = Id, Path, description = "System id")),
     responses((status = 200, description = "The changed system", body = InformationSystem)))]
 pub async fn update(
@@ -98,7 +98,7 @@ pub async fn update(
 }
 
 /// Deletes a system and its assets.
-#[utoipa::path(delete, path = "/api/v1/systems/{id}", tag = "systems",
+#[utoipa::path(delete, operation_id = "delete_system", path = "/api/v1/systems/{id}", tag = "systems",
     params(("id" = Id, Path, description = "System id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(

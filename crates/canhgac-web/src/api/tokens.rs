@@ -61,7 +61,7 @@ async fn create_for(
 }
 
 /// The caller's own tokens (without secrets).
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(get, operation_id = "list_tokens", path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, description = "The caller's tokens", body = Vec<ApiToken>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 /// Creates a token acting as the caller (same role and scope); the secret is answered once.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, operation_id = "create_token", path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, description = "The token and its secret", body = CreatedToken)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -82,7 +82,7 @@ pub async fn create(
 }
 
 /// Revokes one of the caller's tokens.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, operation_id = "revoke_token", path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = Id, Path, description = "Token id")),
     responses((status = 204, description = "Revoked")))]
 pub async fn revoke(
@@ -98,7 +98,7 @@ pub async fn revoke(
 }
 
 /// A user's tokens (admins).
-#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "users",
+#[utoipa::path(get, operation_id = "list_user_tokens", path = "/api/v1/users/{id}/tokens", tag = "users",
     params(("id" = Id, Path, description = "User id")),
     responses((status = 200, description = "The user's tokens", body = Vec<ApiToken>)))]
 pub async fn list_for_user(
@@ -112,7 +112,7 @@ pub async fn list_for_user(
 }
 
 /// Creates a token acting as a user (admins); the secret is answered once.
-#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "users", request_body = NewToken,
+#[utoipa::path(post, operation_id = "create_user_token", path = "/api/v1/users/{id}/tokens", tag = "users", request_body = NewToken,
     params(("id" = Id, Path, description = "User id")),
     responses((status = 201, description = "The token and its secret", body = CreatedToken)))]
 pub async fn create_for_user(
@@ -127,7 +127,7 @@ pub async fn create_for_user(
 }
 
 /// Revokes a user's token (admins).
-#[utoipa::path(delete, path = "/api/v1/users/{id}/tokens/{token_id}", tag = "users",
+#[utoipa::path(delete, operation_id = "revoke_user_token", path = "/api/v1/users/{id}/tokens/{token_id}", tag = "users",
     params(("id" = Id, Path, description = "User id"), ("token_id" = Id, Path, description = "Token id")),
     responses((status = 204, description = "Revoked")))]
 pub async fn revoke_for_user(

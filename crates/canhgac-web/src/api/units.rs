@@ -31,7 +31,7 @@ pub struct UnitQuery {
 }
 
 /// Lists the units in the caller's scope, by name.
-#[utoipa::path(get, path = "/api/v1/units", tag = "units", params(UnitQuery),
+#[utoipa::path(get, operation_id = "list_units", path = "/api/v1/units", tag = "units", params(UnitQuery),
     responses((status = 200, description = "A page of units", body = Page<Unit>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn list(
 }
 
 /// One unit.
-#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units",
+#[utoipa::path(get, operation_id = "get_unit", path = "/api/v1/units/{id}", tag = "units",
     params(("id" = Id, Path, description = "Unit id")),
     responses((status = 200, description = "The unit", body = Unit)))]
 pub async fn get(
@@ -64,7 +64,7 @@ pub async fn get(
 }
 
 /// Creates a unit under a parent in the caller's scope (only admins and analysts create roots).
-#[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = UnitInput,
+#[utoipa::path(post, operation_id = "create_unit", path = "/api/v1/units", tag = "units", request_body = UnitInput,
     responses((status = 201, description = "The new unit", body = Unit)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -78,7 +78,7 @@ pub async fn create(
 }
 
 /// Changes a unit.
-#[utoipa::path(put, path = "/api/v1/units/{id}", tag = "units", request_body = UnitInput,
+#[utoipa::path(put, operation_id = "update_unit", path = "/api/v1/units/{id}", tag = "units", request_body = UnitInput,
     params(("id" = Id, Path, description = "Unit id")),
     responses((status = 200, description = "The changed unit", body = Unit)))]
 pub async fn update(
@@ -95,7 +95,7 @@ pub async fn update(
 }
 
 /// Deletes a unit that has no children, systems, contacts or users.
-#[utoipa::path(delete, path = "/api/v1/units/{id}", tag = "units",
+#[utoipa::path(delete, operation_id = "delete_unit", path = "/api/v1/units/{id}", tag = "units",
     params(("id" = Id, Path, description = "Unit id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(

@@ -64,7 +64,7 @@ async fn hash(password: String) -> Result<String, ApiError> {
 }
 
 /// Lists the users, by username (admins).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery),
+#[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "users", params(PageQuery),
     responses((status = 200, description = "A page of users", body = Page<User>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -78,7 +78,7 @@ pub async fn list(
 }
 
 /// One user (admins).
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(get, operation_id = "get_user", path = "/api/v1/users/{id}", tag = "users",
     params(("id" = Id, Path, description = "User id")),
     responses((status = 200, description = "The user", body = User)))]
 pub async fn get(
@@ -91,7 +91,7 @@ pub async fn get(
 }
 
 /// Creates a user (admins).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, operation_id = "create_user", path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, description = "The new user", body = User)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -121,7 +121,7 @@ pub async fn create(
 
 /// Changes a user, not their password (admins). An admin cannot demote or disable themselves,
 /// so the last admin cannot lock everyone out by mistake.
-#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", request_body = UserInput,
+#[utoipa::path(put, operation_id = "update_user", path = "/api/v1/users/{id}", tag = "users", request_body = UserInput,
     params(("id" = Id, Path, description = "User id")),
     responses((status = 200, description = "The changed user", body = User)))]
 pub async fn update(
@@ -149,7 +149,7 @@ pub async fn update(
 }
 
 /// Deletes a user with their sessions and tokens (admins; not oneself).
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(delete, operation_id = "delete_user", path = "/api/v1/users/{id}", tag = "users",
     params(("id" = Id, Path, description = "User id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(
@@ -166,7 +166,7 @@ pub async fn delete(
 }
 
 /// Sets a user's password and ends their sessions (admins).
-#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users",
+#[utoipa::path(post, operation_id = "set_user_password", path = "/api/v1/users/{id}/password", tag = "users",
     request_body = NewPassword,
     params(("id" = Id, Path, description = "User id")),
     responses((status = 204, description = "Password set")))]
