@@ -388,13 +388,13 @@ pub async fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Resul
     let Some(db_path) = storage.sqlite_path() else {
         bail!("restore replaces the embedded SQLite store; for PostgreSQL use pg_restore");
     };
+    check_backup(file).await?;
     datadir::prepare(&mut storage)?;
     // Holding the lock keeps a server from starting while the files are swapped.
     let _lock =
         DataDirLock::acquire(&storage.data_dir).context("restore needs the server stopped")?;
     let db_path = storage.sqlite_path().unwrap_or(db_path);
 
-    check_backup(file).await?;
     let exists = db_path.exists();
     if exists && !force {
         return Err(InputError(format!(
