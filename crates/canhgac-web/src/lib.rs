@@ -111,6 +111,17 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             api::metrics::track,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            // The span names the path only: query strings can carry secrets (`/setup?token=`).
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                },
+            ),
+        )
         .with_state(state)
 }
