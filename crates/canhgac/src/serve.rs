@@ -136,10 +136,24 @@ async fn load_demo(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     let actor = Actor::system("demo");
     let summary = store.apply_inventory(&actor, &plan).await?;
 
+    // The unit officer gets the department with the most systems, so their view is not empty.
     let units = store.all_units(&Scope::All).await?;
+    let is_department = |id| {
+        units
+            .iter()
+            .any(|u| u.id == id && u.kind == UnitKind::Department)
+    };
+    let busiest = store
+        .dashboard(&Scope::All)
+        .await?
+        .per_unit
+        .iter()
+        .find(|counts| is_department(counts.unit_id))
+        .map(|counts| counts.unit_id);
     let department = units
         .iter()
-        .find(|u| u.kind == UnitKind::Department)
+        .find(|u| Some(u.id) == busiest)
+        .or_else(|| units.iter().find(|u| u.kind == UnitKind::Department))
         .or_else(|| units.first())
         .context("the demo inventory has no unit")?;
     let accounts = [

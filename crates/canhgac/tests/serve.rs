@@ -278,6 +278,34 @@ async fn demo_populates_and_prints_random_passwords() {
             "{count} populated: {dashboard}"
         );
     }
+
+    // The demo unit officer sees their department's systems, and less than the admin.
+    let officer = client();
+    let officer_password = password("demo-officer");
+    let login = officer
+        .post(format!("{}/login", server.base))
+        .form(&[
+            ("username", "demo-officer"),
+            ("password", officer_password.as_str()),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 303);
+    let scoped: serde_json::Value = officer
+        .get(format!("{}/api/v1/dashboard", server.base))
+        .send()
+        .await
+        .expect("dashboard")
+        .json()
+        .await
+        .expect("json");
+    assert!(scoped["systems"].as_u64().unwrap_or(0) > 0, "{scoped}");
+    assert!(
+        scoped["units"].as_u64() < dashboard["units"].as_u64(),
+        "{scoped} vs {dashboard}"
+    );
     assert_eq!(server.stop().code(), Some(0));
 
     // A second --demo start leaves the data alone and prints no new passwords.
