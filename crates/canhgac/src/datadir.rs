@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use canhgac_store::Store;
 use fs4::fs_std::FileExt;
 
-use crate::config::{mask_url, StorageConfig};
+use crate::config::StorageConfig;
 
 /// Name of the lock file a running server holds.
 pub const LOCK_FILE: &str = "canhgac.lock";
@@ -137,7 +137,6 @@ pub async fn open_store(
         }
     }
     let url = storage.effective_database_url();
-    canhgac_store::open(&url)
-        .await
-        .with_context(|| format!("cannot open the store {}", mask_url(&url)))
+    // The store's error names the URL, password masked.
+    Ok(canhgac_store::open(&url).await?)
 }

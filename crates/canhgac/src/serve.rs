@@ -45,9 +45,8 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
 
     let url = config.storage.effective_database_url();
     tracing::info!(database = %mask_url(&url), data_dir = %data_dir.display(), lock = %lock.path().display(), "opening the store");
-    let store = canhgac_store::open(&url)
-        .await
-        .with_context(|| format!("cannot open the store {}", mask_url(&url)))?;
+    // The store's error names the URL, password masked.
+    let store = canhgac_store::open(&url).await?;
     tracing::info!(backend = store.backend(), "store ready");
 
     if demo {

@@ -424,7 +424,15 @@ async fn postgres_serve_setup_and_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let data_arg = data.to_str().expect("utf-8");
-    let store = ["--data", data_arg, "--database", db.url.as_str()];
+    // An admin URL without a password means the server trusts loopback and ignores one: give
+    // one anyway, to check it never reaches the log.
+    let mut url = url::Url::parse(&db.url).expect("url");
+    if url.password().is_none() {
+        url.set_password(Some("pw-never-logged")).expect("password");
+    }
+    let secret = url.password().expect("password").to_string();
+    let url = url.to_string();
+    let store = ["--data", data_arg, "--database", url.as_str()];
 
     let server = Server::start(dir.path(), &store);
     let health: serde_json::Value = reqwest::get(format!("{}/healthz", server.base))
@@ -435,6 +443,15 @@ async fn postgres_serve_setup_and_sigterm() {
         .expect("json");
     assert_eq!(health["store"], "postgres", "{health}");
     complete_setup(&server, "quantri").await;
+    let log = server.stderr();
+    assert!(
+        log.contains("postgres://"),
+        "the store is named in the log: {log}"
+    );
+    assert!(
+        !log.contains(&secret),
+        "the database password was logged: {log}"
+    );
     assert_eq!(server.stop().code(), Some(0));
 
     let mut create = vec!["token", "create", "--user", "quantri", "--name", "e2e"];
