@@ -413,6 +413,30 @@ pub struct Loaded {
     pub config: Config,
     /// The file read, if any.
     pub file: Option<PathBuf>,
+    /// `CANHGAC_*` variables that set nothing (probably misspelt), to warn about.
+    pub ignored_env: Vec<String>,
+}
+
+/// Prefixes of `CANHGAC_*` variables that belong to the test and CI tooling, not to canhgac.
+const TOOLING_ENV: &[&str] = &[
+    "CANHGAC_TEST_",
+    "CANHGAC_REQUIRE_SERVICES",
+    "CANHGAC_PG_",
+    "CANHGAC_BENCH_",
+    "CANHGAC_BIN",
+    "CANHGAC_CHROM",
+    "CANHGAC_E2E_",
+];
+
+/// The variables of `env` that neither the short nor the generic form reads.
+pub fn ignored_env(env: &[(String, String)]) -> Vec<String> {
+    env.iter()
+        .map(|(name, _)| name)
+        .filter(|name| name.starts_with("CANHGAC_") && !name.contains("__"))
+        .filter(|name| !SHORT_ENV.iter().any(|(short, _, _)| short == name))
+        .filter(|name| !TOOLING_ENV.iter().any(|prefix| name.starts_with(prefix)))
+        .cloned()
+        .collect()
 }
 
 /// Loads the configuration from `explicit` (or the default paths), the process environment and
@@ -445,7 +469,11 @@ pub fn load(explicit: Option<&Path>, cli: &CliOverrides) -> Result<Loaded, Confi
     if let Some(url) = &cli.database_url {
         config.storage.database_url = url.clone();
     }
-    Ok(Loaded { config, file })
+    Ok(Loaded {
+        config,
+        file,
+        ignored_env: ignored_env(&env),
+    })
 }
 
 /// Builds the configuration from a file's text and environment variables (pure, for tests).
@@ -726,6 +754,18 @@ mod tests {
             "{}",
             err.0
         );
+    }
+
+    #[test]
+    fn misspelt_variables_are_reported() {
+        let ignored = ignored_env(&env(&[
+            ("CANHGAC_LISTN", "x"),
+            ("CANHGAC_LISTEN", "x"),
+            ("CANHGAC_WEB__SESSION_TTL", "1h"),
+            ("CANHGAC_TEST_DATABASE_URL", "x"),
+            ("CANHGAC_REQUIRE_SERVICES", "1"),
+        ]));
+        assert_eq!(ignored, ["CANHGAC_LISTN"]);
     }
 
     #[test]

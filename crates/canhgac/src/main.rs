@@ -48,6 +48,18 @@ fn main() -> ExitCode {
                 eprintln!("error: configuration: {config}");
                 return ExitCode::from(2);
             }
+            // The store refusing a value (duplicate, invalid field, unknown record) is bad input
+            // too, not a failure of canhgac.
+            if let Some(
+                canhgac_store::StoreError::Conflict { .. }
+                | canhgac_store::StoreError::Invalid(_)
+                | canhgac_store::StoreError::NotFound { .. }
+                | canhgac_store::StoreError::OutOfScope(_),
+            ) = error.downcast_ref::<canhgac_store::StoreError>()
+            {
+                eprintln!("error: {error:#}");
+                return ExitCode::from(2);
+            }
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
@@ -83,6 +95,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let mut cli_overrides = overrides(&store_args);
     cli_overrides.listen = listen;
     let loaded = config::load(explicit, &cli_overrides)?;
+    for name in &loaded.ignored_env {
+        eprintln!(
+            "warning: ignoring {name}: not a canhgac setting (CANHGAC_LISTEN, CANHGAC_DATA, CANHGAC_DATABASE_URL, CANHGAC_LOG or CANHGAC_<SECTION>__<KEY>)"
+        );
+    }
 
     if let Command::Config(ConfigCommand::Check { .. }) = &cli.command {
         match &loaded.file {
