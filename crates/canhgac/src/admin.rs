@@ -129,12 +129,16 @@ pub async fn inventory_export(
     format: ExportFormat,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    if format == ExportFormat::Csv && output.is_none() {
-        return Err(InputError(
-            "csv export writes one file per kind: give a directory with -o DIR".into(),
-        )
-        .into());
-    }
+    let csv_dir = match (format, output) {
+        (ExportFormat::Csv, None) => {
+            return Err(InputError(
+                "csv export writes one file per kind: give a directory with -o DIR".into(),
+            )
+            .into())
+        }
+        (ExportFormat::Csv, Some(dir)) => Some(dir),
+        (ExportFormat::Yaml, _) => None,
+    };
     let mut storage = config.storage.clone();
     let store = datadir::open_store(&mut storage, false).await?;
     let document = store.export_inventory(&Scope::All).await?;
@@ -142,28 +146,22 @@ pub async fn inventory_export(
         .record_event(&cli_actor(), "export", "inventory", None)
         .await?;
     store.close().await;
-    match (format, output) {
-        (ExportFormat::Yaml, None) => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(canhgac_inventory::to_yaml(&document).as_bytes())?;
-            stdout.flush()?;
-        }
-        (ExportFormat::Yaml, Some(path)) => {
-            std::fs::write(path, canhgac_inventory::to_yaml(&document))
+    if let Some(dir) = csv_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (name, content) in canhgac_inventory::to_csv(&document) {
+            let path = dir.join(name);
+            std::fs::write(&path, content)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
-        (ExportFormat::Csv, Some(dir)) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            for (name, content) in canhgac_inventory::to_csv(&document) {
-                let path = dir.join(name);
-                std::fs::write(&path, content)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                eprintln!("wrote {}", path.display());
-            }
-        }
-        (ExportFormat::Csv, None) => unreachable!("checked above"),
+    } else if let Some(path) = output {
+        std::fs::write(path, canhgac_inventory::to_yaml(&document))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(canhgac_inventory::to_yaml(&document).as_bytes())?;
+        stdout.flush()?;
     }
     Ok(())
 }

@@ -18,6 +18,9 @@ use crate::datadir::{self, DataDirLock, SETUP_FILE};
 /// `TimeoutStopSec=30` in `deploy/canhgac.service`, so we finish before being killed.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+/// How long closing the store may take once requests are done.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 /// Sets up `tracing` on standard error.
 pub fn init_logging(log: &LogConfig) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&log.level.0)
@@ -100,7 +103,13 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         result = server.into_future() => result.context("server failed")?,
         () = grace => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the grace period; stopping anyway"),
     }
-    store.close().await;
+    // Bounded too: after a grace timeout a stuck request may still hold a connection.
+    if tokio::time::timeout(CLOSE_GRACE, store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the store did not close in time");
+    }
     tracing::info!("stopped");
     drop(lock);
     Ok(())
