@@ -398,6 +398,30 @@ fn backup_while_serving_then_restore_gives_the_same_data() {
     );
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not a canhgac backup"));
+    // An SQLite database that is not canhgac's: refused too.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("other.db"))
+            .create_if_missing(true)
+            .connect()
+            .await
+            .expect("sqlite");
+        sqlx::query("CREATE TABLE notes (body TEXT)")
+            .execute(&mut conn)
+            .await
+            .expect("create");
+        conn.close().await.expect("close");
+    });
+    let other = run(
+        dir.path(),
+        &["restore", "other.db", "--force", "--data", data],
+        None,
+    );
+    assert_eq!(other.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(stderr.contains("no schema_migrations table"), "{stderr}");
     // An existing database needs --force.
     let unforced = run(dir.path(), &["restore", &path, "--data", data], None);
     assert_eq!(unforced.status.code(), Some(2));
