@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand, StoreArgs};
+use cli::{Cli, Command, ConfigCommand};
 use config::{CliOverrides, ConfigError};
 
 /// Bad input the user must fix; exits with code 2 (the errors were already printed).
@@ -66,22 +66,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn overrides(store: &StoreArgs) -> CliOverrides {
-    CliOverrides {
-        listen: None,
-        data_dir: store.data.clone(),
-        database_url: store.database.clone(),
-    }
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
     let explicit = cli.config.as_deref();
-    let (store_args, listen) = match &cli.command {
+    // Every command that touches the store takes --data/--database; serve also --listen.
+    let (store, listen) = match &cli.command {
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             return Ok(());
         }
-        Command::Serve(args) => (args.store.clone(), args.listen),
+        Command::Serve(args) => (&args.store, args.listen),
         Command::Inventory(cli::InventoryCommand::Import { store, .. })
         | Command::Inventory(cli::InventoryCommand::Export { store, .. })
         | Command::User(cli::UserCommand::Add { store, .. })
@@ -90,11 +83,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Token(cli::TokenCommand::Create { store, .. })
         | Command::Backup { store, .. }
         | Command::Restore { store, .. }
-        | Command::Config(ConfigCommand::Check { store }) => (store.clone(), None),
+        | Command::Config(ConfigCommand::Check { store }) => (store, None),
     };
-    let mut cli_overrides = overrides(&store_args);
-    cli_overrides.listen = listen;
-    let loaded = config::load(explicit, &cli_overrides)?;
+    let overrides = CliOverrides {
+        listen,
+        data_dir: store.data.clone(),
+        database_url: store.database.clone(),
+    };
+    let loaded = config::load(explicit, &overrides)?;
     for name in &loaded.ignored_env {
         eprintln!(
             "warning: ignoring {name}: not a canhgac setting (CANHGAC_LISTEN, CANHGAC_DATA, CANHGAC_DATABASE_URL, CANHGAC_LOG or CANHGAC_<SECTION>__<KEY>)"
