@@ -287,6 +287,26 @@ async fn create_unit_system_asset_contact_through_forms() {
                 && bad_date.body.contains("value=\"31/02/2025\"")
         );
 
+        // Every failing field is reported at once, not only the first one.
+        let both = b
+            .post(
+                &app,
+                "/units/new",
+                "/units",
+                &[
+                    ("name", " "),
+                    ("kind", "commune"),
+                    ("valid_to", "1/13/2025"),
+                ],
+            )
+            .await;
+        both.expect(422);
+        assert!(
+            both.body.contains("id=\"name-error\"") && both.body.contains("id=\"valid_to-error\""),
+            "{}",
+            both.body
+        );
+
         // Deleting: a unit that still has children is refused, the records survive.
         b.post(
             &app,

@@ -264,6 +264,7 @@ pub async fn create(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     if errors.is_empty() {
         match state.store.create_asset(&ctx.actor(), input).await {
             Ok(asset) => return Ok(see_other(&format!("/assets/{}", asset.id))),
@@ -350,6 +351,7 @@ pub async fn update(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     let base = format!("/assets/{id}");
     if errors.is_empty() {
         match state.store.update_asset(&ctx.actor(), id, input).await {

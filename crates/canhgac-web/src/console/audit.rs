@@ -6,7 +6,7 @@ use maud::{html, Markup};
 
 use super::error::PageError;
 use super::forms::{self, Params};
-use super::i18n::Msg;
+use super::i18n::{Lang, Msg};
 use super::layout;
 use super::session::Ctx;
 use crate::AppState;
@@ -18,6 +18,38 @@ fn json(value: &Option<serde_json::Value>) -> Markup {
             None => span.muted { "—" },
         }
     }
+}
+
+/// The label of an audit entity code (unknown codes are shown as they are).
+fn entity_label(lang: Lang, code: &str) -> String {
+    let msg = match code {
+        "unit" => Msg::Unit,
+        "system" => Msg::System,
+        "asset" => Msg::Asset,
+        "contact" => Msg::Contact,
+        "authority" => Msg::Authority,
+        "user" => Msg::User,
+        "api_token" => Msg::ApiTokens,
+        "inventory" => Msg::Inventory,
+        other => return other.to_string(),
+    };
+    lang.t(msg).to_string()
+}
+
+/// The label of an audit action code (unknown codes are shown as they are).
+fn action_label(lang: Lang, code: &str) -> String {
+    let (vi, en) = match code {
+        "create" => ("Thêm mới", "Create"),
+        "update" => ("Cập nhật", "Update"),
+        "delete" => ("Xóa", "Delete"),
+        "login" => ("Đăng nhập", "Sign-in"),
+        "login_failed" => ("Đăng nhập sai", "Failed sign-in"),
+        "login_blocked" => ("Đăng nhập bị chặn", "Sign-in blocked"),
+        "import" => ("Nhập danh mục", "Import"),
+        "export" => ("Xuất danh mục", "Export"),
+        other => return other.to_string(),
+    };
+    lang.pick(vi, en).to_string()
 }
 
 /// `GET /audit?entity=&actor=&entity_id=&page=`.
@@ -54,7 +86,7 @@ pub async fn list(
         "inventory",
     ]
     .iter()
-    .map(|e| (e.to_string(), e.to_string()))
+    .map(|e| (e.to_string(), entity_label(lang, e)))
     .collect();
     let body = html! {
         form.filters method="get" action="/audit" {
@@ -74,8 +106,8 @@ pub async fn list(
                 tbody { @for e in &page.items { tr data-action=(e.action) {
                     td.nowrap { (ctx.time(e.at)) }
                     td { (e.actor) }
-                    td { code { (e.action) } }
-                    td { (e.entity) @if let Some(id) = e.entity_id { " #" (id) } }
+                    td { (action_label(lang, &e.action)) }
+                    td { (entity_label(lang, &e.entity)) @if let Some(id) = e.entity_id { " #" (id) } }
                     td {
                         @if e.before.is_some() || e.after.is_some() {
                             details {

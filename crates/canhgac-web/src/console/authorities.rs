@@ -163,6 +163,7 @@ pub async fn create(
     ctx.require(ctx.role().can_edit_authorities())?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     if errors.is_empty() {
         match state.store.create_authority(&ctx.actor(), input).await {
             Ok(a) => return Ok(see_other(&format!("/authorities/{}", a.id))),
@@ -265,6 +266,7 @@ pub async fn update(
     ctx.require(ctx.role().can_edit_authorities())?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     let base = format!("/authorities/{id}");
     if errors.is_empty() {
         match state.store.update_authority(&ctx.actor(), id, input).await {

@@ -173,6 +173,7 @@ pub async fn create(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     if errors.is_empty() {
         match state.store.create_contact(&ctx.actor(), input).await {
             Ok(contact) => return Ok(see_other(&format!("/contacts/{}", contact.id))),
@@ -274,6 +275,7 @@ pub async fn update(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     let base = format!("/contacts/{id}");
     if errors.is_empty() {
         match state.store.update_contact(&ctx.actor(), id, input).await {

@@ -68,6 +68,17 @@ impl Errors {
         self.add(&err.field, i18n::field_message(lang, &err.message));
     }
 
+    /// Adds the model's verdict on the parsed input (its first failing field) unless that field
+    /// already has a message, so a form with a malformed date still says the name is missing.
+    pub fn model_check(&mut self, lang: Lang, verdict: Result<(), FieldError>) {
+        if let Err(err) = verdict {
+            let field = err.field.split('.').next().unwrap_or(&err.field);
+            if self.get(field).is_none() {
+                self.field_error(lang, &err);
+            }
+        }
+    }
+
     /// Turns a store error from a form submission into field messages; errors that are not
     /// about the input (not found, out of scope, database) become the page's error.
     pub fn store_error(&mut self, lang: Lang, err: StoreError) -> Result<(), PageError> {

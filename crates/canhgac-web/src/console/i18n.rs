@@ -188,6 +188,8 @@ messages! {
     Purpose => "Mục đích sử dụng", "Purpose";
     Services => "Dịch vụ (mỗi dòng một mục)", "Services (one per line)";
     SecurityControls => "Biện pháp bảo đảm ATTT (mỗi dòng một mục)", "Security controls (one per line)";
+    ServicesShort => "Dịch vụ", "Services";
+    SecurityControlsShort => "Biện pháp bảo đảm ATTT", "Security controls";
     Isp => "Nhà cung cấp Internet", "Internet provider";
     SecurityProvider => "Đơn vị cung cấp dịch vụ ATTT", "Security provider";
     OutsideScope => "(ngoài phạm vi)", "(outside your units)";

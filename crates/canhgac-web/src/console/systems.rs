@@ -275,6 +275,7 @@ pub async fn create(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     if errors.is_empty() {
         match state.store.create_system(&ctx.actor(), input).await {
             Ok(system) => return Ok(see_other(&format!("/systems/{}", system.id))),
@@ -326,8 +327,8 @@ pub async fn show(
             (lang.t(Msg::LevelDecisionDate), html! { (forms::or_dash(Some(&format::opt_date(system.level_decision_date)))) }),
             (lang.t(Msg::InformationClass), html! { (system.information_class.map_or("—", |c| i18n::information_class(lang, c))) }),
             (lang.t(Msg::Purpose), html! { (forms::or_dash(system.purpose.as_deref())) }),
-            (lang.t(Msg::Services), list(&system.services)),
-            (lang.t(Msg::SecurityControls), list(&system.security_controls)),
+            (lang.t(Msg::ServicesShort), list(&system.services)),
+            (lang.t(Msg::SecurityControlsShort), list(&system.security_controls)),
             (lang.t(Msg::Isp), html! { (forms::or_dash(system.isp.as_deref())) }),
             (lang.t(Msg::SecurityProvider), html! { (forms::or_dash(system.security_provider.as_deref())) }),
             (lang.t(Msg::UpdatedAt), html! { (ctx.time(system.updated_at)) }),
@@ -381,6 +382,7 @@ pub async fn update(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     let base = format!("/systems/{id}");
     if errors.is_empty() {
         match state.store.update_system(&ctx.actor(), id, input).await {

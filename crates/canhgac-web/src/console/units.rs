@@ -278,6 +278,7 @@ pub async fn create(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     if errors.is_empty() {
         match state.store.create_unit(&ctx.actor(), input).await {
             Ok(unit) => return Ok(see_other(&format!("/units/{}", unit.id))),
@@ -432,6 +433,7 @@ pub async fn update(
     ctx.require_inventory_editor()?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     let base = format!("/units/{id}");
     if errors.is_empty() {
         match state.store.update_unit(&ctx.actor(), id, input).await {

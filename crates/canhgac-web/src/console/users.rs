@@ -189,6 +189,7 @@ pub async fn create(
     let lang = ctx.lang;
     let mut errors = Errors::default();
     let input = parse(&data, lang, &mut errors);
+    errors.model_check(lang, input.clone().validate());
     let password = data.get("password");
     if let Err(err) = check_password_strength(password) {
         errors.field_error(lang, &err);
@@ -347,6 +348,7 @@ pub async fn update(
     let user = state.store.get_user(id).await?;
     let mut errors = Errors::default();
     let input = parse(&data, ctx.lang, &mut errors);
+    errors.model_check(ctx.lang, input.clone().validate());
     if id == ctx.user.id && (input.disabled || input.role != Role::Admin) {
         // An admin locking themselves out leaves nobody to undo it.
         errors.add("role", ctx.t(Msg::ForbiddenText));
