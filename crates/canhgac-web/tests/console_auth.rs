@@ -470,6 +470,14 @@ async fn vietnamese_by_default_english_on_switch() {
 #[tokio::test]
 async fn unknown_routes_and_forbidden_pages_render_in_the_layout() {
     for app in apps().await {
+        let css = Browser::new().get(&app, "/static/console.css").await;
+        css.expect(200);
+        assert!(css.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css"));
+        assert!(css.body.contains(".sidebar") && css.body.contains("@media"));
+
         let anonymous = Browser::new().get(&app, "/khong-co-trang-nay").await;
         anonymous.expect(404);
         assert!(anonymous.body.contains("Không tìm thấy") && anonymous.body.contains("canhgac"));

@@ -266,3 +266,62 @@ pub async fn stylesheet() -> impl IntoResponse {
         PreEscaped(include_str!("../../static/console.css")).0,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> User {
+        User {
+            id: 1,
+            username: "u".into(),
+            display_name: "Người dùng".into(),
+            email: None,
+            role,
+            unit_ids: Vec::new(),
+            disabled: false,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    fn chrome(role: Role, lang: Lang, path: &str) -> Chrome {
+        Chrome {
+            lang,
+            user: Some(user(role)),
+            csrf: Some("tok".into()),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn navigation_follows_the_list_and_the_role() {
+        let full = page(&chrome(Role::Admin, Lang::Vi, "/systems/3"), "T", html! {}).into_string();
+        let admin = &full[full.find("<nav").expect("navigation drawn")..];
+        let order: Vec<usize> = [
+            "Tổng quan",
+            "Danh mục",
+            "Đơn vị",
+            "Nhập/xuất danh mục",
+            "Quản trị",
+            "Nhật ký",
+        ]
+        .iter()
+        .map(|label| {
+            admin
+                .find(label)
+                .unwrap_or_else(|| panic!("{label} missing"))
+        })
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert!(admin.contains(r#"<a href="/systems" aria-current="page">"#));
+        // The operations group has no entries yet, so it is not drawn.
+        assert!(!admin.contains("Vận hành"));
+        let viewer = page(&chrome(Role::Viewer, Lang::En, "/"), "T", html! {}).into_string();
+        assert!(
+            viewer.contains("Dashboard")
+                && !viewer.contains("/audit")
+                && !viewer.contains("/users")
+        );
+        assert!(viewer.contains(r#"name="csrf" value="tok""#));
+    }
+}
