@@ -630,7 +630,7 @@ pub(crate) async fn apply(
 }
 
 /// Rows per multi-row asset insert (10 parameters each).
-const ASSET_BATCH: usize = 200;
+const ASSET_BATCH: usize = crate::sql::ROWS_PER_INSERT;
 /// Audit rows buffered before writing.
 const AUDIT_BATCH: usize = 1000;
 

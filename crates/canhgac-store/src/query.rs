@@ -114,9 +114,13 @@ impl Sql {
             if i > 0 {
                 self.push(" OR ");
             }
-            self.push("LOWER(")
-                .push(column)
-                .push(") LIKE LOWER(")
+            // `*_lc` columns are stored lower-cased (Unicode-aware), so they need no LOWER().
+            if column.ends_with("_lc") {
+                self.push(column);
+            } else {
+                self.push("LOWER(").push(column).push(")");
+            }
+            self.push(" LIKE LOWER(")
                 .bind(pattern.as_str())
                 .push(") ESCAPE '\\'");
         }
@@ -183,10 +187,10 @@ mod tests {
     fn like_patterns_are_escaped() {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
         let mut sql = Sql::new("");
-        sql.push_text_search(&["name", "code"], "Sở_1");
+        sql.push_text_search(&["name_lc", "code"], "Sở_1");
         assert_eq!(
             sql.text,
-            "(LOWER(name) LIKE LOWER($1) ESCAPE '\\' OR LOWER(code) LIKE LOWER($2) ESCAPE '\\')"
+            "(name_lc LIKE LOWER($1) ESCAPE '\\' OR LOWER(code) LIKE LOWER($2) ESCAPE '\\')"
         );
         assert!(matches!(&sql.args[0], Arg::Text(Some(s)) if s == "%sở\\_1%"));
     }

@@ -236,6 +236,11 @@ async fn fetch_page<T>(
     })
 }
 
+/// Rows per multi-row insert. Kept small on purpose: binding a parameter by name costs SQLite
+/// time linear in the statement's parameter count, so huge statements go quadratic; a few
+/// hundred parameters amortise the per-statement round trip without that.
+pub(crate) const ROWS_PER_INSERT: usize = 32;
+
 /// One audit row, written with the change it records.
 pub(crate) struct AuditRow {
     pub(crate) action: String,
@@ -269,9 +274,8 @@ pub(crate) async fn write_audit(
     actor: &Actor,
     entries: &[AuditRow],
 ) -> Result<()> {
-    // 8 parameters per row; 100 rows stay far below both engines' parameter limits.
     let at = micros(now());
-    for chunk in entries.chunks(100) {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::new(
             "INSERT INTO audit_log (at, actor_user_id, actor, action, entity, entity_id, \
              before_json, after_json) VALUES ",
