@@ -90,7 +90,8 @@ pub fn artifacts_dir() -> Result<PathBuf, HarnessError> {
 
 fn workspace_root() -> PathBuf {
     // This crate sits at crates/canhgac-e2e.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// A free TCP port on 127.0.0.1, found by binding port 0 and letting it go. Another process could

@@ -17,6 +17,17 @@ const ADMIN_NAME: &str = "Quản trị viên";
 const PASSWORD: &str = "Hoa-Binh-Xanh-2026-bao-mat";
 const UNIT: &str = "Sở Y tế";
 const SYSTEM: &str = "Cổng thông tin điện tử Sở Y tế";
+/// Every file the test may write into the artifacts directory.
+const ARTIFACTS: [&str; 8] = [
+    "dashboard-empty.png",
+    "dashboard-en.png",
+    "system.png",
+    "dashboard.png",
+    "systems.png",
+    "login-error.png",
+    "failure.png",
+    "failure.html",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_sets_up_then_creates_a_unit_and_a_system_in_chromium() {
@@ -28,6 +39,11 @@ async fn admin_sets_up_then_creates_a_unit_and_a_system_in_chromium() {
         println!("SKIPPED: Chromium/chromedriver not found");
         return;
     };
+    // A failed run must not leave the previous run's screenshots looking like its own.
+    let artifacts = artifacts_dir().expect("the artifacts directory can be created");
+    for name in ARTIFACTS {
+        let _ = std::fs::remove_file(artifacts.join(name));
+    }
     let bin = canhgac_binary().expect("the canhgac binary builds");
     let server = Canhgac::start(&bin).expect("canhgac serve starts and prints its setup link");
     let browser = Chromium::start(&paths)
@@ -358,6 +374,10 @@ async fn wait_for_path(client: &Client, what: &str, ok: impl Fn(&str) -> bool) -
 }
 
 async fn screenshot(client: &Client, name: &str) -> Result<()> {
+    debug_assert!(
+        ARTIFACTS.contains(&name),
+        "{name} is missing from ARTIFACTS"
+    );
     let png = client.screenshot().await?;
     let path = artifacts_dir()?.join(name);
     std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
