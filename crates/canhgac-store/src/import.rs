@@ -940,7 +940,7 @@ async fn insert_assets(
         return Ok(());
     }
     let mut sql = Sql::new(
-        "INSERT INTO assets (name_lc, system_id, kind, value, name, os, os_version, software, note, \
+        "INSERT INTO assets (search_lc, system_id, kind, value, name, os, os_version, software, note, \
          created_at, updated_at) VALUES ",
     );
     for (i, (input, _)) in batch.iter().enumerate() {
@@ -996,7 +996,7 @@ async fn update_asset_by_key(
 ) -> Result<Option<Id>> {
     let row = sqlx::query(
         "UPDATE assets SET name = $1, os = $2, os_version = $3, software = $4, note = $5, \
-         updated_at = $6, name_lc = $10 WHERE system_id = $7 AND kind = $8 AND value = $9 \
+         updated_at = $6, search_lc = $10 WHERE system_id = $7 AND kind = $8 AND value = $9 \
          RETURNING id",
     )
     .bind(input.name.clone())
@@ -1008,7 +1008,7 @@ async fn update_asset_by_key(
     .bind(input.system_id)
     .bind(input.kind.code())
     .bind(input.value.as_str())
-    .bind(input.name.as_deref().map(crate::sql::lc))
+    .bind(crate::sql::asset_search(input))
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)

@@ -122,6 +122,15 @@ fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
     }
 }
 
+/// What an asset's text search matches: its address and name, lower-cased, in one column so a
+/// search over 50,000 assets is one comparison per row.
+pub(crate) fn asset_search(input: &AssetInput) -> String {
+    match &input.name {
+        Some(name) => lc(&format!("{} {name}", input.value)),
+        None => lc(&input.value),
+    }
+}
+
 /// The lower-case copy of a name that text search matches against: SQLite's `LOWER` folds
 /// only ASCII, which would make "Sở" and "SỞ" differ.
 pub(crate) fn lc(text: &str) -> String {
@@ -838,7 +847,7 @@ pub(crate) fn asset_from_input(
 }
 
 pub(crate) fn asset_binds(sql: &mut Sql, input: &AssetInput) {
-    sql.bind(input.name.as_deref().map(lc))
+    sql.bind(asset_search(input))
         .push(", ")
         .bind(input.system_id)
         .push(", ")
@@ -1377,8 +1386,7 @@ impl Store for SqlStore {
                 .push(")");
         }
         if let Some(q) = page.query() {
-            sql.push(" AND ")
-                .push_text_search(&["a.value", "a.name_lc"], q);
+            sql.push(" AND ").push_text_search(&["a.search_lc"], q);
         }
         let select = format!("SELECT {}", qualified("a", rows::ASSET_COLS));
         fetch_page(&mut conn, &select, &sql, "a.value, a.id", page, rows::asset).await
@@ -1398,7 +1406,7 @@ impl Store for SqlStore {
         check_asset_system(conn, &paths, input.system_id).await?;
         let at = now();
         let mut sql = Sql::new(
-            "INSERT INTO assets (name_lc, system_id, kind, value, name, os, os_version, software, note, \
+            "INSERT INTO assets (search_lc, system_id, kind, value, name, os, os_version, software, note, \
              created_at, updated_at) VALUES (",
         );
         asset_binds(&mut sql, &input);
@@ -1427,7 +1435,7 @@ impl Store for SqlStore {
         }
         let at = now();
         let mut sql = Sql::new(
-            "UPDATE assets SET (name_lc, system_id, kind, value, name, os, os_version, software, note, \
+            "UPDATE assets SET (search_lc, system_id, kind, value, name, os, os_version, software, note, \
              updated_at) = (",
         );
         asset_binds(&mut sql, &input);
@@ -2305,6 +2313,19 @@ impl Store for SqlStore {
         let mut w = self.begin_write().await?;
         let summary = crate::import::apply(&mut w.tx, actor, plan).await?;
         w.commit().await?;
+        let changes = summary.created + summary.updated + summary.deleted;
+        if changes >= 1000 {
+            // The planner's statistics describe the tables before a bulk load; refresh them so
+            // the listings right after a first import do not run on stale estimates.
+            let refresh = match self.backend {
+                Backend::Postgres => "ANALYZE",
+                Backend::Sqlite => "PRAGMA optimize",
+            };
+            let _guard = self.sqlite_write_guard().await;
+            if let Err(e) = sqlx::raw_sql(refresh).execute(&self.pool).await {
+                tracing::warn!(error = %e, "cannot refresh planner statistics after an import");
+            }
+        }
         Ok(summary)
     }
 

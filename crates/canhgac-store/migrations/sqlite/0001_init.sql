@@ -53,7 +53,8 @@ CREATE TABLE assets (
     kind TEXT NOT NULL,
     value TEXT NOT NULL,
     name TEXT,
-    name_lc TEXT,
+    -- Lower-cased "value name", what the listing's text search matches.
+    search_lc TEXT NOT NULL,
     os TEXT,
     os_version TEXT,
     software TEXT NOT NULL DEFAULT '[]',
@@ -63,7 +64,7 @@ CREATE TABLE assets (
 );
 CREATE UNIQUE INDEX assets_key ON assets (system_id, kind, value);
 -- Covers the listing's order and its text search, so searching 50,000 assets reads one index.
-CREATE INDEX assets_value ON assets (value, name_lc, id);
+CREATE INDEX assets_value ON assets (value, id, search_lc);
 
 CREATE TABLE contacts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
