@@ -106,6 +106,7 @@ async fn walk_through(server: &Canhgac, client: &Client) -> Result<()> {
         client.get_named_cookie("canhgac_lang").await?.value() == "en",
         "the language switch should set the canhgac_lang cookie"
     );
+    ensure_h1(client, "Dashboard").await?;
     screenshot(client, "dashboard-en.png").await?;
     switch_language(client, "vi").await?;
     ensure!(
@@ -155,6 +156,11 @@ async fn walk_through(server: &Canhgac, client: &Client) -> Result<()> {
         [("units", 1), ("systems", 1), ("assets", 0), ("contacts", 0)],
     )
     .await?;
+    let dashboard = body_text(client).await?;
+    ensure!(
+        dashboard.contains(UNIT),
+        "the dashboard's per-unit table should name {UNIT:?}:\n{dashboard}"
+    );
     screenshot(client, "dashboard.png").await?;
     client.goto(&server.url("/units")).await?;
     ensure!(
