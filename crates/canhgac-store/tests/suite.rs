@@ -1673,3 +1673,73 @@ async fn sqlite_files_are_created_reopened_and_masked() {
     assert!(!text.contains("s3cr3t") && text.contains("***"), "{text}");
     assert!(canhgac_store::open("mysql://x").await.is_err());
 }
+
+#[tokio::test]
+async fn concurrent_writers_and_readers_all_succeed() {
+    for ts in test_stores().await {
+        let (s, n) = (ts.store.clone(), ts.name);
+        let root = s
+            .create_unit(&admin(), unit("UBND tỉnh", UnitKind::Province, None))
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                if i % 3 == 0 {
+                    s.list_units(&Scope::All, &UnitFilter::default(), &PageRequest::default())
+                        .await
+                        .map(|_| ())
+                } else {
+                    let u = s
+                        .create_unit(
+                            &admin(),
+                            unit(&format!("Xã số {i}"), UnitKind::Commune, Some(root.id)),
+                        )
+                        .await?;
+                    s.create_system(
+                        &admin(),
+                        SystemInput::new(format!("Cổng xã {i}"), SystemKind::Website, u.id),
+                    )
+                    .await
+                    .map(|_| ())
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap_or_else(|e| panic!("{n}: {e}"));
+        }
+        let dash = s.dashboard(&Scope::All).await.unwrap();
+        assert_eq!((dash.units, dash.systems), (17, 16), "{n}");
+    }
+}
+
+#[tokio::test]
+async fn two_handles_on_one_sqlite_file_share_writes() {
+    // The CLI and the server may hold the same file at once.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shared.db", dir.path().display());
+    let one = canhgac_store::open(&url).await.unwrap();
+    let two = canhgac_store::open(&url).await.unwrap();
+    let root = one
+        .create_unit(&admin(), unit("UBND tỉnh", UnitKind::Province, None))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_unit(
+                    &admin(),
+                    unit(&format!("Phường {i}"), UnitKind::Commune, Some(root.id)),
+                )
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(two.all_units(&Scope::All).await.unwrap().len(), 11);
+    assert_eq!(one.all_units(&Scope::All).await.unwrap().len(), 11);
+}
