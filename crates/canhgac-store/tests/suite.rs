@@ -1659,6 +1659,11 @@ async fn sqlite_files_are_created_reopened_and_masked() {
         .create_unit(&admin(), unit("UBND tỉnh", UnitKind::Province, None))
         .await
         .unwrap();
+    assert!(dir.path().join("nested/dir/canhgac.db").exists());
+    assert!(
+        dir.path().join("nested/dir/canhgac.db-wal").exists(),
+        "WAL journal in use"
+    );
     store.close().await;
     // Reopening applies no migration twice and keeps the data.
     let again = canhgac_store::open(&url).await.unwrap();
