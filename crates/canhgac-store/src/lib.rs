@@ -13,6 +13,20 @@
 //! reported as [`StoreError::NotFound`], exactly as if they did not exist, so ids cannot be probed.
 //! Every write records an [`canhgac_model::AuditEntry`] in the same transaction.
 //!
+//! Design notes:
+//!
+//! - Units carry a materialised `path` (`/1/4/9/`); a scope is a set of path prefixes, matched
+//!   with index range scans (`path >= '/1/4/' AND path < '/1/40'`) rather than `LIKE`.
+//! - Text search (`q`) is a case-insensitive substring match on lower-cased copies of names kept
+//!   next to them (`name_lc`, and `search_lc` for assets), because SQLite's `LOWER` folds ASCII
+//!   only and Vietnamese names are not ASCII.
+//! - On SQLite, writers are serialised in-process and start with `BEGIN IMMEDIATE`, so a write
+//!   never fails half-way with `SQLITE_BUSY`; other processes wait up to the 5 s busy timeout.
+//! - [`Store::apply_inventory`] keeps the unit tree and the system index in memory for the
+//!   whole transaction and inserts assets and audit rows many per statement.
+//! - Feature `testing` adds `testing::test_stores()`: a throwaway SQLite store, plus a throwaway
+//!   PostgreSQL database when `CANHGAC_TEST_DATABASE_URL` is set.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), canhgac_store::StoreError> {
 //! use canhgac_model::{Actor, Scope, UnitInput, UnitKind};

@@ -1989,7 +1989,12 @@ impl Store for SqlStore {
         .bind(micros(at))
         .execute(&mut *w.tx)
         .await
-        .map_err(|e| conflict(e, "user_id", format!("no user with id {user_id}")))?;
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                conflict(e, "session", "a session with this secret already exists")
+            }
+            _ => conflict(e, "user_id", format!("no user with id {user_id}")),
+        })?;
         w.commit().await
     }
 
