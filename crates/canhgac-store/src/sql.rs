@@ -2159,8 +2159,16 @@ impl Store for SqlStore {
         fill_unit_ids(&mut conn, &mut users).await?;
         drop(conn);
         let at = micros(now());
-        if last_used.is_none_or(|t| at - t >= TOKEN_TOUCH_INTERVAL_MICROS) {
-            let _guard = self.sqlite_write_guard().await;
+        // While SQLite's writer is busy (e.g. a large import) the touch is skipped rather than
+        // making an authenticated request wait; the next use records it.
+        let writer = match self.backend {
+            Backend::Sqlite => self.write_lock.try_lock().map(Some).ok(),
+            Backend::Postgres => Some(None),
+        };
+        if let (true, Some(_guard)) = (
+            last_used.is_none_or(|t| at - t >= TOKEN_TOUCH_INTERVAL_MICROS),
+            writer,
+        ) {
             // Best effort: a failed bookkeeping write must not refuse a valid token.
             if let Err(e) = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(at)
