@@ -203,6 +203,31 @@ pub fn new_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A freshly generated API token: the secret to show once, and what the store keeps.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    /// The whole secret (`cgk_...`), shown to the user once and never stored.
+    pub secret: String,
+    /// The first characters of the secret, stored in clear to tell tokens apart.
+    pub prefix: String,
+    /// The secret's hash, as stored.
+    pub hash: String,
+}
+
+/// Generates an API token. The console, the API and the CLI all create tokens through this.
+pub fn new_api_token() -> NewApiToken {
+    /// `cgk_` plus six characters: enough to tell tokens apart, far too few to guess the rest.
+    const PREFIX_CHARS: usize = TOKEN_PREFIX.len() + 6;
+    let secret = format!("{TOKEN_PREFIX}{}", new_secret());
+    let prefix = secret.chars().take(PREFIX_CHARS).collect();
+    let hash = secret_hash(&secret);
+    NewApiToken {
+        secret,
+        prefix,
+        hash,
+    }
+}
+
 /// The SHA-256 (hex) under which session and token secrets are stored. Secrets are random and
 /// long, so a fast hash is enough; passwords use argon2id instead.
 pub fn secret_hash(secret: &str) -> String {
@@ -232,9 +257,17 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct SetupToken {
     secret: Mutex<Option<String>>,
+    /// Held while a setup request checks and creates the first admin, so two simultaneous
+    /// requests cannot both see "no users yet".
+    gate: tokio::sync::Mutex<()>,
 }
 
 impl SetupToken {
+    /// Serialises setup attempts: hold the guard from the "no users yet" check until the admin exists.
+    pub async fn exclusive(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.gate.lock().await
+    }
+
     /// Arms the setup with a new secret and returns it (to print).
     pub fn arm(&self) -> String {
         let secret = new_secret();
@@ -333,6 +366,17 @@ mod tests {
         assert!(!limiter.is_blocked("v"));
         limiter.clear("u");
         assert!(!limiter.is_blocked("u"));
+    }
+
+    #[test]
+    fn api_tokens_are_distinct_and_hash_to_what_is_stored() {
+        let a = new_api_token();
+        let b = new_api_token();
+        assert_ne!(a.secret, b.secret);
+        assert!(a.secret.starts_with(TOKEN_PREFIX));
+        assert!(a.secret.starts_with(&a.prefix));
+        assert_eq!(a.prefix.len(), TOKEN_PREFIX.len() + 6);
+        assert_eq!(a.hash, secret_hash(&a.secret));
     }
 
     #[test]

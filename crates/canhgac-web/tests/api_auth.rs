@@ -33,7 +33,7 @@ async fn tokens_authenticate_until_revoked() {
             .ok(201);
         let secret = created["secret"].as_str().unwrap().to_string();
         assert!(secret.starts_with(auth::TOKEN_PREFIX) && secret.len() > 40);
-        assert_eq!(created["token"]["prefix"], secret[..8]);
+        assert_eq!(created["token"]["prefix"], secret[..10]);
         assert_eq!(created["token"]["name"], "syslog relay");
         let second = Auth::Bearer(secret.clone());
         api.get("/api/v1/me", &second).await.ok(200);

@@ -313,10 +313,6 @@ pub async fn user_list(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How many characters of a token's secret are stored in clear to tell tokens apart (the same
-/// as the API's `POST /tokens`).
-const TOKEN_PREFIX_CHARS: usize = 8;
-
 /// `token create --user U --name N`
 pub async fn token_create(config: &Config, username: &str, name: &str) -> anyhow::Result<()> {
     let name = name.trim();
@@ -326,21 +322,11 @@ pub async fn token_create(config: &Config, username: &str, name: &str) -> anyhow
     let mut storage = config.storage.clone();
     let store = datadir::open_store(&mut storage, false).await?;
     let user = find_user(store.as_ref(), username).await?;
-    let secret = format!(
-        "{}{}",
-        canhgac_web::auth::TOKEN_PREFIX,
-        canhgac_web::auth::new_secret()
-    );
-    let prefix: String = secret.chars().take(TOKEN_PREFIX_CHARS).collect();
+    let new = canhgac_web::auth::new_api_token();
     let token = store
-        .create_api_token(
-            &cli_actor(),
-            user.id,
-            name,
-            &prefix,
-            &canhgac_web::auth::secret_hash(&secret),
-        )
+        .create_api_token(&cli_actor(), user.id, name, &new.prefix, &new.hash)
         .await?;
+    let secret = new.secret;
     store.close().await;
     eprintln!(
         "token {} ({:?}) for {}: the secret below is shown once, store it now",

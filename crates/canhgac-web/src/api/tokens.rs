@@ -12,9 +12,6 @@ use super::require_admin;
 use crate::auth::{self, Caller};
 use crate::AppState;
 
-/// How many characters of the secret are kept to tell tokens apart.
-const PREFIX_CHARS: usize = 8;
-
 /// What `POST /tokens` reads.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,19 +42,18 @@ async fn create_for(
     if name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "is longer than 200 characters"));
     }
-    let secret = format!("{}{}", auth::TOKEN_PREFIX, auth::new_secret());
-    let prefix: String = secret.chars().take(PREFIX_CHARS).collect();
+    let new = auth::new_api_token();
     let token = state
         .store
-        .create_api_token(
-            &caller.actor(),
-            user_id,
-            name,
-            &prefix,
-            &auth::secret_hash(&secret),
-        )
+        .create_api_token(&caller.actor(), user_id, name, &new.prefix, &new.hash)
         .await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token,
+            secret: new.secret,
+        }),
+    ))
 }
 
 /// The caller's own tokens (without secrets).

@@ -265,6 +265,7 @@ pub async fn setup(
     lang: Lang,
     PublicForm(form): PublicForm,
 ) -> Result<Response, PageError> {
+    let _only_one_setup_at_a_time = state.setup.exclusive().await;
     if state.store.count_users().await? > 0 {
         return Ok(setup_refused(
             lang,

@@ -467,13 +467,12 @@ pub async fn create_token(
             user_page(&state, &ctx, id, None, &errors).await?,
         ));
     }
-    let secret = format!("{}{}", auth::TOKEN_PREFIX, auth::new_secret());
-    let prefix: String = secret.chars().take(auth::TOKEN_PREFIX.len() + 6).collect();
+    let new = auth::new_api_token();
     state
         .store
-        .create_api_token(&ctx.actor(), id, name, &prefix, &auth::secret_hash(&secret))
+        .create_api_token(&ctx.actor(), id, name, &new.prefix, &new.hash)
         .await?;
-    let page = user_page(&state, &ctx, id, Some(&secret), &Errors::default()).await?;
+    let page = user_page(&state, &ctx, id, Some(&new.secret), &Errors::default()).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
