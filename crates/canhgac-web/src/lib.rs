@@ -29,7 +29,7 @@ pub mod console;
 pub struct WebSettings {
     /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy).
     pub secure_cookies: bool,
-    /// How long a console session lasts without activity.
+    /// How long a console session lasts after signing in (one working shift by default).
     pub session_ttl: Duration,
     /// Largest request body accepted (uploads included), in bytes.
     pub max_body_bytes: usize,
