@@ -605,7 +605,7 @@ impl SqlStore {
                         })
                     })
             }
-            Backend::Postgres => options.max_connections(16),
+            Backend::Postgres => options.max_connections(10),
         };
         let pool = options
             .connect(&connect_url)
