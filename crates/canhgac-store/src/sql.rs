@@ -699,6 +699,21 @@ impl SqlStore {
         }
     }
 
+    /// Begins a write that computes unit paths (creating, moving or importing units).
+    ///
+    /// Paths are derived from the parent's path, so two such writes must not interleave. SQLite
+    /// already serialises writers; on PostgreSQL the units table is locked against other writers
+    /// (readers are not blocked) until the transaction ends.
+    pub(crate) async fn begin_unit_tree_write(&self) -> Result<WriteTx<'_>> {
+        let mut w = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("LOCK TABLE units IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        Ok(w)
+    }
+
     async fn insert_returning_id(conn: &mut AnyConnection, sql: &Sql) -> sqlx::Result<Id> {
         sql.query().fetch_one(&mut *conn).await?.try_get(0)
     }
@@ -1101,7 +1116,7 @@ impl Store for SqlStore {
 
     async fn create_unit(&self, actor: &Actor, mut input: UnitInput) -> Result<Unit> {
         input.validate()?;
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_unit_tree_write().await?;
         let conn = &mut *w.tx;
         let paths = scope_paths(conn, &actor.scope).await?;
         let parent_path = match input.parent_id {
@@ -1130,7 +1145,7 @@ impl Store for SqlStore {
 
     async fn update_unit(&self, actor: &Actor, id: Id, mut input: UnitInput) -> Result<Unit> {
         input.validate()?;
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_unit_tree_write().await?;
         let conn = &mut *w.tx;
         let paths = scope_paths(conn, &actor.scope).await?;
         let before = match load_unit(conn, id).await? {
@@ -2323,7 +2338,11 @@ impl Store for SqlStore {
     }
 
     async fn apply_inventory(&self, actor: &Actor, plan: &InventoryPlan) -> Result<PlanSummary> {
-        let mut w = self.begin_write().await?;
+        let mut w = if plan.units.is_empty() {
+            self.begin_write().await?
+        } else {
+            self.begin_unit_tree_write().await?
+        };
         let summary = crate::import::apply(&mut w.tx, actor, plan).await?;
         w.commit().await?;
         let changes = summary.created + summary.updated + summary.deleted;

@@ -291,6 +291,80 @@ async fn moving_units_refuses_cycles_and_repaths_subtrees() {
     }
 }
 
+/// Two moves that would each be fine alone but together form a cycle (X under Y's child, Y under
+/// X's child) must not both succeed, however they interleave.
+#[tokio::test]
+async fn concurrent_moves_never_form_a_cycle() {
+    for ts in test_stores().await {
+        let (s, n) = (&ts.store, ts.name);
+        for round in 0..10 {
+            let root = s
+                .create_unit(
+                    &admin(),
+                    unit(&format!("Gốc {round}"), UnitKind::Province, None),
+                )
+                .await
+                .unwrap();
+            let mk = |name: String, parent: Id| unit_input_under(name, parent);
+            let x = s
+                .create_unit(&admin(), mk(format!("X {round}"), root.id))
+                .await
+                .unwrap();
+            let y = s
+                .create_unit(&admin(), mk(format!("Y {round}"), root.id))
+                .await
+                .unwrap();
+            let x1 = s
+                .create_unit(&admin(), mk(format!("X1 {round}"), x.id))
+                .await
+                .unwrap();
+            let y1 = s
+                .create_unit(&admin(), mk(format!("Y1 {round}"), y.id))
+                .await
+                .unwrap();
+            let mut x_under_y1 = UnitInput::from(&x);
+            x_under_y1.parent_id = Some(y1.id);
+            let mut y_under_x1 = UnitInput::from(&y);
+            y_under_x1.parent_id = Some(x1.id);
+            let admin = admin();
+            let (first, second) = tokio::join!(
+                s.update_unit(&admin, x.id, x_under_y1),
+                s.update_unit(&admin, y.id, y_under_x1)
+            );
+            assert!(
+                first.is_err() || second.is_err(),
+                "{n}: both moves succeeded, the tree now has a cycle"
+            );
+            // Every unit still reaches the root by parent links, and scope by path agrees.
+            let everyone = s.all_units(&Scope::All).await.unwrap();
+            for id in [x.id, y.id, x1.id, y1.id] {
+                let mut at = id;
+                for _ in 0..10 {
+                    let u = everyone.iter().find(|u| u.id == at).unwrap();
+                    match u.parent_id {
+                        Some(p) => at = p,
+                        None => break,
+                    }
+                }
+                assert_eq!(at, root.id, "{n}: unit {id} does not reach the root");
+                s.get_unit(&Scope::Units(vec![root.id]), id).await.unwrap();
+            }
+            assert_eq!(
+                s.all_units(&Scope::Units(vec![root.id]))
+                    .await
+                    .unwrap()
+                    .len(),
+                5,
+                "{n}: paths disagree with parent links"
+            );
+        }
+    }
+}
+
+fn unit_input_under(name: String, parent: Id) -> UnitInput {
+    UnitInput::new(name, UnitKind::Department, Some(parent))
+}
+
 fn full_system(owner: Id) -> SystemInput {
     let mut input = SystemInput::new("Cổng thông tin điện tử tỉnh", SystemKind::Portal, owner);
     input.security_level = Some(3);
