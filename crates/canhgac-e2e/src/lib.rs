@@ -70,12 +70,6 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessEr
     move |source| HarnessError::Io { what, source }
 }
 
-/// Whether missing external services (PostgreSQL, Chromium) must fail a test instead of skipping
-/// it: `CANHGAC_REQUIRE_SERVICES=1`, which CI sets.
-pub fn services_required() -> bool {
-    std::env::var("CANHGAC_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
 /// Where tests put screenshots and other artifacts: `$CANHGAC_E2E_ARTIFACTS` when set, else
 /// `target/e2e-artifacts` under the workspace root (a fixed place CI can collect, whatever
 /// `CARGO_TARGET_DIR` is). The directory is created.

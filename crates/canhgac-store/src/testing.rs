@@ -117,10 +117,7 @@ pub async fn postgres_store() -> Option<TestStore> {
         .ok()
         .filter(|v| !v.trim().is_empty())
     else {
-        if services_required() {
-            panic!("{REQUIRE_SERVICES_ENV}=1 but {DATABASE_URL_ENV} is not set");
-        }
-        println!("SKIPPED: PostgreSQL (set {DATABASE_URL_ENV})");
+        skip_for_missing_service("PostgreSQL", &format!("set {DATABASE_URL_ENV}"));
         return None;
     };
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -170,4 +167,18 @@ pub async fn test_stores() -> Vec<TestStore> {
         stores.push(pg);
     }
     stores
+}
+
+/// Reports that a test is skipping because `service` is missing, in a way nobody can miss:
+/// under `CANHGAC_REQUIRE_SERVICES=1` (CI) it panics; otherwise it writes
+/// `SKIPPED: <service> (<how to get it>)` straight to the terminal. `println!` would not do:
+/// the test harness swallows the output of tests that pass.
+pub fn skip_for_missing_service(service: &str, how_to_get_it: &str) {
+    use std::io::Write;
+    if services_required() {
+        panic!("{REQUIRE_SERVICES_ENV}=1 but {service} is missing ({how_to_get_it})");
+    }
+    let line = format!("SKIPPED: {service} ({how_to_get_it})\n");
+    // Written to the process's stderr handle directly, which the harness does not capture.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

@@ -262,11 +262,10 @@ pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("CANHGAC_TEST_DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            assert!(
-                std::env::var("CANHGAC_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "CANHGAC_REQUIRE_SERVICES=1 but CANHGAC_TEST_DATABASE_URL is not set"
+            canhgac_store::testing::skip_for_missing_service(
+                "PostgreSQL",
+                "set CANHGAC_TEST_DATABASE_URL",
             );
-            println!("SKIPPED: PostgreSQL (set CANHGAC_TEST_DATABASE_URL)");
             None
         }
     }
