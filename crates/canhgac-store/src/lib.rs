@@ -155,6 +155,21 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
+/// A unit reduced to what trees and pickers show (see [`Store::unit_briefs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitBrief {
+    /// Unit id.
+    pub id: Id,
+    /// Parent unit, if any (it may be outside the scope the brief was read in).
+    pub parent_id: Option<Id>,
+    /// Unit name.
+    pub name: String,
+    /// Kind of unit.
+    pub kind: UnitKind,
+    /// Last day the unit exists, if it is being wound up.
+    pub valid_to: Option<canhgac_model::Date>,
+}
+
 /// Counts for the dashboard, within a scope.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Dashboard {
@@ -207,6 +222,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Unit>>;
     /// Every unit in scope (for trees and pickers), by name.
     async fn all_units(&self, scope: &Scope) -> Result<Vec<Unit>>;
+    /// Every unit in scope as a [`UnitBrief`], by name: the columns a tree or a picker needs,
+    /// much lighter than [`Store::all_units`] on large inventories.
+    async fn unit_briefs(&self, scope: &Scope) -> Result<Vec<UnitBrief>>;
+    /// `(id, name)` of the units among `ids` that are in scope, by id; the others are left out.
+    async fn unit_names(&self, scope: &Scope, ids: &[Id]) -> Result<Vec<(Id, String)>>;
     /// One unit.
     async fn get_unit(&self, scope: &Scope, id: Id) -> Result<Unit>;
     /// Creates a unit; its parent must be in scope (unit officers cannot create roots).
@@ -224,6 +244,8 @@ pub trait Store: Send + Sync + 'static {
         filter: &SystemFilter,
         page: &PageRequest,
     ) -> Result<Page<InformationSystem>>;
+    /// `(id, name)` of every system in scope, by name (for pickers).
+    async fn system_names(&self, scope: &Scope) -> Result<Vec<(Id, String)>>;
     /// One system.
     async fn get_system(&self, scope: &Scope, id: Id) -> Result<InformationSystem>;
     /// Creates a system; its owner (or operator) must be in scope.

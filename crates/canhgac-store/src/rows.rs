@@ -110,6 +110,17 @@ pub(crate) fn unit(row: &AnyRow) -> Result<Unit> {
     })
 }
 
+pub(crate) fn unit_brief(row: &AnyRow) -> Result<crate::UnitBrief> {
+    const T: &str = "units";
+    Ok(crate::UnitBrief {
+        id: get(row, T, "id")?,
+        parent_id: get(row, T, "parent_id")?,
+        name: get(row, T, "name")?,
+        kind: code(row, T, "kind", UnitKind::from_code)?,
+        valid_to: date(row, T, "valid_to")?,
+    })
+}
+
 pub(crate) fn system(row: &AnyRow) -> Result<InformationSystem> {
     const T: &str = "systems";
     let level: Option<i64> = get(row, T, "security_level")?;

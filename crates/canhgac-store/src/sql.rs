@@ -19,7 +19,7 @@ use crate::query::{path_upper_bound, Sql};
 use crate::rows::{self, date_text, json_text, micros, now, qualified};
 use crate::{
     AssetFilter, ContactFilter, Dashboard, Result, Session, Store, StoreError, SystemFilter,
-    UnitCounts, UnitFilter, UserCredentials,
+    UnitBrief, UnitCounts, UnitFilter, UserCredentials,
 };
 
 /// Migrations per backend, applied in order; the number is the version recorded in
@@ -1105,6 +1105,49 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn unit_briefs(&self, scope: &Scope) -> Result<Vec<UnitBrief>> {
+        let mut conn = self.pool.acquire().await?;
+        let paths = scope_paths(&mut conn, scope).await?;
+        let mut sql = Sql::new("SELECT id, parent_id, name, kind, valid_to FROM units WHERE 1 = 1");
+        and_unit_scope(&mut sql, "path", &paths);
+        sql.push(" ORDER BY name, id");
+        sql.query()
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(rows::unit_brief)
+            .collect()
+    }
+
+    async fn unit_names(&self, scope: &Scope, ids: &[Id]) -> Result<Vec<(Id, String)>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let paths = scope_paths(&mut conn, scope).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        // Bounded batches keep the statement's parameter count small on both engines.
+        for chunk in ids.chunks(200) {
+            let mut sql = Sql::new("SELECT id, name FROM units WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+            and_unit_scope(&mut sql, "path", &paths);
+            sql.push(" ORDER BY id");
+            for row in sql.query().fetch_all(&mut *conn).await? {
+                out.push((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn get_unit(&self, scope: &Scope, id: Id) -> Result<Unit> {
         let mut conn = self.pool.acquire().await?;
         let paths = scope_paths(&mut conn, scope).await?;
@@ -1253,6 +1296,20 @@ impl Store for SqlStore {
         }
         let select = format!("SELECT {}", qualified("s", rows::SYSTEM_COLS));
         fetch_page(&mut conn, &select, &sql, "s.name, s.id", page, rows::system).await
+    }
+
+    async fn system_names(&self, scope: &Scope) -> Result<Vec<(Id, String)>> {
+        let mut conn = self.pool.acquire().await?;
+        let paths = scope_paths(&mut conn, scope).await?;
+        let mut sql = Sql::new("SELECT s.id, s.name FROM systems s WHERE 1 = 1");
+        and_system_scope(&mut sql, "s", &paths);
+        sql.push(" ORDER BY s.name, s.id");
+        sql.query()
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)))
+            .collect()
     }
 
     async fn get_system(&self, scope: &Scope, id: Id) -> Result<InformationSystem> {

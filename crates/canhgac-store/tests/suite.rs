@@ -249,6 +249,85 @@ async fn units_crud_validation_and_conflicts() {
 }
 
 #[tokio::test]
+async fn briefs_and_names_are_scoped_and_light() {
+    for ts in test_stores().await {
+        let (s, n) = (&ts.store, ts.name);
+        let t = tree(s).await;
+        let mut ended = UnitInput::from(&s.get_unit(&Scope::All, t.b).await.unwrap());
+        ended.valid_to = Some(date("2026-12-31"));
+        s.update_unit(&admin(), t.b, ended).await.unwrap();
+
+        // Briefs carry what a tree needs, in the same order as all_units.
+        let briefs = s.unit_briefs(&Scope::All).await.unwrap();
+        let full = s.all_units(&Scope::All).await.unwrap();
+        assert_eq!(
+            briefs.iter().map(|b| b.id).collect::<Vec<_>>(),
+            full.iter().map(|u| u.id).collect::<Vec<_>>(),
+            "{n}"
+        );
+        for (b, u) in briefs.iter().zip(&full) {
+            assert_eq!(
+                (b.parent_id, &b.name, b.kind, b.valid_to),
+                (u.parent_id, &u.name, u.kind, u.valid_to),
+                "{n}"
+            );
+        }
+        let scoped: Vec<Id> = s
+            .unit_briefs(&Scope::Units(vec![t.a]))
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.id)
+            .collect();
+        assert_eq!(scoped, vec![t.a1, t.a], "{n}: by name, only A's subtree");
+
+        // Names: only ids in scope answer, duplicates collapse, unknown ids are left out.
+        let names = s
+            .unit_names(&Scope::Units(vec![t.a]), &[t.b, t.a1, t.a, t.a1, 999_999])
+            .await
+            .unwrap();
+        assert_eq!(
+            names,
+            vec![
+                (t.a, "Sở Y tế".to_string()),
+                (t.a1, "Bệnh viện Đa khoa tỉnh".to_string())
+            ],
+            "{n}"
+        );
+        assert!(s.unit_names(&Scope::All, &[]).await.unwrap().is_empty());
+
+        // System names: owner or operator in scope.
+        let mine = s
+            .create_system(
+                &admin(),
+                SystemInput::new("Cổng Sở Y tế", SystemKind::Portal, t.a),
+            )
+            .await
+            .unwrap();
+        let theirs = s
+            .create_system(
+                &admin(),
+                SystemInput::new("Thư điện tử Sở Tài chính", SystemKind::Email, t.b),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            s.system_names(&Scope::All).await.unwrap(),
+            vec![
+                (mine.id, mine.name.clone()),
+                (theirs.id, theirs.name.clone())
+            ],
+            "{n}"
+        );
+        assert_eq!(
+            s.system_names(&Scope::Units(vec![t.a])).await.unwrap(),
+            vec![(mine.id, mine.name.clone())],
+            "{n}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn moving_units_refuses_cycles_and_repaths_subtrees() {
     for ts in test_stores().await {
         let (s, n) = (&ts.store, ts.name);

@@ -923,3 +923,153 @@ async fn inventory_import_previews_then_applies_and_export_round_trips() {
             .expect(404);
     }
 }
+
+/// A province too large to render whole: the tree shows two levels with links to expand the
+/// rest, and listings show their unit/system filter as a removable chip instead of a drop-down
+/// of every unit.
+#[tokio::test]
+async fn large_trees_expand_lazily_and_filters_are_chips() {
+    use canhgac_model::{Actor, AssetInput, SystemInput, UnitInput, UnitKind};
+    for app in apps().await {
+        let s = &app.state.store;
+        let actor = Actor::system("test");
+        let province = s
+            .create_unit(
+                &actor,
+                UnitInput::new("UBND tỉnh Lớn", UnitKind::Province, None),
+            )
+            .await
+            .unwrap()
+            .id;
+        let mut departments = Vec::new();
+        for d in 0..20 {
+            let dept = s
+                .create_unit(
+                    &actor,
+                    UnitInput::new(
+                        format!("Sở số {d:02}"),
+                        UnitKind::Department,
+                        Some(province),
+                    ),
+                )
+                .await
+                .unwrap()
+                .id;
+            for c in 0..15 {
+                s.create_unit(
+                    &actor,
+                    UnitInput::new(
+                        format!("Phòng {c:02} của Sở {d:02}"),
+                        UnitKind::PublicServiceUnit,
+                        Some(dept),
+                    ),
+                )
+                .await
+                .unwrap();
+            }
+            departments.push(dept);
+        }
+        let mut b = admin(&app).await;
+
+        // 321 units: the province and its departments, each with a link to its 15 children.
+        let tree = b.get(&app, "/units").await;
+        tree.expect(200);
+        assert!(tree.body.contains(">UBND tỉnh Lớn<") && tree.body.contains(">Sở số 19<"));
+        assert!(!tree.body.contains("Phòng 00 của Sở 00"), "{}", app.name);
+        assert!(!tree.body.contains("data-depth=\"2\""));
+        assert_eq!(tree.body.matches("data-hidden=\"15\"").count(), 20);
+        let d0 = departments[0];
+        assert!(tree.body.contains(&format!("href=\"/units?root={d0}\"")));
+
+        // Expanding a department shows its whole (small) subtree, with the way back up.
+        let sub = b.get(&app, &format!("/units?root={d0}")).await;
+        sub.expect(200);
+        assert!(sub.body.contains("Phòng 00 của Sở 00") && sub.body.contains("Phòng 14 của Sở 00"));
+        assert!(!sub.body.contains("Phòng 00 của Sở 01") && !sub.body.contains(">Sở số 01<"));
+        assert!(sub
+            .body
+            .contains(&format!("href=\"/units?root={province}\"")));
+        assert!(sub.body.contains("data-depth=\"1\"") && !sub.body.contains("data-hidden="));
+        // An unknown root falls back to the whole tree.
+        let unknown = b.get(&app, "/units?root=999999").await;
+        assert!(unknown.body.contains(">UBND tỉnh Lớn<"));
+
+        // The unit page leads to the filtered listings.
+        let unit_page = b.get(&app, &format!("/units/{d0}")).await;
+        assert!(unit_page
+            .body
+            .contains(&format!("href=\"/systems?unit_id={d0}\"")));
+        assert!(unit_page
+            .body
+            .contains(&format!("href=\"/assets?unit_id={d0}\"")));
+        assert!(unit_page
+            .body
+            .contains(&format!("href=\"/contacts?unit_id={d0}\"")));
+
+        let system = s
+            .create_system(
+                &actor,
+                SystemInput::new("Cổng Sở 00", SystemKind::Portal, d0),
+            )
+            .await
+            .unwrap()
+            .id;
+        s.create_system(
+            &actor,
+            SystemInput::new("Thư Sở 01", SystemKind::Email, departments[1]),
+        )
+        .await
+        .unwrap();
+        s.create_asset(&actor, {
+            let mut a = AssetInput::new(AssetKind::Domain, "so00.example.vn");
+            a.system_id = system;
+            a
+        })
+        .await
+        .unwrap();
+
+        // The unit filter is a named chip (no drop-down of every unit); removing it keeps the rest.
+        let systems = b
+            .get(&app, &format!("/systems?unit_id={d0}&kind=portal"))
+            .await;
+        systems.expect(200);
+        assert!(systems.body.contains("Cổng Sở 00") && !systems.body.contains("Thư Sở 01"));
+        assert!(
+            systems.body.contains("data-filter=\"unit_id\">Sở số 00<"),
+            "the chip names the unit"
+        );
+        assert!(systems.body.contains("href=\"/systems?kind=portal\""));
+        assert!(systems
+            .body
+            .contains(&format!("name=\"unit_id\" value=\"{d0}\"")));
+        assert!(!systems.body.contains("<select id=\"unit_id\""));
+        let all = b.get(&app, "/systems").await;
+        assert!(all.body.contains("Cổng Sở 00") && all.body.contains("Thư Sở 01"));
+        assert!(!all.body.contains("data-filter=") && !all.body.contains("Phòng 00 của Sở 00"));
+
+        let assets = b.get(&app, &format!("/assets?unit_id={d0}")).await;
+        assert!(
+            assets.body.contains("so00.example.vn")
+                && assets.body.contains("data-filter=\"unit_id\"")
+        );
+        let by_system = b
+            .get(&app, &format!("/assets?system_id={system}&q=so00"))
+            .await;
+        assert!(by_system.body.contains("so00.example.vn"));
+        assert!(
+            by_system.body.contains("data-filter=\"system_id\"")
+                && by_system.body.contains("Cổng Sở 00")
+        );
+        assert!(by_system.body.contains("href=\"/assets?q=so00\""));
+        let other = b
+            .get(&app, &format!("/assets?unit_id={}", departments[1]))
+            .await;
+        assert!(!other.body.contains("so00.example.vn"));
+
+        // Forms still offer every unit and system.
+        let form = b.get(&app, "/systems/new").await;
+        assert!(form.body.contains("Phòng 14 của Sở 19"));
+        let form = b.get(&app, "/assets/new").await;
+        assert!(form.body.contains("Cổng Sở 00") && form.body.contains("Thư Sở 01"));
+    }
+}

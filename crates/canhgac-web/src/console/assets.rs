@@ -1,11 +1,9 @@
 //! Assets of information systems: list, detail, create/edit/delete.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use canhgac_model::{Asset, AssetInput, AssetKind, Id, PageRequest, Scope, Software};
-use canhgac_store::{AssetFilter, SystemFilter};
+use canhgac_model::{Asset, AssetInput, AssetKind, Id, Software};
+use canhgac_store::AssetFilter;
 use maud::{html, Markup};
 
 use super::error::PageError;
@@ -13,7 +11,7 @@ use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
 use super::layout;
 use super::session::{see_other, CsrfForm, Ctx};
-use super::units::{unit_names, unit_options};
+use super::units::unit_names;
 use crate::AppState;
 
 fn kind_options(lang: Lang) -> Vec<(String, String)> {
@@ -21,31 +19,6 @@ fn kind_options(lang: Lang) -> Vec<(String, String)> {
         .iter()
         .map(|k| (k.code().to_string(), i18n::asset_kind(lang, *k).to_string()))
         .collect()
-}
-
-/// `(id, name)` of the systems in scope, for pickers and names (bounded for very large
-/// inventories; the asset form of a system's page preselects it anyway).
-pub async fn system_options(
-    state: &AppState,
-    scope: &Scope,
-) -> Result<Vec<(String, String)>, PageError> {
-    let mut out = Vec::new();
-    for number in 1..=20 {
-        let page = state
-            .store
-            .list_systems(
-                scope,
-                &SystemFilter::default(),
-                &PageRequest::new(number, PageRequest::MAX_PER_PAGE),
-            )
-            .await?;
-        let done = u64::from(number) >= page.pages();
-        out.extend(page.items.into_iter().map(|s| (s.id.to_string(), s.name)));
-        if done {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 /// A table of assets.
@@ -77,7 +50,6 @@ pub async fn list(
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
     let scope = ctx.scope();
-    let units = state.store.all_units(&scope).await?;
     let filter = AssetFilter {
         system_id: forms::param_id(&params, "system_id"),
         unit_id: forms::param_id(&params, "unit_id"),
@@ -90,6 +62,10 @@ pub async fn list(
         Some(id) => state.store.get_system(&scope, id).await.ok(),
         None => None,
     };
+    let filtered_unit = match filter.unit_id {
+        Some(id) => unit_names(&state, &scope, &[id]).await?.remove(&id),
+        None => None,
+    };
     let heading = html! {
         div.page-heading {
             h1 { (lang.t(Msg::Assets)) }
@@ -100,16 +76,12 @@ pub async fn list(
     };
     let body = html! {
         (forms::search_form(lang, "/assets", &params, html! {
-            // A drop-down of every system would weigh on large inventories; the filter by
-            // system comes from a system's page and is shown (and kept) as a chip.
             @if let Some(system) = &filtered_system {
-                div.field {
-                    span.label { (lang.t(Msg::System)) }
-                    span.badge { (system.name) " " a href="/assets" aria-label="×" { "×" } }
-                    input type="hidden" name="system_id" value=(system.id);
-                }
+                (forms::filter_chip(lang, "/assets", lang.t(Msg::System), "system_id", (system.id, &system.name), &params))
             }
-            (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
+            @if let (Some(id), Some(name)) = (filter.unit_id, &filtered_unit) {
+                (forms::filter_chip(lang, "/assets", lang.t(Msg::Unit), "unit_id", (id, name), &params))
+            }
         }))
         (table(lang, &page.items))
         (forms::pager(lang, "/assets", &params, &page))
@@ -204,7 +176,13 @@ async fn form(
     errors: &Errors,
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
-    let systems = system_options(state, &ctx.scope()).await?;
+    let systems: Vec<(String, String)> = state
+        .store
+        .system_names(&ctx.scope())
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
     let f = FieldCtx {
         lang,
         values,
@@ -287,7 +265,7 @@ pub async fn show(
     let scope = ctx.scope();
     let asset = state.store.get_asset(&scope, id).await?;
     let system = state.store.get_system(&scope, asset.system_id).await?;
-    let names: HashMap<Id, String> = unit_names(&state.store.all_units(&scope).await?);
+    let names = unit_names(&state, &scope, &[system.owner_unit_id]).await?;
     let can_edit = ctx.role().can_edit_inventory();
     let base = format!("/assets/{id}");
     let body = html! {

@@ -11,7 +11,7 @@ use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
 use super::layout;
 use super::session::{see_other, CsrfForm, Ctx};
-use super::units::{unit_link, unit_names, unit_options, unit_options_keeping};
+use super::units::{unit_link, unit_names, unit_options_keeping};
 use crate::AppState;
 
 /// `GET /contacts?unit_id=&q=&page=`.
@@ -22,8 +22,6 @@ pub async fn list(
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
     let scope = ctx.scope();
-    let units = state.store.all_units(&scope).await?;
-    let names = unit_names(&units);
     let filter = ContactFilter {
         unit_id: forms::param_id(&params, "unit_id"),
     };
@@ -31,6 +29,9 @@ pub async fn list(
         .store
         .list_contacts(&scope, &filter, &forms::page_request(&params))
         .await?;
+    let mut ids: Vec<Id> = page.items.iter().map(|c| c.unit_id).collect();
+    ids.extend(filter.unit_id);
+    let names = unit_names(&state, &scope, &ids).await?;
     let heading = html! {
         div.page-heading {
             h1 { (lang.t(Msg::Contacts)) }
@@ -41,7 +42,9 @@ pub async fn list(
     };
     let body = html! {
         (forms::search_form(lang, "/contacts", &params, html! {
-            (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
+            @if let Some((id, name)) = filter.unit_id.and_then(|id| names.get(&id).map(|n| (id, n))) {
+                (forms::filter_chip(lang, "/contacts", lang.t(Msg::Unit), "unit_id", (id, name), &params))
+            }
         }))
         @if page.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
             table.data {
@@ -109,7 +112,7 @@ async fn form(
     errors: &Errors,
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
-    let units = state.store.all_units(&ctx.scope()).await?;
+    let units = state.store.unit_briefs(&ctx.scope()).await?;
     let f = FieldCtx {
         lang,
         values,
@@ -204,7 +207,7 @@ pub async fn show(
     let lang = ctx.lang;
     let scope = ctx.scope();
     let contact = state.store.get_contact(&scope, id).await?;
-    let names = unit_names(&state.store.all_units(&scope).await?);
+    let names = unit_names(&state, &scope, &[contact.unit_id]).await?;
     let can_edit = ctx.role().can_edit_inventory();
     let base = format!("/contacts/{id}");
     let body = forms::details(&[

@@ -369,22 +369,30 @@ pub fn param_id(params: &Params, name: &str) -> Option<Id> {
     params.get(name).and_then(|v| v.trim().parse().ok())
 }
 
+/// `base` with the non-empty `params` except `drop`, in a stable order, plus `extra`.
+fn link_with(base: &str, params: &Params, drop: &[&str], extra: Option<(&str, String)>) -> String {
+    let mut query: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, v)| !drop.contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    query.sort();
+    if let Some((k, v)) = extra {
+        query.push((k.to_string(), v));
+    }
+    if query.is_empty() {
+        return base.to_string();
+    }
+    let query: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
 /// Links to the previous and next page, keeping the other parameters.
 pub fn pager<T>(lang: Lang, base: &str, params: &Params, page: &Page<T>) -> Markup {
-    let link = |number: u64| {
-        let mut query: Vec<(String, String)> = params
-            .iter()
-            .filter(|(k, v)| k.as_str() != "page" && !v.is_empty())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        query.sort();
-        query.push(("page".into(), number.to_string()));
-        let query: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
-            .collect();
-        format!("{base}?{}", query.join("&"))
-    };
+    let link = |number: u64| link_with(base, params, &["page"], Some(("page", number.to_string())));
     let current = u64::from(page.page);
     html! {
         nav.pager aria-label=(lang.t(Msg::PageOf)) {
@@ -408,6 +416,31 @@ pub fn search_form(lang: Lang, action: &str, params: &Params, extra: Markup) -> 
             }
             (extra)
             button type="submit" { (lang.t(Msg::Filter)) }
+        }
+    }
+}
+
+/// An active id filter of a listing (`name=id`, set by links from a unit's or a system's page)
+/// shown as a named chip: a link removes it and keeps the other parameters, and a hidden field
+/// keeps it when the search form is submitted. Listings use this rather than a drop-down of
+/// every unit, which would weigh on every request of a large inventory.
+pub fn filter_chip(
+    lang: Lang,
+    base: &str,
+    label: &str,
+    name: &str,
+    value: (Id, &str),
+    params: &Params,
+) -> Markup {
+    let (id, text) = value;
+    html! {
+        div.field {
+            span.label { (label) }
+            span.badge.chip data-filter=(name) {
+                (text)
+                a href=(link_with(base, params, &[name, "page"], None)) title=(lang.t(Msg::RemoveFilter)) aria-label=(lang.t(Msg::RemoveFilter)) { "×" }
+            }
+            input type="hidden" name=(name) value=(id);
         }
     }
 }

@@ -287,6 +287,14 @@ messages! {
     AddSystem => "Thêm hệ thống", "Add system";
     AddContact => "Thêm đầu mối", "Add contact";
     AddChild => "Thêm đơn vị trực thuộc", "Add child unit";
+    RemoveFilter => "Bỏ lọc", "Remove filter";
+    ShowSubtree => "Mở rộng", "Expand";
+    WholeTree => "Toàn bộ cây", "Whole tree";
+    TreeLazyHint => "Cây lớn: hiển thị hai cấp, bấm “Mở rộng” để xem cấp dưới.", "Large tree: two levels shown; choose “Expand” to see further down.";
+    ViewAllSystems => "Xem trong danh sách hệ thống", "Open in the systems list";
+    ViewAllAssets => "Tài sản của đơn vị", "Assets of this unit";
+    ViewAllAssetsOfSystem => "Xem trong danh sách tài sản", "Open in the assets list";
+    ViewAllContacts => "Xem trong danh sách đầu mối", "Open in the contacts list";
 }
 
 /// Vietnamese and English names of a unit kind.

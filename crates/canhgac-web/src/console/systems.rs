@@ -12,7 +12,7 @@ use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
 use super::layout;
 use super::session::{see_other, CsrfForm, Ctx};
-use super::units::{unit_link, unit_names, unit_options, unit_options_keeping};
+use super::units::{unit_link, unit_names, unit_options_keeping};
 use crate::AppState;
 
 fn kind_options(lang: Lang) -> Vec<(String, String)> {
@@ -47,8 +47,6 @@ pub async fn list(
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
     let scope = ctx.scope();
-    let units = state.store.all_units(&scope).await?;
-    let names = unit_names(&units);
     let filter = SystemFilter {
         unit_id: forms::param_id(&params, "unit_id"),
         kind: params.get("kind").and_then(|k| SystemKind::from_code(k)),
@@ -57,12 +55,22 @@ pub async fn list(
         .store
         .list_systems(&scope, &filter, &forms::page_request(&params))
         .await?;
+    // Names of the units on this page (and of the filter's unit), not of every unit in scope.
+    let mut ids: Vec<Id> = page
+        .items
+        .iter()
+        .flat_map(|s| std::iter::once(s.owner_unit_id).chain(s.operator_unit_id))
+        .collect();
+    ids.extend(filter.unit_id);
+    let names = unit_names(&state, &scope, &ids).await?;
     let filters = forms::search_form(
         lang,
         "/systems",
         &params,
         html! {
-            (forms::filter_select(lang, lang.t(Msg::Unit), "unit_id", &unit_options(&units), &params))
+            @if let Some((id, name)) = filter.unit_id.and_then(|id| names.get(&id).map(|n| (id, n))) {
+                (forms::filter_chip(lang, "/systems", lang.t(Msg::Unit), "unit_id", (id, name), &params))
+            }
             (forms::filter_select(lang, lang.t(Msg::Kind), "kind", &kind_options(lang), &params))
         },
     );
@@ -201,7 +209,7 @@ async fn form(
     errors: &Errors,
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
-    let units = state.store.all_units(&ctx.scope()).await?;
+    let units = state.store.unit_briefs(&ctx.scope()).await?;
     let f = FieldCtx {
         lang,
         values,
@@ -297,7 +305,10 @@ pub async fn show(
     let lang = ctx.lang;
     let scope = ctx.scope();
     let system = state.store.get_system(&scope, id).await?;
-    let names = unit_names(&state.store.all_units(&scope).await?);
+    let ids: Vec<Id> = std::iter::once(system.owner_unit_id)
+        .chain(system.operator_unit_id)
+        .collect();
+    let names = unit_names(&state, &scope, &ids).await?;
     let assets = state
         .store
         .list_assets(
@@ -336,7 +347,10 @@ pub async fn show(
         section.card {
             div.section-heading {
                 h2 { (lang.t(Msg::Assets)) " (" (assets.total) ")" }
-                @if can_edit { a.button href={ "/assets/new?system_id=" (id) } { (lang.t(Msg::AddAsset)) } }
+                div.actions {
+                    a.button href={ "/assets?system_id=" (id) } { (lang.t(Msg::ViewAllAssetsOfSystem)) }
+                    @if can_edit { " " a.button href={ "/assets/new?system_id=" (id) } { (lang.t(Msg::AddAsset)) } }
+                }
             }
             (super::assets::table(lang, &assets.items))
         }

@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use canhgac_model::{Id, PageRequest, Unit, UnitInput, UnitKind};
-use canhgac_store::{ContactFilter, SystemFilter, UnitFilter};
+use canhgac_model::{Id, PageRequest, Scope, UnitInput, UnitKind};
+use canhgac_store::{ContactFilter, SystemFilter, UnitBrief, UnitFilter};
 use maud::{html, Markup};
 
 use super::error::PageError;
@@ -18,18 +18,10 @@ use crate::AppState;
 
 /// Units in tree order (parents before children, siblings by name) with their depth. Units whose
 /// parent is outside the list (a unit officer's roots) are roots.
-pub fn tree_order(units: &[Unit]) -> Vec<(usize, &Unit)> {
-    let ids: HashSet<Id> = units.iter().map(|u| u.id).collect();
-    let mut children: HashMap<Option<Id>, Vec<&Unit>> = HashMap::new();
-    for unit in units {
-        let parent = unit.parent_id.filter(|p| ids.contains(p));
-        children.entry(parent).or_default().push(unit);
-    }
-    for list in children.values_mut() {
-        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    }
+pub fn tree_order(units: &[UnitBrief]) -> Vec<(usize, &UnitBrief)> {
+    let children = children_of(units);
     let mut out = Vec::with_capacity(units.len());
-    let mut stack: Vec<(usize, &Unit)> = children
+    let mut stack: Vec<(usize, &UnitBrief)> = children
         .get(&None)
         .map(|roots| roots.iter().rev().map(|u| (0, *u)).collect())
         .unwrap_or_default();
@@ -42,8 +34,23 @@ pub fn tree_order(units: &[Unit]) -> Vec<(usize, &Unit)> {
     out
 }
 
+/// Children of each unit in `units` (key `None`: the roots, i.e. units whose parent is not in
+/// `units`), siblings by name.
+fn children_of(units: &[UnitBrief]) -> HashMap<Option<Id>, Vec<&UnitBrief>> {
+    let ids: HashSet<Id> = units.iter().map(|u| u.id).collect();
+    let mut children: HashMap<Option<Id>, Vec<&UnitBrief>> = HashMap::new();
+    for unit in units {
+        let parent = unit.parent_id.filter(|p| ids.contains(p));
+        children.entry(parent).or_default().push(unit);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    }
+    children
+}
+
 /// `(id, indented name)` choices of every unit in `units`, in tree order.
-pub fn unit_options(units: &[Unit]) -> Vec<(String, String)> {
+pub fn unit_options(units: &[UnitBrief]) -> Vec<(String, String)> {
     tree_order(units)
         .into_iter()
         .map(|(depth, u)| {
@@ -59,7 +66,7 @@ pub fn unit_options(units: &[Unit]) -> Vec<(String, String)> {
 /// (a unit officer editing a record tied to a unit above their scope must be able to keep it).
 pub fn unit_options_keeping(
     lang: Lang,
-    units: &[Unit],
+    units: &[UnitBrief],
     values: &FormData,
     name: &str,
 ) -> Vec<(String, String)> {
@@ -71,9 +78,19 @@ pub fn unit_options_keeping(
     options
 }
 
-/// Names of the units in scope, by id.
-pub fn unit_names(units: &[Unit]) -> HashMap<Id, String> {
-    units.iter().map(|u| (u.id, u.name.clone())).collect()
+/// Names of the units among `ids` that the caller can see, by id: one light query, however many
+/// units the scope holds.
+pub async fn unit_names(
+    state: &AppState,
+    scope: &Scope,
+    ids: &[Id],
+) -> Result<HashMap<Id, String>, PageError> {
+    Ok(state
+        .store
+        .unit_names(scope, ids)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// A link to a unit, or "(outside your units)" when the caller cannot see it.
@@ -86,6 +103,84 @@ pub fn unit_link(lang: Lang, names: &HashMap<Id, String>, id: Id) -> Markup {
     }
 }
 
+/// Above this many units under the shown roots, the tree shows two levels and links to expand
+/// the rest, so the page stays light for a 1,000-unit province; below it, the whole tree.
+const FULL_TREE_MAX: usize = 300;
+
+/// The units page's tree: the whole subtree under `root` (or under the scope's roots) when it is
+/// small, else two levels with an "expand" link on units whose children are hidden.
+fn tree_view(lang: Lang, units: &[UnitBrief], root: Option<Id>) -> Markup {
+    let children = children_of(units);
+    let by_id: HashMap<Id, &UnitBrief> = units.iter().map(|u| (u.id, u)).collect();
+    let root = root.and_then(|id| by_id.get(&id).copied());
+    let tops: Vec<&UnitBrief> = match root {
+        Some(unit) => vec![unit],
+        None => children.get(&None).cloned().unwrap_or_default(),
+    };
+    // Size of the shown subtree (scope roots: every unit).
+    let size = match root {
+        None => units.len(),
+        Some(unit) => {
+            let mut n = 0;
+            let mut stack = vec![unit.id];
+            while let Some(id) = stack.pop() {
+                n += 1;
+                if let Some(kids) = children.get(&Some(id)) {
+                    stack.extend(kids.iter().map(|k| k.id));
+                }
+            }
+            n
+        }
+    };
+    let max_depth = if size <= FULL_TREE_MAX { usize::MAX } else { 1 };
+    let mut rows: Vec<(usize, &UnitBrief, usize)> = Vec::new();
+    let mut stack: Vec<(usize, &UnitBrief)> = tops.iter().rev().map(|u| (0, *u)).collect();
+    while let Some((depth, unit)) = stack.pop() {
+        let kids = children.get(&Some(unit.id)).map_or(&[][..], Vec::as_slice);
+        if depth < max_depth {
+            rows.push((depth, unit, 0));
+            stack.extend(kids.iter().rev().map(|k| (depth + 1, *k)));
+        } else {
+            rows.push((depth, unit, kids.len()));
+        }
+    }
+    // The way up from `root`, within scope.
+    let mut ancestors = Vec::new();
+    if let Some(unit) = root {
+        let mut parent = unit.parent_id.and_then(|p| by_id.get(&p).copied());
+        while let Some(p) = parent {
+            ancestors.push(p);
+            parent = p.parent_id.and_then(|id| by_id.get(&id).copied());
+        }
+        ancestors.reverse();
+    }
+    html! {
+        @if root.is_some() {
+            nav.breadcrumbs {
+                a href="/units" { (lang.t(Msg::WholeTree)) }
+                @for a in &ancestors { " › " a href={ "/units?root=" (a.id) } { (a.name) } }
+            }
+        }
+        @if max_depth != usize::MAX { p.hint { (lang.t(Msg::TreeLazyHint)) } }
+        @if rows.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
+            ul.tree {
+                @for (depth, unit, hidden) in rows {
+                    li style={ "--depth:" (depth) } data-depth=(depth) {
+                        a href={ "/units/" (unit.id) } { (unit.name) }
+                        " " span.badge { (i18n::unit_kind(lang, unit.kind)) }
+                        @if let Some(to) = unit.valid_to { " " span.muted { "→ " (format::date(to)) } }
+                        @if hidden > 0 {
+                            " " a.expand href={ "/units?root=" (unit.id) } data-hidden=(hidden) {
+                                (lang.t(Msg::ShowSubtree)) " (" (hidden) ")"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn kind_options(lang: Lang) -> Vec<(String, String)> {
     UnitKind::ALL
         .iter()
@@ -93,7 +188,8 @@ fn kind_options(lang: Lang) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `GET /units`: the tree, or a flat paginated list when searching (`q`, `kind`, `view=list`).
+/// `GET /units?root=`: the tree (under `root`, lazily when large), or a flat paginated list when
+/// searching (`q`, `kind`, `view=list`).
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -141,20 +237,8 @@ pub async fn list(
             (forms::pager(lang, "/units", &params, &page))
         }
     } else {
-        let units = state.store.all_units(&ctx.scope()).await?;
-        html! {
-            @if units.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
-                ul.tree {
-                    @for (depth, unit) in tree_order(&units) {
-                        li style={ "--depth:" (depth) } data-depth=(depth) {
-                            a href={ "/units/" (unit.id) } { (unit.name) }
-                            " " span.badge { (i18n::unit_kind(lang, unit.kind)) }
-                            @if let Some(to) = unit.valid_to { " " span.muted { "→ " (format::date(to)) } }
-                        }
-                    }
-                }
-            }
-        }
+        let units = state.store.unit_briefs(&ctx.scope()).await?;
+        tree_view(lang, &units, forms::param_id(&params, "root"))
     };
     let heading = html! {
         div.page-heading {
@@ -214,7 +298,7 @@ async fn form(
     errors: &Errors,
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
-    let units = state.store.all_units(&ctx.scope()).await?;
+    let units = state.store.unit_briefs(&ctx.scope()).await?;
     let f = FieldCtx {
         lang,
         values,
@@ -351,7 +435,11 @@ pub async fn show(
         section.card {
             div.section-heading {
                 h2 { (lang.t(Msg::Systems)) " (" (systems.total) ")" }
-                @if can_edit { a.button href={ "/systems/new?owner_unit_id=" (id) } { (lang.t(Msg::AddSystem)) } }
+                div.actions {
+                    a.button href={ "/systems?unit_id=" (id) } { (lang.t(Msg::ViewAllSystems)) }
+                    " " a.button href={ "/assets?unit_id=" (id) } { (lang.t(Msg::ViewAllAssets)) }
+                    @if can_edit { " " a.button href={ "/systems/new?owner_unit_id=" (id) } { (lang.t(Msg::AddSystem)) } }
+                }
             }
             @if systems.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
                 table.data {
@@ -367,7 +455,10 @@ pub async fn show(
         section.card {
             div.section-heading {
                 h2 { (lang.t(Msg::Contacts)) " (" (contacts.total) ")" }
-                @if can_edit { a.button href={ "/contacts/new?unit_id=" (id) } { (lang.t(Msg::AddContact)) } }
+                div.actions {
+                    a.button href={ "/contacts?unit_id=" (id) } { (lang.t(Msg::ViewAllContacts)) }
+                    @if can_edit { " " a.button href={ "/contacts/new?unit_id=" (id) } { (lang.t(Msg::AddContact)) } }
+                }
             }
             @if contacts.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
                 table.data {
@@ -384,7 +475,10 @@ pub async fn show(
         section.card {
             div.section-heading {
                 h2 { (lang.t(Msg::Children)) " (" (children.total) ")" }
-                @if can_edit { a.button href={ "/units/new?parent_id=" (id) } { (lang.t(Msg::AddChild)) } }
+                div.actions {
+                    @if children.total > 0 { a.button href={ "/units?root=" (id) } { (lang.t(Msg::TreeView)) } }
+                    @if can_edit { " " a.button href={ "/units/new?parent_id=" (id) } { (lang.t(Msg::AddChild)) } }
+                }
             }
             @if children.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
                 ul { @for child in &children.items { li {

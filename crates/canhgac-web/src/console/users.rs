@@ -42,7 +42,12 @@ pub async fn list(
         .store
         .list_users(&forms::page_request(&params))
         .await?;
-    let names = unit_names(&state.store.all_units(&Scope::All).await?);
+    let ids: Vec<Id> = page
+        .items
+        .iter()
+        .flat_map(|u| u.unit_ids.iter().copied())
+        .collect();
+    let names = unit_names(&state, &Scope::All, &ids).await?;
     let heading = html! {
         div.page-heading {
             h1 { (lang.t(Msg::Users)) }
@@ -134,7 +139,7 @@ async fn form(
     // Only a new user gets a password here; existing users have "reset password".
     let with_password = action == "/users";
     let lang = ctx.lang;
-    let units = state.store.all_units(&Scope::All).await?;
+    let units = state.store.unit_briefs(&Scope::All).await?;
     let f = FieldCtx {
         lang,
         values,
@@ -220,7 +225,7 @@ async fn user_page(
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
     let user = state.store.get_user(id).await?;
-    let names = unit_names(&state.store.all_units(&Scope::All).await?);
+    let names = unit_names(state, &Scope::All, &user.unit_ids).await?;
     let tokens = state.store.list_api_tokens(id).await?;
     let base = format!("/users/{id}");
     let empty = FormData::default();
