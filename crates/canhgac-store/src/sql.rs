@@ -208,7 +208,11 @@ pub(crate) fn and_system_scope(sql: &mut Sql, alias: &str, paths: &Paths) {
     }
 }
 
-/// Runs a count and a page query sharing one `FROM ... WHERE ...` tail.
+/// Runs a page query and, when needed, a count query sharing one `FROM ... WHERE ...` tail.
+///
+/// The page comes first: a page that is not full (and not past the end) already tells the
+/// total, which saves the count's second scan of every row on selective text searches (a search
+/// over 50,000 assets that matches a handful scans them once, not twice).
 async fn fetch_page<T>(
     conn: &mut AnyConnection,
     select: &str,
@@ -217,10 +221,6 @@ async fn fetch_page<T>(
     page: &PageRequest,
     decode: fn(&AnyRow) -> Result<T>,
 ) -> Result<Page<T>> {
-    let mut count = Sql::new("SELECT COUNT(*) ");
-    count.text.push_str(&from_where.text);
-    count.args = from_where.args.clone();
-    let total: i64 = count.query().fetch_one(&mut *conn).await?.try_get(0)?;
     let mut rows = Sql::new(select);
     rows.push(" ");
     rows.text.push_str(&from_where.text);
@@ -237,9 +237,18 @@ async fn fetch_page<T>(
         .iter()
         .map(decode)
         .collect::<Result<Vec<T>>>()?;
+    let shown = items.len() as u64;
+    let total = if shown < u64::from(page.limit()) && (shown > 0 || page.offset() == 0) {
+        page.offset() + shown
+    } else {
+        let mut count = Sql::new("SELECT COUNT(*) ");
+        count.text.push_str(&from_where.text);
+        count.args = from_where.args.clone();
+        to_u64(count.query().fetch_one(&mut *conn).await?.try_get(0)?)
+    };
     Ok(Page {
         items,
-        total: to_u64(total),
+        total,
         page: page.page.max(1),
         per_page: page.limit(),
     })

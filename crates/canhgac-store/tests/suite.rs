@@ -328,6 +328,58 @@ async fn briefs_and_names_are_scoped_and_light() {
 }
 
 #[tokio::test]
+async fn page_totals_are_exact_on_every_page() {
+    for ts in test_stores().await {
+        let (s, n) = (&ts.store, ts.name);
+        let t = tree(s).await;
+        for i in 0..3 {
+            s.create_unit(
+                &admin(),
+                unit(&format!("Phòng {i}"), UnitKind::Department, Some(t.b)),
+            )
+            .await
+            .unwrap();
+        }
+        // 7 units: full pages, the last partial page, a page past the end, and a search.
+        for (number, per_page, shown) in [
+            (1, 3, 3),
+            (2, 3, 3),
+            (3, 3, 1),
+            (4, 3, 0),
+            (1, 7, 7),
+            (1, 50, 7),
+        ] {
+            let got = s
+                .list_units(
+                    &Scope::All,
+                    &UnitFilter::default(),
+                    &PageRequest::new(number, per_page),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (got.items.len(), got.total),
+                (shown, 7),
+                "{n}: page {number} of {per_page}"
+            );
+        }
+        let mut q = PageRequest::new(1, 2);
+        q.q = Some("phòng".into());
+        let got = s
+            .list_units(&Scope::All, &UnitFilter::default(), &q)
+            .await
+            .unwrap();
+        assert_eq!((got.items.len(), got.total), (2, 3), "{n}");
+        q.page = 2;
+        let got = s
+            .list_units(&Scope::All, &UnitFilter::default(), &q)
+            .await
+            .unwrap();
+        assert_eq!((got.items.len(), got.total), (1, 3), "{n}");
+    }
+}
+
+#[tokio::test]
 async fn moving_units_refuses_cycles_and_repaths_subtrees() {
     for ts in test_stores().await {
         let (s, n) = (&ts.store, ts.name);
