@@ -1,16 +1,16 @@
 //! Assets of information systems: list, detail, create/edit/delete.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use canhgac_model::{Asset, AssetInput, AssetKind, Id, Software};
-use canhgac_store::AssetFilter;
+use canhgac_model::{Actor, Asset, AssetInput, AssetKind, FieldError, Id, Scope, Software};
+use canhgac_store::{AssetFilter, Result as StoreResult};
 use maud::{html, Markup};
 
+use super::crud::InventoryPage;
 use super::error::PageError;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
 use super::layout;
-use super::session::{see_other, CsrfForm, Ctx};
+use super::session::Ctx;
 use super::units::unit_names;
 use crate::AppState;
 
@@ -132,129 +132,6 @@ fn parse_software(text: &str) -> Vec<Software> {
         .collect()
 }
 
-fn values(input: &AssetInput) -> FormData {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    FormData::from_pairs(vec![
-        (
-            "system_id".into(),
-            if input.system_id == 0 {
-                String::new()
-            } else {
-                input.system_id.to_string()
-            },
-        ),
-        ("kind".into(), input.kind.code().into()),
-        ("value".into(), input.value.clone()),
-        ("name".into(), opt(&input.name)),
-        ("os".into(), opt(&input.os)),
-        ("os_version".into(), opt(&input.os_version)),
-        ("software".into(), software_lines(&input.software)),
-        ("note".into(), opt(&input.note)),
-    ])
-}
-
-fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> AssetInput {
-    AssetInput {
-        system_id: forms::req_id(form, "system_id", lang, errors),
-        kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(AssetKind::Ip),
-        value: form.get("value").to_string(),
-        name: forms::opt_text(form, "name"),
-        os: forms::opt_text(form, "os"),
-        os_version: forms::opt_text(form, "os_version"),
-        software: parse_software(form.get("software")),
-        note: forms::opt_text(form, "note"),
-    }
-}
-
-async fn form(
-    state: &AppState,
-    ctx: &Ctx,
-    title: &str,
-    action: &str,
-    cancel: &str,
-    values: &FormData,
-    errors: &Errors,
-) -> Result<Markup, PageError> {
-    let lang = ctx.lang;
-    let systems: Vec<(String, String)> = state
-        .store
-        .system_names(&ctx.scope())
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
-    let f = FieldCtx {
-        lang,
-        values,
-        errors,
-    };
-    let fields = html! {
-        (f.summary(&["system_id", "kind", "value", "name", "os", "os_version", "software", "note"]))
-        (f.select(lang.t(Msg::System), "system_id", &systems, Some(""), true))
-        div.field-row {
-            (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
-            (f.input(lang.t(Msg::Value), "value", "text", true))
-        }
-        (f.input(lang.t(Msg::HostName), "name", "text", false))
-        div.field-row {
-            (f.input(lang.t(Msg::Os), "os", "text", false))
-            (f.input(lang.t(Msg::OsVersion), "os_version", "text", false))
-        }
-        (f.textarea(lang.t(Msg::Software), "software"))
-        (f.textarea(lang.t(Msg::Note), "note"))
-    };
-    Ok(forms::form_page(
-        &ctx.chrome(),
-        title,
-        action,
-        cancel,
-        fields,
-    ))
-}
-
-/// `GET /assets/new?system_id=`.
-pub async fn new_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(params): Query<Params>,
-) -> Result<Markup, PageError> {
-    ctx.require_inventory_editor()?;
-    let mut input = AssetInput::new(AssetKind::Ip, "");
-    input.system_id = forms::param_id(&params, "system_id").unwrap_or(0);
-    let title = format!("{} — {}", ctx.t(Msg::Assets), ctx.t(Msg::New));
-    form(
-        &state,
-        &ctx,
-        &title,
-        "/assets",
-        "/assets",
-        &values(&input),
-        &Errors::default(),
-    )
-    .await
-}
-
-/// `POST /assets`.
-pub async fn create(
-    State(state): State<AppState>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    if errors.is_empty() {
-        match state.store.create_asset(&ctx.actor(), input).await {
-            Ok(asset) => return Ok(see_other(&format!("/assets/{}", asset.id))),
-            Err(err) => errors.store_error(ctx.lang, err)?,
-        }
-    }
-    let title = format!("{} — {}", ctx.t(Msg::Assets), ctx.t(Msg::New));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, "/assets", "/assets", &data, &errors).await?,
-    ))
-}
-
 /// `GET /assets/{id}`.
 pub async fn show(
     State(state): State<AppState>,
@@ -297,66 +174,132 @@ pub async fn show(
     ))
 }
 
-/// `GET /assets/{id}/edit`.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<Id>,
-) -> Result<Markup, PageError> {
-    let asset = state.store.get_asset(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let title = format!("{} — {}", asset.value, ctx.t(Msg::Edit));
-    let base = format!("/assets/{id}");
-    form(
-        &state,
-        &ctx,
-        &title,
-        &base,
-        &base,
-        &values(&AssetInput::from(&asset)),
-        &Errors::default(),
-    )
-    .await
-}
+/// Assets in the shared create/edit/delete handlers.
+pub struct Assets;
 
-/// `POST /assets/{id}`.
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    let asset = state.store.get_asset(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    let base = format!("/assets/{id}");
-    if errors.is_empty() {
-        match state.store.update_asset(&ctx.actor(), id, input).await {
-            Ok(_) => return Ok(see_other(&base)),
-            Err(err) => errors.store_error(ctx.lang, err)?,
+impl InventoryPage for Assets {
+    type Record = Asset;
+    type Input = AssetInput;
+    const BASE: &'static str = "/assets";
+    const PLURAL: Msg = Msg::Assets;
+
+    fn may_edit(ctx: &Ctx) -> bool {
+        ctx.role().can_edit_inventory()
+    }
+
+    async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<Asset> {
+        state.store.get_asset(scope, id).await
+    }
+
+    async fn create(state: &AppState, actor: &Actor, input: AssetInput) -> StoreResult<Id> {
+        Ok(state.store.create_asset(actor, input).await?.id)
+    }
+
+    async fn update(state: &AppState, actor: &Actor, id: Id, input: AssetInput) -> StoreResult<()> {
+        state.store.update_asset(actor, id, input).await.map(drop)
+    }
+
+    async fn delete(state: &AppState, actor: &Actor, id: Id) -> StoreResult<()> {
+        state.store.delete_asset(actor, id).await
+    }
+
+    fn label(record: &Asset) -> &str {
+        &record.value
+    }
+
+    fn after_delete(record: &Asset) -> String {
+        format!("/systems/{}", record.system_id)
+    }
+
+    fn new_values(params: &Params) -> FormData {
+        let mut input = AssetInput::new(AssetKind::Ip, "");
+        input.system_id = forms::param_id(params, "system_id").unwrap_or(0);
+        Self::values(&input)
+    }
+
+    fn values(input: &AssetInput) -> FormData {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        FormData::from_pairs(vec![
+            (
+                "system_id".into(),
+                if input.system_id == 0 {
+                    String::new()
+                } else {
+                    input.system_id.to_string()
+                },
+            ),
+            ("kind".into(), input.kind.code().into()),
+            ("value".into(), input.value.clone()),
+            ("name".into(), opt(&input.name)),
+            ("os".into(), opt(&input.os)),
+            ("os_version".into(), opt(&input.os_version)),
+            ("software".into(), software_lines(&input.software)),
+            ("note".into(), opt(&input.note)),
+        ])
+    }
+
+    fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> AssetInput {
+        AssetInput {
+            system_id: forms::req_id(form, "system_id", lang, errors),
+            kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(AssetKind::Ip),
+            value: form.get("value").to_string(),
+            name: forms::opt_text(form, "name"),
+            os: forms::opt_text(form, "os"),
+            os_version: forms::opt_text(form, "os_version"),
+            software: parse_software(form.get("software")),
+            note: forms::opt_text(form, "note"),
         }
     }
-    let title = format!("{} — {}", asset.value, ctx.t(Msg::Edit));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
-    ))
-}
 
-/// `POST /assets/{id}/delete`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, .. }: CsrfForm,
-) -> Result<Response, PageError> {
-    let asset = state.store.get_asset(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    state
-        .store
-        .delete_asset(&ctx.actor(), id)
-        .await
-        .map_err(forms::delete_refused)?;
-    Ok(see_other(&format!("/systems/{}", asset.system_id)).into_response())
+    fn validate(input: &mut AssetInput) -> Result<(), FieldError> {
+        input.validate()
+    }
+
+    async fn form(
+        state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        action: &str,
+        cancel: &str,
+        values: &FormData,
+        errors: &Errors,
+    ) -> Result<Markup, PageError> {
+        let lang = ctx.lang;
+        let systems: Vec<(String, String)> = state
+            .store
+            .system_names(&ctx.scope())
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect();
+        let f = FieldCtx {
+            lang,
+            values,
+            errors,
+        };
+        let fields = html! {
+            (f.summary(&["system_id", "kind", "value", "name", "os", "os_version", "software", "note"]))
+            (f.select(lang.t(Msg::System), "system_id", &systems, Some(""), true))
+            div.field-row {
+                (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
+                (f.input(lang.t(Msg::Value), "value", "text", true))
+            }
+            (f.input(lang.t(Msg::HostName), "name", "text", false))
+            div.field-row {
+                (f.input(lang.t(Msg::Os), "os", "text", false))
+                (f.input(lang.t(Msg::OsVersion), "os_version", "text", false))
+            }
+            (f.textarea(lang.t(Msg::Software), "software"))
+            (f.textarea(lang.t(Msg::Note), "note"))
+        };
+        Ok(forms::form_page(
+            &ctx.chrome(),
+            title,
+            action,
+            cancel,
+            fields,
+        ))
+    }
 }
 
 #[cfg(test)]

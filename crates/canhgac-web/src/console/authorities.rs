@@ -2,16 +2,17 @@
 //! them; only admins and analysts change them.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use canhgac_model::{Authority, AuthorityInput, Date, Id};
+use canhgac_model::{Actor, Authority, AuthorityInput, Date, FieldError, Id, Scope};
+use canhgac_store::Result as StoreResult;
 use maud::{html, Markup};
 
+use super::crud::InventoryPage;
 use super::error::PageError;
 use super::format;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
 use super::layout;
-use super::session::{see_other, CsrfForm, Ctx};
+use super::session::Ctx;
 use crate::AppState;
 
 fn status(lang: Lang, authority: &Authority, today: Date) -> Markup {
@@ -83,104 +84,6 @@ pub async fn list(
     ))
 }
 
-fn values(input: &AuthorityInput) -> FormData {
-    FormData::from_pairs(vec![
-        ("code".into(), input.code.clone()),
-        ("name".into(), input.name.clone()),
-        ("address".into(), input.address.clone().unwrap_or_default()),
-        ("phones".into(), input.phones.join("\n")),
-        ("emails".into(), input.emails.join("\n")),
-        ("valid_from".into(), format::opt_date(input.valid_from)),
-        ("valid_to".into(), format::opt_date(input.valid_to)),
-        ("note".into(), input.note.clone().unwrap_or_default()),
-    ])
-}
-
-fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> AuthorityInput {
-    AuthorityInput {
-        code: form.get("code").to_string(),
-        name: form.get("name").to_string(),
-        address: forms::opt_text(form, "address"),
-        phones: forms::lines(form, "phones"),
-        emails: forms::lines(form, "emails"),
-        valid_from: forms::opt_date(form, "valid_from", lang, errors),
-        valid_to: forms::opt_date(form, "valid_to", lang, errors),
-        note: forms::opt_text(form, "note"),
-    }
-}
-
-fn form(
-    ctx: &Ctx,
-    title: &str,
-    action: &str,
-    cancel: &str,
-    values: &FormData,
-    errors: &Errors,
-) -> Markup {
-    let lang = ctx.lang;
-    let f = FieldCtx {
-        lang,
-        values,
-        errors,
-    };
-    let fields = html! {
-        (f.summary(&["code", "name", "address", "phones", "emails", "valid_from", "valid_to", "note"]))
-        (f.input(lang.t(Msg::Name), "name", "text", true))
-        (f.input(lang.t(Msg::Code), "code", "text", false))
-        (f.input(lang.t(Msg::Address), "address", "text", false))
-        div.field-row {
-            (f.textarea(lang.t(Msg::Phones), "phones"))
-            (f.textarea(lang.t(Msg::Emails), "emails"))
-        }
-        div.field-row {
-            (f.date(lang.t(Msg::ValidFrom), "valid_from"))
-            (f.date(lang.t(Msg::ValidTo), "valid_to"))
-        }
-        (f.textarea(lang.t(Msg::Note), "note"))
-    };
-    forms::form_page(&ctx.chrome(), title, action, cancel, fields)
-}
-
-/// `GET /authorities/new`.
-pub async fn new_form(ctx: Ctx) -> Result<Markup, PageError> {
-    ctx.require(ctx.role().can_edit_authorities())?;
-    let title = format!("{} — {}", ctx.t(Msg::Authorities), ctx.t(Msg::New));
-    Ok(form(
-        &ctx,
-        &title,
-        "/authorities",
-        "/authorities",
-        &FormData::default(),
-        &Errors::default(),
-    ))
-}
-
-/// `POST /authorities`.
-pub async fn create(
-    State(state): State<AppState>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    ctx.require(ctx.role().can_edit_authorities())?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    if errors.is_empty() {
-        match state.store.create_authority(&ctx.actor(), input).await {
-            Ok(a) => return Ok(see_other(&format!("/authorities/{}", a.id))),
-            Err(err) => errors.store_error(ctx.lang, err)?,
-        }
-    }
-    let title = format!("{} — {}", ctx.t(Msg::Authorities), ctx.t(Msg::New));
-    Ok(forms::unprocessable(form(
-        &ctx,
-        &title,
-        "/authorities",
-        "/authorities",
-        &data,
-        &errors,
-    )))
-}
-
 /// `GET /authorities/{id}`.
 pub async fn show(
     State(state): State<AppState>,
@@ -236,62 +139,122 @@ pub async fn show(
     ))
 }
 
-/// `GET /authorities/{id}/edit`.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<Id>,
-) -> Result<Markup, PageError> {
-    let a = state.store.get_authority(id).await?;
-    ctx.require(ctx.role().can_edit_authorities())?;
-    let title = format!("{} — {}", a.name, ctx.t(Msg::Edit));
-    let base = format!("/authorities/{id}");
-    Ok(form(
-        &ctx,
-        &title,
-        &base,
-        &base,
-        &values(&AuthorityInput::from(&a)),
-        &Errors::default(),
-    ))
-}
+/// Authorities in the shared create/edit/delete handlers; they are not unit-scoped.
+pub struct Authorities;
 
-/// `POST /authorities/{id}`.
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    let a = state.store.get_authority(id).await?;
-    ctx.require(ctx.role().can_edit_authorities())?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    let base = format!("/authorities/{id}");
-    if errors.is_empty() {
-        match state.store.update_authority(&ctx.actor(), id, input).await {
-            Ok(_) => return Ok(see_other(&base)),
-            Err(err) => errors.store_error(ctx.lang, err)?,
+impl InventoryPage for Authorities {
+    type Record = Authority;
+    type Input = AuthorityInput;
+    const BASE: &'static str = "/authorities";
+    const PLURAL: Msg = Msg::Authorities;
+
+    fn may_edit(ctx: &Ctx) -> bool {
+        ctx.role().can_edit_authorities()
+    }
+
+    async fn get(state: &AppState, _scope: &Scope, id: Id) -> StoreResult<Authority> {
+        state.store.get_authority(id).await
+    }
+
+    async fn create(state: &AppState, actor: &Actor, input: AuthorityInput) -> StoreResult<Id> {
+        Ok(state.store.create_authority(actor, input).await?.id)
+    }
+
+    async fn update(
+        state: &AppState,
+        actor: &Actor,
+        id: Id,
+        input: AuthorityInput,
+    ) -> StoreResult<()> {
+        state
+            .store
+            .update_authority(actor, id, input)
+            .await
+            .map(drop)
+    }
+
+    async fn delete(state: &AppState, actor: &Actor, id: Id) -> StoreResult<()> {
+        state.store.delete_authority(actor, id).await
+    }
+
+    fn label(record: &Authority) -> &str {
+        &record.name
+    }
+
+    fn after_delete(_record: &Authority) -> String {
+        "/authorities".into()
+    }
+
+    fn new_values(_params: &Params) -> FormData {
+        FormData::default()
+    }
+
+    fn values(input: &AuthorityInput) -> FormData {
+        FormData::from_pairs(vec![
+            ("code".into(), input.code.clone()),
+            ("name".into(), input.name.clone()),
+            ("address".into(), input.address.clone().unwrap_or_default()),
+            ("phones".into(), input.phones.join("\n")),
+            ("emails".into(), input.emails.join("\n")),
+            ("valid_from".into(), format::opt_date(input.valid_from)),
+            ("valid_to".into(), format::opt_date(input.valid_to)),
+            ("note".into(), input.note.clone().unwrap_or_default()),
+        ])
+    }
+
+    fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> AuthorityInput {
+        AuthorityInput {
+            code: form.get("code").to_string(),
+            name: form.get("name").to_string(),
+            address: forms::opt_text(form, "address"),
+            phones: forms::lines(form, "phones"),
+            emails: forms::lines(form, "emails"),
+            valid_from: forms::opt_date(form, "valid_from", lang, errors),
+            valid_to: forms::opt_date(form, "valid_to", lang, errors),
+            note: forms::opt_text(form, "note"),
         }
     }
-    let title = format!("{} — {}", a.name, ctx.t(Msg::Edit));
-    Ok(forms::unprocessable(form(
-        &ctx, &title, &base, &base, &data, &errors,
-    )))
-}
 
-/// `POST /authorities/{id}/delete`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, .. }: CsrfForm,
-) -> Result<Response, PageError> {
-    state.store.get_authority(id).await?;
-    ctx.require(ctx.role().can_edit_authorities())?;
-    state
-        .store
-        .delete_authority(&ctx.actor(), id)
-        .await
-        .map_err(forms::delete_refused)?;
-    Ok(see_other("/authorities").into_response())
+    fn validate(input: &mut AuthorityInput) -> Result<(), FieldError> {
+        input.validate()
+    }
+
+    async fn form(
+        _state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        action: &str,
+        cancel: &str,
+        values: &FormData,
+        errors: &Errors,
+    ) -> Result<Markup, PageError> {
+        let lang = ctx.lang;
+        let f = FieldCtx {
+            lang,
+            values,
+            errors,
+        };
+        let fields = html! {
+            (f.summary(&["code", "name", "address", "phones", "emails", "valid_from", "valid_to", "note"]))
+            (f.input(lang.t(Msg::Name), "name", "text", true))
+            (f.input(lang.t(Msg::Code), "code", "text", false))
+            (f.input(lang.t(Msg::Address), "address", "text", false))
+            div.field-row {
+                (f.textarea(lang.t(Msg::Phones), "phones"))
+                (f.textarea(lang.t(Msg::Emails), "emails"))
+            }
+            div.field-row {
+                (f.date(lang.t(Msg::ValidFrom), "valid_from"))
+                (f.date(lang.t(Msg::ValidTo), "valid_to"))
+            }
+            (f.textarea(lang.t(Msg::Note), "note"))
+        };
+        Ok(forms::form_page(
+            &ctx.chrome(),
+            title,
+            action,
+            cancel,
+            fields,
+        ))
+    }
 }

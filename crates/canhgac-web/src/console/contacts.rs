@@ -1,16 +1,16 @@
 //! Contacts (đầu mối liên hệ) of units: list, detail, create/edit/delete.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use canhgac_model::{ContactInput, Id};
-use canhgac_store::ContactFilter;
+use canhgac_model::{Actor, Contact, ContactInput, FieldError, Id, Scope};
+use canhgac_store::{ContactFilter, Result as StoreResult};
 use maud::{html, Markup};
 
+use super::crud::InventoryPage;
 use super::error::PageError;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
 use super::layout;
-use super::session::{see_other, CsrfForm, Ctx};
+use super::session::Ctx;
 use super::units::{unit_link, unit_names, unit_options_keeping};
 use crate::AppState;
 
@@ -72,132 +72,6 @@ pub async fn list(
     ))
 }
 
-fn values(input: &ContactInput) -> FormData {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    FormData::from_pairs(vec![
-        (
-            "unit_id".into(),
-            if input.unit_id == 0 {
-                String::new()
-            } else {
-                input.unit_id.to_string()
-            },
-        ),
-        ("name".into(), input.name.clone()),
-        ("position".into(), opt(&input.position)),
-        ("responsibility".into(), opt(&input.responsibility)),
-        ("phone".into(), opt(&input.phone)),
-        ("email".into(), opt(&input.email)),
-    ])
-}
-
-fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> ContactInput {
-    ContactInput {
-        unit_id: forms::req_id(form, "unit_id", lang, errors),
-        name: form.get("name").to_string(),
-        position: forms::opt_text(form, "position"),
-        responsibility: forms::opt_text(form, "responsibility"),
-        phone: forms::opt_text(form, "phone"),
-        email: forms::opt_text(form, "email"),
-    }
-}
-
-async fn form(
-    state: &AppState,
-    ctx: &Ctx,
-    title: &str,
-    action: &str,
-    cancel: &str,
-    values: &FormData,
-    errors: &Errors,
-) -> Result<Markup, PageError> {
-    let lang = ctx.lang;
-    let units = state.store.unit_briefs(&ctx.scope()).await?;
-    let f = FieldCtx {
-        lang,
-        values,
-        errors,
-    };
-    let fields = html! {
-        (f.summary(&["unit_id", "name", "position", "responsibility", "phone", "email"]))
-        (f.select(lang.t(Msg::Unit), "unit_id", &unit_options_keeping(lang, &units, values, "unit_id"), Some(""), true))
-        (f.input(lang.t(Msg::Name), "name", "text", true))
-        div.field-row {
-            (f.input(lang.t(Msg::Position), "position", "text", false))
-            (f.input(lang.t(Msg::Responsibility), "responsibility", "text", false))
-        }
-        div.field-row {
-            (f.input(lang.t(Msg::Phone), "phone", "tel", false))
-            (f.input(lang.t(Msg::Email), "email", "email", false))
-        }
-    };
-    Ok(forms::form_page(
-        &ctx.chrome(),
-        title,
-        action,
-        cancel,
-        fields,
-    ))
-}
-
-/// `GET /contacts/new?unit_id=`.
-pub async fn new_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(params): Query<Params>,
-) -> Result<Markup, PageError> {
-    ctx.require_inventory_editor()?;
-    let input = ContactInput {
-        unit_id: forms::param_id(&params, "unit_id").unwrap_or(0),
-        name: String::new(),
-        position: None,
-        responsibility: None,
-        phone: None,
-        email: None,
-    };
-    let title = format!("{} — {}", ctx.t(Msg::Contacts), ctx.t(Msg::New));
-    form(
-        &state,
-        &ctx,
-        &title,
-        "/contacts",
-        "/contacts",
-        &values(&input),
-        &Errors::default(),
-    )
-    .await
-}
-
-/// `POST /contacts`.
-pub async fn create(
-    State(state): State<AppState>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    if errors.is_empty() {
-        match state.store.create_contact(&ctx.actor(), input).await {
-            Ok(contact) => return Ok(see_other(&format!("/contacts/{}", contact.id))),
-            Err(err) => errors.store_error(ctx.lang, err)?,
-        }
-    }
-    let title = format!("{} — {}", ctx.t(Msg::Contacts), ctx.t(Msg::New));
-    Ok(forms::unprocessable(
-        form(
-            &state,
-            &ctx,
-            &title,
-            "/contacts",
-            "/contacts",
-            &data,
-            &errors,
-        )
-        .await?,
-    ))
-}
-
 /// `GET /contacts/{id}`.
 pub async fn show(
     State(state): State<AppState>,
@@ -246,64 +120,128 @@ pub async fn show(
     ))
 }
 
-/// `GET /contacts/{id}/edit`.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<Id>,
-) -> Result<Markup, PageError> {
-    let contact = state.store.get_contact(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let title = format!("{} — {}", contact.name, ctx.t(Msg::Edit));
-    let base = format!("/contacts/{id}");
-    form(
-        &state,
-        &ctx,
-        &title,
-        &base,
-        &base,
-        &values(&ContactInput::from(&contact)),
-        &Errors::default(),
-    )
-    .await
-}
+/// Contacts in the shared create/edit/delete handlers.
+pub struct Contacts;
 
-/// `POST /contacts/{id}`.
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    let contact = state.store.get_contact(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    let base = format!("/contacts/{id}");
-    if errors.is_empty() {
-        match state.store.update_contact(&ctx.actor(), id, input).await {
-            Ok(_) => return Ok(see_other(&base)),
-            Err(err) => errors.store_error(ctx.lang, err)?,
+impl InventoryPage for Contacts {
+    type Record = Contact;
+    type Input = ContactInput;
+    const BASE: &'static str = "/contacts";
+    const PLURAL: Msg = Msg::Contacts;
+
+    fn may_edit(ctx: &Ctx) -> bool {
+        ctx.role().can_edit_inventory()
+    }
+
+    async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<Contact> {
+        state.store.get_contact(scope, id).await
+    }
+
+    async fn create(state: &AppState, actor: &Actor, input: ContactInput) -> StoreResult<Id> {
+        Ok(state.store.create_contact(actor, input).await?.id)
+    }
+
+    async fn update(
+        state: &AppState,
+        actor: &Actor,
+        id: Id,
+        input: ContactInput,
+    ) -> StoreResult<()> {
+        state.store.update_contact(actor, id, input).await.map(drop)
+    }
+
+    async fn delete(state: &AppState, actor: &Actor, id: Id) -> StoreResult<()> {
+        state.store.delete_contact(actor, id).await
+    }
+
+    fn label(record: &Contact) -> &str {
+        &record.name
+    }
+
+    fn after_delete(record: &Contact) -> String {
+        format!("/units/{}", record.unit_id)
+    }
+
+    fn new_values(params: &Params) -> FormData {
+        Self::values(&ContactInput {
+            unit_id: forms::param_id(params, "unit_id").unwrap_or(0),
+            name: String::new(),
+            position: None,
+            responsibility: None,
+            phone: None,
+            email: None,
+        })
+    }
+
+    fn values(input: &ContactInput) -> FormData {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        FormData::from_pairs(vec![
+            (
+                "unit_id".into(),
+                if input.unit_id == 0 {
+                    String::new()
+                } else {
+                    input.unit_id.to_string()
+                },
+            ),
+            ("name".into(), input.name.clone()),
+            ("position".into(), opt(&input.position)),
+            ("responsibility".into(), opt(&input.responsibility)),
+            ("phone".into(), opt(&input.phone)),
+            ("email".into(), opt(&input.email)),
+        ])
+    }
+
+    fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> ContactInput {
+        ContactInput {
+            unit_id: forms::req_id(form, "unit_id", lang, errors),
+            name: form.get("name").to_string(),
+            position: forms::opt_text(form, "position"),
+            responsibility: forms::opt_text(form, "responsibility"),
+            phone: forms::opt_text(form, "phone"),
+            email: forms::opt_text(form, "email"),
         }
     }
-    let title = format!("{} — {}", contact.name, ctx.t(Msg::Edit));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
-    ))
-}
 
-/// `POST /contacts/{id}/delete`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, .. }: CsrfForm,
-) -> Result<Response, PageError> {
-    let contact = state.store.get_contact(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    state
-        .store
-        .delete_contact(&ctx.actor(), id)
-        .await
-        .map_err(forms::delete_refused)?;
-    Ok(see_other(&format!("/units/{}", contact.unit_id)).into_response())
+    fn validate(input: &mut ContactInput) -> Result<(), FieldError> {
+        input.validate()
+    }
+
+    async fn form(
+        state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        action: &str,
+        cancel: &str,
+        values: &FormData,
+        errors: &Errors,
+    ) -> Result<Markup, PageError> {
+        let lang = ctx.lang;
+        let units = state.store.unit_briefs(&ctx.scope()).await?;
+        let f = FieldCtx {
+            lang,
+            values,
+            errors,
+        };
+        let fields = html! {
+            (f.summary(&["unit_id", "name", "position", "responsibility", "phone", "email"]))
+            (f.select(lang.t(Msg::Unit), "unit_id", &unit_options_keeping(lang, &units, values, "unit_id"), Some(""), true))
+            (f.input(lang.t(Msg::Name), "name", "text", true))
+            div.field-row {
+                (f.input(lang.t(Msg::Position), "position", "text", false))
+                (f.input(lang.t(Msg::Responsibility), "responsibility", "text", false))
+            }
+            div.field-row {
+                (f.input(lang.t(Msg::Phone), "phone", "tel", false))
+                (f.input(lang.t(Msg::Email), "email", "email", false))
+            }
+        };
+        Ok(forms::form_page(
+            &ctx.chrome(),
+            title,
+            action,
+            cancel,
+            fields,
+        ))
+    }
 }

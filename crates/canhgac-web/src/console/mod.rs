@@ -7,6 +7,8 @@
 //!   reads a POST body, so no handler can forget the check;
 //! - [`layout`]: the page frame, the navigation list ([`layout::NAV`], where later capabilities add
 //!   their sections) and the stylesheet; [`error`]: 404/403/500 pages;
+//! - [`crud`]: the new/create/edit/update/delete handlers shared by units, systems, assets,
+//!   contacts and authorities, each of which implements [`crud::InventoryPage`];
 //! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
 //!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`].
 //!
@@ -23,6 +25,7 @@ pub mod audit;
 pub mod auth_pages;
 pub mod authorities;
 pub mod contacts;
+pub mod crud;
 pub mod dashboard;
 pub mod error;
 pub mod format;
@@ -53,37 +56,26 @@ pub fn router() -> Router<AppState> {
             get(auth_pages::login_form).post(auth_pages::login),
         )
         .route("/logout", post(auth_pages::logout))
-        .route("/units", get(units::list).post(units::create))
-        .route("/units/new", get(units::new_form))
-        .route("/units/{id}", get(units::show).post(units::update))
-        .route("/units/{id}/edit", get(units::edit_form))
-        .route("/units/{id}/delete", post(units::delete))
-        .route("/systems", get(systems::list).post(systems::create))
-        .route("/systems/new", get(systems::new_form))
-        .route("/systems/{id}", get(systems::show).post(systems::update))
-        .route("/systems/{id}/edit", get(systems::edit_form))
-        .route("/systems/{id}/delete", post(systems::delete))
-        .route("/assets", get(assets::list).post(assets::create))
-        .route("/assets/new", get(assets::new_form))
-        .route("/assets/{id}", get(assets::show).post(assets::update))
-        .route("/assets/{id}/edit", get(assets::edit_form))
-        .route("/assets/{id}/delete", post(assets::delete))
-        .route("/contacts", get(contacts::list).post(contacts::create))
-        .route("/contacts/new", get(contacts::new_form))
-        .route("/contacts/{id}", get(contacts::show).post(contacts::update))
-        .route("/contacts/{id}/edit", get(contacts::edit_form))
-        .route("/contacts/{id}/delete", post(contacts::delete))
-        .route(
-            "/authorities",
-            get(authorities::list).post(authorities::create),
-        )
-        .route("/authorities/new", get(authorities::new_form))
-        .route(
-            "/authorities/{id}",
-            get(authorities::show).post(authorities::update),
-        )
-        .route("/authorities/{id}/edit", get(authorities::edit_form))
-        .route("/authorities/{id}/delete", post(authorities::delete))
+        .merge(crud::routes::<units::Units>(
+            get(units::list),
+            get(units::show),
+        ))
+        .merge(crud::routes::<systems::Systems>(
+            get(systems::list),
+            get(systems::show),
+        ))
+        .merge(crud::routes::<assets::Assets>(
+            get(assets::list),
+            get(assets::show),
+        ))
+        .merge(crud::routes::<contacts::Contacts>(
+            get(contacts::list),
+            get(contacts::show),
+        ))
+        .merge(crud::routes::<authorities::Authorities>(
+            get(authorities::list),
+            get(authorities::show),
+        ))
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::show).post(users::update))

@@ -1,17 +1,20 @@
 //! Information systems: filtered list, detail with assets, create/edit/delete.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use canhgac_model::{Id, InformationClass, PageRequest, SystemInput, SystemKind};
-use canhgac_store::{AssetFilter, SystemFilter};
+use canhgac_model::{
+    Actor, FieldError, Id, InformationClass, InformationSystem, PageRequest, Scope, SystemInput,
+    SystemKind,
+};
+use canhgac_store::{AssetFilter, Result as StoreResult, SystemFilter};
 use maud::{html, Markup};
 
+use super::crud::InventoryPage;
 use super::error::PageError;
 use super::format;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
 use super::layout;
-use super::session::{see_other, CsrfForm, Ctx};
+use super::session::Ctx;
 use super::units::{unit_link, unit_names, unit_options_keeping};
 use crate::AppState;
 
@@ -109,79 +112,6 @@ pub async fn list(
     ))
 }
 
-fn values(input: &SystemInput) -> FormData {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    FormData::from_pairs(vec![
-        ("code".into(), input.code.clone()),
-        ("name".into(), input.name.clone()),
-        ("kind".into(), input.kind.code().into()),
-        (
-            "owner_unit_id".into(),
-            if input.owner_unit_id == 0 {
-                String::new()
-            } else {
-                input.owner_unit_id.to_string()
-            },
-        ),
-        (
-            "operator_unit_id".into(),
-            input
-                .operator_unit_id
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "security_level".into(),
-            input
-                .security_level
-                .map(|l| l.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "level_decision_number".into(),
-            opt(&input.level_decision_number),
-        ),
-        (
-            "level_decision_date".into(),
-            format::opt_date(input.level_decision_date),
-        ),
-        (
-            "information_class".into(),
-            input
-                .information_class
-                .map(|c| c.code().to_string())
-                .unwrap_or_default(),
-        ),
-        ("purpose".into(), opt(&input.purpose)),
-        ("services".into(), input.services.join("\n")),
-        (
-            "security_controls".into(),
-            input.security_controls.join("\n"),
-        ),
-        ("isp".into(), opt(&input.isp)),
-        ("security_provider".into(), opt(&input.security_provider)),
-    ])
-}
-
-fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> SystemInput {
-    SystemInput {
-        code: form.get("code").to_string(),
-        name: form.get("name").to_string(),
-        kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(SystemKind::Other),
-        owner_unit_id: forms::req_id(form, "owner_unit_id", lang, errors),
-        operator_unit_id: forms::opt_id(form, "operator_unit_id", lang, errors),
-        security_level: forms::opt_u8(form, "security_level", lang, errors),
-        level_decision_number: forms::opt_text(form, "level_decision_number"),
-        level_decision_date: forms::opt_date(form, "level_decision_date", lang, errors),
-        information_class: forms::opt_enum(form, "information_class", lang, errors),
-        purpose: forms::opt_text(form, "purpose"),
-        services: forms::lines(form, "services"),
-        security_controls: forms::lines(form, "security_controls"),
-        isp: forms::opt_text(form, "isp"),
-        security_provider: forms::opt_text(form, "security_provider"),
-    }
-}
-
 const FIELDS: &[&str] = &[
     "code",
     "name",
@@ -198,103 +128,6 @@ const FIELDS: &[&str] = &[
     "isp",
     "security_provider",
 ];
-
-async fn form(
-    state: &AppState,
-    ctx: &Ctx,
-    title: &str,
-    action: &str,
-    cancel: &str,
-    values: &FormData,
-    errors: &Errors,
-) -> Result<Markup, PageError> {
-    let lang = ctx.lang;
-    let units = state.store.unit_briefs(&ctx.scope()).await?;
-    let f = FieldCtx {
-        lang,
-        values,
-        errors,
-    };
-    let levels: Vec<(String, String)> = (1..=5).map(|l| (l.to_string(), l.to_string())).collect();
-    let fields = html! {
-        (f.summary(FIELDS))
-        (f.input(lang.t(Msg::Name), "name", "text", true))
-        (f.input(lang.t(Msg::Code), "code", "text", false))
-        (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
-        div.field-row {
-            (f.select(lang.t(Msg::OwnerUnit), "owner_unit_id", &unit_options_keeping(lang, &units, values, "owner_unit_id"), Some(""), true))
-            (f.select(lang.t(Msg::OperatorUnit), "operator_unit_id", &unit_options_keeping(lang, &units, values, "operator_unit_id"), Some(lang.t(Msg::None)), false))
-        }
-        div.field-row {
-            (f.select(lang.t(Msg::SecurityLevel), "security_level", &levels, Some("—"), false))
-            (f.input(lang.t(Msg::LevelDecisionNumber), "level_decision_number", "text", false))
-            (f.date(lang.t(Msg::LevelDecisionDate), "level_decision_date"))
-        }
-        (f.select(lang.t(Msg::InformationClass), "information_class", &class_options(lang), Some("—"), false))
-        (f.textarea(lang.t(Msg::Purpose), "purpose"))
-        div.field-row {
-            (f.textarea(lang.t(Msg::Services), "services"))
-            (f.textarea(lang.t(Msg::SecurityControls), "security_controls"))
-        }
-        div.field-row {
-            (f.input(lang.t(Msg::Isp), "isp", "text", false))
-            (f.input(lang.t(Msg::SecurityProvider), "security_provider", "text", false))
-        }
-    };
-    Ok(forms::form_page(
-        &ctx.chrome(),
-        title,
-        action,
-        cancel,
-        fields,
-    ))
-}
-
-/// `GET /systems/new?owner_unit_id=`.
-pub async fn new_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(params): Query<Params>,
-) -> Result<Markup, PageError> {
-    ctx.require_inventory_editor()?;
-    let input = SystemInput::new(
-        "",
-        SystemKind::Portal,
-        forms::param_id(&params, "owner_unit_id").unwrap_or(0),
-    );
-    let title = format!("{} — {}", ctx.t(Msg::Systems), ctx.t(Msg::New));
-    form(
-        &state,
-        &ctx,
-        &title,
-        "/systems",
-        "/systems",
-        &values(&input),
-        &Errors::default(),
-    )
-    .await
-}
-
-/// `POST /systems`.
-pub async fn create(
-    State(state): State<AppState>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    if errors.is_empty() {
-        match state.store.create_system(&ctx.actor(), input).await {
-            Ok(system) => return Ok(see_other(&format!("/systems/{}", system.id))),
-            Err(err) => errors.store_error(ctx.lang, err)?,
-        }
-    }
-    let title = format!("{} — {}", ctx.t(Msg::Systems), ctx.t(Msg::New));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, "/systems", "/systems", &data, &errors).await?,
-    ))
-}
 
 /// `GET /systems/{id}`.
 pub async fn show(
@@ -364,64 +197,182 @@ pub async fn show(
     ))
 }
 
-/// `GET /systems/{id}/edit`.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<Id>,
-) -> Result<Markup, PageError> {
-    let system = state.store.get_system(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let title = format!("{} — {}", system.name, ctx.t(Msg::Edit));
-    let base = format!("/systems/{id}");
-    form(
-        &state,
-        &ctx,
-        &title,
-        &base,
-        &base,
-        &values(&SystemInput::from(&system)),
-        &Errors::default(),
-    )
-    .await
-}
+/// Information systems in the shared create/edit/delete handlers.
+pub struct Systems;
 
-/// `POST /systems/{id}`.
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    let system = state.store.get_system(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    let base = format!("/systems/{id}");
-    if errors.is_empty() {
-        match state.store.update_system(&ctx.actor(), id, input).await {
-            Ok(_) => return Ok(see_other(&base)),
-            Err(err) => errors.store_error(ctx.lang, err)?,
+impl InventoryPage for Systems {
+    type Record = InformationSystem;
+    type Input = SystemInput;
+    const BASE: &'static str = "/systems";
+    const PLURAL: Msg = Msg::Systems;
+
+    fn may_edit(ctx: &Ctx) -> bool {
+        ctx.role().can_edit_inventory()
+    }
+
+    async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<InformationSystem> {
+        state.store.get_system(scope, id).await
+    }
+
+    async fn create(state: &AppState, actor: &Actor, input: SystemInput) -> StoreResult<Id> {
+        Ok(state.store.create_system(actor, input).await?.id)
+    }
+
+    async fn update(
+        state: &AppState,
+        actor: &Actor,
+        id: Id,
+        input: SystemInput,
+    ) -> StoreResult<()> {
+        state.store.update_system(actor, id, input).await.map(drop)
+    }
+
+    async fn delete(state: &AppState, actor: &Actor, id: Id) -> StoreResult<()> {
+        state.store.delete_system(actor, id).await
+    }
+
+    fn label(record: &InformationSystem) -> &str {
+        &record.name
+    }
+
+    fn after_delete(_record: &InformationSystem) -> String {
+        "/systems".into()
+    }
+
+    fn new_values(params: &Params) -> FormData {
+        Self::values(&SystemInput::new(
+            "",
+            SystemKind::Portal,
+            forms::param_id(params, "owner_unit_id").unwrap_or(0),
+        ))
+    }
+
+    fn values(input: &SystemInput) -> FormData {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        FormData::from_pairs(vec![
+            ("code".into(), input.code.clone()),
+            ("name".into(), input.name.clone()),
+            ("kind".into(), input.kind.code().into()),
+            (
+                "owner_unit_id".into(),
+                if input.owner_unit_id == 0 {
+                    String::new()
+                } else {
+                    input.owner_unit_id.to_string()
+                },
+            ),
+            (
+                "operator_unit_id".into(),
+                input
+                    .operator_unit_id
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "security_level".into(),
+                input
+                    .security_level
+                    .map(|l| l.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "level_decision_number".into(),
+                opt(&input.level_decision_number),
+            ),
+            (
+                "level_decision_date".into(),
+                format::opt_date(input.level_decision_date),
+            ),
+            (
+                "information_class".into(),
+                input
+                    .information_class
+                    .map(|c| c.code().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("purpose".into(), opt(&input.purpose)),
+            ("services".into(), input.services.join("\n")),
+            (
+                "security_controls".into(),
+                input.security_controls.join("\n"),
+            ),
+            ("isp".into(), opt(&input.isp)),
+            ("security_provider".into(), opt(&input.security_provider)),
+        ])
+    }
+
+    fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> SystemInput {
+        SystemInput {
+            code: form.get("code").to_string(),
+            name: form.get("name").to_string(),
+            kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(SystemKind::Other),
+            owner_unit_id: forms::req_id(form, "owner_unit_id", lang, errors),
+            operator_unit_id: forms::opt_id(form, "operator_unit_id", lang, errors),
+            security_level: forms::opt_u8(form, "security_level", lang, errors),
+            level_decision_number: forms::opt_text(form, "level_decision_number"),
+            level_decision_date: forms::opt_date(form, "level_decision_date", lang, errors),
+            information_class: forms::opt_enum(form, "information_class", lang, errors),
+            purpose: forms::opt_text(form, "purpose"),
+            services: forms::lines(form, "services"),
+            security_controls: forms::lines(form, "security_controls"),
+            isp: forms::opt_text(form, "isp"),
+            security_provider: forms::opt_text(form, "security_provider"),
         }
     }
-    let title = format!("{} — {}", system.name, ctx.t(Msg::Edit));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
-    ))
-}
 
-/// `POST /systems/{id}/delete`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, .. }: CsrfForm,
-) -> Result<Response, PageError> {
-    state.store.get_system(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    state
-        .store
-        .delete_system(&ctx.actor(), id)
-        .await
-        .map_err(forms::delete_refused)?;
-    Ok(see_other("/systems").into_response())
+    fn validate(input: &mut SystemInput) -> Result<(), FieldError> {
+        input.validate()
+    }
+
+    async fn form(
+        state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        action: &str,
+        cancel: &str,
+        values: &FormData,
+        errors: &Errors,
+    ) -> Result<Markup, PageError> {
+        let lang = ctx.lang;
+        let units = state.store.unit_briefs(&ctx.scope()).await?;
+        let f = FieldCtx {
+            lang,
+            values,
+            errors,
+        };
+        let levels: Vec<(String, String)> =
+            (1..=5).map(|l| (l.to_string(), l.to_string())).collect();
+        let fields = html! {
+            (f.summary(FIELDS))
+            (f.input(lang.t(Msg::Name), "name", "text", true))
+            (f.input(lang.t(Msg::Code), "code", "text", false))
+            (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
+            div.field-row {
+                (f.select(lang.t(Msg::OwnerUnit), "owner_unit_id", &unit_options_keeping(lang, &units, values, "owner_unit_id"), Some(""), true))
+                (f.select(lang.t(Msg::OperatorUnit), "operator_unit_id", &unit_options_keeping(lang, &units, values, "operator_unit_id"), Some(lang.t(Msg::None)), false))
+            }
+            div.field-row {
+                (f.select(lang.t(Msg::SecurityLevel), "security_level", &levels, Some("—"), false))
+                (f.input(lang.t(Msg::LevelDecisionNumber), "level_decision_number", "text", false))
+                (f.date(lang.t(Msg::LevelDecisionDate), "level_decision_date"))
+            }
+            (f.select(lang.t(Msg::InformationClass), "information_class", &class_options(lang), Some("—"), false))
+            (f.textarea(lang.t(Msg::Purpose), "purpose"))
+            div.field-row {
+                (f.textarea(lang.t(Msg::Services), "services"))
+                (f.textarea(lang.t(Msg::SecurityControls), "security_controls"))
+            }
+            div.field-row {
+                (f.input(lang.t(Msg::Isp), "isp", "text", false))
+                (f.input(lang.t(Msg::SecurityProvider), "security_provider", "text", false))
+            }
+        };
+        Ok(forms::form_page(
+            &ctx.chrome(),
+            title,
+            action,
+            cancel,
+            fields,
+        ))
+    }
 }

@@ -3,17 +3,17 @@
 use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use canhgac_model::{Id, PageRequest, Scope, UnitInput, UnitKind};
-use canhgac_store::{ContactFilter, SystemFilter, UnitBrief, UnitFilter};
+use canhgac_model::{Actor, FieldError, Id, PageRequest, Scope, Unit, UnitInput, UnitKind};
+use canhgac_store::{ContactFilter, Result as StoreResult, SystemFilter, UnitBrief, UnitFilter};
 use maud::{html, Markup};
 
+use super::crud::InventoryPage;
 use super::error::PageError;
 use super::format;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
 use super::layout;
-use super::session::{see_other, CsrfForm, Ctx};
+use super::session::Ctx;
 use crate::AppState;
 
 /// Units in tree order (parents before children, siblings by name) with their depth. Units whose
@@ -261,120 +261,6 @@ pub async fn list(
     ))
 }
 
-fn values(input: &UnitInput) -> FormData {
-    FormData::from_pairs(vec![
-        ("code".into(), input.code.clone()),
-        ("name".into(), input.name.clone()),
-        ("kind".into(), input.kind.code().into()),
-        (
-            "parent_id".into(),
-            input.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        ),
-        ("address".into(), input.address.clone().unwrap_or_default()),
-        ("valid_from".into(), format::opt_date(input.valid_from)),
-        ("valid_to".into(), format::opt_date(input.valid_to)),
-    ])
-}
-
-fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> UnitInput {
-    UnitInput {
-        code: form.get("code").to_string(),
-        name: form.get("name").to_string(),
-        kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(UnitKind::Department),
-        parent_id: forms::opt_id(form, "parent_id", lang, errors),
-        address: forms::opt_text(form, "address"),
-        valid_from: forms::opt_date(form, "valid_from", lang, errors),
-        valid_to: forms::opt_date(form, "valid_to", lang, errors),
-    }
-}
-
-async fn form(
-    state: &AppState,
-    ctx: &Ctx,
-    title: &str,
-    action: &str,
-    cancel: &str,
-    values: &FormData,
-    errors: &Errors,
-) -> Result<Markup, PageError> {
-    let lang = ctx.lang;
-    let units = state.store.unit_briefs(&ctx.scope()).await?;
-    let f = FieldCtx {
-        lang,
-        values,
-        errors,
-    };
-    let fields = html! {
-        (f.summary(&["code", "name", "kind", "parent_id", "address", "valid_from", "valid_to"]))
-        (f.input(lang.t(Msg::Name), "name", "text", true))
-        (f.input(lang.t(Msg::Code), "code", "text", false))
-        (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
-        (f.select(lang.t(Msg::Parent), "parent_id", &unit_options_keeping(lang, &units, values, "parent_id"), ctx.role().sees_everything().then(|| lang.t(Msg::None)), false))
-        (f.input(lang.t(Msg::Address), "address", "text", false))
-        div.field-row {
-            (f.date(lang.t(Msg::ValidFrom), "valid_from"))
-            (f.date(lang.t(Msg::ValidTo), "valid_to"))
-        }
-    };
-    Ok(forms::form_page(
-        &ctx.chrome(),
-        title,
-        action,
-        cancel,
-        fields,
-    ))
-}
-
-/// `GET /units/new?parent_id=`.
-pub async fn new_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(params): Query<Params>,
-) -> Result<Markup, PageError> {
-    ctx.require_inventory_editor()?;
-    let mut input = UnitInput::new(
-        "",
-        UnitKind::Department,
-        forms::param_id(&params, "parent_id"),
-    );
-    input.kind = params
-        .get("kind")
-        .and_then(|k| UnitKind::from_code(k))
-        .unwrap_or(UnitKind::Department);
-    let title = format!("{} — {}", ctx.t(Msg::Units), ctx.t(Msg::New));
-    form(
-        &state,
-        &ctx,
-        &title,
-        "/units",
-        "/units",
-        &values(&input),
-        &Errors::default(),
-    )
-    .await
-}
-
-/// `POST /units`.
-pub async fn create(
-    State(state): State<AppState>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    if errors.is_empty() {
-        match state.store.create_unit(&ctx.actor(), input).await {
-            Ok(unit) => return Ok(see_other(&format!("/units/{}", unit.id))),
-            Err(err) => errors.store_error(ctx.lang, err)?,
-        }
-    }
-    let title = format!("{} — {}", ctx.t(Msg::Units), ctx.t(Msg::New));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, "/units", "/units", &data, &errors).await?,
-    ))
-}
-
 /// `GET /units/{id}`.
 pub async fn show(
     State(state): State<AppState>,
@@ -495,64 +381,121 @@ pub async fn show(
     ))
 }
 
-/// `GET /units/{id}/edit`.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<Id>,
-) -> Result<Markup, PageError> {
-    let unit = state.store.get_unit(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let title = format!("{} — {}", unit.name, ctx.t(Msg::Edit));
-    let base = format!("/units/{id}");
-    form(
-        &state,
-        &ctx,
-        &title,
-        &base,
-        &base,
-        &values(&UnitInput::from(&unit)),
-        &Errors::default(),
-    )
-    .await
-}
+/// Units in the shared create/edit/delete handlers.
+pub struct Units;
 
-/// `POST /units/{id}`.
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, form: data }: CsrfForm,
-) -> Result<Response, PageError> {
-    let unit = state.store.get_unit(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    let mut errors = Errors::default();
-    let input = parse(&data, ctx.lang, &mut errors);
-    errors.model_check(ctx.lang, input.clone().validate());
-    let base = format!("/units/{id}");
-    if errors.is_empty() {
-        match state.store.update_unit(&ctx.actor(), id, input).await {
-            Ok(_) => return Ok(see_other(&base)),
-            Err(err) => errors.store_error(ctx.lang, err)?,
+impl InventoryPage for Units {
+    type Record = Unit;
+    type Input = UnitInput;
+    const BASE: &'static str = "/units";
+    const PLURAL: Msg = Msg::Units;
+
+    fn may_edit(ctx: &Ctx) -> bool {
+        ctx.role().can_edit_inventory()
+    }
+
+    async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<Unit> {
+        state.store.get_unit(scope, id).await
+    }
+
+    async fn create(state: &AppState, actor: &Actor, input: UnitInput) -> StoreResult<Id> {
+        Ok(state.store.create_unit(actor, input).await?.id)
+    }
+
+    async fn update(state: &AppState, actor: &Actor, id: Id, input: UnitInput) -> StoreResult<()> {
+        state.store.update_unit(actor, id, input).await.map(drop)
+    }
+
+    async fn delete(state: &AppState, actor: &Actor, id: Id) -> StoreResult<()> {
+        state.store.delete_unit(actor, id).await
+    }
+
+    fn label(record: &Unit) -> &str {
+        &record.name
+    }
+
+    fn after_delete(_record: &Unit) -> String {
+        "/units".into()
+    }
+
+    fn new_values(params: &Params) -> FormData {
+        let mut input = UnitInput::new(
+            "",
+            UnitKind::Department,
+            forms::param_id(params, "parent_id"),
+        );
+        input.kind = params
+            .get("kind")
+            .and_then(|k| UnitKind::from_code(k))
+            .unwrap_or(UnitKind::Department);
+        Self::values(&input)
+    }
+
+    fn values(input: &UnitInput) -> FormData {
+        FormData::from_pairs(vec![
+            ("code".into(), input.code.clone()),
+            ("name".into(), input.name.clone()),
+            ("kind".into(), input.kind.code().into()),
+            (
+                "parent_id".into(),
+                input.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            ),
+            ("address".into(), input.address.clone().unwrap_or_default()),
+            ("valid_from".into(), format::opt_date(input.valid_from)),
+            ("valid_to".into(), format::opt_date(input.valid_to)),
+        ])
+    }
+
+    fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> UnitInput {
+        UnitInput {
+            code: form.get("code").to_string(),
+            name: form.get("name").to_string(),
+            kind: forms::req_enum(form, "kind", lang, errors).unwrap_or(UnitKind::Department),
+            parent_id: forms::opt_id(form, "parent_id", lang, errors),
+            address: forms::opt_text(form, "address"),
+            valid_from: forms::opt_date(form, "valid_from", lang, errors),
+            valid_to: forms::opt_date(form, "valid_to", lang, errors),
         }
     }
-    let title = format!("{} — {}", unit.name, ctx.t(Msg::Edit));
-    Ok(forms::unprocessable(
-        form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
-    ))
-}
 
-/// `POST /units/{id}/delete`.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<Id>,
-    CsrfForm { ctx, .. }: CsrfForm,
-) -> Result<Response, PageError> {
-    state.store.get_unit(&ctx.scope(), id).await?;
-    ctx.require_inventory_editor()?;
-    state
-        .store
-        .delete_unit(&ctx.actor(), id)
-        .await
-        .map_err(forms::delete_refused)?;
-    Ok(see_other("/units").into_response())
+    fn validate(input: &mut UnitInput) -> Result<(), FieldError> {
+        input.validate()
+    }
+
+    async fn form(
+        state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        action: &str,
+        cancel: &str,
+        values: &FormData,
+        errors: &Errors,
+    ) -> Result<Markup, PageError> {
+        let lang = ctx.lang;
+        let units = state.store.unit_briefs(&ctx.scope()).await?;
+        let f = FieldCtx {
+            lang,
+            values,
+            errors,
+        };
+        let fields = html! {
+            (f.summary(&["code", "name", "kind", "parent_id", "address", "valid_from", "valid_to"]))
+            (f.input(lang.t(Msg::Name), "name", "text", true))
+            (f.input(lang.t(Msg::Code), "code", "text", false))
+            (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
+            (f.select(lang.t(Msg::Parent), "parent_id", &unit_options_keeping(lang, &units, values, "parent_id"), ctx.role().sees_everything().then(|| lang.t(Msg::None)), false))
+            (f.input(lang.t(Msg::Address), "address", "text", false))
+            div.field-row {
+                (f.date(lang.t(Msg::ValidFrom), "valid_from"))
+                (f.date(lang.t(Msg::ValidTo), "valid_to"))
+            }
+        };
+        Ok(forms::form_page(
+            &ctx.chrome(),
+            title,
+            action,
+            cancel,
+            fields,
+        ))
+    }
 }
