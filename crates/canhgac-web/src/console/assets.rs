@@ -5,11 +5,10 @@ use canhgac_model::{Actor, Asset, AssetInput, AssetKind, FieldError, Id, Scope, 
 use canhgac_store::{AssetFilter, Result as StoreResult};
 use maud::{html, Markup};
 
-use super::crud::InventoryPage;
+use super::crud::{self, InventoryPage};
 use super::error::PageError;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
-use super::layout;
 use super::session::Ctx;
 use super::units::unit_names;
 use crate::AppState;
@@ -66,14 +65,6 @@ pub async fn list(
         Some(id) => unit_names(&state, &scope, &[id]).await?.remove(&id),
         None => None,
     };
-    let heading = html! {
-        div.page-heading {
-            h1 { (lang.t(Msg::Assets)) }
-            @if ctx.role().can_edit_inventory() {
-                div.actions { a.button.primary href="/assets/new" { (lang.t(Msg::New)) } }
-            }
-        }
-    };
     let body = html! {
         (forms::search_form(lang, "/assets", &params, html! {
             @if let Some(system) = &filtered_system {
@@ -86,12 +77,7 @@ pub async fn list(
         (table(lang, &page.items))
         (forms::pager(lang, "/assets", &params, &page))
     };
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        lang.t(Msg::Assets),
-        heading,
-        body,
-    ))
+    Ok(crud::list_page::<Assets>(&ctx, body))
 }
 
 fn software_lines(software: &[Software]) -> String {
@@ -143,8 +129,6 @@ pub async fn show(
     let asset = state.store.get_asset(&scope, id).await?;
     let system = state.store.get_system(&scope, asset.system_id).await?;
     let names = unit_names(&state, &scope, &[system.owner_unit_id]).await?;
-    let can_edit = ctx.role().can_edit_inventory();
-    let base = format!("/assets/{id}");
     let body = html! {
         (forms::details(&[
             (lang.t(Msg::System), html! { a href={ "/systems/" (system.id) } { (system.name) } }),
@@ -165,13 +149,7 @@ pub async fn show(
             (lang.t(Msg::UpdatedAt), html! { (ctx.time(asset.updated_at)) }),
         ]))
     };
-    let heading = forms::detail_heading(&ctx, &asset.value, &base, can_edit);
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        &asset.value,
-        heading,
-        body,
-    ))
+    Ok(crud::detail_page::<Assets>(&ctx, id, &asset, body))
 }
 
 /// Assets in the shared create/edit/delete handlers.
@@ -182,10 +160,6 @@ impl InventoryPage for Assets {
     type Input = AssetInput;
     const BASE: &'static str = "/assets";
     const PLURAL: Msg = Msg::Assets;
-
-    fn may_edit(ctx: &Ctx) -> bool {
-        ctx.role().can_edit_inventory()
-    }
 
     async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<Asset> {
         state.store.get_asset(scope, id).await

@@ -6,12 +6,11 @@ use canhgac_model::{Actor, Authority, AuthorityInput, Date, FieldError, Id, Scop
 use canhgac_store::Result as StoreResult;
 use maud::{html, Markup};
 
-use super::crud::InventoryPage;
+use super::crud::{self, InventoryPage};
 use super::error::PageError;
 use super::format;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
-use super::layout;
 use super::session::Ctx;
 use crate::AppState;
 
@@ -49,14 +48,6 @@ pub async fn list(
         .list_authorities(&forms::page_request(&params))
         .await?;
     let today = format::today(&ctx.tz);
-    let heading = html! {
-        div.page-heading {
-            h1 { (lang.t(Msg::Authorities)) }
-            @if ctx.role().can_edit_authorities() {
-                div.actions { a.button.primary href="/authorities/new" { (lang.t(Msg::New)) } }
-            }
-        }
-    };
     let body = html! {
         (forms::search_form(lang, "/authorities", &params, html! {}))
         @if page.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
@@ -76,12 +67,7 @@ pub async fn list(
         }
         (forms::pager(lang, "/authorities", &params, &page))
     };
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        lang.t(Msg::Authorities),
-        heading,
-        body,
-    ))
+    Ok(crud::list_page::<Authorities>(&ctx, body))
 }
 
 /// `GET /authorities/{id}`.
@@ -93,7 +79,6 @@ pub async fn show(
     let lang = ctx.lang;
     let a = state.store.get_authority(id).await?;
     let today = format::today(&ctx.tz);
-    let base = format!("/authorities/{id}");
     let body = forms::details(&[
         (lang.t(Msg::Code), html! { code { (a.code) } }),
         (lang.t(Msg::Status), status(lang, &a, today)),
@@ -130,13 +115,7 @@ pub async fn show(
         ),
         (lang.t(Msg::UpdatedAt), html! { (ctx.time(a.updated_at)) }),
     ]);
-    let heading = forms::detail_heading(&ctx, &a.name, &base, ctx.role().can_edit_authorities());
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        &a.name,
-        heading,
-        body,
-    ))
+    Ok(crud::detail_page::<Authorities>(&ctx, id, &a, body))
 }
 
 /// Authorities in the shared create/edit/delete handlers; they are not unit-scoped.

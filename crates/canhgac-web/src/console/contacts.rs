@@ -5,11 +5,10 @@ use canhgac_model::{Actor, Contact, ContactInput, FieldError, Id, Scope};
 use canhgac_store::{ContactFilter, Result as StoreResult};
 use maud::{html, Markup};
 
-use super::crud::InventoryPage;
+use super::crud::{self, InventoryPage};
 use super::error::PageError;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
-use super::layout;
 use super::session::Ctx;
 use super::units::{unit_link, unit_names, unit_options_keeping};
 use crate::AppState;
@@ -32,14 +31,6 @@ pub async fn list(
     let mut ids: Vec<Id> = page.items.iter().map(|c| c.unit_id).collect();
     ids.extend(filter.unit_id);
     let names = unit_names(&state, &scope, &ids).await?;
-    let heading = html! {
-        div.page-heading {
-            h1 { (lang.t(Msg::Contacts)) }
-            @if ctx.role().can_edit_inventory() {
-                div.actions { a.button.primary href="/contacts/new" { (lang.t(Msg::New)) } }
-            }
-        }
-    };
     let body = html! {
         (forms::search_form(lang, "/contacts", &params, html! {
             @if let Some((id, name)) = filter.unit_id.and_then(|id| names.get(&id).map(|n| (id, n))) {
@@ -64,12 +55,7 @@ pub async fn list(
         }
         (forms::pager(lang, "/contacts", &params, &page))
     };
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        lang.t(Msg::Contacts),
-        heading,
-        body,
-    ))
+    Ok(crud::list_page::<Contacts>(&ctx, body))
 }
 
 /// `GET /contacts/{id}`.
@@ -82,8 +68,6 @@ pub async fn show(
     let scope = ctx.scope();
     let contact = state.store.get_contact(&scope, id).await?;
     let names = unit_names(&state, &scope, &[contact.unit_id]).await?;
-    let can_edit = ctx.role().can_edit_inventory();
-    let base = format!("/contacts/{id}");
     let body = forms::details(&[
         (lang.t(Msg::Unit), unit_link(lang, &names, contact.unit_id)),
         (
@@ -111,13 +95,7 @@ pub async fn show(
             html! { (ctx.time(contact.updated_at)) },
         ),
     ]);
-    let heading = forms::detail_heading(&ctx, &contact.name, &base, can_edit);
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        &contact.name,
-        heading,
-        body,
-    ))
+    Ok(crud::detail_page::<Contacts>(&ctx, id, &contact, body))
 }
 
 /// Contacts in the shared create/edit/delete handlers.
@@ -128,10 +106,6 @@ impl InventoryPage for Contacts {
     type Input = ContactInput;
     const BASE: &'static str = "/contacts";
     const PLURAL: Msg = Msg::Contacts;
-
-    fn may_edit(ctx: &Ctx) -> bool {
-        ctx.role().can_edit_inventory()
-    }
 
     async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<Contact> {
         state.store.get_contact(scope, id).await

@@ -1,8 +1,9 @@
-//! The new/create/edit/update/delete handlers shared by units, systems, assets, contacts and
-//! authorities. Each of those modules implements [`InventoryPage`] (its store calls, its form) and
-//! the router instantiates the generic handlers here, so the order of checks is written once:
-//! load the record in the caller's scope (404 outside it) before the role check (403), then parse,
-//! validate, store, and redirect (303) or re-render the form with field messages (422).
+//! The new/create/edit/update/delete handlers and the listing/detail page frames shared by units,
+//! systems, assets, contacts and authorities. Each of those modules implements [`InventoryPage`]
+//! (its store calls, its form) and [`routes`] instantiates the generic handlers, so the order of
+//! checks is written once: load the record in the caller's scope (404 outside it) before the role
+//! check (403), then parse, validate, store, and redirect (303) or re-render the form with field
+//! messages (422).
 
 use std::future::Future;
 
@@ -12,11 +13,12 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use canhgac_model::{Actor, FieldError, Id, Scope};
 use canhgac_store::Result as StoreResult;
-use maud::Markup;
+use maud::{html, Markup};
 
 use super::error::PageError;
 use super::forms::{self, Errors, FormData, Params};
 use super::i18n::{Lang, Msg};
+use super::layout;
 use super::session::{see_other, CsrfForm, Ctx};
 use crate::AppState;
 
@@ -33,8 +35,11 @@ pub trait InventoryPage: Send + Sync + 'static {
     /// Name of the family, used in the title of the new-record form.
     const PLURAL: Msg;
 
-    /// Whether the signed-in user may change records of this family.
-    fn may_edit(ctx: &Ctx) -> bool;
+    /// Whether the signed-in user may change records of this family; inventory editors unless
+    /// the family says otherwise.
+    fn may_edit(ctx: &Ctx) -> bool {
+        ctx.role().can_edit_inventory()
+    }
     /// Loads a record; `NotFound` when it is outside `scope`.
     fn get(
         state: &AppState,
@@ -60,7 +65,7 @@ pub trait InventoryPage: Send + Sync + 'static {
         actor: &Actor,
         id: Id,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// What the edit form's title calls the record.
+    /// What the record's page and edit form call the record.
     fn label(record: &Self::Record) -> &str;
     /// Where to go once the record is deleted.
     fn after_delete(record: &Self::Record) -> String;
@@ -83,6 +88,32 @@ pub trait InventoryPage: Send + Sync + 'static {
         values: &FormData,
         errors: &Errors,
     ) -> impl Future<Output = Result<Markup, PageError>> + Send;
+}
+
+/// A listing page of `E`: its title, with a "New" button for those who may edit.
+pub fn list_page<E: InventoryPage>(ctx: &Ctx, body: Markup) -> Markup {
+    let lang = ctx.lang;
+    let heading = html! {
+        div.page-heading {
+            h1 { (lang.t(E::PLURAL)) }
+            @if E::may_edit(ctx) {
+                div.actions { a.button.primary href={ (E::BASE) "/new" } { (lang.t(Msg::New)) } }
+            }
+        }
+    };
+    layout::page_with_heading(&ctx.chrome(), lang.t(E::PLURAL), heading, body)
+}
+
+/// A record's page of `E`, titled with its label, with edit/delete buttons for those who may edit.
+pub fn detail_page<E: InventoryPage>(
+    ctx: &Ctx,
+    id: Id,
+    record: &E::Record,
+    body: Markup,
+) -> Markup {
+    let base = format!("{}/{id}", E::BASE);
+    let heading = forms::detail_heading(ctx, E::label(record), &base, E::may_edit(ctx));
+    layout::page_with_heading(&ctx.chrome(), E::label(record), heading, body)
 }
 
 fn new_title<E: InventoryPage>(ctx: &Ctx) -> String {

@@ -8,12 +8,11 @@ use canhgac_model::{
 use canhgac_store::{AssetFilter, Result as StoreResult, SystemFilter};
 use maud::{html, Markup};
 
-use super::crud::InventoryPage;
+use super::crud::{self, InventoryPage};
 use super::error::PageError;
 use super::format;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{self, Lang, Msg};
-use super::layout;
 use super::session::Ctx;
 use super::units::{unit_link, unit_names, unit_options_keeping};
 use crate::AppState;
@@ -77,14 +76,6 @@ pub async fn list(
             (forms::filter_select(lang, lang.t(Msg::Kind), "kind", &kind_options(lang), &params))
         },
     );
-    let heading = html! {
-        div.page-heading {
-            h1 { (lang.t(Msg::Systems)) }
-            @if ctx.role().can_edit_inventory() {
-                div.actions { a.button.primary href="/systems/new" { (lang.t(Msg::New)) } }
-            }
-        }
-    };
     let body = html! {
         (filters)
         @if page.items.is_empty() { p.empty { (lang.t(Msg::Empty)) } } @else {
@@ -104,12 +95,7 @@ pub async fn list(
         }
         (forms::pager(lang, "/systems", &params, &page))
     };
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        lang.t(Msg::Systems),
-        heading,
-        body,
-    ))
+    Ok(crud::list_page::<Systems>(&ctx, body))
 }
 
 const FIELDS: &[&str] = &[
@@ -154,7 +140,6 @@ pub async fn show(
         )
         .await?;
     let can_edit = ctx.role().can_edit_inventory();
-    let base = format!("/systems/{id}");
     let list = |items: &[String]| {
         html! {
             @if items.is_empty() { "—" } @else { ul.plain { @for item in items { li { (item) } } } }
@@ -188,13 +173,7 @@ pub async fn show(
             (super::assets::table(lang, &assets.items))
         }
     };
-    let heading = forms::detail_heading(&ctx, &system.name, &base, can_edit);
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        &system.name,
-        heading,
-        body,
-    ))
+    Ok(crud::detail_page::<Systems>(&ctx, id, &system, body))
 }
 
 /// Information systems in the shared create/edit/delete handlers.
@@ -205,10 +184,6 @@ impl InventoryPage for Systems {
     type Input = SystemInput;
     const BASE: &'static str = "/systems";
     const PLURAL: Msg = Msg::Systems;
-
-    fn may_edit(ctx: &Ctx) -> bool {
-        ctx.role().can_edit_inventory()
-    }
 
     async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<InformationSystem> {
         state.store.get_system(scope, id).await

@@ -7,7 +7,7 @@ use canhgac_model::{Actor, FieldError, Id, PageRequest, Scope, Unit, UnitInput, 
 use canhgac_store::{ContactFilter, Result as StoreResult, SystemFilter, UnitBrief, UnitFilter};
 use maud::{html, Markup};
 
-use super::crud::InventoryPage;
+use super::crud::{self, InventoryPage};
 use super::error::PageError;
 use super::format;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
@@ -302,8 +302,6 @@ pub async fn show(
         None => None,
     };
     let can_edit = ctx.role().can_edit_inventory();
-    let base = format!("/units/{id}");
-    let heading = forms::detail_heading(&ctx, &unit.name, &base, can_edit);
     let body = html! {
         (forms::details(&[
             (lang.t(Msg::Code), html! { code { (unit.code) } }),
@@ -373,12 +371,7 @@ pub async fn show(
             }
         }
     };
-    Ok(layout::page_with_heading(
-        &ctx.chrome(),
-        &unit.name,
-        heading,
-        body,
-    ))
+    Ok(crud::detail_page::<Units>(&ctx, id, &unit, body))
 }
 
 /// Units in the shared create/edit/delete handlers.
@@ -389,10 +382,6 @@ impl InventoryPage for Units {
     type Input = UnitInput;
     const BASE: &'static str = "/units";
     const PLURAL: Msg = Msg::Units;
-
-    fn may_edit(ctx: &Ctx) -> bool {
-        ctx.role().can_edit_inventory()
-    }
 
     async fn get(state: &AppState, scope: &Scope, id: Id) -> StoreResult<Unit> {
         state.store.get_unit(scope, id).await
