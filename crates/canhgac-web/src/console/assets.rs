@@ -229,15 +229,7 @@ impl InventoryPage for Assets {
         input.validate()
     }
 
-    async fn form(
-        state: &AppState,
-        ctx: &Ctx,
-        title: &str,
-        action: &str,
-        cancel: &str,
-        values: &FormData,
-        errors: &Errors,
-    ) -> Result<Markup, PageError> {
+    async fn fields(state: &AppState, ctx: &Ctx, f: &FieldCtx<'_>) -> Result<Markup, PageError> {
         let lang = ctx.lang;
         let systems: Vec<(String, String)> = state
             .store
@@ -246,12 +238,7 @@ impl InventoryPage for Assets {
             .into_iter()
             .map(|(id, name)| (id.to_string(), name))
             .collect();
-        let f = FieldCtx {
-            lang,
-            values,
-            errors,
-        };
-        let fields = html! {
+        Ok(html! {
             (f.summary(&["system_id", "kind", "value", "name", "os", "os_version", "software", "note"]))
             (f.select(lang.t(Msg::System), "system_id", &systems, Some(""), true))
             div.field-row {
@@ -265,14 +252,7 @@ impl InventoryPage for Assets {
             }
             (f.textarea(lang.t(Msg::Software), "software"))
             (f.textarea(lang.t(Msg::Note), "note"))
-        };
-        Ok(forms::form_page(
-            &ctx.chrome(),
-            title,
-            action,
-            cancel,
-            fields,
-        ))
+        })
     }
 }
 

@@ -198,22 +198,9 @@ impl InventoryPage for Authorities {
         input.validate()
     }
 
-    async fn form(
-        _state: &AppState,
-        ctx: &Ctx,
-        title: &str,
-        action: &str,
-        cancel: &str,
-        values: &FormData,
-        errors: &Errors,
-    ) -> Result<Markup, PageError> {
+    async fn fields(_state: &AppState, ctx: &Ctx, f: &FieldCtx<'_>) -> Result<Markup, PageError> {
         let lang = ctx.lang;
-        let f = FieldCtx {
-            lang,
-            values,
-            errors,
-        };
-        let fields = html! {
+        Ok(html! {
             (f.summary(&["code", "name", "address", "phones", "emails", "valid_from", "valid_to", "note"]))
             (f.input(lang.t(Msg::Name), "name", "text", true))
             (f.input(lang.t(Msg::Code), "code", "text", false))
@@ -227,13 +214,6 @@ impl InventoryPage for Authorities {
                 (f.date(lang.t(Msg::ValidTo), "valid_to"))
             }
             (f.textarea(lang.t(Msg::Note), "note"))
-        };
-        Ok(forms::form_page(
-            &ctx.chrome(),
-            title,
-            action,
-            cancel,
-            fields,
-        ))
+        })
     }
 }

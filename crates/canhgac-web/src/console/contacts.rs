@@ -181,25 +181,12 @@ impl InventoryPage for Contacts {
         input.validate()
     }
 
-    async fn form(
-        state: &AppState,
-        ctx: &Ctx,
-        title: &str,
-        action: &str,
-        cancel: &str,
-        values: &FormData,
-        errors: &Errors,
-    ) -> Result<Markup, PageError> {
+    async fn fields(state: &AppState, ctx: &Ctx, f: &FieldCtx<'_>) -> Result<Markup, PageError> {
         let lang = ctx.lang;
         let units = state.store.unit_briefs(&ctx.scope()).await?;
-        let f = FieldCtx {
-            lang,
-            values,
-            errors,
-        };
-        let fields = html! {
+        Ok(html! {
             (f.summary(&["unit_id", "name", "position", "responsibility", "phone", "email"]))
-            (f.select(lang.t(Msg::Unit), "unit_id", &unit_options_keeping(lang, &units, values, "unit_id"), Some(""), true))
+            (f.select(lang.t(Msg::Unit), "unit_id", &unit_options_keeping(lang, &units, f.values, "unit_id"), Some(""), true))
             (f.input(lang.t(Msg::Name), "name", "text", true))
             div.field-row {
                 (f.input(lang.t(Msg::Position), "position", "text", false))
@@ -209,13 +196,6 @@ impl InventoryPage for Contacts {
                 (f.input(lang.t(Msg::Phone), "phone", "tel", false))
                 (f.input(lang.t(Msg::Email), "email", "email", false))
             }
-        };
-        Ok(forms::form_page(
-            &ctx.chrome(),
-            title,
-            action,
-            cancel,
-            fields,
-        ))
+        })
     }
 }

@@ -16,7 +16,7 @@ use canhgac_store::Result as StoreResult;
 use maud::{html, Markup};
 
 use super::error::PageError;
-use super::forms::{self, Errors, FormData, Params};
+use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
 use super::layout;
 use super::session::{see_other, CsrfForm, Ctx};
@@ -78,15 +78,11 @@ pub trait InventoryPage: Send + Sync + 'static {
     fn parse(form: &FormData, lang: Lang, errors: &mut Errors) -> Self::Input;
     /// The model's validation of an input.
     fn validate(input: &mut Self::Input) -> Result<(), FieldError>;
-    /// The form page.
-    fn form(
+    /// The form's fields; [`form_page`] puts them in the page with the CSRF token and buttons.
+    fn fields(
         state: &AppState,
         ctx: &Ctx,
-        title: &str,
-        action: &str,
-        cancel: &str,
-        values: &FormData,
-        errors: &Errors,
+        f: &FieldCtx<'_>,
     ) -> impl Future<Output = Result<Markup, PageError>> + Send;
 }
 
@@ -116,6 +112,30 @@ pub fn detail_page<E: InventoryPage>(
     layout::page_with_heading(&ctx.chrome(), E::label(record), heading, body)
 }
 
+/// The form of `E` titled `title`, posting to `action` (which is also where "Cancel" leads).
+async fn form_page<E: InventoryPage>(
+    state: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    values: &FormData,
+    errors: &Errors,
+) -> Result<Markup, PageError> {
+    let f = FieldCtx {
+        lang: ctx.lang,
+        values,
+        errors,
+    };
+    let fields = E::fields(state, ctx, &f).await?;
+    Ok(forms::form_page(
+        &ctx.chrome(),
+        title,
+        action,
+        action,
+        fields,
+    ))
+}
+
 fn new_title<E: InventoryPage>(ctx: &Ctx) -> String {
     format!("{} — {}", ctx.t(E::PLURAL), ctx.t(Msg::New))
 }
@@ -143,11 +163,10 @@ pub async fn new_form<E: InventoryPage>(
 ) -> Result<Markup, PageError> {
     ctx.require(E::may_edit(&ctx))?;
     let title = new_title::<E>(&ctx);
-    E::form(
+    form_page::<E>(
         &state,
         &ctx,
         &title,
-        E::BASE,
         E::BASE,
         &E::new_values(&params),
         &Errors::default(),
@@ -170,7 +189,7 @@ pub async fn create<E: InventoryPage>(
     }
     let title = new_title::<E>(&ctx);
     Ok(forms::unprocessable(
-        E::form(&state, &ctx, &title, E::BASE, E::BASE, &data, &errors).await?,
+        form_page::<E>(&state, &ctx, &title, E::BASE, &data, &errors).await?,
     ))
 }
 
@@ -184,11 +203,10 @@ pub async fn edit_form<E: InventoryPage>(
     ctx.require(E::may_edit(&ctx))?;
     let title = edit_title::<E>(&ctx, &record);
     let base = format!("{}/{id}", E::BASE);
-    E::form(
+    form_page::<E>(
         &state,
         &ctx,
         &title,
-        &base,
         &base,
         &E::values(&E::Input::from(&record)),
         &Errors::default(),
@@ -214,7 +232,7 @@ pub async fn update<E: InventoryPage>(
     }
     let title = edit_title::<E>(&ctx, &record);
     Ok(forms::unprocessable(
-        E::form(&state, &ctx, &title, &base, &base, &data, &errors).await?,
+        form_page::<E>(&state, &ctx, &title, &base, &data, &errors).await?,
     ))
 }
 

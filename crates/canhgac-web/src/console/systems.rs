@@ -299,32 +299,19 @@ impl InventoryPage for Systems {
         input.validate()
     }
 
-    async fn form(
-        state: &AppState,
-        ctx: &Ctx,
-        title: &str,
-        action: &str,
-        cancel: &str,
-        values: &FormData,
-        errors: &Errors,
-    ) -> Result<Markup, PageError> {
+    async fn fields(state: &AppState, ctx: &Ctx, f: &FieldCtx<'_>) -> Result<Markup, PageError> {
         let lang = ctx.lang;
         let units = state.store.unit_briefs(&ctx.scope()).await?;
-        let f = FieldCtx {
-            lang,
-            values,
-            errors,
-        };
         let levels: Vec<(String, String)> =
             (1..=5).map(|l| (l.to_string(), l.to_string())).collect();
-        let fields = html! {
+        Ok(html! {
             (f.summary(FIELDS))
             (f.input(lang.t(Msg::Name), "name", "text", true))
             (f.input(lang.t(Msg::Code), "code", "text", false))
             (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
             div.field-row {
-                (f.select(lang.t(Msg::OwnerUnit), "owner_unit_id", &unit_options_keeping(lang, &units, values, "owner_unit_id"), Some(""), true))
-                (f.select(lang.t(Msg::OperatorUnit), "operator_unit_id", &unit_options_keeping(lang, &units, values, "operator_unit_id"), Some(lang.t(Msg::None)), false))
+                (f.select(lang.t(Msg::OwnerUnit), "owner_unit_id", &unit_options_keeping(lang, &units, f.values, "owner_unit_id"), Some(""), true))
+                (f.select(lang.t(Msg::OperatorUnit), "operator_unit_id", &unit_options_keeping(lang, &units, f.values, "operator_unit_id"), Some(lang.t(Msg::None)), false))
             }
             div.field-row {
                 (f.select(lang.t(Msg::SecurityLevel), "security_level", &levels, Some("—"), false))
@@ -341,13 +328,6 @@ impl InventoryPage for Systems {
                 (f.input(lang.t(Msg::Isp), "isp", "text", false))
                 (f.input(lang.t(Msg::SecurityProvider), "security_provider", "text", false))
             }
-        };
-        Ok(forms::form_page(
-            &ctx.chrome(),
-            title,
-            action,
-            cancel,
-            fields,
-        ))
+        })
     }
 }

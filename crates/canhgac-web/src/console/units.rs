@@ -451,40 +451,20 @@ impl InventoryPage for Units {
         input.validate()
     }
 
-    async fn form(
-        state: &AppState,
-        ctx: &Ctx,
-        title: &str,
-        action: &str,
-        cancel: &str,
-        values: &FormData,
-        errors: &Errors,
-    ) -> Result<Markup, PageError> {
+    async fn fields(state: &AppState, ctx: &Ctx, f: &FieldCtx<'_>) -> Result<Markup, PageError> {
         let lang = ctx.lang;
         let units = state.store.unit_briefs(&ctx.scope()).await?;
-        let f = FieldCtx {
-            lang,
-            values,
-            errors,
-        };
-        let fields = html! {
+        Ok(html! {
             (f.summary(&["code", "name", "kind", "parent_id", "address", "valid_from", "valid_to"]))
             (f.input(lang.t(Msg::Name), "name", "text", true))
             (f.input(lang.t(Msg::Code), "code", "text", false))
             (f.select(lang.t(Msg::Kind), "kind", &kind_options(lang), None, true))
-            (f.select(lang.t(Msg::Parent), "parent_id", &unit_options_keeping(lang, &units, values, "parent_id"), ctx.role().sees_everything().then(|| lang.t(Msg::None)), false))
+            (f.select(lang.t(Msg::Parent), "parent_id", &unit_options_keeping(lang, &units, f.values, "parent_id"), ctx.role().sees_everything().then(|| lang.t(Msg::None)), false))
             (f.input(lang.t(Msg::Address), "address", "text", false))
             div.field-row {
                 (f.date(lang.t(Msg::ValidFrom), "valid_from"))
                 (f.date(lang.t(Msg::ValidTo), "valid_to"))
             }
-        };
-        Ok(forms::form_page(
-            &ctx.chrome(),
-            title,
-            action,
-            cancel,
-            fields,
-        ))
+        })
     }
 }
