@@ -4,13 +4,14 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{Asset, AssetInput, Id, Page};
+use canhgac_model::{Asset, AssetInput, Id, Page, PageRequest};
 use canhgac_store::AssetFilter;
 use serde::Deserialize;
 
+use super::crud::{self, Create, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::{listing, page_request};
-use super::{created, require_inventory_editor, Created};
+use super::paging::page_request;
+use super::{require_inventory_editor, Created};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -30,6 +31,50 @@ pub struct AssetQuery {
     pub unit_id: Option<Id>,
 }
 
+/// Assets as an [`Entity`].
+pub struct Assets;
+
+impl Entity for Assets {
+    const COLLECTION: &'static str = "assets";
+    type Record = Asset;
+    type Input = AssetInput;
+    type Query = AssetQuery;
+    type Filter = AssetFilter;
+
+    fn id(record: &Asset) -> Id {
+        record.id
+    }
+
+    fn may_write(caller: &Caller) -> Result<(), ApiError> {
+        require_inventory_editor(caller)
+    }
+
+    fn paging(query: AssetQuery) -> Result<(PageRequest, AssetFilter), ApiError> {
+        let page = page_request(query.page, query.per_page, query.q)?;
+        let filter = AssetFilter {
+            system_id: query.system_id,
+            unit_id: query.unit_id,
+        };
+        Ok((page, filter))
+    }
+
+    fn check(input: &mut AssetInput) -> Result<(), ApiError> {
+        if input.system_id <= 0 {
+            return Err(ApiError::invalid(
+                "system_id",
+                "the system the asset belongs to is required",
+            ));
+        }
+        Ok(input.validate()?)
+    }
+
+    crud::store_calls!(scoped: list_assets, get_asset, update_asset, delete_asset);
+}
+
+impl Create for Assets {
+    crud::store_calls!(create: create_asset);
+}
+
 /// Lists the assets of systems in the caller's scope, by value.
 #[utoipa::path(get, operation_id = "list_assets", path = "/api/v1/assets", tag = "assets", params(AssetQuery),
     responses((status = 200, description = "A page of assets", body = Page<Asset>)))]
@@ -39,16 +84,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<AssetQuery>,
 ) -> Result<Response, ApiError> {
-    let page = page_request(query.page, query.per_page, query.q)?;
-    let filter = AssetFilter {
-        system_id: query.system_id,
-        unit_id: query.unit_id,
-    };
-    let assets = state
-        .store
-        .list_assets(&caller.scope(), &filter, &page)
-        .await?;
-    Ok(listing(&uri, assets))
+    crud::list::<Assets>(&state, &caller, &uri, query).await
 }
 
 /// One asset.
@@ -60,7 +96,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<Asset>, ApiError> {
-    Ok(Json(state.store.get_asset(&caller.scope(), id).await?))
+    crud::get::<Assets>(&state, &caller, id).await
 }
 
 /// Creates an asset on a system in the caller's scope; the address is normalised.
@@ -69,18 +105,9 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(mut input): ApiJson<AssetInput>,
+    ApiJson(input): ApiJson<AssetInput>,
 ) -> Result<Created<Asset>, ApiError> {
-    require_inventory_editor(&caller)?;
-    if input.system_id <= 0 {
-        return Err(ApiError::invalid(
-            "system_id",
-            "the system the asset belongs to is required",
-        ));
-    }
-    input.validate()?;
-    let record = state.store.create_asset(&caller.actor(), input).await?;
-    Ok(created("assets", record.id, record))
+    crud::create::<Assets>(&state, &caller, input).await
 }
 
 /// Changes an asset.
@@ -91,19 +118,9 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(mut input): ApiJson<AssetInput>,
+    ApiJson(input): ApiJson<AssetInput>,
 ) -> Result<Json<Asset>, ApiError> {
-    require_inventory_editor(&caller)?;
-    if input.system_id <= 0 {
-        return Err(ApiError::invalid(
-            "system_id",
-            "the system the asset belongs to is required",
-        ));
-    }
-    input.validate()?;
-    Ok(Json(
-        state.store.update_asset(&caller.actor(), id, input).await?,
-    ))
+    crud::update::<Assets>(&state, &caller, id, input).await
 }
 
 /// Deletes an asset.
@@ -115,7 +132,5 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    require_inventory_editor(&caller)?;
-    state.store.delete_asset(&caller.actor(), id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    crud::delete::<Assets>(&state, &caller, id).await
 }
