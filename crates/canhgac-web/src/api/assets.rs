@@ -4,14 +4,13 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{Asset, AssetInput, Id, Page, PageRequest};
+use canhgac_model::{Asset, AssetInput, Id, Page};
 use canhgac_store::AssetFilter;
 use serde::Deserialize;
 
-use super::crud::{self, Create, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::page_request;
-use super::{require_inventory_editor, Created};
+use super::paging::{listing, page_request};
+use super::{created, require_inventory_editor, Created};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -31,50 +30,6 @@ pub struct AssetQuery {
     pub unit_id: Option<Id>,
 }
 
-/// Assets as an [`Entity`].
-pub struct Assets;
-
-impl Entity for Assets {
-    const COLLECTION: &'static str = "assets";
-    type Record = Asset;
-    type Input = AssetInput;
-    type Query = AssetQuery;
-    type Filter = AssetFilter;
-
-    fn id(record: &Asset) -> Id {
-        record.id
-    }
-
-    fn may_write(caller: &Caller) -> Result<(), ApiError> {
-        require_inventory_editor(caller)
-    }
-
-    fn paging(query: AssetQuery) -> Result<(PageRequest, AssetFilter), ApiError> {
-        let page = page_request(query.page, query.per_page, query.q)?;
-        let filter = AssetFilter {
-            system_id: query.system_id,
-            unit_id: query.unit_id,
-        };
-        Ok((page, filter))
-    }
-
-    fn check(input: &mut AssetInput) -> Result<(), ApiError> {
-        if input.system_id <= 0 {
-            return Err(ApiError::invalid(
-                "system_id",
-                "the system the asset belongs to is required",
-            ));
-        }
-        Ok(input.validate()?)
-    }
-
-    crud::store_calls!(scoped: list_assets, get_asset, update_asset, delete_asset);
-}
-
-impl Create for Assets {
-    crud::store_calls!(create: create_asset);
-}
-
 /// Lists the assets of systems in the caller's scope, by value.
 #[utoipa::path(get, operation_id = "list_assets", path = "/api/v1/assets", tag = "assets", params(AssetQuery),
     responses((status = 200, description = "A page of assets", body = Page<Asset>)))]
@@ -84,7 +39,16 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<AssetQuery>,
 ) -> Result<Response, ApiError> {
-    crud::list::<Assets>(&state, &caller, &uri, query).await
+    let page = page_request(query.page, query.per_page, query.q)?;
+    let filter = AssetFilter {
+        system_id: query.system_id,
+        unit_id: query.unit_id,
+    };
+    let assets = state
+        .store
+        .list_assets(&caller.scope(), &filter, &page)
+        .await?;
+    Ok(listing(&uri, assets))
 }
 
 /// One asset.
@@ -96,7 +60,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<Asset>, ApiError> {
-    crud::get::<Assets>(&state, &caller, id).await
+    Ok(Json(state.store.get_asset(&caller.scope(), id).await?))
 }
 
 /// Creates an asset on a system in the caller's scope; the address is normalised.
@@ -105,9 +69,18 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<AssetInput>,
+    ApiJson(mut input): ApiJson<AssetInput>,
 ) -> Result<Created<Asset>, ApiError> {
-    crud::create::<Assets>(&state, &caller, input).await
+    require_inventory_editor(&caller)?;
+    if input.system_id <= 0 {
+        return Err(ApiError::invalid(
+            "system_id",
+            "the system the asset belongs to is required",
+        ));
+    }
+    input.validate()?;
+    let record = state.store.create_asset(&caller.actor(), input).await?;
+    Ok(created("assets", record.id, record))
 }
 
 /// Changes an asset.
@@ -118,9 +91,19 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(input): ApiJson<AssetInput>,
+    ApiJson(mut input): ApiJson<AssetInput>,
 ) -> Result<Json<Asset>, ApiError> {
-    crud::update::<Assets>(&state, &caller, id, input).await
+    require_inventory_editor(&caller)?;
+    if input.system_id <= 0 {
+        return Err(ApiError::invalid(
+            "system_id",
+            "the system the asset belongs to is required",
+        ));
+    }
+    input.validate()?;
+    Ok(Json(
+        state.store.update_asset(&caller.actor(), id, input).await?,
+    ))
 }
 
 /// Deletes an asset.
@@ -132,5 +115,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    crud::delete::<Assets>(&state, &caller, id).await
+    require_inventory_editor(&caller)?;
+    state.store.delete_asset(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

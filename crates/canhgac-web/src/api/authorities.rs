@@ -5,52 +5,22 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{Authority, AuthorityInput, Id, Page, PageRequest};
+use canhgac_model::{Authority, AuthorityInput, Id, Page};
 
-use super::crud::{self, Create, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::PageQuery;
-use super::Created;
+use super::paging::{listing, PageQuery};
+use super::{created, Created};
 use crate::auth::Caller;
 use crate::AppState;
 
-/// Authorities as an [`Entity`]: not unit-scoped, so the scope is not passed on.
-pub struct Authorities;
-
-impl Entity for Authorities {
-    const COLLECTION: &'static str = "authorities";
-    type Record = Authority;
-    type Input = AuthorityInput;
-    type Query = PageQuery;
-    type Filter = ();
-
-    fn id(record: &Authority) -> Id {
-        record.id
+fn require_authority_editor(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role().can_edit_authorities() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only admins and analysts change authorities",
+        ))
     }
-
-    fn may_write(caller: &Caller) -> Result<(), ApiError> {
-        if caller.role().can_edit_authorities() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "only admins and analysts change authorities",
-            ))
-        }
-    }
-
-    fn paging(query: PageQuery) -> Result<(PageRequest, ()), ApiError> {
-        Ok((query.to_request()?, ()))
-    }
-
-    fn check(input: &mut AuthorityInput) -> Result<(), ApiError> {
-        Ok(input.validate()?)
-    }
-
-    crud::store_calls!(unscoped: list_authorities, get_authority, update_authority, delete_authority);
-}
-
-impl Create for Authorities {
-    crud::store_calls!(create: create_authority);
 }
 
 /// Lists the authorities, by name.
@@ -58,11 +28,12 @@ impl Create for Authorities {
     responses((status = 200, description = "A page of authorities", body = Page<Authority>)))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
-    crud::list::<Authorities>(&state, &caller, &uri, query).await
+    let page = query.to_request()?;
+    Ok(listing(&uri, state.store.list_authorities(&page).await?))
 }
 
 /// One authority.
@@ -71,10 +42,10 @@ pub async fn list(
     responses((status = 200, description = "The authority", body = Authority)))]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<Authority>, ApiError> {
-    crud::get::<Authorities>(&state, &caller, id).await
+    Ok(Json(state.store.get_authority(id).await?))
 }
 
 /// Creates an authority (admins and analysts).
@@ -84,9 +55,12 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<AuthorityInput>,
+    ApiJson(mut input): ApiJson<AuthorityInput>,
 ) -> Result<Created<Authority>, ApiError> {
-    crud::create::<Authorities>(&state, &caller, input).await
+    require_authority_editor(&caller)?;
+    input.validate()?;
+    let record = state.store.create_authority(&caller.actor(), input).await?;
+    Ok(created("authorities", record.id, record))
 }
 
 /// Changes an authority (admins and analysts).
@@ -98,9 +72,16 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(input): ApiJson<AuthorityInput>,
+    ApiJson(mut input): ApiJson<AuthorityInput>,
 ) -> Result<Json<Authority>, ApiError> {
-    crud::update::<Authorities>(&state, &caller, id, input).await
+    require_authority_editor(&caller)?;
+    input.validate()?;
+    Ok(Json(
+        state
+            .store
+            .update_authority(&caller.actor(), id, input)
+            .await?,
+    ))
 }
 
 /// Deletes an authority (admins and analysts).
@@ -112,5 +93,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    crud::delete::<Authorities>(&state, &caller, id).await
+    require_authority_editor(&caller)?;
+    state.store.delete_authority(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

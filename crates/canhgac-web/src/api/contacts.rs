@@ -4,14 +4,13 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{Contact, ContactInput, Id, Page, PageRequest};
+use canhgac_model::{Contact, ContactInput, Id, Page};
 use canhgac_store::ContactFilter;
 use serde::Deserialize;
 
-use super::crud::{self, Create, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::page_request;
-use super::{require_inventory_editor, Created};
+use super::paging::{listing, page_request};
+use super::{created, require_inventory_editor, Created};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -29,49 +28,6 @@ pub struct ContactQuery {
     pub unit_id: Option<Id>,
 }
 
-/// Contacts as an [`Entity`].
-pub struct Contacts;
-
-impl Entity for Contacts {
-    const COLLECTION: &'static str = "contacts";
-    type Record = Contact;
-    type Input = ContactInput;
-    type Query = ContactQuery;
-    type Filter = ContactFilter;
-
-    fn id(record: &Contact) -> Id {
-        record.id
-    }
-
-    fn may_write(caller: &Caller) -> Result<(), ApiError> {
-        require_inventory_editor(caller)
-    }
-
-    fn paging(query: ContactQuery) -> Result<(PageRequest, ContactFilter), ApiError> {
-        let page = page_request(query.page, query.per_page, query.q)?;
-        let filter = ContactFilter {
-            unit_id: query.unit_id,
-        };
-        Ok((page, filter))
-    }
-
-    fn check(input: &mut ContactInput) -> Result<(), ApiError> {
-        if input.unit_id <= 0 {
-            return Err(ApiError::invalid(
-                "unit_id",
-                "the unit of the contact is required",
-            ));
-        }
-        Ok(input.validate()?)
-    }
-
-    crud::store_calls!(scoped: list_contacts, get_contact, update_contact, delete_contact);
-}
-
-impl Create for Contacts {
-    crud::store_calls!(create: create_contact);
-}
-
 /// Lists the contacts of units in the caller's scope, by name.
 #[utoipa::path(get, operation_id = "list_contacts", path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
     responses((status = 200, description = "A page of contacts", body = Page<Contact>)))]
@@ -81,7 +37,15 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<ContactQuery>,
 ) -> Result<Response, ApiError> {
-    crud::list::<Contacts>(&state, &caller, &uri, query).await
+    let page = page_request(query.page, query.per_page, query.q)?;
+    let filter = ContactFilter {
+        unit_id: query.unit_id,
+    };
+    let contacts = state
+        .store
+        .list_contacts(&caller.scope(), &filter, &page)
+        .await?;
+    Ok(listing(&uri, contacts))
 }
 
 /// One contact.
@@ -93,7 +57,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<Contact>, ApiError> {
-    crud::get::<Contacts>(&state, &caller, id).await
+    Ok(Json(state.store.get_contact(&caller.scope(), id).await?))
 }
 
 /// Creates a contact of a unit in the caller's scope.
@@ -102,9 +66,18 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<ContactInput>,
+    ApiJson(mut input): ApiJson<ContactInput>,
 ) -> Result<Created<Contact>, ApiError> {
-    crud::create::<Contacts>(&state, &caller, input).await
+    require_inventory_editor(&caller)?;
+    if input.unit_id <= 0 {
+        return Err(ApiError::invalid(
+            "unit_id",
+            "the unit of the contact is required",
+        ));
+    }
+    input.validate()?;
+    let record = state.store.create_contact(&caller.actor(), input).await?;
+    Ok(created("contacts", record.id, record))
 }
 
 /// Changes a contact.
@@ -115,9 +88,22 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(input): ApiJson<ContactInput>,
+    ApiJson(mut input): ApiJson<ContactInput>,
 ) -> Result<Json<Contact>, ApiError> {
-    crud::update::<Contacts>(&state, &caller, id, input).await
+    require_inventory_editor(&caller)?;
+    if input.unit_id <= 0 {
+        return Err(ApiError::invalid(
+            "unit_id",
+            "the unit of the contact is required",
+        ));
+    }
+    input.validate()?;
+    Ok(Json(
+        state
+            .store
+            .update_contact(&caller.actor(), id, input)
+            .await?,
+    ))
 }
 
 /// Deletes a contact.
@@ -129,5 +115,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    crud::delete::<Contacts>(&state, &caller, id).await
+    require_inventory_editor(&caller)?;
+    state.store.delete_contact(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

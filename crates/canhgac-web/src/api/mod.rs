@@ -21,7 +21,6 @@ pub mod account;
 pub mod assets;
 pub mod authorities;
 pub mod contacts;
-pub mod crud;
 pub mod error;
 pub mod guard;
 pub mod inventory;

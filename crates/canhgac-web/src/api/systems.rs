@@ -4,14 +4,13 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{Id, InformationSystem, Page, PageRequest, SystemInput, SystemKind};
+use canhgac_model::{Id, InformationSystem, Page, SystemInput, SystemKind};
 use canhgac_store::SystemFilter;
 use serde::Deserialize;
 
-use super::crud::{self, Create, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::page_request;
-use super::{require_inventory_editor, Created};
+use super::paging::{listing, page_request};
+use super::{created, require_inventory_editor, Created};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -31,44 +30,6 @@ pub struct SystemQuery {
     pub kind: Option<SystemKind>,
 }
 
-/// Information systems as an [`Entity`].
-pub struct Systems;
-
-impl Entity for Systems {
-    const COLLECTION: &'static str = "systems";
-    type Record = InformationSystem;
-    type Input = SystemInput;
-    type Query = SystemQuery;
-    type Filter = SystemFilter;
-
-    fn id(record: &InformationSystem) -> Id {
-        record.id
-    }
-
-    fn may_write(caller: &Caller) -> Result<(), ApiError> {
-        require_inventory_editor(caller)
-    }
-
-    fn paging(query: SystemQuery) -> Result<(PageRequest, SystemFilter), ApiError> {
-        let page = page_request(query.page, query.per_page, query.q)?;
-        let filter = SystemFilter {
-            unit_id: query.unit_id,
-            kind: query.kind,
-        };
-        Ok((page, filter))
-    }
-
-    fn check(input: &mut SystemInput) -> Result<(), ApiError> {
-        Ok(input.validate()?)
-    }
-
-    crud::store_calls!(scoped: list_systems, get_system, update_system, delete_system);
-}
-
-impl Create for Systems {
-    crud::store_calls!(create: create_system);
-}
-
 /// Lists the systems owned or operated by units in the caller's scope, by name.
 #[utoipa::path(get, operation_id = "list_systems", path = "/api/v1/systems", tag = "systems", params(SystemQuery),
     responses((status = 200, description = "A page of systems", body = Page<InformationSystem>)))]
@@ -78,7 +39,16 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<SystemQuery>,
 ) -> Result<Response, ApiError> {
-    crud::list::<Systems>(&state, &caller, &uri, query).await
+    let page = page_request(query.page, query.per_page, query.q)?;
+    let filter = SystemFilter {
+        unit_id: query.unit_id,
+        kind: query.kind,
+    };
+    let systems = state
+        .store
+        .list_systems(&caller.scope(), &filter, &page)
+        .await?;
+    Ok(listing(&uri, systems))
 }
 
 /// One information system.
@@ -90,7 +60,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<InformationSystem>, ApiError> {
-    crud::get::<Systems>(&state, &caller, id).await
+    Ok(Json(state.store.get_system(&caller.scope(), id).await?))
 }
 
 /// Creates a system; its owner (or operator) unit must be in the caller's scope.
@@ -99,9 +69,12 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<SystemInput>,
+    ApiJson(mut input): ApiJson<SystemInput>,
 ) -> Result<Created<InformationSystem>, ApiError> {
-    crud::create::<Systems>(&state, &caller, input).await
+    require_inventory_editor(&caller)?;
+    input.validate()?;
+    let record = state.store.create_system(&caller.actor(), input).await?;
+    Ok(created("systems", record.id, record))
 }
 
 /// Changes a system.
@@ -112,9 +85,16 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(input): ApiJson<SystemInput>,
+    ApiJson(mut input): ApiJson<SystemInput>,
 ) -> Result<Json<InformationSystem>, ApiError> {
-    crud::update::<Systems>(&state, &caller, id, input).await
+    require_inventory_editor(&caller)?;
+    input.validate()?;
+    Ok(Json(
+        state
+            .store
+            .update_system(&caller.actor(), id, input)
+            .await?,
+    ))
 }
 
 /// Deletes a system and its assets.
@@ -126,5 +106,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    crud::delete::<Systems>(&state, &caller, id).await
+    require_inventory_editor(&caller)?;
+    state.store.delete_system(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,14 +4,13 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{Id, Page, PageRequest, Unit, UnitInput, UnitKind};
+use canhgac_model::{Id, Page, Unit, UnitInput, UnitKind};
 use canhgac_store::UnitFilter;
 use serde::Deserialize;
 
-use super::crud::{self, Create, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::page_request;
-use super::{require_inventory_editor, Created};
+use super::paging::{listing, page_request};
+use super::{created, require_inventory_editor, Created};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -31,44 +30,6 @@ pub struct UnitQuery {
     pub kind: Option<UnitKind>,
 }
 
-/// Units as an [`Entity`].
-pub struct Units;
-
-impl Entity for Units {
-    const COLLECTION: &'static str = "units";
-    type Record = Unit;
-    type Input = UnitInput;
-    type Query = UnitQuery;
-    type Filter = UnitFilter;
-
-    fn id(record: &Unit) -> Id {
-        record.id
-    }
-
-    fn may_write(caller: &Caller) -> Result<(), ApiError> {
-        require_inventory_editor(caller)
-    }
-
-    fn paging(query: UnitQuery) -> Result<(PageRequest, UnitFilter), ApiError> {
-        let page = page_request(query.page, query.per_page, query.q)?;
-        let filter = UnitFilter {
-            parent_id: query.parent_id,
-            kind: query.kind,
-        };
-        Ok((page, filter))
-    }
-
-    fn check(input: &mut UnitInput) -> Result<(), ApiError> {
-        Ok(input.validate()?)
-    }
-
-    crud::store_calls!(scoped: list_units, get_unit, update_unit, delete_unit);
-}
-
-impl Create for Units {
-    crud::store_calls!(create: create_unit);
-}
-
 /// Lists the units in the caller's scope, by name.
 #[utoipa::path(get, operation_id = "list_units", path = "/api/v1/units", tag = "units", params(UnitQuery),
     responses((status = 200, description = "A page of units", body = Page<Unit>)))]
@@ -78,7 +39,16 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<UnitQuery>,
 ) -> Result<Response, ApiError> {
-    crud::list::<Units>(&state, &caller, &uri, query).await
+    let page = page_request(query.page, query.per_page, query.q)?;
+    let filter = UnitFilter {
+        parent_id: query.parent_id,
+        kind: query.kind,
+    };
+    let units = state
+        .store
+        .list_units(&caller.scope(), &filter, &page)
+        .await?;
+    Ok(listing(&uri, units))
 }
 
 /// One unit.
@@ -90,7 +60,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<Unit>, ApiError> {
-    crud::get::<Units>(&state, &caller, id).await
+    Ok(Json(state.store.get_unit(&caller.scope(), id).await?))
 }
 
 /// Creates a unit under a parent in the caller's scope (only admins and analysts create roots).
@@ -99,9 +69,12 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<UnitInput>,
+    ApiJson(mut input): ApiJson<UnitInput>,
 ) -> Result<Created<Unit>, ApiError> {
-    crud::create::<Units>(&state, &caller, input).await
+    require_inventory_editor(&caller)?;
+    input.validate()?;
+    let unit = state.store.create_unit(&caller.actor(), input).await?;
+    Ok(created("units", unit.id, unit))
 }
 
 /// Changes a unit.
@@ -112,9 +85,13 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(input): ApiJson<UnitInput>,
+    ApiJson(mut input): ApiJson<UnitInput>,
 ) -> Result<Json<Unit>, ApiError> {
-    crud::update::<Units>(&state, &caller, id, input).await
+    require_inventory_editor(&caller)?;
+    input.validate()?;
+    Ok(Json(
+        state.store.update_unit(&caller.actor(), id, input).await?,
+    ))
 }
 
 /// Deletes a unit that has no children, systems, contacts or users.
@@ -126,5 +103,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    crud::delete::<Units>(&state, &caller, id).await
+    require_inventory_editor(&caller)?;
+    state.store.delete_unit(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

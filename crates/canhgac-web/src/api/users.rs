@@ -5,13 +5,11 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use canhgac_model::{check_password_strength, Id, Page, PageRequest, Role, User, UserInput};
-
+use canhgac_model::{check_password_strength, Id, Page, Role, User, UserInput};
 use serde::Deserialize;
 
-use super::crud::{self, Entity};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::paging::PageQuery;
+use super::paging::{listing, PageQuery};
 use super::{created, require_admin, Created};
 use crate::auth::{self, Caller};
 use crate::AppState;
@@ -65,64 +63,6 @@ async fn hash(password: String) -> Result<String, ApiError> {
     })
 }
 
-/// Users as an [`Entity`]: admins only, even to read; not unit-scoped. Created by hand in
-/// [`create`], which also takes a first password.
-pub struct Users;
-
-impl Entity for Users {
-    const COLLECTION: &'static str = "users";
-    type Record = User;
-    type Input = UserInput;
-    type Query = PageQuery;
-    type Filter = ();
-
-    fn id(record: &User) -> Id {
-        record.id
-    }
-
-    fn may_read(caller: &Caller) -> Result<(), ApiError> {
-        require_admin(caller)
-    }
-
-    fn may_write(caller: &Caller) -> Result<(), ApiError> {
-        require_admin(caller)
-    }
-
-    fn paging(query: PageQuery) -> Result<(PageRequest, ()), ApiError> {
-        Ok((query.to_request()?, ()))
-    }
-
-    fn check(input: &mut UserInput) -> Result<(), ApiError> {
-        Ok(input.validate()?)
-    }
-
-    /// An admin cannot demote or disable themselves, so the last admin cannot lock everyone
-    /// out by mistake.
-    fn check_update(caller: &Caller, id: Id, input: &UserInput) -> Result<(), ApiError> {
-        if id == caller.user.id {
-            if input.role != Role::Admin {
-                return Err(ApiError::conflict("role", "you cannot demote yourself"));
-            }
-            if input.disabled {
-                return Err(ApiError::conflict(
-                    "disabled",
-                    "you cannot disable yourself",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn check_delete(caller: &Caller, id: Id) -> Result<(), ApiError> {
-        if id == caller.user.id {
-            return Err(ApiError::conflict("id", "you cannot delete yourself"));
-        }
-        Ok(())
-    }
-
-    crud::store_calls!(unscoped: list_users, get_user, update_user, delete_user);
-}
-
 /// Lists the users, by username (admins).
 #[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "users", params(PageQuery),
     responses((status = 200, description = "A page of users", body = Page<User>)))]
@@ -132,7 +72,9 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
-    crud::list::<Users>(&state, &caller, &uri, query).await
+    require_admin(&caller)?;
+    let page = query.to_request()?;
+    Ok(listing(&uri, state.store.list_users(&page).await?))
 }
 
 /// One user (admins).
@@ -144,7 +86,8 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Json<User>, ApiError> {
-    crud::get::<Users>(&state, &caller, id).await
+    require_admin(&caller)?;
+    Ok(Json(state.store.get_user(id).await?))
 }
 
 /// Creates a user (admins).
@@ -155,7 +98,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<Created<User>, ApiError> {
-    Users::may_write(&caller)?;
+    require_admin(&caller)?;
     let mut input = UserInput {
         username: new.username,
         display_name: new.display_name,
@@ -164,7 +107,7 @@ pub async fn create(
         unit_ids: new.unit_ids,
         disabled: new.disabled,
     };
-    Users::check(&mut input)?;
+    input.validate()?;
     let password_hash = match new.password {
         Some(password) => Some(hash(password).await?),
         None => None,
@@ -173,7 +116,7 @@ pub async fn create(
         .store
         .create_user(&caller.actor(), input, password_hash)
         .await?;
-    Ok(created(Users::COLLECTION, user.id, user))
+    Ok(created("users", user.id, user))
 }
 
 /// Changes a user, not their password (admins). An admin cannot demote or disable themselves,
@@ -185,9 +128,24 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(input): ApiJson<UserInput>,
+    ApiJson(mut input): ApiJson<UserInput>,
 ) -> Result<Json<User>, ApiError> {
-    crud::update::<Users>(&state, &caller, id, input).await
+    require_admin(&caller)?;
+    input.validate()?;
+    if id == caller.user.id {
+        if input.role != Role::Admin {
+            return Err(ApiError::conflict("role", "you cannot demote yourself"));
+        }
+        if input.disabled {
+            return Err(ApiError::conflict(
+                "disabled",
+                "you cannot disable yourself",
+            ));
+        }
+    }
+    Ok(Json(
+        state.store.update_user(&caller.actor(), id, input).await?,
+    ))
 }
 
 /// Deletes a user with their sessions and tokens (admins; not oneself).
@@ -199,7 +157,12 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<StatusCode, ApiError> {
-    crud::delete::<Users>(&state, &caller, id).await
+    require_admin(&caller)?;
+    if id == caller.user.id {
+        return Err(ApiError::conflict("id", "you cannot delete yourself"));
+    }
+    state.store.delete_user(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sets a user's password and ends their sessions (admins).
