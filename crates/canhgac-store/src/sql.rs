@@ -65,6 +65,13 @@ impl WriteTx<'_> {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// Records `change` in the audit log and commits, so the change and its audit entry land
+    /// together or not at all. Single-record writes end here.
+    pub(crate) async fn commit_audited(mut self, actor: &Actor, change: AuditRow) -> Result<()> {
+        write_audit(&mut self.tx, actor, &[change]).await?;
+        self.commit().await
+    }
 }
 
 /// Returns `url` with any password replaced by `***`, for messages and logs.
@@ -284,6 +291,26 @@ impl AuditRow {
             after: after.map(json_text),
         }
     }
+
+    /// A record was created.
+    pub(crate) fn created<A: serde::Serialize>(entity: &'static str, id: Id, after: &A) -> Self {
+        Self::new::<(), A>("create", entity, Some(id), None, Some(after))
+    }
+
+    /// A record changed from `before` to `after`.
+    pub(crate) fn updated<B: serde::Serialize, A: serde::Serialize>(
+        entity: &'static str,
+        id: Id,
+        before: &B,
+        after: &A,
+    ) -> Self {
+        Self::new("update", entity, Some(id), Some(before), Some(after))
+    }
+
+    /// A record was deleted.
+    pub(crate) fn deleted<B: serde::Serialize>(entity: &'static str, id: Id, before: &B) -> Self {
+        Self::new::<B, ()>("delete", entity, Some(id), Some(before), None)
+    }
 }
 
 /// Writes audit rows, many per statement.
@@ -323,23 +350,6 @@ pub(crate) async fn write_audit(
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-async fn audit_one<B: serde::Serialize, A: serde::Serialize>(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    action: &str,
-    entity: &'static str,
-    entity_id: Option<Id>,
-    before: Option<&B>,
-    after: Option<&A>,
-) -> Result<()> {
-    write_audit(
-        conn,
-        actor,
-        &[AuditRow::new(action, entity, entity_id, before, after)],
-    )
-    .await
 }
 
 /// A unit with its materialised path.
@@ -1190,8 +1200,8 @@ impl Store for SqlStore {
         let at = now();
         let (id, _) = insert_unit(conn, &input, parent_path.as_deref(), micros(at)).await?;
         let unit = unit_from_input(id, input, at, at);
-        audit_one::<Unit, Unit>(conn, actor, "create", "unit", Some(id), None, Some(&unit)).await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("unit", id, &unit))
+            .await?;
         Ok(unit)
     }
 
@@ -1239,17 +1249,8 @@ impl Store for SqlStore {
         let at = now();
         update_unit_row(conn, id, &input, &before.path, &new_path, micros(at)).await?;
         let unit = unit_from_input(id, input, before.unit.created_at, at);
-        audit_one(
-            conn,
-            actor,
-            "update",
-            "unit",
-            Some(id),
-            Some(&before.unit),
-            Some(&unit),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::updated("unit", id, &before.unit, &unit))
+            .await?;
         Ok(unit)
     }
 
@@ -1272,9 +1273,8 @@ impl Store for SqlStore {
             .execute(&mut *conn)
             .await
             .map_err(|e| conflict(e, "unit", "the unit is still referenced"))?;
-        audit_one::<Unit, Unit>(conn, actor, "delete", "unit", Some(id), Some(&before), None)
-            .await?;
-        w.commit().await
+        w.commit_audited(actor, AuditRow::deleted("unit", id, &before))
+            .await
     }
 
     // ---- systems ----
@@ -1349,17 +1349,8 @@ impl Store for SqlStore {
             .await
             .map_err(|e| system_conflict(e, &input.code))?;
         let system = system_from_input(id, input, at, at);
-        audit_one::<(), _>(
-            conn,
-            actor,
-            "create",
-            "system",
-            Some(id),
-            None,
-            Some(&system),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("system", id, &system))
+            .await?;
         Ok(system)
     }
 
@@ -1391,17 +1382,8 @@ impl Store for SqlStore {
             .await
             .map_err(|e| system_conflict(e, &input.code))?;
         let system = system_from_input(id, input, before.created_at, at);
-        audit_one(
-            conn,
-            actor,
-            "update",
-            "system",
-            Some(id),
-            Some(&before),
-            Some(&system),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::updated("system", id, &before, &system))
+            .await?;
         Ok(system)
     }
 
@@ -1427,17 +1409,8 @@ impl Store for SqlStore {
         if let Some(obj) = before_json.as_object_mut() {
             obj.insert("deleted_assets".into(), assets.into());
         }
-        audit_one::<_, ()>(
-            conn,
-            actor,
-            "delete",
-            "system",
-            Some(id),
-            Some(&before_json),
-            None,
-        )
-        .await?;
-        w.commit().await
+        w.commit_audited(actor, AuditRow::deleted("system", id, &before_json))
+            .await
     }
 
     // ---- assets ----
@@ -1500,8 +1473,8 @@ impl Store for SqlStore {
             .await
             .map_err(|e| asset_conflict(e, &input))?;
         let asset = asset_from_input(id, input, at, at);
-        audit_one::<(), _>(conn, actor, "create", "asset", Some(id), None, Some(&asset)).await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("asset", id, &asset))
+            .await?;
         Ok(asset)
     }
 
@@ -1529,17 +1502,8 @@ impl Store for SqlStore {
             .await
             .map_err(|e| asset_conflict(e, &input))?;
         let asset = asset_from_input(id, input, before.created_at, at);
-        audit_one(
-            conn,
-            actor,
-            "update",
-            "asset",
-            Some(id),
-            Some(&before),
-            Some(&asset),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::updated("asset", id, &before, &asset))
+            .await?;
         Ok(asset)
     }
 
@@ -1552,17 +1516,8 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        audit_one::<_, ()>(
-            conn,
-            actor,
-            "delete",
-            "asset",
-            Some(id),
-            Some(&before),
-            None,
-        )
-        .await?;
-        w.commit().await
+        w.commit_audited(actor, AuditRow::deleted("asset", id, &before))
+            .await
     }
 
     // ---- contacts ----
@@ -1633,17 +1588,8 @@ impl Store for SqlStore {
         .map_err(|e| contact_conflict(e, &input.name))?
         .try_get(0)?;
         let contact = contact_from_input(id, input, at, at);
-        audit_one::<(), _>(
-            conn,
-            actor,
-            "create",
-            "contact",
-            Some(id),
-            None,
-            Some(&contact),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("contact", id, &contact))
+            .await?;
         Ok(contact)
     }
 
@@ -1681,17 +1627,8 @@ impl Store for SqlStore {
         .await
         .map_err(|e| contact_conflict(e, &input.name))?;
         let contact = contact_from_input(id, input, before.created_at, at);
-        audit_one(
-            conn,
-            actor,
-            "update",
-            "contact",
-            Some(id),
-            Some(&before),
-            Some(&contact),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::updated("contact", id, &before, &contact))
+            .await?;
         Ok(contact)
     }
 
@@ -1704,17 +1641,8 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        audit_one::<_, ()>(
-            conn,
-            actor,
-            "delete",
-            "contact",
-            Some(id),
-            Some(&before),
-            None,
-        )
-        .await?;
-        w.commit().await
+        w.commit_audited(actor, AuditRow::deleted("contact", id, &before))
+            .await
     }
 
     // ---- authorities ----
@@ -1769,17 +1697,8 @@ impl Store for SqlStore {
         let at = now();
         let id = insert_authority(conn, &input, micros(at)).await?;
         let authority = authority_from_input(id, input, at, at);
-        audit_one::<(), _>(
-            conn,
-            actor,
-            "create",
-            "authority",
-            Some(id),
-            None,
-            Some(&authority),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("authority", id, &authority))
+            .await?;
         Ok(authority)
     }
 
@@ -1806,17 +1725,11 @@ impl Store for SqlStore {
         let at = now();
         update_authority_row(conn, id, &input, micros(at)).await?;
         let authority = authority_from_input(id, input, before.created_at, at);
-        audit_one(
-            conn,
+        w.commit_audited(
             actor,
-            "update",
-            "authority",
-            Some(id),
-            Some(&before),
-            Some(&authority),
+            AuditRow::updated("authority", id, &before, &authority),
         )
         .await?;
-        w.commit().await?;
         Ok(authority)
     }
 
@@ -1838,17 +1751,8 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        audit_one::<_, ()>(
-            conn,
-            actor,
-            "delete",
-            "authority",
-            Some(id),
-            Some(&before),
-            None,
-        )
-        .await?;
-        w.commit().await
+        w.commit_audited(actor, AuditRow::deleted("authority", id, &before))
+            .await
     }
 
     // ---- users, sessions, tokens ----
@@ -1946,8 +1850,8 @@ impl Store for SqlStore {
             disabled: input.disabled,
             created_at: at,
         };
-        audit_one::<(), _>(conn, actor, "create", "user", Some(id), None, Some(&user)).await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("user", id, &user))
+            .await?;
         Ok(user)
     }
 
@@ -1990,17 +1894,8 @@ impl Store for SqlStore {
             disabled: input.disabled,
             created_at: before.created_at,
         };
-        audit_one(
-            conn,
-            actor,
-            "update",
-            "user",
-            Some(id),
-            Some(&before),
-            Some(&user),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::updated("user", id, &before, &user))
+            .await?;
         Ok(user)
     }
 
@@ -2021,8 +1916,11 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        audit_one::<(), ()>(conn, actor, "set_password", "user", Some(id), None, None).await?;
-        w.commit().await
+        w.commit_audited(
+            actor,
+            AuditRow::new::<(), ()>("set_password", "user", Some(id), None, None),
+        )
+        .await
     }
 
     async fn delete_user(&self, actor: &Actor, id: Id) -> Result<()> {
@@ -2041,8 +1939,8 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        audit_one::<_, ()>(conn, actor, "delete", "user", Some(id), Some(&before), None).await?;
-        w.commit().await
+        w.commit_audited(actor, AuditRow::deleted("user", id, &before))
+            .await
     }
 
     async fn create_session(
@@ -2157,17 +2055,8 @@ impl Store for SqlStore {
             last_used_at: None,
             revoked: false,
         };
-        audit_one::<(), _>(
-            conn,
-            actor,
-            "create",
-            "api_token",
-            Some(id),
-            None,
-            Some(&token),
-        )
-        .await?;
-        w.commit().await?;
+        w.commit_audited(actor, AuditRow::created("api_token", id, &token))
+            .await?;
         Ok(token)
     }
 
@@ -2207,17 +2096,17 @@ impl Store for SqlStore {
             revoked: true,
             ..before.clone()
         };
-        audit_one(
-            conn,
+        w.commit_audited(
             actor,
-            "revoke",
-            "api_token",
-            Some(token_id),
-            Some(&before),
-            Some(&after),
+            AuditRow::new(
+                "revoke",
+                "api_token",
+                Some(token_id),
+                Some(&before),
+                Some(&after),
+            ),
         )
-        .await?;
-        w.commit().await
+        .await
     }
 
     async fn api_token_user(&self, secret_hash: &str) -> Result<Option<User>> {
