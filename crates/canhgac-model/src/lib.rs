@@ -11,7 +11,10 @@
 //! - [`Contact`] and [`Authority`]: who to call inside a unit, and which outside bodies
 //!   (VNCERT/CC, NCSC, police) receive reports, with effective dates;
 //! - [`User`], [`Role`], [`Scope`] and [`Actor`]: who is acting and which units they may see;
-//! - [`AuditEntry`]: what changed, who changed it, before and after.
+//! - [`AuditEntry`]: what changed, who changed it, before and after;
+//! - [`Event`]: a decoded log record with flat named [`Fields`];
+//! - [`AlertDraft`] and [`Alert`]: a detector's hit, and hits folded for triage;
+//! - [`Indicator`]: an indicator of compromise.
 //!
 //! Inputs (`*Input` types) are validated by their `validate` methods, which normalise values
 //! (lower-case domains, canonical IPs) and report the field at fault:
@@ -25,9 +28,12 @@
 //! assert_eq!(bad.validate().unwrap_err().field, "value");
 //! ```
 
+mod alert;
 mod asset;
 mod audit;
 mod contact;
+mod event;
+mod indicator;
 mod page;
 mod scope;
 mod system;
@@ -35,9 +41,14 @@ mod unit;
 mod user;
 mod validate;
 
+pub use alert::{
+    Alert, AlertDraft, AlertFilter, AlertSource, AlertStatus, RuleOverride, Severity, Suppression,
+};
 pub use asset::{normalise_address, Asset, AssetInput, AssetKind, Software};
 pub use audit::{AuditEntry, AuditFilter};
 pub use contact::{Authority, AuthorityInput, Contact, ContactInput};
+pub use event::{Event, EventKind, FieldValue, Fields};
+pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind};
 pub use page::{Page, PageRequest};
 pub use scope::{Actor, Scope};
 pub use system::{InformationClass, InformationSystem, SystemInput, SystemKind};
