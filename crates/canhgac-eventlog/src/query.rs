@@ -1,0 +1,339 @@
+//! Queries: what a caller asks for, and its compiled form that tests blocks and events.
+
+use std::fmt;
+use std::str::FromStr;
+
+use canhgac_model::{Event, FieldValue, Id, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::segment::BlockMeta;
+use crate::tokens::{self, field_token, host_token, lower_into, word_token};
+
+/// Which units' events a search may return.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitFilter {
+    /// Every event, unattributed ones included (administrators).
+    #[default]
+    Any,
+    /// Only events of these units, plus unattributed events when `unattributed` is set.
+    Only {
+        /// The units whose events may be returned.
+        units: Vec<Id>,
+        /// Whether events attributed to no unit may be returned.
+        unattributed: bool,
+    },
+}
+
+/// A search over stored events. Every condition given must hold; text comparisons ignore case.
+///
+/// - `from` (inclusive) and `to` (exclusive) bound the event's own time;
+/// - `host` equals the event's host;
+/// - each `(name, value)` of `fields` equals the text of a field of that name (names compare
+///   ignoring case too; a list field matches when any element, or the whole list as text,
+///   equals the value);
+/// - every whitespace-separated term of `text` appears in the message or in a field value,
+///   starting and ending on word boundaries: `mimikatz` finds `C:\t\mimikatz.exe`, `mimi`
+///   does not; `10.0.0.5` finds `from 10.0.0.5:443` but not `10.0.0.51`.
+///
+/// Results come newest first in the order they were stored (arrival order, not event time:
+/// an imported old file appears where it was imported), at most `limit` of them, strictly
+/// before the `before` cursor when one is given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EventQuery {
+    /// Earliest event time, inclusive.
+    pub from: Option<Timestamp>,
+    /// Latest event time, exclusive.
+    pub to: Option<Timestamp>,
+    /// Which units' events may be returned.
+    pub units: UnitFilter,
+    /// The event's host, compared ignoring case.
+    pub host: Option<String>,
+    /// `field = value` conditions, compared ignoring case.
+    pub fields: Vec<(String, String)>,
+    /// Words that must all appear in the message or field values.
+    pub text: Option<String>,
+    /// Most events to return.
+    pub limit: usize,
+    /// Continue after a previous page: only events stored before this cursor.
+    pub before: Option<Cursor>,
+}
+
+impl Default for EventQuery {
+    /// Everything, newest first, 100 at a time.
+    fn default() -> Self {
+        Self {
+            from: None,
+            to: None,
+            units: UnitFilter::Any,
+            host: None,
+            fields: Vec::new(),
+            text: None,
+            limit: 100,
+            before: None,
+        }
+    }
+}
+
+/// The position of a stored event, for paging. Opaque: print it with `to_string`, read it back
+/// with `parse` (it is URL-safe), or carry it through serde as that string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor(pub(crate) u64);
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "e{:x}", self.0)
+    }
+}
+
+/// A string that is not a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an event cursor: {0:?}")]
+pub struct CursorError(pub String);
+
+impl FromStr for Cursor {
+    type Err = CursorError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.strip_prefix('e')
+            .filter(|hex| !hex.is_empty() && hex.len() <= 16)
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+            .map(Cursor)
+            .ok_or_else(|| CursorError(s.to_string()))
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A query prepared for testing: lower-cased, tokenised.
+pub(crate) struct Compiled {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// `None` for any unit; else sorted units and whether unattributed events are allowed.
+    pub units: Option<(Vec<Id>, bool)>,
+    pub host: Option<String>,
+    pub fields: Vec<(String, String)>,
+    pub terms: Vec<String>,
+    /// Tokens every matching block's bloom filter must hold.
+    pub tokens: Vec<u64>,
+    pub before: u64,
+    pub limit: usize,
+}
+
+impl Compiled {
+    pub(crate) fn new(q: &EventQuery) -> Self {
+        let mut buf = String::new();
+        let mut toks = Vec::new();
+        let host = q
+            .host
+            .as_deref()
+            .map(|h| lower_into(h.trim(), &mut buf).to_string());
+        if let Some(h) = &host {
+            toks.push(host_token(h));
+        }
+        let fields: Vec<(String, String)> = q
+            .fields
+            .iter()
+            .map(|(n, v)| {
+                let n = lower_into(n.trim(), &mut buf).to_string();
+                let v = lower_into(v, &mut buf).to_string();
+                (n, v)
+            })
+            .collect();
+        for (n, v) in &fields {
+            toks.push(field_token(n, v));
+        }
+        let terms: Vec<String> = q
+            .text
+            .as_deref()
+            .map(|t| {
+                lower_into(t, &mut buf)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for term in &terms {
+            tokens::words(term, |w| toks.push(word_token(w)));
+        }
+        toks.sort_unstable();
+        toks.dedup();
+        let units = match &q.units {
+            UnitFilter::Any => None,
+            UnitFilter::Only {
+                units,
+                unattributed,
+            } => {
+                let mut units = units.clone();
+                units.sort_unstable();
+                units.dedup();
+                Some((units, *unattributed))
+            }
+        };
+        Self {
+            from: q.from,
+            to: q.to,
+            units,
+            host,
+            fields,
+            terms,
+            tokens: toks,
+            before: q.before.map_or(u64::MAX, |c| c.0),
+            limit: q.limit,
+        }
+    }
+
+    /// Whether events in the time range `[min, max]` may match.
+    pub(crate) fn time_overlaps(&self, min: Timestamp, max: Timestamp) -> bool {
+        self.from.is_none_or(|from| max >= from) && self.to.is_none_or(|to| min < to)
+    }
+
+    fn time_ok(&self, t: Timestamp) -> bool {
+        self.time_overlaps(t, t)
+    }
+
+    fn unit_ok(&self, unit: Option<Id>) -> bool {
+        match (&self.units, unit) {
+            (None, _) => true,
+            (Some((units, _)), Some(u)) => units.binary_search(&u).is_ok(),
+            (Some((_, unattributed)), None) => *unattributed,
+        }
+    }
+
+    /// Whether a block may hold a match, by its summary (bloom filter aside).
+    pub(crate) fn block_may_match(&self, meta: &BlockMeta) -> bool {
+        if meta.first_seq >= self.before || !self.time_overlaps(meta.min_time, meta.max_time) {
+            return false;
+        }
+        match &self.units {
+            None => true,
+            Some((units, unattributed)) => {
+                (*unattributed && meta.unattributed)
+                    || units.iter().any(|u| meta.units.binary_search(u).is_ok())
+            }
+        }
+    }
+
+    /// Whether an event's time and unit (read before decoding the rest) allow a match.
+    pub(crate) fn head_ok(&self, time: Timestamp, unit: Option<Id>) -> bool {
+        self.time_ok(time) && self.unit_ok(unit)
+    }
+
+    /// The full test.
+    pub(crate) fn matches(&self, e: &Event) -> bool {
+        if !self.time_ok(e.time) || !self.unit_ok(e.unit_id) {
+            return false;
+        }
+        let mut buf = String::new();
+        if let Some(h) = &self.host {
+            match &e.host {
+                Some(eh) if lower_into(eh, &mut buf) == h => {}
+                _ => return false,
+            }
+        }
+        for (name, value) in &self.fields {
+            let found = e
+                .fields
+                .iter()
+                .any(|(n, v)| lower_into(n, &mut buf) == name && value_equals(v, value, &mut buf));
+            if !found {
+                return false;
+            }
+        }
+        if !self.terms.is_empty() {
+            let mut texts = Vec::with_capacity(e.fields.len() + 1);
+            texts.push(lower_into(&e.message, &mut buf).to_string());
+            for (_, v) in e.fields.iter() {
+                texts.push(lower_into(&v.to_text(), &mut buf).to_string());
+            }
+            for term in &self.terms {
+                if !texts.iter().any(|t| contains_on_boundaries(t, term)) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+fn value_equals(v: &FieldValue, want_lower: &str, buf: &mut String) -> bool {
+    if lower_into(&v.to_text(), buf) == want_lower {
+        return true;
+    }
+    match v {
+        FieldValue::List(items) => items.iter().any(|i| value_equals(i, want_lower, buf)),
+        _ => false,
+    }
+}
+
+/// Whether `needle` occurs in `hay` where it does not cut a word in two.
+pub(crate) fn contains_on_boundaries(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let first_alnum = needle.chars().next().is_some_and(char::is_alphanumeric);
+    let last_alnum = needle
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let before_ok = !first_alnum
+            || !hay[..start]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        let after_ok = !last_alnum || !hay[end..].chars().next().is_some_and(char::is_alphanumeric);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_as_text_and_json() {
+        let c = Cursor(0xdead_beef);
+        let s = c.to_string();
+        assert_eq!(s, "edeadbeef");
+        assert_eq!(s.parse::<Cursor>().unwrap(), c);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<Cursor>(&json).unwrap(), c);
+        for bad in ["", "e", "x12", "e12345678901234567", "e-1", "ezz"] {
+            assert!(bad.parse::<Cursor>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn terms_match_on_word_boundaries_only() {
+        assert!(contains_on_boundaries("c:\\t\\mimikatz.exe", "mimikatz"));
+        assert!(!contains_on_boundaries("c:\\t\\mimikatz.exe", "mimi"));
+        assert!(contains_on_boundaries("from 10.0.0.5:443", "10.0.0.5"));
+        assert!(!contains_on_boundaries("from 10.0.0.51", "10.0.0.5"));
+        assert!(contains_on_boundaries(
+            "x10.0.0.51 and 10.0.0.5",
+            "10.0.0.5"
+        ));
+        assert!(contains_on_boundaries("đăng nhập thất bại", "nhập"));
+        assert!(contains_on_boundaries("a=-enc b", "-enc"));
+    }
+}
