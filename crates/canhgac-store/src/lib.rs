@@ -43,9 +43,10 @@
 use async_trait::async_trait;
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
-    Actor, ApiToken, Asset, AssetInput, AuditEntry, AuditFilter, Authority, AuthorityInput,
-    Contact, ContactInput, Id, InformationSystem, Page, PageRequest, Scope, SystemInput,
-    SystemKind, Timestamp, Unit, UnitInput, UnitKind, User, UserInput,
+    Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
+    AuditFilter, Authority, AuthorityInput, Contact, ContactInput, Id, Indicator, IndicatorInput,
+    IndicatorKind, InformationSystem, Page, PageRequest, RuleOverride, Scope, Suppression,
+    SystemInput, SystemKind, Timestamp, Unit, UnitInput, UnitKind, User, UserInput,
 };
 use serde::Serialize;
 
@@ -198,6 +199,31 @@ pub struct UnitCounts {
     pub systems: u64,
     /// Assets of those systems.
     pub assets: u64,
+}
+
+/// Which indicators a listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndicatorFilter {
+    /// Only this kind.
+    pub kind: Option<IndicatorKind>,
+}
+
+/// What an indicator import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IndicatorImport {
+    /// New indicators.
+    pub created: u64,
+    /// Indicators that existed (same kind and value) and were updated.
+    pub updated: u64,
+}
+
+/// Open alerts by severity, for the dashboard and the console header.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AlertSummary {
+    /// Open (new or acknowledged) alerts.
+    pub open: u64,
+    /// Open alerts per severity, most severe first.
+    pub open_by_severity: Vec<(canhgac_model::Severity, u64)>,
 }
 
 /// The persistence seam of canhgac. See the crate documentation for the invariants.
@@ -387,6 +413,71 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a plan in one transaction, all or nothing, with one audit entry per change.
     async fn apply_inventory(&self, actor: &Actor, plan: &InventoryPlan) -> Result<PlanSummary>;
 
+    // ---- detection: alerts, indicators, tuning ----
+    /// Stores detector hits, folding each into the open alert with the same source, rule key,
+    /// unit and host whose last hit is within `fold_window`; returns the alert id per draft.
+    async fn record_alerts(
+        &self,
+        drafts: &[AlertDraft],
+        fold_window: jiff::SignedDuration,
+    ) -> Result<Vec<Id>>;
+    /// Alerts in scope, newest first (unattributed alerts only for callers who see everything).
+    async fn list_alerts(
+        &self,
+        scope: &Scope,
+        filter: &AlertFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Alert>>;
+    /// One alert in scope.
+    async fn get_alert(&self, scope: &Scope, id: Id) -> Result<Alert>;
+    /// Sets an alert's triage state and comment (audited). A `None` comment keeps the old one.
+    async fn triage_alert(
+        &self,
+        actor: &Actor,
+        id: Id,
+        status: AlertStatus,
+        comment: Option<String>,
+    ) -> Result<Alert>;
+    /// Open alerts in scope by severity.
+    async fn alert_summary(&self, scope: &Scope) -> Result<AlertSummary>;
+    /// Indicators (they apply to every unit), newest first.
+    async fn list_indicators(
+        &self,
+        filter: &IndicatorFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Indicator>>;
+    /// Every indicator not expired at `at`, for building matchers.
+    async fn active_indicators(&self, at: Timestamp) -> Result<Vec<Indicator>>;
+    /// Adds or updates (same kind and value) indicators, all or nothing; needs scope All.
+    async fn import_indicators(
+        &self,
+        actor: &Actor,
+        inputs: Vec<IndicatorInput>,
+    ) -> Result<IndicatorImport>;
+    /// Deletes an indicator; needs scope All.
+    async fn delete_indicator(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// Every rule override.
+    async fn rule_overrides(&self) -> Result<Vec<RuleOverride>>;
+    /// Sets (replaces) the override of a rule for one unit or for all (scope All).
+    async fn set_rule_override(&self, actor: &Actor, setting: RuleOverride) -> Result<()>;
+    /// Removes an override.
+    async fn delete_rule_override(
+        &self,
+        actor: &Actor,
+        rule_key: &str,
+        unit_id: Option<Id>,
+    ) -> Result<()>;
+    /// Suppressions in scope (global ones only for callers who see everything).
+    async fn list_suppressions(&self, scope: &Scope) -> Result<Vec<Suppression>>;
+    /// Adds a suppression; a global one needs scope All, a unit one the unit in scope.
+    async fn create_suppression(&self, actor: &Actor, input: Suppression) -> Result<Suppression>;
+    /// Removes a suppression.
+    async fn delete_suppression(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// Changes whenever indicators, overrides or suppressions change: detectors rebuild then.
+    async fn detection_stamp(&self) -> Result<String>;
+    /// Every asset with the unit that owns its system, for attributing events to units.
+    async fn attribution_assets(&self) -> Result<Vec<(Id, canhgac_model::AssetKind, String)>>;
+
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
@@ -399,6 +490,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     Ok(std::sync::Arc::new(SqlStore::open(url).await?))
 }
 
+mod detection;
 mod import;
 mod query;
 mod rows;

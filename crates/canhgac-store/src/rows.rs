@@ -254,3 +254,76 @@ pub(crate) fn audit(row: &AnyRow) -> Result<AuditEntry> {
         after: value("after_json")?,
     })
 }
+
+pub(crate) const ALERT_COLS: &str = "id, source, rule_key, title, severity, tags, unit_id, host, \
+     first_seen, last_seen, count, status, comment, evidence";
+pub(crate) const INDICATOR_COLS: &str =
+    "id, kind, value, source, description, severity, tags, expires_at, created_at";
+pub(crate) const SUPPRESSION_COLS: &str =
+    "id, rule_key, unit_id, field, value, comment, expires_at";
+
+pub(crate) fn alert(row: &AnyRow) -> Result<canhgac_model::Alert> {
+    use canhgac_model::{AlertSource, AlertStatus, Severity};
+    const T: &str = "alerts";
+    Ok(canhgac_model::Alert {
+        id: get(row, T, "id")?,
+        source: code(row, T, "source", AlertSource::from_code)?,
+        rule_key: get(row, T, "rule_key")?,
+        title: get(row, T, "title")?,
+        severity: code(row, T, "severity", Severity::from_code)?,
+        tags: json(row, T, "tags")?,
+        unit_id: get(row, T, "unit_id")?,
+        host: get(row, T, "host")?,
+        first_seen: ts(row, T, "first_seen")?,
+        last_seen: ts(row, T, "last_seen")?,
+        count: get(row, T, "count")?,
+        status: code(row, T, "status", AlertStatus::from_code)?,
+        comment: get(row, T, "comment")?,
+        evidence: json(row, T, "evidence")?,
+    })
+}
+
+pub(crate) fn indicator(row: &AnyRow) -> Result<canhgac_model::Indicator> {
+    use canhgac_model::{IndicatorKind, Severity};
+    const T: &str = "indicators";
+    Ok(canhgac_model::Indicator {
+        id: get(row, T, "id")?,
+        kind: code(row, T, "kind", IndicatorKind::from_code)?,
+        value: get(row, T, "value")?,
+        source: get(row, T, "source")?,
+        description: get(row, T, "description")?,
+        severity: code(row, T, "severity", Severity::from_code)?,
+        tags: json(row, T, "tags")?,
+        expires_at: opt_ts(row, T, "expires_at")?,
+        created_at: ts(row, T, "created_at")?,
+    })
+}
+
+pub(crate) fn suppression(row: &AnyRow) -> Result<canhgac_model::Suppression> {
+    const T: &str = "suppressions";
+    Ok(canhgac_model::Suppression {
+        id: get(row, T, "id")?,
+        rule_key: get(row, T, "rule_key")?,
+        unit_id: get(row, T, "unit_id")?,
+        field: get(row, T, "field")?,
+        value: get(row, T, "value")?,
+        comment: get(row, T, "comment")?,
+        expires_at: opt_ts(row, T, "expires_at")?,
+    })
+}
+
+pub(crate) fn rule_override(row: &AnyRow) -> Result<canhgac_model::RuleOverride> {
+    const T: &str = "rule_overrides";
+    let severity: Option<String> = get(row, T, "severity")?;
+    Ok(canhgac_model::RuleOverride {
+        rule_key: get(row, T, "rule_key")?,
+        unit_id: get(row, T, "unit_id")?,
+        enabled: get::<i64>(row, T, "enabled")? != 0,
+        severity: severity
+            .map(|s| {
+                canhgac_model::Severity::from_code(&s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{T}.severity: {s:?}")))
+            })
+            .transpose()?,
+    })
+}

@@ -6,8 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
-    Actor, ApiToken, Asset, AssetInput, AuditEntry, AuditFilter, Authority, AuthorityInput,
-    Contact, ContactInput, FieldError, Id, InformationSystem, Page, PageRequest, Scope,
+    Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
+    AuditFilter, Authority, AuthorityInput, Contact, ContactInput, FieldError, Id, Indicator,
+    IndicatorInput, InformationSystem, Page, PageRequest, RuleOverride, Scope, Suppression,
     SystemInput, SystemKind, Timestamp, Unit, UnitInput, User, UserInput,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -18,22 +19,36 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::query::{path_upper_bound, Sql};
 use crate::rows::{self, date_text, json_text, micros, now, qualified};
 use crate::{
-    AssetFilter, ContactFilter, Dashboard, Result, Session, Store, StoreError, SystemFilter,
-    UnitBrief, UnitCounts, UnitFilter, UserCredentials,
+    AlertSummary, AssetFilter, ContactFilter, Dashboard, IndicatorFilter, IndicatorImport, Result,
+    Session, Store, StoreError, SystemFilter, UnitBrief, UnitCounts, UnitFilter, UserCredentials,
 };
 
 /// Migrations per backend, applied in order; the number is the version recorded in
 /// `schema_migrations`.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "detection",
+        include_str!("../migrations/sqlite/0002_detection.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "detection",
+        include_str!("../migrations/postgres/0002_detection.sql"),
+    ),
+];
 
 /// How often `last_used_at` of an API token is refreshed at most, so that a busy token does not
 /// turn every read into a write.
@@ -220,7 +235,7 @@ pub(crate) fn and_system_scope(sql: &mut Sql, alias: &str, paths: &Paths) {
 /// The page comes first: a page that is not full (and not past the end) already tells the
 /// total, which saves the count's second scan of every row on selective text searches (a search
 /// over 50,000 assets that matches a handful scans them once, not twice).
-async fn fetch_page<T>(
+pub(crate) async fn fetch_page<T>(
     conn: &mut AnyConnection,
     select: &str,
     from_where: &Sql,
@@ -2317,6 +2332,103 @@ impl Store for SqlStore {
     }
 
     // ---- maintenance ----
+
+    async fn record_alerts(
+        &self,
+        drafts: &[AlertDraft],
+        fold_window: jiff::SignedDuration,
+    ) -> Result<Vec<Id>> {
+        self.record_alerts_impl(drafts, fold_window).await
+    }
+
+    async fn list_alerts(
+        &self,
+        scope: &Scope,
+        filter: &AlertFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Alert>> {
+        self.list_alerts_impl(scope, filter, page).await
+    }
+
+    async fn get_alert(&self, scope: &Scope, id: Id) -> Result<Alert> {
+        self.get_alert_impl(scope, id).await
+    }
+
+    async fn triage_alert(
+        &self,
+        actor: &Actor,
+        id: Id,
+        status: AlertStatus,
+        comment: Option<String>,
+    ) -> Result<Alert> {
+        self.triage_alert_impl(actor, id, status, comment).await
+    }
+
+    async fn alert_summary(&self, scope: &Scope) -> Result<AlertSummary> {
+        self.alert_summary_impl(scope).await
+    }
+
+    async fn list_indicators(
+        &self,
+        filter: &IndicatorFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Indicator>> {
+        self.list_indicators_impl(filter, page).await
+    }
+
+    async fn active_indicators(&self, at: Timestamp) -> Result<Vec<Indicator>> {
+        self.active_indicators_impl(at).await
+    }
+
+    async fn import_indicators(
+        &self,
+        actor: &Actor,
+        inputs: Vec<IndicatorInput>,
+    ) -> Result<IndicatorImport> {
+        self.import_indicators_impl(actor, inputs).await
+    }
+
+    async fn delete_indicator(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_indicator_impl(actor, id).await
+    }
+
+    async fn rule_overrides(&self) -> Result<Vec<RuleOverride>> {
+        self.rule_overrides_impl().await
+    }
+
+    async fn set_rule_override(&self, actor: &Actor, setting: RuleOverride) -> Result<()> {
+        self.set_rule_override_impl(actor, setting).await
+    }
+
+    async fn delete_rule_override(
+        &self,
+        actor: &Actor,
+        rule_key: &str,
+        unit_id: Option<Id>,
+    ) -> Result<()> {
+        self.delete_rule_override_impl(actor, rule_key, unit_id)
+            .await
+    }
+
+    async fn list_suppressions(&self, scope: &Scope) -> Result<Vec<Suppression>> {
+        self.list_suppressions_impl(scope).await
+    }
+
+    async fn create_suppression(&self, actor: &Actor, input: Suppression) -> Result<Suppression> {
+        self.create_suppression_impl(actor, input).await
+    }
+
+    async fn delete_suppression(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_suppression_impl(actor, id).await
+    }
+
+    async fn detection_stamp(&self) -> Result<String> {
+        self.detection_stamp_impl().await
+    }
+
+    async fn attribution_assets(&self) -> Result<Vec<(Id, canhgac_model::AssetKind, String)>> {
+        self.attribution_assets_impl().await
+    }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
         if self.backend == Backend::Postgres {
