@@ -23,6 +23,7 @@ use canhgac_store::Store;
 pub mod api;
 pub mod auth;
 pub mod console;
+pub mod detection;
 
 /// Settings of the web server, from the `[web]` section of the configuration.
 #[derive(Debug, Clone)]
@@ -71,6 +72,8 @@ pub struct AppState {
     pub login_limiter: Arc<auth::LoginLimiter>,
     /// Request counters and latencies for `/metrics`.
     pub metrics: Arc<api::metrics::Metrics>,
+    /// The live detection path, when the server runs one.
+    pub detection: Option<Arc<dyn detection::Detection>>,
 }
 
 impl AppState {
@@ -83,7 +86,14 @@ impl AppState {
             setup: Arc::new(auth::SetupToken::default()),
             login_limiter: Arc::new(limiter),
             metrics: Arc::new(api::metrics::Metrics::default()),
+            detection: None,
         }
+    }
+
+    /// The same state with a live detection path plugged in.
+    pub fn with_detection(mut self, detection: Arc<dyn detection::Detection>) -> Self {
+        self.detection = Some(detection);
+        self
     }
 }
 
