@@ -639,7 +639,7 @@ impl SqlStore {
              (SELECT COUNT(*) FROM rule_overrides), (SELECT MAX(updated_at) FROM rule_overrides), \
              (SELECT COUNT(*) FROM suppressions), (SELECT MAX(id) FROM suppressions), \
              (SELECT MAX(at) FROM audit_log WHERE entity IN ('indicator', 'rule_override', \
-             'suppression'))",
+             'suppression', 'asset', 'system', 'unit'))",
         )
         .fetch_one(&mut *conn)
         .await?;

@@ -473,7 +473,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_suppression(&self, actor: &Actor, input: Suppression) -> Result<Suppression>;
     /// Removes a suppression.
     async fn delete_suppression(&self, actor: &Actor, id: Id) -> Result<()>;
-    /// Changes whenever indicators, overrides or suppressions change: detectors rebuild then.
+    /// Changes whenever indicators, overrides, suppressions or the inventory's units, systems
+    /// and assets change: detectors and attribution rebuild then.
     async fn detection_stamp(&self) -> Result<String>;
     /// Every asset with the unit that owns its system, for attributing events to units.
     async fn attribution_assets(&self) -> Result<Vec<(Id, canhgac_model::AssetKind, String)>>;
