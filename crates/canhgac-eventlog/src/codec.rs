@@ -218,14 +218,24 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The parts of an encoded event search can test before decoding the rest.
-pub(crate) struct EventHead {
+/// An encoded event read in place: what search tests before decoding a match whole.
+pub(crate) struct EventView<'a> {
     pub time: Timestamp,
     pub unit_id: Option<i64>,
+    pub host: Option<&'a str>,
+    pub message: &'a str,
+    fields: &'a [u8],
+    n_fields: usize,
 }
 
-/// Reads the time and unit of an encoded event without decoding its strings.
-pub(crate) fn decode_head(buf: &[u8]) -> DecodeResult<EventHead> {
+/// A field value read in place: strings borrowed, the rest (small) decoded.
+pub(crate) enum ValueRef<'a> {
+    Str(&'a str),
+    Other(FieldValue),
+}
+
+/// Reads the head of an encoded event, leaving its fields for [`EventView::fields`].
+pub(crate) fn view(buf: &[u8]) -> DecodeResult<EventView<'_>> {
     let mut r = Reader::new(buf);
     let time = r.time()?;
     r.bytes(12 + 1)?;
@@ -235,7 +245,51 @@ pub(crate) fn decode_head(buf: &[u8]) -> DecodeResult<EventHead> {
     } else {
         None
     };
-    Ok(EventHead { time, unit_id })
+    if presence & HAS_PEER != 0 {
+        match r.u8()? {
+            4 => r.bytes(4)?,
+            6 => r.bytes(16)?,
+            other => return Err(format!("unknown address family {other}")),
+        };
+    }
+    let host = if presence & HAS_HOST != 0 {
+        Some(r.str()?)
+    } else {
+        None
+    };
+    let message = r.str()?;
+    let n_fields = r.len()?;
+    Ok(EventView {
+        time,
+        unit_id,
+        host,
+        message,
+        fields: &buf[r.pos..],
+        n_fields,
+    })
+}
+
+impl<'a> EventView<'a> {
+    /// Calls `each` with every field until it returns false.
+    pub(crate) fn fields(
+        &self,
+        mut each: impl FnMut(&'a str, ValueRef<'a>) -> bool,
+    ) -> DecodeResult<()> {
+        let mut r = Reader::new(self.fields);
+        for _ in 0..self.n_fields {
+            let name = r.str()?;
+            let value = if r.buf.get(r.pos) == Some(&5) {
+                r.u8()?;
+                ValueRef::Str(r.str()?)
+            } else {
+                ValueRef::Other(value(&mut r, 0)?)
+            };
+            if !each(name, value) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Decodes one event written by [`encode_event`].
@@ -343,9 +397,21 @@ mod tests {
         let mut buf = Vec::new();
         encode_event(&e, &mut buf);
         assert_eq!(decode_event(&buf).unwrap(), e);
-        let head = decode_head(&buf).unwrap();
-        assert_eq!(head.time, e.time);
-        assert_eq!(head.unit_id, Some(-7));
+        let view = view(&buf).unwrap();
+        assert_eq!(view.time, e.time);
+        assert_eq!(view.unit_id, Some(-7));
+        assert_eq!(view.host, Some("ws-01.example"));
+        assert_eq!(view.message, e.message);
+        let mut names = Vec::new();
+        view.fields(|n, v| {
+            names.push(n);
+            if n == "EventID" {
+                assert!(matches!(v, ValueRef::Other(FieldValue::Int(4625))));
+            }
+            true
+        })
+        .unwrap();
+        assert_eq!(names, ["EventID", "Neg", "F", "B", "N", "L"]);
     }
 
     #[test]
@@ -359,6 +425,9 @@ mod tests {
             let mut bad = buf.clone();
             bad[i] ^= 0xff;
             let _ = decode_event(&bad); // must not panic
+            if let Ok(v) = view(&bad) {
+                let _ = v.fields(|_, _| true);
+            }
         }
     }
 }

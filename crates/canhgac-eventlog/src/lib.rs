@@ -73,10 +73,15 @@ use canhgac_model::{Event, Timestamp};
 use parking_lot::{Condvar, Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
-use query::Compiled;
+use query::{Compiled, MatchScratch};
 pub use query::{Cursor, CursorError, EventQuery, UnitFilter};
+use segment::Scratch;
 use segment::{BlockMeta, PreparedBlock};
-use tokens::Tokenizer;
+
+thread_local! {
+    /// Encoding buffers of the appending thread.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
 
 /// How long and how much to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -474,10 +479,12 @@ impl EventLog {
             return Ok(());
         }
         // Encoding, indexing and compression happen before taking the lock, in parallel.
-        let mut tokenizer = Tokenizer::default();
-        let blocks: Vec<PreparedBlock> = split_blocks(events)
-            .map(|chunk| PreparedBlock::build(chunk, &mut tokenizer))
-            .collect();
+        let mut blocks: Vec<PreparedBlock> = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            split_blocks(events)
+                .map(|chunk| PreparedBlock::build(chunk, &mut scratch))
+                .collect()
+        });
         let (gen, rolled) = {
             let mut w = self.writer.lock();
             if let Some(reason) = &w.failed {
@@ -496,7 +503,7 @@ impl EventLog {
             buf.clear();
             let mut metas = Vec::with_capacity(blocks.len());
             let mut seq = w.next_seq;
-            for block in &blocks {
+            for block in &mut blocks {
                 let offset = w.len + buf.len() as u64;
                 metas.push(block.frame(seq, offset, &mut buf));
                 seq += u64::from(block.count());
@@ -689,7 +696,22 @@ impl EventLog {
 
     /// Finds events, newest stored first. See [`EventQuery`] for what each condition means.
     pub fn search(&self, query: &EventQuery) -> Result<EventPage, EventLogError> {
-        let q = Compiled::new(query);
+        self.search_with(query, true)
+    }
+
+    /// [`search`](Self::search) without block summaries: decodes and tests every event until
+    /// `limit` are found. The baseline of the benchmark; not for use.
+    #[doc(hidden)]
+    pub fn search_scanning_everything(
+        &self,
+        query: &EventQuery,
+    ) -> Result<EventPage, EventLogError> {
+        self.search_with(query, false)
+    }
+
+    fn search_with(&self, query: &EventQuery, summaries: bool) -> Result<EventPage, EventLogError> {
+        let mut q = Compiled::new(query);
+        q.use_summaries = summaries;
         let mut page = EventPage {
             events: Vec::new(),
             next: None,
@@ -706,7 +728,7 @@ impl EventLog {
             let blocks = {
                 let index = seg.index.read();
                 match (index.min_time, index.max_time) {
-                    (Some(min), Some(max)) if q.time_overlaps(min, max) => {}
+                    (Some(min), Some(max)) if !q.use_summaries || q.time_overlaps(min, max) => {}
                     _ => continue,
                 }
                 index.blocks.clone()
@@ -728,10 +750,13 @@ impl EventLog {
         q: &Compiled,
         page: &mut EventPage,
     ) -> bool {
-        if !q.block_may_match(meta) {
+        if meta.first_seq >= q.before {
             return false;
         }
-        if !q.tokens.is_empty() {
+        if q.use_summaries && !q.block_may_match(meta) {
+            return false;
+        }
+        if q.use_summaries && !q.tokens.is_empty() {
             match segment::bloom_may_contain(&seg.file, meta, &q.tokens) {
                 Ok(true) => {}
                 Ok(false) => return false,
@@ -755,36 +780,36 @@ impl EventLog {
                 return false;
             }
         };
+        let mut scratch = MatchScratch::default();
         for (i, bytes) in encoded.iter().enumerate().rev() {
             let seq = meta.first_seq + i as u64;
             if seq >= q.before {
                 continue;
             }
             page.scanned += 1;
-            match codec::decode_head(bytes) {
-                Ok(head) if q.head_ok(head.time, head.unit_id) => {}
-                Ok(_) => continue,
-                Err(reason) => {
-                    self.problem(&seg.path, meta.offset, format!("event {seq}: {reason}"));
-                    continue;
+            let matched = codec::view(bytes).and_then(|view| {
+                if q.head_ok(view.time, view.unit_id) {
+                    q.matches(&view, &mut scratch)
+                } else {
+                    Ok(false)
                 }
-            }
-            let event = match codec::decode_event(bytes) {
-                Ok(e) => e,
-                Err(reason) => {
-                    self.problem(&seg.path, meta.offset, format!("event {seq}: {reason}"));
-                    continue;
-                }
-            };
-            if q.matches(&event) {
-                page.events.push(StoredEvent {
-                    cursor: Cursor(seq),
-                    event,
-                });
-                if page.events.len() >= q.limit {
-                    page.next = Some(Cursor(seq));
-                    return true;
-                }
+            });
+            let event =
+                match matched.and_then(|m| m.then(|| codec::decode_event(bytes)).transpose()) {
+                    Ok(Some(event)) => event,
+                    Ok(None) => continue,
+                    Err(reason) => {
+                        self.problem(&seg.path, meta.offset, format!("event {seq}: {reason}"));
+                        continue;
+                    }
+                };
+            page.events.push(StoredEvent {
+                cursor: Cursor(seq),
+                event,
+            });
+            if page.events.len() >= q.limit {
+                page.next = Some(Cursor(seq));
+                return true;
             }
         }
         false

@@ -3,11 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use canhgac_model::{Event, FieldValue, Id, Timestamp};
+use canhgac_model::{FieldValue, Id, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::codec::{DecodeResult, EventView, ValueRef};
 use crate::segment::BlockMeta;
-use crate::tokens::{self, field_token, host_token, lower_into, word_token};
+use crate::tokens::{self, field_token, host_token, lower, lower_into, value_text};
 
 /// Which units' events a search may return.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +131,8 @@ pub(crate) struct Compiled {
     pub tokens: Vec<u64>,
     pub before: u64,
     pub limit: usize,
+    /// Whether block summaries may rule blocks out (off only for the benchmark's baseline).
+    pub use_summaries: bool,
 }
 
 impl Compiled {
@@ -153,7 +156,11 @@ impl Compiled {
             })
             .collect();
         for (n, v) in &fields {
-            toks.push(field_token(n, v));
+            let t = field_token(n, v);
+            toks.push(t);
+            if let Some(h) = &host {
+                toks.push(tokens::scoped_token(host_token(h), t));
+            }
         }
         let terms: Vec<String> = q
             .text
@@ -166,7 +173,7 @@ impl Compiled {
             })
             .unwrap_or_default();
         for term in &terms {
-            tokens::words(term, |w| toks.push(word_token(w)));
+            tokens::text_tokens(term, &mut toks);
         }
         toks.sort_unstable();
         toks.dedup();
@@ -192,6 +199,7 @@ impl Compiled {
             tokens: toks,
             before: q.before.map_or(u64::MAX, |c| c.0),
             limit: q.limit,
+            use_summaries: true,
         }
     }
 
@@ -231,41 +239,84 @@ impl Compiled {
         self.time_ok(time) && self.unit_ok(unit)
     }
 
-    /// The full test.
-    pub(crate) fn matches(&self, e: &Event) -> bool {
-        if !self.time_ok(e.time) || !self.unit_ok(e.unit_id) {
-            return false;
-        }
-        let mut buf = String::new();
+    /// The full test of an event read in place (time and unit are checked by [`Self::head_ok`]).
+    pub(crate) fn matches(&self, v: &EventView<'_>, s: &mut MatchScratch) -> DecodeResult<bool> {
         if let Some(h) = &self.host {
-            match &e.host {
-                Some(eh) if lower_into(eh, &mut buf) == h => {}
-                _ => return false,
+            match v.host {
+                Some(eh) if eq_lower(eh, h, &mut s.a) => {}
+                _ => return Ok(false),
             }
         }
-        for (name, value) in &self.fields {
-            let found = e
-                .fields
-                .iter()
-                .any(|(n, v)| lower_into(n, &mut buf) == name && value_equals(v, value, &mut buf));
-            if !found {
-                return false;
-            }
+        if self.fields.is_empty() && self.terms.is_empty() {
+            return Ok(true);
         }
+        let all_fields = mask(self.fields.len());
+        let all_terms = mask(self.terms.len());
+        let mut fields_found = 0u64;
+        let mut terms_found = 0u64;
         if !self.terms.is_empty() {
-            let mut texts = Vec::with_capacity(e.fields.len() + 1);
-            texts.push(lower_into(&e.message, &mut buf).to_string());
-            for (_, v) in e.fields.iter() {
-                texts.push(lower_into(&v.to_text(), &mut buf).to_string());
-            }
-            for term in &self.terms {
-                if !texts.iter().any(|t| contains_on_boundaries(t, term)) {
-                    return false;
+            let m = lower(v.message, &mut s.a);
+            for (i, t) in self.terms.iter().enumerate().take(64) {
+                if contains_on_boundaries(m, t) {
+                    terms_found |= 1 << i;
                 }
             }
         }
-        true
+        let MatchScratch { a, b, c } = s;
+        v.fields(|name, value| {
+            let text = match &value {
+                ValueRef::Str(text) => text,
+                ValueRef::Other(other) => value_text(other, a),
+            };
+            if fields_found != all_fields {
+                let name = lower(name, b);
+                for (i, (want_name, want_value)) in self.fields.iter().enumerate().take(64) {
+                    if name == want_name
+                        && (eq_lower(text, want_value, c)
+                            || matches!(&value, ValueRef::Other(FieldValue::List(items))
+                                if items.iter().any(|item| value_equals(item, want_value, c))))
+                    {
+                        fields_found |= 1 << i;
+                    }
+                }
+            }
+            if terms_found != all_terms {
+                let text = lower(text, b);
+                for (i, t) in self.terms.iter().enumerate().take(64) {
+                    if terms_found & (1 << i) == 0 && contains_on_boundaries(text, t) {
+                        terms_found |= 1 << i;
+                    }
+                }
+            }
+            fields_found != all_fields || terms_found != all_terms
+        })?;
+        Ok(fields_found == all_fields && terms_found == all_terms)
     }
+}
+
+/// Buffers reused across the events of a search.
+#[derive(Default)]
+pub(crate) struct MatchScratch {
+    a: String,
+    b: String,
+    c: String,
+}
+
+/// A mask of the first `n` bits (conditions beyond 64 are ignored: no query has that many).
+fn mask(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// Whether `text` lower-cased equals `want_lower`.
+fn eq_lower(text: &str, want_lower: &str, buf: &mut String) -> bool {
+    if text.is_ascii() && want_lower.is_ascii() {
+        return text.eq_ignore_ascii_case(want_lower);
+    }
+    lower_into(text, buf) == want_lower
 }
 
 fn value_equals(v: &FieldValue, want_lower: &str, buf: &mut String) -> bool {

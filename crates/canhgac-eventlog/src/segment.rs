@@ -8,7 +8,7 @@
 //!                 (header_crc covers bytes 8..32; CRC-32C is not needed, crc32fast's IEEE CRC)
 //! summary       = first_seq:u64 count:u32 min_time max_time max_received (i64 s + u32 ns each)
 //!                 unattributed:u8 n_units:u32 unit:i64*n bloom_lines:u32 bloom:[u8; 64*lines]
-//! data          = lz4 block (codec 1) of: (varint length, encoded event)*count
+//! data          = lz4 block (codec 1) of: (length:u32, encoded event)*count
 //! ```
 //!
 //! The summary sits in front of the data so that opening a store reads summaries only, and a
@@ -20,7 +20,7 @@ use std::os::unix::fs::FileExt;
 
 use canhgac_model::{Event, Timestamp};
 
-use crate::codec::{self, put_time, put_u32, put_u64, put_varint, Reader};
+use crate::codec::{self, put_time, put_u32, put_u64, Reader};
 use crate::tokens::{self, Tokenizer};
 
 pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"CGEVLOG1";
@@ -40,43 +40,73 @@ pub(crate) struct PreparedBlock {
     units: Vec<i64>,
     unattributed: bool,
     bloom_lines: u32,
-    bloom: Vec<u8>,
+    /// The summary, with a placeholder for the first sequence number.
+    summary: Vec<u8>,
     raw_len: u32,
     data: Vec<u8>,
+    data_crc: u32,
+}
+
+/// Buffers reused by every block a thread builds.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    tokenizer: Tokenizer,
+    raw: Vec<u8>,
+    tokens: Vec<u64>,
+    counting: Vec<u64>,
 }
 
 impl PreparedBlock {
     /// Encodes, indexes and compresses `events` (not empty).
-    pub(crate) fn build(events: &[Event], tokenizer: &mut Tokenizer) -> Self {
-        let mut raw = Vec::with_capacity(events.len() * 400);
-        let mut scratch = Vec::with_capacity(1024);
-        let mut toks = Vec::with_capacity(events.len() * 24);
+    pub(crate) fn build(events: &[Event], scratch: &mut Scratch) -> Self {
+        let Scratch {
+            tokenizer,
+            raw,
+            tokens: toks,
+            counting,
+        } = scratch;
+        raw.clear();
+        toks.clear();
         let mut units = Vec::new();
         let mut unattributed = false;
         let mut min_time = Timestamp::MAX;
         let mut max_time = Timestamp::MIN;
         let mut max_received = Timestamp::MIN;
         for e in events {
-            scratch.clear();
-            codec::encode_event(e, &mut scratch);
-            put_varint(&mut raw, scratch.len() as u64);
-            raw.extend_from_slice(&scratch);
-            tokenizer.event_tokens(e, &mut toks);
+            let at = raw.len();
+            put_u32(raw, 0);
+            codec::encode_event(e, raw);
+            let len = (raw.len() - at - 4) as u32;
+            raw[at..at + 4].copy_from_slice(&len.to_le_bytes());
+            tokenizer.event_tokens(e, toks);
             match e.unit_id {
-                Some(u) => units.push(u),
+                Some(u) => {
+                    if let Err(i) = units.binary_search(&u) {
+                        units.insert(i, u);
+                    }
+                }
                 None => unattributed = true,
             }
             min_time = min_time.min(e.time);
             max_time = max_time.max(e.time);
             max_received = max_received.max(e.received);
         }
-        units.sort_unstable();
-        units.dedup();
-        toks.sort_unstable();
-        toks.dedup();
-        let lines = tokens::lines_for(toks.len());
-        let bloom = tokens::build_bloom(&toks, lines);
-        let data = lz4_flex::block::compress(&raw);
+        let lines = tokens::lines_for(tokens::estimate_distinct(toks, counting));
+        let bloom = tokens::build_bloom(toks, lines);
+        let mut summary = Vec::with_capacity(64 + units.len() * 8 + bloom.len());
+        put_u64(&mut summary, 0);
+        put_u32(&mut summary, events.len() as u32);
+        put_time(&mut summary, min_time);
+        put_time(&mut summary, max_time);
+        put_time(&mut summary, max_received);
+        summary.push(u8::from(unattributed));
+        put_u32(&mut summary, units.len() as u32);
+        for u in &units {
+            summary.extend_from_slice(&u.to_le_bytes());
+        }
+        put_u32(&mut summary, lines as u32);
+        summary.extend_from_slice(&bloom);
+        let data = lz4_flex::block::compress(raw);
         Self {
             count: events.len() as u32,
             min_time,
@@ -85,8 +115,9 @@ impl PreparedBlock {
             units,
             unattributed,
             bloom_lines: lines as u32,
-            bloom,
+            summary,
             raw_len: raw.len() as u32,
+            data_crc: crc32fast::hash(&data),
             data,
         }
     }
@@ -97,41 +128,28 @@ impl PreparedBlock {
     }
 
     /// Appends the frame to `out` and returns its metadata, placed at file offset `offset`.
-    pub(crate) fn frame(&self, first_seq: u64, offset: u64, out: &mut Vec<u8>) -> BlockMeta {
-        let mut summary = Vec::with_capacity(64 + self.units.len() * 8 + self.bloom.len());
-        put_u64(&mut summary, first_seq);
-        put_u32(&mut summary, self.count);
-        put_time(&mut summary, self.min_time);
-        put_time(&mut summary, self.max_time);
-        put_time(&mut summary, self.max_received);
-        summary.push(u8::from(self.unattributed));
-        put_u32(&mut summary, self.units.len() as u32);
-        for u in &self.units {
-            summary.extend_from_slice(&u.to_le_bytes());
-        }
-        put_u32(&mut summary, self.bloom_lines);
-        summary.extend_from_slice(&self.bloom);
-        let data_crc = crc32fast::hash(&self.data);
+    pub(crate) fn frame(&mut self, first_seq: u64, offset: u64, out: &mut Vec<u8>) -> BlockMeta {
+        self.summary[..8].copy_from_slice(&first_seq.to_le_bytes());
         let mut header = Vec::with_capacity(FRAME_HEADER as usize);
         header.extend_from_slice(FRAME_MAGIC);
         put_u32(&mut header, 0);
-        put_u32(&mut header, summary.len() as u32);
+        put_u32(&mut header, self.summary.len() as u32);
         put_u32(&mut header, self.data.len() as u32);
         put_u32(&mut header, self.raw_len);
-        put_u32(&mut header, crc32fast::hash(&summary));
-        put_u32(&mut header, data_crc);
+        put_u32(&mut header, crc32fast::hash(&self.summary));
+        put_u32(&mut header, self.data_crc);
         header.extend_from_slice(&[CODEC_LZ4, 0, 0, 0]);
         let header_crc = crc32fast::hash(&header[8..]);
         header[4..8].copy_from_slice(&header_crc.to_le_bytes());
         out.extend_from_slice(&header);
-        out.extend_from_slice(&summary);
+        out.extend_from_slice(&self.summary);
         out.extend_from_slice(&self.data);
         BlockMeta {
             offset,
-            summary_len: summary.len() as u32,
+            summary_len: self.summary.len() as u32,
             data_len: self.data.len() as u32,
             raw_len: self.raw_len,
-            data_crc,
+            data_crc: self.data_crc,
             first_seq,
             count: self.count,
             min_time: self.min_time,
@@ -311,7 +329,7 @@ pub(crate) fn split_events(raw: &[u8], count: u32) -> Result<Vec<&[u8]>, String>
     let mut r = Reader::new(raw);
     let mut out = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let n = r.len()?;
+        let n = r.u32()? as usize;
         out.push(r.bytes(n)?);
     }
     if r.remaining() != 0 {

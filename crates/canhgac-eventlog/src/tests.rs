@@ -27,6 +27,8 @@ fn ev(i: u64) -> Event {
     };
     e.fields.push("n", i as i64);
     e.fields
+        .push("src", format!("198.51.100.{}:{}", i % 250, 1024 + i));
+    e.fields
         .push("program", if i % 2 == 0 { "sshd" } else { "CRON" });
     e.fields.push(
         "tags",
@@ -260,6 +262,53 @@ fn summaries_skip_blocks_without_reading_them() {
         scanned += page.scanned;
     }
     assert!(scanned <= 10_000, "scanned {scanned} of 100 x 1000");
+}
+
+#[test]
+fn addresses_in_text_and_host_with_field_are_selective() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), Retention::default()).unwrap();
+    for chunk in evs(0..1000).chunks(100) {
+        log.append(chunk).unwrap();
+    }
+    let page = log
+        .search(&EventQuery {
+            text: Some("198.51.100.42".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(nums(&page), vec![792, 542, 292, 42]);
+    // Four blocks hold it; the pairs of numbers keep the others out (a false positive or two).
+    assert!(page.scanned <= 600, "scanned {}", page.scanned);
+
+    // Host a has x=1 in one block only, though every block has host a and x=1 (on host b).
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), Retention::default()).unwrap();
+    for block in 0..10 {
+        let mut events = Vec::new();
+        for i in 0..200u64 {
+            let mut e = ev(block * 200 + i);
+            let on_a = i < 100;
+            e.host = Some(if on_a { "a" } else { "b" }.into());
+            let x = if on_a && !(block == 3 && i == 50) {
+                "2"
+            } else {
+                "1"
+            };
+            e.fields.push("x", x);
+            events.push(e);
+        }
+        log.append(&events).unwrap();
+    }
+    let page = log
+        .search(&EventQuery {
+            host: Some("A".into()),
+            fields: vec![("x".into(), "1".into())],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(nums(&page), vec![650]);
+    assert!(page.scanned <= 400, "scanned {} of 2000", page.scanned);
 }
 
 #[test]

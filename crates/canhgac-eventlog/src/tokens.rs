@@ -5,7 +5,9 @@
 //! - each field as `name = value` (both lower-cased; a list also gives one token per element),
 //!   for field equality;
 //! - each word of the message and of every field value: maximal runs of alphanumeric
-//!   characters, lower-cased, for free text.
+//!   characters, lower-cased, for free text; and each pair of numbers that follow each other
+//!   (`203 0`, `0 113`, `113 5` for `203.0.113.5`), so that addresses and times are selective;
+//! - each `name = value` token again combined with the host, for `host` plus field queries.
 //!
 //! The hash is our own (fixed forever: it is on disk), the filter is *blocked*: every token sets
 //! [`PROBES`] bits inside one 64-byte line, so testing a token reads 64 bytes of the file.
@@ -15,6 +17,8 @@ use canhgac_model::{Event, FieldValue};
 const SEED_HOST: u64 = 0x243f_6a88_85a3_08d3;
 const SEED_FIELD: u64 = 0x1319_8a2e_0370_7344;
 const SEED_WORD: u64 = 0xa409_3822_299f_31d0;
+const SEED_PAIR: u64 = 0x082e_fa98_ec4e_6c89;
+const SEED_SCOPE: u64 = 0x4528_21e6_38d0_1377;
 const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Bytes in one line of the filter.
@@ -67,8 +71,59 @@ pub(crate) fn word_token(word_lower: &str) -> u64 {
     hash_bytes(SEED_WORD, word_lower.as_bytes())
 }
 
+/// The token of two numbers that follow each other in a text (`203.0.113.5` gives `203 0`,
+/// `0 113`, `113 5`), so that searching for an address or a time is not left with tokens as
+/// common as `0`.
+pub(crate) fn pair_token(first: u64, second: u64) -> u64 {
+    mix(first.rotate_left(29) ^ second ^ SEED_PAIR)
+}
+
+/// A field token seen on a given host, so that `host` with `field = value` skips blocks where
+/// both occur but never together.
+pub(crate) fn scoped_token(host: u64, field: u64) -> u64 {
+    mix(host.rotate_left(17) ^ field ^ SEED_SCOPE)
+}
+
+fn is_number(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Pushes the word tokens of `text_lower`, and the pair tokens of consecutive numbers.
+pub(crate) fn text_tokens(text_lower: &str, out: &mut Vec<u64>) {
+    let mut prev_number: Option<u64> = None;
+    words(text_lower, |w| {
+        let t = word_token(w);
+        out.push(t);
+        if is_number(w) {
+            if let Some(p) = prev_number {
+                out.push(pair_token(p, t));
+            }
+            prev_number = Some(t);
+        } else {
+            prev_number = None;
+        }
+    });
+}
+
 /// Calls `each` with every word of `text_lower` (maximal alphanumeric runs).
 pub(crate) fn words(text_lower: &str, mut each: impl FnMut(&str)) {
+    if text_lower.is_ascii() {
+        let bytes = text_lower.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i > start {
+                each(&text_lower[start..i]);
+            }
+        }
+        return;
+    }
     for word in text_lower.split(|c: char| !c.is_alphanumeric()) {
         if !word.is_empty() {
             each(word);
@@ -90,36 +145,87 @@ pub(crate) fn lower_into<'b>(s: &str, buf: &'b mut String) -> &'b str {
     buf
 }
 
+/// `s` lower-cased: `s` itself when it has no upper-case ASCII letter, else a copy in `buf`.
+pub(crate) fn lower<'a>(s: &'a str, buf: &'a mut String) -> &'a str {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return s;
+    }
+    lower_into(s, buf)
+}
+
+/// The text of a value as [`FieldValue::to_text`] gives it, borrowing or using `buf`.
+pub(crate) fn value_text<'a>(value: &'a FieldValue, buf: &'a mut String) -> &'a str {
+    use std::fmt::Write;
+    match value {
+        FieldValue::Str(s) => s,
+        FieldValue::Null => "",
+        FieldValue::Bool(true) => "true",
+        FieldValue::Bool(false) => "false",
+        FieldValue::Int(i) => {
+            buf.clear();
+            let _ = write!(buf, "{i}");
+            buf
+        }
+        FieldValue::Float(_) | FieldValue::List(_) => {
+            buf.clear();
+            buf.push_str(&value.to_text());
+            buf
+        }
+    }
+}
+
 /// Collects the tokens of events, reusing its buffers between events.
 #[derive(Default)]
 pub(crate) struct Tokenizer {
-    name: String,
-    text: String,
-    elem: String,
+    a: String,
+    b: String,
+    c: String,
 }
 
 impl Tokenizer {
     /// Pushes every token of `event` onto `out` (duplicates included).
     pub(crate) fn event_tokens(&mut self, event: &Event, out: &mut Vec<u64>) {
-        if let Some(host) = &event.host {
-            out.push(host_token(lower_into(host, &mut self.text)));
-        }
-        words(lower_into(&event.message, &mut self.text), |w| {
-            out.push(word_token(w))
-        });
+        let Self { a, b, c } = self;
+        let host = event.host.as_deref().map(|h| host_token(lower(h, a)));
+        out.extend(host);
+        text_tokens(lower(&event.message, a), out);
+        let field = |t: u64, out: &mut Vec<u64>| {
+            out.push(t);
+            if let Some(h) = host {
+                out.push(scoped_token(h, t));
+            }
+        };
         for (name, value) in event.fields.iter() {
-            let name = lower_into(name, &mut self.name);
+            let name = lower(name, c);
             if let FieldValue::List(items) = value {
                 for item in items {
-                    let text = lower_into(&item.to_text(), &mut self.elem).to_string();
-                    out.push(field_token(name, &text));
+                    let text = lower(value_text(item, a), b);
+                    field(field_token(name, text), out);
                 }
             }
-            let text = lower_into(&value.to_text(), &mut self.text);
-            out.push(field_token(name, text));
-            words(text, |w| out.push(word_token(w)));
+            let text = lower(value_text(value, a), b);
+            field(field_token(name, text), out);
+            text_tokens(text, out);
         }
     }
+}
+
+/// Estimates how many distinct values `tokens` holds (linear counting), using `scratch`.
+pub(crate) fn estimate_distinct(tokens: &[u64], scratch: &mut Vec<u64>) -> usize {
+    let bits = (tokens.len() * 2).next_power_of_two().max(1024);
+    scratch.clear();
+    scratch.resize(bits / 64, 0);
+    for &t in tokens {
+        let bit = (t as usize) & (bits - 1);
+        scratch[bit / 64] |= 1 << (bit % 64);
+    }
+    let ones: usize = scratch.iter().map(|w| w.count_ones() as usize).sum();
+    let zeros = bits - ones;
+    if zeros == 0 {
+        return tokens.len();
+    }
+    let estimate = -(bits as f64) * (zeros as f64 / bits as f64).ln();
+    (estimate.ceil() as usize).min(tokens.len())
 }
 
 /// Number of 64-byte lines for `distinct` tokens.
@@ -172,6 +278,32 @@ mod tests {
             got,
             ["c", "tools", "mimikatz", "exe", "đăng", "nhập", "10", "0", "0", "5"]
         );
+    }
+
+    #[test]
+    fn distinct_estimate_is_close() {
+        let mut scratch = Vec::new();
+        let tokens: Vec<u64> = (0..30_000u64)
+            .map(|i| word_token(&format!("t{}", i % 7000)))
+            .collect();
+        let n = estimate_distinct(&tokens, &mut scratch);
+        assert!((6500..7500).contains(&n), "{n}");
+        assert_eq!(estimate_distinct(&[], &mut scratch), 0);
+    }
+
+    #[test]
+    fn value_text_agrees_with_to_text() {
+        let mut buf = String::new();
+        for v in [
+            FieldValue::Null,
+            FieldValue::Bool(true),
+            FieldValue::Int(-42),
+            FieldValue::Float(2.5),
+            FieldValue::Str("Ab".into()),
+            FieldValue::List(vec![FieldValue::Int(1), "x".into()]),
+        ] {
+            assert_eq!(value_text(&v, &mut buf), v.to_text());
+        }
     }
 
     #[test]
