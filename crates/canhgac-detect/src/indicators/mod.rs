@@ -92,7 +92,10 @@ pub struct IndicatorSet {
     net6: Ranges<u128>,
     /// Domain indicators, by index into `indicators`.
     domains: HashTable<u32>,
-    /// The last labels of domain indicators ("com", "vn"): a candidate ending otherwise is skipped.
+    /// The last labels of domain indicators ("com", "vn"): a candidate ending otherwise is
+    /// skipped. Labels of up to 8 bytes are packed into a `u64` (see [`pack_label`]).
+    short_last_labels: HashTable<u64>,
+    /// The longer last labels.
     last_labels: HashTable<Box<[u8]>>,
     urls: HashTable<u32>,
     /// The hosts of URL indicators: only URLs on these hosts are normalised and looked up.
@@ -101,6 +104,10 @@ pub struct IndicatorSet {
     md5: HashTable<([u8; 16], u32)>,
     sha1: HashTable<([u8; 20], u32)>,
     sha256: HashTable<([u8; 32], u32)>,
+    /// Some hash indicator exists: texts are scanned for hex words.
+    has_hashes: bool,
+    /// Some IP, network, domain, URL or email indicator exists.
+    has_others: bool,
 }
 
 impl Default for IndicatorSet {
@@ -188,6 +195,7 @@ impl IndicatorSet {
             net4_index: Vec::new(),
             net6: Ranges::build(Vec::new()),
             domains: HashTable::new(),
+            short_last_labels: HashTable::new(),
             last_labels: HashTable::new(),
             urls: HashTable::new(),
             url_hosts: HashTable::new(),
@@ -195,6 +203,8 @@ impl IndicatorSet {
             md5: HashTable::new(),
             sha1: HashTable::new(),
             sha256: HashTable::new(),
+            has_hashes: false,
+            has_others: false,
         };
         let mut nets4 = Vec::new();
         let mut nets6 = Vec::new();
@@ -249,7 +259,16 @@ impl IndicatorSet {
                 },
                 IndicatorKind::Domain => {
                     let last = value.rsplit('.').next().unwrap_or_default().as_bytes();
-                    insert_once(&mut set.last_labels, &set.hasher, last);
+                    match pack_label(last) {
+                        Some(packed) => {
+                            let hash = set.hasher.hash_one(packed);
+                            if set.short_last_labels.find(hash, |&p| p == packed).is_none() {
+                                set.short_last_labels
+                                    .insert_unique(hash, packed, |&p| set.hasher.hash_one(p));
+                            }
+                        }
+                        None => insert_once(&mut set.last_labels, &set.hasher, last),
+                    }
                     insert_str(
                         &mut set.domains,
                         &set.hasher,
@@ -325,6 +344,14 @@ impl IndicatorSet {
         set.net4 = Ranges::build(nets4);
         set.net4_index = set.net4.index16();
         set.net6 = Ranges::build(nets6);
+        set.has_hashes = !(set.md5.is_empty() && set.sha1.is_empty() && set.sha256.is_empty());
+        set.has_others = !(set.ip4.is_empty()
+            && set.ip6.is_empty()
+            && set.net4.len() == 0
+            && set.net6.len() == 0
+            && set.domains.is_empty()
+            && set.urls.is_empty()
+            && set.emails.is_empty());
         set
     }
 
@@ -437,53 +464,86 @@ impl IndicatorSet {
 
 // Scanning: text → tokens → candidates → lookups.
 impl IndicatorSet {
+    /// Two passes over a text: hashes (long hex words, found by sampling every 16th byte), then
+    /// every token around a `.`, `:` or `@` (found with `memchr`): IPs, domains, URLs and
+    /// emails all hold one, so the bytes between them are never classified one by one.
     fn scan_text<'a>(&'a self, b: &[u8], ctx: &mut Ctx<'a, '_>) {
         let n = b.len();
         if n < 4 {
             return;
         }
-        let mut i = 0;
-        let mut prev: &[u8] = &[];
-        while i < n {
-            while i < n && CLASS[b[i] as usize] & TOK == 0 {
-                i += 1;
+        if self.has_hashes && n >= 32 {
+            self.scan_hashes(b, ctx);
+        }
+        if !self.has_others {
+            return;
+        }
+        let mut from = 0;
+        while let Some(found) = memchr::memchr3(b'.', b':', b'@', &b[from..]) {
+            let anchor = from + found;
+            let mut start = anchor;
+            while start > from && CLASS[b[start - 1] as usize] & TOK != 0 {
+                start -= 1;
             }
-            let start = i;
-            let (mut or, mut and) = (0u8, 0xffu8);
-            while i < n {
-                let class = CLASS[b[i] as usize];
-                if class & TOK == 0 {
-                    break;
-                }
-                or |= class;
-                and &= class;
-                i += 1;
+            let mut end = anchor + 1;
+            while end < n && CLASS[b[end] as usize] & TOK != 0 {
+                end += 1;
             }
-            if i == start {
-                break;
-            }
-            let token = &b[start..i];
+            let token = &b[start..end];
             if token.len() >= 4
-                && token[token.len() - 1] == b':'
-                && b[i..].starts_with(b"//")
+                && b[end - 1] == b':'
+                && b[end..].starts_with(b"//")
                 && token[..token.len() - 1].iter().all(u8::is_ascii_alphabetic)
             {
-                let mut end = i + 2;
-                while end < n && !ends_url(b[end]) {
-                    end += 1;
+                let mut url_end = end + 2;
+                while url_end < n && !ends_url(b[url_end]) {
+                    url_end += 1;
                 }
                 // The path and query are scanned as ordinary text after the host.
-                i = start + self.scan_url(&b[start..end], i + 2 - start, ctx);
-                prev = &[];
+                from = start + self.scan_url(&b[start..url_end], end + 2 - start, ctx);
                 continue;
             }
-            self.scan_token(token, or, and, prev, ctx);
-            prev = token;
+            if token.len() >= 4 {
+                let (or, and) = classes(token);
+                self.scan_token(token, or, and, ctx);
+            }
+            from = end;
         }
     }
 
-    /// One token; `or`/`and` are its byte classes combined, `prev` the token before it.
-    fn scan_token<'a>(&'a self, token: &[u8], or: u8, and: u8, prev: &[u8], ctx: &mut Ctx<'a, '_>) {
+    /// Hex words of 32, 40 or 64 digits (not part of a longer word of letters and digits).
+    /// Such a word holds two positions that are multiples of 16, so only pairs of hex bytes 16
+    /// apart at those positions are looked at more closely.
+    fn scan_hashes<'a>(&'a self, b: &[u8], ctx: &mut Ctx<'a, '_>) {
+        let n = b.len();
+        let mut i = 0;
+        while i + 16 < n {
+            if !(b[i].is_ascii_hexdigit() && b[i + 16].is_ascii_hexdigit()) {
+                i += 16;
+                continue;
+            }
+            // At most 15 bytes back: a run reaching the previous sample was handled there.
+            let mut start = i;
+            while start > 0 && b[start - 1].is_ascii_hexdigit() {
+                start -= 1;
+            }
+            let mut end = i + 1;
+            while end < n && b[end].is_ascii_hexdigit() {
+                end += 1;
+            }
+            let bounded = (start == 0 || !b[start - 1].is_ascii_alphanumeric())
+                && (end == n || !b[end].is_ascii_alphanumeric());
+            // Sysmon's Hashes field ends with IMPHASH=<32 hex>: an import hash, not an MD5.
+            let imphash = start >= 8 && b[start - 8..start].eq_ignore_ascii_case(b"IMPHASH=");
+            if bounded && matches!(end - start, 32 | 40 | 64) && !imphash {
+                self.check_hash(&b[start..end], ctx);
+            }
+            i = end.div_ceil(16) * 16;
+        }
+    }
+
+    /// One token holding a `.`, `:` or `@`; `or`/`and` are its byte classes combined.
+    fn scan_token<'a>(&'a self, token: &[u8], or: u8, and: u8, ctx: &mut Ctx<'a, '_>) {
         if or & COLON != 0 {
             if and & V6 != 0 {
                 let text = trim_end(token, b".");
@@ -499,7 +559,7 @@ impl IndicatorSet {
             for part in token.split(|&c| c == b':') {
                 if part.len() >= 4 {
                     let (or, and) = classes(part);
-                    self.scan_token(part, or, and, prev, ctx);
+                    self.scan_token(part, or, and, ctx);
                 }
             }
             return;
@@ -511,28 +571,16 @@ impl IndicatorSet {
             let (or, and) = classes(trimmed);
             (trimmed, or, and)
         };
-        let len = token.len();
-        if len < 4 {
+        if token.len() < 4 {
             return;
         }
         if or & AT != 0 {
             self.scan_email(token, ctx);
-            return;
-        }
-        if and & HEX != 0 && matches!(len, 32 | 40 | 64) {
-            // Sysmon's Hashes field ends with IMPHASH=<32 hex>: an import hash, not an MD5.
-            if !prev.eq_ignore_ascii_case(b"IMPHASH") {
-                self.check_hash(token, ctx);
-            }
-            return;
-        }
-        if and & V4 != 0 {
+        } else if and & V4 != 0 {
             if let Some(ip) = parse_v4(token) {
                 self.check_ip(IpAddr::V4(ip), token, ctx);
             }
-            return;
-        }
-        if or & DOT != 0 && or & ALPHA != 0 {
+        } else if or & DOT != 0 && or & ALPHA != 0 {
             self.scan_domain(token, ctx);
         }
     }
@@ -543,7 +591,7 @@ impl IndicatorSet {
             for part in token.split(|&c| c == b'@') {
                 if part.len() >= 4 {
                     let (or, and) = classes(part);
-                    self.scan_token(part, or, and, &[], ctx);
+                    self.scan_token(part, or, and, ctx);
                 }
             }
             return;
@@ -557,7 +605,7 @@ impl IndicatorSet {
         }
         if domain.len() >= 4 {
             let (or, and) = classes(domain);
-            self.scan_token(domain, or, and, &[], ctx);
+            self.scan_token(domain, or, and, ctx);
         }
     }
 
@@ -565,15 +613,14 @@ impl IndicatorSet {
         if self.domains.is_empty() || token.len() > MAX_DOMAIN {
             return;
         }
-        let mut buf = [0u8; MAX_DOMAIN];
-        let name = lower_into(token, &mut buf);
-        let Some(last_dot) = name.iter().rposition(|&c| c == b'.') else {
+        let Some(last_dot) = token.iter().rposition(|&c| c == b'.') else {
             return;
         };
-        let last = &name[last_dot + 1..];
-        if last.is_empty() || !contains(&self.last_labels, &self.hasher, last) {
+        if !self.known_last_label(&token[last_dot + 1..]) {
             return;
         }
+        let mut buf = [0u8; MAX_DOMAIN];
+        let name = lower_into(token, &mut buf);
         // Every suffix that still has a dot: the name itself, then its parents.
         let mut pos = 0;
         while pos <= last_dot {
@@ -615,7 +662,7 @@ impl IndicatorSet {
         };
         if host.len() >= 4 {
             let (or, and) = classes(host);
-            self.scan_token(host, or, and, &[], ctx);
+            self.scan_token(host, or, and, ctx);
         }
         if !self.urls.is_empty() && !host_key.is_empty() && host_key.len() <= MAX_DOMAIN + 2 {
             let mut buf = [0u8; MAX_DOMAIN + 2];
@@ -699,6 +746,21 @@ impl IndicatorSet {
         }
     }
 
+    /// Whether some domain indicator ends with this label (any case).
+    fn known_last_label(&self, label: &[u8]) -> bool {
+        match pack_label(label) {
+            Some(packed) => self
+                .short_last_labels
+                .find(self.hasher.hash_one(packed), |&p| p == packed)
+                .is_some(),
+            None if label.len() <= 63 => {
+                let mut buf = [0u8; 63];
+                contains(&self.last_labels, &self.hasher, lower_into(label, &mut buf))
+            }
+            None => false,
+        }
+    }
+
     fn active(&self, idx: u32, ctx: &mut Ctx<'_, '_>) -> bool {
         match self.indicators[idx as usize].expires_at {
             None => true,
@@ -758,6 +820,18 @@ fn lower_into<'b>(text: &[u8], buf: &'b mut [u8]) -> &'b [u8] {
         *o = c.to_ascii_lowercase();
     }
     out
+}
+
+/// A label of 1 to 8 bytes, lower-cased, as one integer (zero bytes pad; labels hold none).
+fn pack_label(label: &[u8]) -> Option<u64> {
+    if label.is_empty() || label.len() > 8 {
+        return None;
+    }
+    let mut bytes = [0u8; 8];
+    for (o, c) in bytes.iter_mut().zip(label) {
+        *o = c.to_ascii_lowercase();
+    }
+    Some(u64::from_le_bytes(bytes))
 }
 
 /// Dotted-quad IPv4, each part 1–3 digits up to 255.

@@ -240,3 +240,44 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod brute_force {
+    use super::*;
+
+    /// Random nested and disjoint networks: the ranges answer as a scan over all of them does.
+    #[test]
+    fn agrees_with_a_scan_over_every_block() {
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut nets = Vec::new();
+        for i in 0..3000u32 {
+            // Few distinct high bits so that blocks nest and collide.
+            let base = ((next() as u32) & 0x0fff_ffff) | 0x0a00_0000;
+            let len = [8u32, 12, 16, 20, 24, 28, 32][(next() % 7) as usize];
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            let first = base & mask;
+            nets.push((first, first | !mask, i, len));
+        }
+        let ranges = Ranges::build(nets.iter().map(|&(a, b, i, _)| (a, b, i)).collect());
+        let index = ranges.index16();
+        for _ in 0..20_000 {
+            let addr = ((next() as u32) & 0x1fff_ffff) | 0x0200_0000;
+            // Most specific: the longest prefix; among equal networks, the last listed.
+            let expected = nets
+                .iter()
+                .filter(|&&(a, b, _, _)| a <= addr && addr <= b)
+                .max_by_key(|&&(_, _, i, len)| (len, i))
+                .map(|&(_, _, i, _)| i);
+            let high = (addr >> 16) as usize;
+            let hint = (index[high] as usize, index[high + 1] as usize);
+            let got = ranges.find_with(addr, hint, |_| true);
+            assert_eq!(got, expected, "{addr:#x}");
+        }
+    }
+}
