@@ -209,7 +209,9 @@ fn parse_5424(text: &str, event: &mut Event) -> bool {
     } else {
         return false;
     };
-    let msg = msg.strip_prefix(' ').unwrap_or(msg);
+    // rsyslog forwards a 3164 message's MSG with its leading space (`- -  text`); spaces
+    // before MSG carry nothing.
+    let msg = msg.trim_start_matches(' ');
     let msg = msg.strip_prefix('\u{feff}').unwrap_or(msg);
     event.kind = EventKind::Syslog5424;
     if let Some(time) = time {
