@@ -16,7 +16,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -28,6 +28,9 @@ use crate::{windows, DecodeError};
 
 /// The first bytes of every EVTX file.
 pub const MAGIC: &[u8; 8] = b"ElfFile\0";
+
+const FILE_HEADER_SIZE: u64 = 4096;
+const CHUNK_SIZE: u64 = 65536;
 
 /// What the parser reads from.
 pub trait Source: Read + Seek + Send {}
@@ -86,6 +89,9 @@ pub struct EvtxChunks {
     settings: Arc<ParserSettings>,
     origin: Arc<str>,
     number: u64,
+    /// Reported after the last chunk: the file ends inside a chunk, or before the chunks its
+    /// header announces (a copy cut short); the parser itself stops quietly there.
+    truncated: Option<String>,
 }
 
 /// Opens `path` for reading chunk by chunk.
@@ -97,16 +103,35 @@ pub fn chunks(path: &Path) -> Result<EvtxChunks, DecodeError> {
 
 impl EvtxChunks {
     /// Reads the file header from `source`.
-    pub fn open(source: Box<dyn Source>, origin: &str) -> Result<Self, DecodeError> {
+    pub fn open(mut source: Box<dyn Source>, origin: &str) -> Result<Self, DecodeError> {
+        let io_error = |e: std::io::Error| DecodeError::new(format!("{origin}: {e}"));
+        let len = source.seek(SeekFrom::End(0)).map_err(io_error)?;
+        source.seek(SeekFrom::Start(0)).map_err(io_error)?;
         let settings = ParserSettings::new().num_threads(1);
         let parser: Parser = EvtxParser::from_read_seek(source)
             .map_err(|e| DecodeError::new(format!("{origin}: {}", chain(&e))))?
             .with_configuration(settings.clone());
+        let body = len.saturating_sub(FILE_HEADER_SIZE);
+        let whole_chunks = body / CHUNK_SIZE;
+        let announced = u64::from(parser.header().chunk_count);
+        let truncated = if body % CHUNK_SIZE != 0 {
+            Some(format!(
+                "{origin}: file ends {} bytes into chunk {whole_chunks}: truncated",
+                body % CHUNK_SIZE
+            ))
+        } else if whole_chunks < announced {
+            Some(format!(
+                "{origin}: header announces {announced} chunks, the file holds {whole_chunks}: truncated"
+            ))
+        } else {
+            None
+        };
         Ok(Self {
             inner: parser.into_chunks(),
             settings: Arc::new(settings),
             origin: origin.into(),
             number: 0,
+            truncated,
         })
     }
 }
@@ -115,7 +140,12 @@ impl Iterator for EvtxChunks {
     type Item = Result<RawChunk, DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.inner.next()?;
+        let Some(item) = self.inner.next() else {
+            return self
+                .truncated
+                .take()
+                .map(|reason| Err(DecodeError::new(reason)));
+        };
         let number = self.number;
         self.number += 1;
         Some(match item {
