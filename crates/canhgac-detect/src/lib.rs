@@ -37,6 +37,7 @@
 
 mod detector;
 pub mod evidence;
+pub mod hunt;
 mod indicators;
 mod tuning;
 
