@@ -70,7 +70,7 @@ impl Attributor {
             .into_iter()
             .map(|((len, v4), map)| (len, v4, map))
             .collect();
-        nets.sort_by(|a, b| b.0.cmp(&a.0));
+        nets.sort_by_key(|net| std::cmp::Reverse(net.0));
         this.nets = nets;
         this
     }

@@ -1,5 +1,6 @@
 //! EVTX decoding against the shared attack-samples corpus (read in place, never copied into
 //! the repository); the tests print SKIPPED and pass where the corpus is absent.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,6 @@
 //! Property tests: every decoder takes arbitrary input without panicking, and the framer
 //! splits any stream back into the messages that made it, whatever the read boundaries.
+#![allow(clippy::unwrap_used)]
 
 use canhgac_ingest::syslog::{self, Frame, Framer};
 use canhgac_ingest::{access_log, evtx, json, ndjson};
