@@ -3,10 +3,10 @@
 //! [`IndicatorSet`] indexes up to millions of [`Indicator`]s so that checking an event costs a
 //! few hash probes per *candidate* value, not per indicator:
 //!
-//! - IP addresses: hash tables of `u32` / `u128`;
-//! - CIDR networks: disjoint ranges per address family (see `ranges`), one binary search per
-//!   address, narrowed for IPv4 by an index of the top 16 bits; the most specific unexpired
-//!   network wins;
+//! - IP addresses and CIDR networks: disjoint ranges per address family (see `ranges`; an
+//!   address is a one-address block), one binary search per candidate address, narrowed for
+//!   IPv4 by an index of the top 16 bits; every matching address indicator is reported, and of
+//!   the networks the most specific unexpired one;
 //! - domains: a hash table of the indicator strings; a candidate is looked up with each of its
 //!   label suffixes (`a.b.evil.example` tries itself, `b.evil.example`, `evil.example`), after a
 //!   cheap check that its last label is the last label of some domain indicator;
@@ -15,10 +15,12 @@
 //! - MD5 / SHA-1 / SHA-256: hash tables of fixed-size byte arrays, chosen by the hex length;
 //! - email addresses: exact match, plus the domain part as a domain.
 //!
-//! Which values are looked at is decided by their *shape*, not by field names: every string
-//! field value is cut into tokens (runs of letters, digits and `. - _ : @ +`), and each token is
-//! classified cheaply (IPv4 digits and three dots, IPv6 hex and colons, hex of hash length,
-//! dotted name, `local@domain`, `scheme://`). So `DestinationIp`, `c-ip`, an IP inside a syslog
+//! Which values are looked at is decided by their *shape*, not by field names. Every string
+//! field value is searched (with `memchr`) for `.`, `:` and `@`: IPs, domains, URLs and emails
+//! all hold one. The token around each (a run of letters, digits and `. - _ : @ +`) is
+//! classified cheaply (IPv4 digits and three dots, IPv6 hex and colons, dotted name with a
+//! known last label, `local@domain`, `scheme://`). Hashes are hex words of 32, 40 or 64 digits,
+//! found by sampling every 16th byte. So `DestinationIp`, `c-ip`, an IP inside a syslog
 //! `msg` ("Failed password for root from 203.0.113.5 port 22"), a domain in a command line and
 //! the hashes of Sysmon's `Hashes` field ("SHA1=…,MD5=…,SHA256=…,IMPHASH=…"; the IMPHASH is not
 //! an MD5 and is skipped) are all found. `Event::message` is scanned only when it is not a copy
@@ -85,8 +87,6 @@ pub struct IndicatorSet {
     next_same: Vec<u32>,
     rejected: Vec<RejectedIndicator>,
     hasher: DefaultHashBuilder,
-    ip4: HashTable<(u32, u32)>,
-    ip6: HashTable<(u128, u32)>,
     net4: Ranges<u32>,
     net4_index: Vec<u32>,
     net6: Ranges<u128>,
@@ -189,8 +189,6 @@ impl IndicatorSet {
             next_same: Vec::with_capacity(indicators.len()),
             rejected: Vec::new(),
             hasher: DefaultHashBuilder::default(),
-            ip4: HashTable::new(),
-            ip6: HashTable::new(),
             net4: Ranges::build(Vec::new()),
             net4_index: Vec::new(),
             net6: Ranges::build(Vec::new()),
@@ -223,25 +221,14 @@ impl IndicatorSet {
             let idx = set.indicators.len() as u32;
             set.next_same.push(NONE);
             let kept = match indicator.kind {
+                // An address is a one-address block among the networks: one search finds both.
                 IndicatorKind::Ip => match value.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
                     Ok(IpAddr::V4(ip)) => {
-                        insert_fixed(
-                            &mut set.ip4,
-                            &set.hasher,
-                            &mut set.next_same,
-                            u32::from(ip),
-                            idx,
-                        );
+                        nets4.push((u32::from(ip), u32::from(ip), idx));
                         true
                     }
                     Ok(IpAddr::V6(ip)) => {
-                        insert_fixed(
-                            &mut set.ip6,
-                            &set.hasher,
-                            &mut set.next_same,
-                            u128::from(ip),
-                            idx,
-                        );
+                        nets6.push((u128::from(ip), u128::from(ip), idx));
                         true
                     }
                     Err(_) => false,
@@ -345,9 +332,7 @@ impl IndicatorSet {
         set.net4_index = set.net4.index16();
         set.net6 = Ranges::build(nets6);
         set.has_hashes = !(set.md5.is_empty() && set.sha1.is_empty() && set.sha256.is_empty());
-        set.has_others = !(set.ip4.is_empty()
-            && set.ip6.is_empty()
-            && set.net4.len() == 0
+        set.has_others = !(set.net4.len() == 0
             && set.net6.len() == 0
             && set.domains.is_empty()
             && set.urls.is_empty()
@@ -711,38 +696,32 @@ impl IndicatorSet {
         }
     }
 
+    /// Reports every unexpired address indicator equal to `ip` and the most specific unexpired
+    /// network holding it.
     fn check_ip<'a>(&'a self, ip: IpAddr, text: &[u8], ctx: &mut Ctx<'a, '_>) {
-        match ip.to_canonical() {
-            IpAddr::V4(ip) => {
+        let chain = match ip.to_canonical() {
+            IpAddr::V4(ip) if self.net4.len() > 0 => {
                 let addr = u32::from(ip);
-                if let Some(head) = find_fixed(&self.ip4, &self.hasher, addr) {
-                    self.report_chain(head, text, ctx);
-                }
-                if self.net4.len() > 0 {
-                    let high = (addr >> 16) as usize;
-                    let hint = (
-                        self.net4_index[high] as usize,
-                        self.net4_index[high + 1] as usize,
-                    );
-                    if let Some(i) = self.net4.find_with(addr, hint, |i| self.active(i, ctx)) {
-                        self.push_hit(i, text, ctx);
-                    }
-                }
+                let high = (addr >> 16) as usize;
+                let hint = (
+                    self.net4_index[high] as usize,
+                    self.net4_index[high + 1] as usize,
+                );
+                self.net4.holding(addr, hint)
             }
-            IpAddr::V6(ip) => {
-                let addr = u128::from(ip);
-                if let Some(head) = find_fixed(&self.ip6, &self.hasher, addr) {
-                    self.report_chain(head, text, ctx);
-                }
-                if self.net6.len() > 0 {
-                    if let Some(i) = self
-                        .net6
-                        .find_with(addr, self.net6.full(), |i| self.active(i, ctx))
-                    {
-                        self.push_hit(i, text, ctx);
-                    }
-                }
+            IpAddr::V6(ip) if self.net6.len() > 0 => {
+                self.net6.holding(u128::from(ip), self.net6.full())
             }
+            _ => return,
+        };
+        let mut network_reported = false;
+        for idx in chain {
+            let is_network = self.indicators[idx as usize].kind == IndicatorKind::Cidr;
+            if (is_network && network_reported) || !self.active(idx, ctx) {
+                continue;
+            }
+            network_reported |= is_network;
+            self.push_hit(idx, text, ctx);
         }
     }
 

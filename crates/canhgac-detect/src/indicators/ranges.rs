@@ -34,10 +34,10 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// The segments of one address family.
 #[derive(Debug, Clone)]
 pub(crate) struct Ranges<T> {
-    /// Start of each segment, ascending; the first is always `T::ZERO`.
-    starts: Vec<T>,
-    /// Local index of the block owning each segment, or [`NONE`].
-    owners: Vec<u32>,
+    /// Per segment, ascending: its first address (the first is always `T::ZERO`) and the local
+    /// index of the block owning it, or [`NONE`]. Side by side, so that one cache line holds
+    /// both the addresses searched and the answer.
+    segs: Vec<(T, u32)>,
     /// Per block: (indicator index, local index of the parent block or [`NONE`]).
     blocks: Vec<(u32, u32)>,
 }
@@ -48,8 +48,7 @@ impl<T: Addr> Ranges<T> {
         // Same start: the wider block first, so that it becomes the parent of the narrower one.
         nets.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         let mut ranges = Ranges {
-            starts: vec![T::ZERO],
-            owners: vec![NONE],
+            segs: vec![(T::ZERO, NONE)],
             blocks: Vec::with_capacity(nets.len()),
         };
         // Open blocks: (last address, local index).
@@ -77,24 +76,21 @@ impl<T: Addr> Ranges<T> {
                 ranges.emit(after, owner);
             }
         }
-        ranges.starts.shrink_to_fit();
-        ranges.owners.shrink_to_fit();
+        ranges.segs.shrink_to_fit();
         ranges
     }
 
     /// Records that from `start` on, the addresses belong to `owner`.
     fn emit(&mut self, start: T, owner: u32) {
-        let last = self.starts.len() - 1;
-        if self.starts[last] == start {
+        let last = self.segs.len() - 1;
+        if self.segs[last].0 == start {
             // A later decision at the same address is the more specific one.
-            self.owners[last] = owner;
-            if last > 0 && self.owners[last - 1] == owner {
-                self.starts.pop();
-                self.owners.pop();
+            self.segs[last].1 = owner;
+            if last > 0 && self.segs[last - 1].1 == owner {
+                self.segs.pop();
             }
-        } else if self.owners[last] != owner {
-            self.starts.push(start);
-            self.owners.push(owner);
+        } else if self.segs[last].1 != owner {
+            self.segs.push((start, owner));
         }
     }
 
@@ -106,43 +102,65 @@ impl<T: Addr> Ranges<T> {
     /// Number of segments (for tests and memory estimates).
     #[cfg(test)]
     pub(crate) fn segments(&self) -> usize {
-        self.starts.len()
+        self.segs.len()
     }
 
-    /// The segment index holding `addr`, searching only `starts[lo..hi]`: the starts inside a
-    /// window of the address space (when none of them is <= `addr`, the answer is `lo - 1`,
-    /// the segment that began before the window).
+    /// The segment index holding `addr`, searching only `segs[lo..hi]`: the segments starting
+    /// inside a window of the address space (when none of them starts at or before `addr`, the
+    /// answer is `lo - 1`, the segment that began before the window).
     fn segment_in(&self, addr: T, lo: usize, hi: usize) -> usize {
-        let within = self.starts[lo..hi].partition_point(|&s| s <= addr);
-        // `starts[0]` is ZERO, so at least one start is <= addr overall.
+        let within = self.segs[lo..hi].partition_point(|&(s, _)| s <= addr);
+        // `segs[0]` starts at ZERO, so at least one start is <= addr overall.
         (lo + within).saturating_sub(1)
+    }
+
+    /// The blocks holding `addr`, most specific first, as indicator indices.
+    pub(crate) fn holding(&self, addr: T, hint: (usize, usize)) -> Chain<'_> {
+        let first = if self.blocks.is_empty() {
+            NONE
+        } else {
+            self.segs[self.segment_in(addr, hint.0, hint.1)].1
+        };
+        Chain {
+            blocks: &self.blocks,
+            next: first,
+        }
     }
 
     /// The most specific block holding `addr` that `accept` takes (walking out to wider blocks
     /// when it refuses one), as an indicator index.
+    #[cfg(test)]
     pub(crate) fn find_with(
         &self,
         addr: T,
         hint: (usize, usize),
         mut accept: impl FnMut(u32) -> bool,
     ) -> Option<u32> {
-        if self.blocks.is_empty() {
-            return None;
-        }
-        let mut local = self.owners[self.segment_in(addr, hint.0, hint.1)];
-        while local != NONE {
-            let (indicator, parent) = self.blocks[local as usize];
-            if accept(indicator) {
-                return Some(indicator);
-            }
-            local = parent;
-        }
-        None
+        self.holding(addr, hint).find(|&i| accept(i))
     }
 
     /// The whole search range, for families without an index.
     pub(crate) fn full(&self) -> (usize, usize) {
-        (0, self.starts.len())
+        (0, self.segs.len())
+    }
+}
+
+/// The blocks holding an address, from the most specific outwards.
+pub(crate) struct Chain<'r> {
+    blocks: &'r [(u32, u32)],
+    next: u32,
+}
+
+impl Iterator for Chain<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        if self.next == NONE {
+            return None;
+        }
+        let (indicator, parent) = self.blocks[self.next as usize];
+        self.next = parent;
+        Some(indicator)
     }
 }
 
@@ -154,7 +172,7 @@ impl Ranges<u32> {
         let mut pos = 0usize;
         for high in 0..=65_536u64 {
             let bound = high << 16;
-            while pos < self.starts.len() && u64::from(self.starts[pos]) < bound {
+            while pos < self.segs.len() && u64::from(self.segs[pos].0) < bound {
                 pos += 1;
             }
             index.push(pos as u32);
