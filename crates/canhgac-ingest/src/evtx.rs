@@ -23,7 +23,6 @@ use std::sync::Arc;
 use canhgac_model::{Event, EventKind, Timestamp};
 use evtx::{EvtxChunkData, EvtxParser, IntoIterChunks, ParserSettings};
 
-use crate::jtree::J;
 use crate::{windows, DecodeError};
 
 /// The first bytes of every EVTX file.
@@ -218,12 +217,9 @@ pub fn decode_record_json(
     time: Timestamp,
     received: Timestamp,
 ) -> Result<Event, DecodeError> {
-    let shape = {
-        let tree = J::parse(&json).map_err(|e| DecodeError::new(format!("rendered JSON: {e}")))?;
-        let event = windows::event_object(&tree)
-            .ok_or_else(|| DecodeError::new("record has no Event.System"))?;
-        windows::shape(event)
-    };
+    let shape = windows::shape_json(&json)
+        .map_err(|e| DecodeError::new(format!("rendered JSON: {e}")))?
+        .ok_or_else(|| DecodeError::new("record has no Event.System"))?;
     let message = String::from_utf8(json)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok(Event {

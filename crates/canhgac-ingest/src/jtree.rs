@@ -137,7 +137,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for J<'a> {
     }
 }
 
-struct JVisitor;
+pub(crate) struct JVisitor;
 
 impl<'de> Visitor<'de> for JVisitor {
     type Value = J<'de>;
@@ -190,7 +190,7 @@ impl<'de> Visitor<'de> for JVisitor {
 }
 
 /// A map key, borrowed when it can be.
-struct KeyCow<'a>(Cow<'a, str>);
+pub(crate) struct KeyCow<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for KeyCow<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

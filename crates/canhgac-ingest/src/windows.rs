@@ -29,42 +29,7 @@ pub(crate) fn shape(event: &J<'_>) -> WindowsShape {
     let mut host = None;
     if let Some(J::Obj(system)) = event.get("System") {
         for (key, value) in system {
-            match key.as_ref() {
-                "Provider" => {
-                    if let Some(name) = attribute(value, "Name") {
-                        fields.push("Provider_Name", name.to_text_field());
-                    }
-                    if let Some(guid) = attribute(value, "Guid") {
-                        fields.push("Provider_Guid", guid.to_text_field());
-                    }
-                }
-                "EventID" => {
-                    let id = value.get("#text").unwrap_or(value);
-                    fields.push("EventID", integer(id));
-                }
-                "Version" | "Level" | "Task" | "Opcode" | "EventRecordID" => {
-                    fields.push(key.to_string(), integer(value));
-                }
-                "Keywords" | "Channel" => fields.push(key.to_string(), value.to_text_field()),
-                "Computer" => {
-                    if let Some(name) = value.as_str() {
-                        host = Some(name.to_lowercase());
-                    }
-                    fields.push("Computer", value.to_text_field());
-                }
-                "TimeCreated" => {
-                    if let Some(J::Str(text)) = attribute(value, "SystemTime") {
-                        time = text.parse::<Timestamp>().ok();
-                        fields.push("TimeCreated", FieldValue::Str(text.to_string()));
-                    }
-                }
-                "Security" => {
-                    if let Some(user) = attribute(value, "UserID") {
-                        fields.push("Security_UserID", user.to_text_field());
-                    }
-                }
-                _ => {}
-            }
+            system_value(key, value, &mut fields, &mut time, &mut host);
         }
     }
     if let Some(J::Obj(data)) = event.get("EventData") {
@@ -92,6 +57,264 @@ pub(crate) fn shape(event: &J<'_>) -> WindowsShape {
         }
     }
     WindowsShape { fields, time, host }
+}
+
+/// One child of `System`.
+fn system_value(
+    key: &str,
+    value: &J<'_>,
+    fields: &mut Fields,
+    time: &mut Option<Timestamp>,
+    host: &mut Option<String>,
+) {
+    match key {
+        "Provider" => {
+            if let Some(name) = attribute(value, "Name") {
+                fields.push("Provider_Name", name.to_text_field());
+            }
+            if let Some(guid) = attribute(value, "Guid") {
+                fields.push("Provider_Guid", guid.to_text_field());
+            }
+        }
+        "EventID" => {
+            let id = value.get("#text").unwrap_or(value);
+            fields.push("EventID", integer(id));
+        }
+        "Version" | "Level" | "Task" | "Opcode" | "EventRecordID" => {
+            fields.push(key.to_string(), integer(value));
+        }
+        "Keywords" | "Channel" => fields.push(key.to_string(), value.to_text_field()),
+        "Computer" => {
+            if let Some(name) = value.as_str() {
+                *host = Some(name.to_lowercase());
+            }
+            fields.push("Computer", value.to_text_field());
+        }
+        "TimeCreated" => {
+            if let Some(J::Str(text)) = attribute(value, "SystemTime") {
+                *time = text.parse::<Timestamp>().ok();
+                fields.push("TimeCreated", FieldValue::Str(text.to_string()));
+            }
+        }
+        "Security" => {
+            if let Some(user) = attribute(value, "UserID") {
+                fields.push("Security_UserID", user.to_text_field());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The System children [`system_value`] reads; the rest are skipped unparsed.
+fn wanted_system_key(key: &str) -> bool {
+    matches!(
+        key,
+        "Provider"
+            | "EventID"
+            | "Version"
+            | "Level"
+            | "Task"
+            | "Opcode"
+            | "EventRecordID"
+            | "Keywords"
+            | "Channel"
+            | "Computer"
+            | "TimeCreated"
+            | "Security"
+    )
+}
+
+/// Reads a rendered EVTX record (`{"Event": {...}}` JSON) straight into the Windows shape,
+/// without building a tree of the whole document: `EventData` values go from the parser to
+/// the fields. `None` when the document has no `Event.System`.
+pub(crate) fn shape_json(bytes: &[u8]) -> Result<Option<WindowsShape>, serde_json::Error> {
+    let mut acc = Acc {
+        shape: WindowsShape {
+            fields: Fields(Vec::with_capacity(32)),
+            time: None,
+            host: None,
+        },
+        system: false,
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    RootSeed(&mut acc).deserialize(&mut de)?;
+    de.end()?;
+    Ok(acc.system.then_some(acc.shape))
+}
+
+struct Acc {
+    shape: WindowsShape,
+    system: bool,
+}
+
+use crate::jtree::KeyCow;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// Implements `Visitor` for a seed that only accepts a JSON object.
+macro_rules! object_visitor {
+    ($seed:ident, |$this:ident, $map:ident| $body:block) => {
+        impl<'de> DeserializeSeed<'de> for $seed<'_> {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        impl<'de> Visitor<'de> for $seed<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut $map: A) -> Result<(), A::Error> {
+                let $this = self;
+                $body
+                Ok(())
+            }
+            // Anything else (null, a string) holds nothing we read.
+            fn visit_unit<E>(self) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(())
+            }
+        }
+    };
+}
+
+struct RootSeed<'a>(&'a mut Acc);
+object_visitor!(RootSeed, |this, map| {
+    while let Some(key) = map.next_key::<KeyCow<'de>>()? {
+        if key.0 == "Event" {
+            map.next_value_seed(EventSeed(&mut *this.0))?;
+        } else {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+});
+
+struct EventSeed<'a>(&'a mut Acc);
+object_visitor!(EventSeed, |this, map| {
+    while let Some(key) = map.next_key::<KeyCow<'de>>()? {
+        match key.0.as_ref() {
+            "System" => map.next_value_seed(SystemSeed(&mut *this.0))?,
+            "EventData" => map.next_value_seed(DataSeed(&mut this.0.shape.fields))?,
+            "UserData" => map.next_value_seed(UserDataSeed(&mut this.0.shape.fields))?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+});
+
+struct SystemSeed<'a>(&'a mut Acc);
+object_visitor!(SystemSeed, |this, map| {
+    this.0.system = true;
+    let shape = &mut this.0.shape;
+    while let Some(key) = map.next_key::<KeyCow<'de>>()? {
+        if wanted_system_key(&key.0) {
+            let value: J<'de> = map.next_value()?;
+            system_value(
+                &key.0,
+                &value,
+                &mut shape.fields,
+                &mut shape.time,
+                &mut shape.host,
+            );
+        } else {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+});
+
+/// `EventData` (or the element inside `UserData`): every child by name.
+struct DataSeed<'a>(&'a mut Fields);
+object_visitor!(DataSeed, |this, map| {
+    while let Some(key) = map.next_key::<KeyCow<'de>>()? {
+        match key.0.as_ref() {
+            "#attributes" => {
+                map.next_value::<IgnoredAny>()?;
+            }
+            "Data" => {
+                let value: J<'de> = map.next_value()?;
+                set_data(this.0, "Data", value.get("#text").unwrap_or(&value));
+            }
+            name => match map.next_value::<DataValue<'de>>()? {
+                DataValue::Text(value) => this.0.push(name.to_string(), value),
+                DataValue::Tree(tree) => set_data(this.0, name, &tree),
+            },
+        }
+    }
+});
+
+struct UserDataSeed<'a>(&'a mut Fields);
+object_visitor!(UserDataSeed, |this, map| {
+    while let Some(_key) = map.next_key::<IgnoredAny>()? {
+        map.next_value_seed(DataSeed(&mut *this.0))?;
+    }
+});
+
+/// One data value: a scalar straight to its text field value, anything else as a tree.
+enum DataValue<'a> {
+    Text(FieldValue),
+    Tree(J<'a>),
+}
+
+impl<'de> serde::Deserialize<'de> for DataValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DataValueVisitor)
+    }
+}
+
+struct DataValueVisitor;
+
+impl<'de> Visitor<'de> for DataValueVisitor {
+    type Value = DataValue<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a data value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Str(v.to_string())))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Str(v.to_string())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Str(v.to_string())))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Str(v.to_string())))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Str(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(DataValue::Text(FieldValue::Str(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        crate::jtree::JVisitor.visit_seq(seq).map(DataValue::Tree)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        crate::jtree::JVisitor.visit_map(map).map(DataValue::Tree)
+    }
 }
 
 /// `{"#attributes": {name: v}}` → `v`.
@@ -170,6 +393,22 @@ mod tests {
         assert_eq!(f.get_str("SubjectUserName"), Some("bob"));
         assert_eq!(f.get("BackupPath"), Some(&FieldValue::Null));
         assert_eq!(f.get("xmlns"), None);
+    }
+
+    #[test]
+    fn streaming_reader_agrees_with_the_tree() {
+        for text in [
+            &br##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":0},"#text":7045},"Computer":"A","Correlation":null,"Execution":{"#attributes":{"ProcessID":4}}},"EventData":{"Data":{"#text":["x","y"]},"Binary":"00","Nested":{"#text":"t"},"Deep":{"a":{"b":1}},"Arr":[1,"2"],"N":null,"B":true,"F":1.5}}}"##[..],
+            br##"{"Event":{"System":{"EventID":1},"UserData":{"X":{"#attributes":{"xmlns":"y"},"User":"bob","Sub":{"k":"v"}}}}}"##,
+        ] {
+            let tree = J::parse(text).unwrap();
+            let from_tree = shape(event_object(&tree).unwrap());
+            let streamed = shape_json(text).unwrap().unwrap();
+            assert_eq!(streamed.fields, from_tree.fields);
+            assert_eq!(streamed.host, from_tree.host);
+        }
+        assert!(shape_json(br#"{"Event":{"x":1}}"#).unwrap().is_none());
+        assert!(shape_json(br#"{"Event":{"System":{}}} trailing"#).is_err());
     }
 
     #[test]
