@@ -176,3 +176,27 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn chunks_decoded_on_threads_match_the_sequential_reader() {
+    let Some(dir) = corpus() else { return };
+    let file = dir.join("Defense Evasion/DE_1102_security_log_cleared.evtx");
+    let received = jiff::Timestamp::now();
+    let sequential: Vec<_> = evtx::EvtxReader::new(evtx::chunks(&file).unwrap(), received)
+        .map(Result::unwrap)
+        .collect();
+    let handles: Vec<_> = evtx::chunks(&file)
+        .unwrap()
+        .map(|chunk| {
+            let chunk = chunk.unwrap();
+            std::thread::spawn(move || chunk.decode(received))
+        })
+        .collect();
+    let parallel: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .map(Result::unwrap)
+        .collect();
+    assert!(!sequential.is_empty());
+    assert_eq!(parallel, sequential);
+}
