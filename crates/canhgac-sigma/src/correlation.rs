@@ -919,6 +919,27 @@ impl CorrelationSet {
                     }
                 }
             }
+            // Two references to one rule (its id and its name) would count one hit twice.
+            if errors[i].is_none() {
+                'pairs: for (a, ta) in resolved.iter().enumerate() {
+                    for (b, tb) in resolved.iter().enumerate().skip(a + 1) {
+                        let same = match (ta, tb) {
+                            (Target::Detection(x), Target::Detection(y)) => {
+                                x.iter().any(|k| y.contains(k))
+                            }
+                            (Target::Correlation(x), Target::Correlation(y)) => x == y,
+                            _ => false,
+                        };
+                        if same {
+                            errors[i] = Some(format!(
+                                "references {:?} and {:?} designate the same rule",
+                                rule.rules[a], rule.rules[b]
+                            ));
+                            break 'pairs;
+                        }
+                    }
+                }
+            }
             targets.push(resolved);
         }
 
@@ -1412,6 +1433,9 @@ impl CorrelationEngine {
     /// As [`Self::observe_at`], for the detection rule whose `id` (else `name`) is `key`.
     pub fn observe_key(&mut self, key: &str, event: &Event, now: Timestamp) -> Vec<CorrelationHit> {
         let mut hits = Vec::new();
+        if !self.shared.by_rule.contains_key(key) {
+            return hits;
+        }
         let shared = Arc::clone(&self.shared);
         let Some(listeners) = shared.by_rule.get(key) else {
             return hits;
@@ -2218,6 +2242,18 @@ correlation: {type: event_count, rules: [a], timespan: 1m, condition: {gte: 1}}
 ";
         let (_, errors) = self::set(&[ambiguous, user]);
         assert!(errors[0].reason.contains("ambiguous"), "{errors:?}");
+    }
+
+    #[test]
+    fn two_references_to_one_rule_are_refused() {
+        let (set, errors) = set(&[&COUNT3.replace("rules: [a]", "rules: [a, id-a]")]);
+        assert!(set.is_empty());
+        assert!(
+            errors[0]
+                .reason
+                .contains("\"a\" and \"id-a\" designate the same rule"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ fn loaded_ok(correlations: &str) -> Loaded {
 }
 
 fn at(second: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + second).unwrap()
+    Timestamp::from_second(1_800_000_000 + second).expect("fixture times are in range")
 }
 
 fn security(second: i64, event_id: i64, fields: &[(&str, &str)]) -> Event {
