@@ -287,6 +287,8 @@ struct Args {
     runs: usize,
     baseline_runs: usize,
     keep: bool,
+    /// Skip appends and fill: query the store already in `--dir`/store (kept by `--keep`).
+    queries_only: bool,
 }
 
 fn args() -> Args {
@@ -297,6 +299,7 @@ fn args() -> Args {
         runs: 21,
         baseline_runs: 3,
         keep: false,
+        queries_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -308,6 +311,7 @@ fn args() -> Args {
             "--runs" => a.runs = value().parse().expect("--runs N"),
             "--baseline-runs" => a.baseline_runs = value().parse().expect("--baseline-runs N"),
             "--keep" => a.keep = true,
+            "--queries-only" => a.queries_only = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -328,8 +332,26 @@ fn main() {
     let tmp = tempfile::tempdir().expect("temporary directory");
     let root = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     let end = Timestamp::now();
-    let batch = 1000u64;
 
+    let dir = root.join("store");
+    if !args.queries_only {
+        fill(&args, &root, &dir, end);
+    }
+    let t0 = Instant::now();
+    let log = EventLog::open(&dir, Retention::default()).expect("reopen");
+    println!("reopen: {:.0} ms", ms(t0.elapsed()));
+    queries(&args, &log, end);
+    let problems = log.stats().problems;
+    assert!(problems.is_empty(), "{problems:?}");
+    drop(log);
+    if args.keep {
+        println!("store kept in {}", dir.display());
+        std::mem::forget(tmp);
+    }
+}
+
+fn fill(args: &Args, root: &Path, dir: &Path, end: Timestamp) {
+    let batch = 1000u64;
     // 1. Append throughput on pre-generated batches, so that generation is not counted.
     let mut rng = Rng(0x5eed);
     let pool: Vec<Vec<Event>> = (0..100)
@@ -386,8 +408,7 @@ fn main() {
     drop(pool);
 
     // 2. Fill the store (generation included in the time).
-    let dir = root.join("store");
-    let log = Arc::new(EventLog::open(&dir, Retention::default()).expect("open"));
+    let log = Arc::new(EventLog::open(dir, Retention::default()).expect("open"));
     let next = Arc::new(AtomicU64::new(0));
     let (cpu0, t0) = (cpu_time(), Instant::now());
     let append_time = Arc::new(AtomicU64::new(0));
@@ -433,11 +454,9 @@ fn main() {
         stats.bytes as f64 / 1e6,
         stats.bytes as f64 / stats.events.max(1) as f64,
     );
-    drop(log);
-    let t0 = Instant::now();
-    let log = EventLog::open(&dir, Retention::default()).expect("reopen");
-    println!("reopen: {:.0} ms", ms(t0.elapsed()));
+}
 
+fn queries(args: &Args, log: &EventLog, end: Timestamp) {
     // 3. Queries.
     let day = jiff::SignedDuration::from_hours(24);
     let host = host_name(77);
@@ -512,6 +531,20 @@ fn main() {
             "word rare (mimikatz)",
             EventQuery {
                 text: Some("mimikatz".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "IP in text, rare",
+            EventQuery {
+                text: Some(RARE_IP.into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "IP in text, common",
+            EventQuery {
+                text: Some("203.0.113.77".into()),
                 ..Default::default()
             },
         ),
@@ -592,11 +625,4 @@ fn main() {
         "20 pages of 50 (one host): {:.1} ms in all",
         ms(t.elapsed())
     );
-    let problems = log.stats().problems;
-    assert!(problems.is_empty(), "{problems:?}");
-    drop(log);
-    if args.keep {
-        println!("store kept in {}", dir.display());
-        std::mem::forget(tmp);
-    }
 }

@@ -207,8 +207,13 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> DecodeResult<&'a str> {
+        utf8(self.str_bytes()?)
+    }
+
+    /// A string's bytes, not yet checked to be UTF-8.
+    fn str_bytes(&mut self) -> DecodeResult<&'a [u8]> {
         let n = self.len()?;
-        std::str::from_utf8(self.bytes(n)?).map_err(|e| format!("invalid UTF-8: {e}"))
+        self.bytes(n)
     }
 
     pub(crate) fn time(&mut self) -> DecodeResult<Timestamp> {
@@ -218,19 +223,25 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// An encoded event read in place: what search tests before decoding a match whole.
+/// Checks that stored bytes are UTF-8.
+pub(crate) fn utf8(bytes: &[u8]) -> DecodeResult<&str> {
+    std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8: {e}"))
+}
+
+/// An encoded event read in place: what search tests before decoding a match whole. Strings
+/// are left as bytes: checking UTF-8 costs more than most tests, and ASCII needs no check.
 pub(crate) struct EventView<'a> {
     pub time: Timestamp,
     pub unit_id: Option<i64>,
-    pub host: Option<&'a str>,
-    pub message: &'a str,
+    pub host: Option<&'a [u8]>,
+    pub message: &'a [u8],
     fields: &'a [u8],
     n_fields: usize,
 }
 
 /// A field value read in place: strings borrowed, the rest (small) decoded.
 pub(crate) enum ValueRef<'a> {
-    Str(&'a str),
+    Str(&'a [u8]),
     Other(FieldValue),
 }
 
@@ -253,11 +264,11 @@ pub(crate) fn view(buf: &[u8]) -> DecodeResult<EventView<'_>> {
         };
     }
     let host = if presence & HAS_HOST != 0 {
-        Some(r.str()?)
+        Some(r.str_bytes()?)
     } else {
         None
     };
-    let message = r.str()?;
+    let message = r.str_bytes()?;
     let n_fields = r.len()?;
     Ok(EventView {
         time,
@@ -273,14 +284,14 @@ impl<'a> EventView<'a> {
     /// Calls `each` with every field until it returns false.
     pub(crate) fn fields(
         &self,
-        mut each: impl FnMut(&'a str, ValueRef<'a>) -> bool,
+        mut each: impl FnMut(&'a [u8], ValueRef<'a>) -> bool,
     ) -> DecodeResult<()> {
         let mut r = Reader::new(self.fields);
         for _ in 0..self.n_fields {
-            let name = r.str()?;
+            let name = r.str_bytes()?;
             let value = if r.buf.get(r.pos) == Some(&5) {
                 r.u8()?;
-                ValueRef::Str(r.str()?)
+                ValueRef::Str(r.str_bytes()?)
             } else {
                 ValueRef::Other(value(&mut r, 0)?)
             };
@@ -400,12 +411,12 @@ mod tests {
         let view = view(&buf).unwrap();
         assert_eq!(view.time, e.time);
         assert_eq!(view.unit_id, Some(-7));
-        assert_eq!(view.host, Some("ws-01.example"));
-        assert_eq!(view.message, e.message);
+        assert_eq!(view.host, Some(&b"ws-01.example"[..]));
+        assert_eq!(view.message, e.message.as_bytes());
         let mut names = Vec::new();
         view.fields(|n, v| {
-            names.push(n);
-            if n == "EventID" {
+            names.push(utf8(n).unwrap());
+            if n == b"EventID" {
                 assert!(matches!(v, ValueRef::Other(FieldValue::Int(4625))));
             }
             true

@@ -35,9 +35,14 @@
 //! - a 32-byte frame header (magic, lengths, CRC-32 of the header, the summary and the data);
 //! - the block *summary*: first sequence number and count, event time min/max, newest
 //!   `received`, the sorted set of unit ids and whether unattributed events are present, and a
-//!   blocked bloom filter (10 bits per distinct token, 64-byte lines) over the host, every
-//!   `field = value` and every word of the message and field values, all lower-cased;
-//! - the *data*: the events in a compact binary form, compressed with LZ4 (`lz4_flex`).
+//!   blocked bloom filter (about 10 bits per distinct token, 64-byte lines, 6 bits per token)
+//!   over lower-cased tokens: the host; every `field = value` (also combined with the host);
+//!   every word of the message and of field values, and every pair of numbers that follow each
+//!   other (so `203.0.113.5` in free text is as selective as a rare word);
+//! - the *data*: the events in a compact binary form (see `codec.rs`), each behind a 4-byte
+//!   length, compressed with LZ4 (`lz4_flex`, pure Rust).
+//!
+//! The exact byte layout is in `segment.rs`; the tokens in `tokens.rs`.
 //!
 //! On open, summaries are read into memory (blooms stay on disk); the newest segment is also
 //! checked block by block, and a torn write at its end (a crash mid-append: never an
@@ -47,7 +52,10 @@
 //!
 //! A search walks blocks newest first and skips those whose summary rules them out (time, unit,
 //! cursor), then those whose bloom filter lacks a wanted token (one 64-byte read per token),
-//! decodes the rest and tests each event, stopping at `limit` results.
+//! decompresses the rest and tests each event in place (no allocation), decoding only the
+//! matches, and stops at `limit` results. Queries whose every condition is common but whose
+//! combination is rare (a word and a field value, both everywhere) cannot be helped by the
+//! filters and read every block of the time range.
 //!
 //! A new segment starts when the current one reaches [`Options::segment_bytes`] or is older
 //! than [`Options::segment_age`] (one hour). Retention deletes whole segments: those whose
@@ -721,6 +729,7 @@ impl EventLog {
             return Ok(page);
         }
         let segments = self.segments.read().clone();
+        let mut scratch = SearchScratch::default();
         for seg in segments.iter().rev() {
             if seg.first_seq >= q.before {
                 continue;
@@ -734,7 +743,7 @@ impl EventLog {
                 index.blocks.clone()
             };
             for meta in blocks.iter().rev() {
-                if self.search_block(seg, meta, &q, &mut page) {
+                if self.search_block(seg, meta, &q, &mut page, &mut scratch) {
                     return Ok(page);
                 }
             }
@@ -749,6 +758,7 @@ impl EventLog {
         meta: &BlockMeta,
         q: &Compiled,
         page: &mut EventPage,
+        scratch: &mut SearchScratch,
     ) -> bool {
         if meta.first_seq >= q.before {
             return false;
@@ -766,21 +776,22 @@ impl EventLog {
                 }
             }
         }
-        let raw = match segment::read_block(&seg.file, meta) {
-            Ok(raw) => raw,
-            Err(reason) => {
-                self.problem(&seg.path, meta.offset, format!("{reason}; block skipped"));
-                return false;
-            }
-        };
-        let encoded = match segment::split_events(&raw, meta.count) {
+        let SearchScratch {
+            data,
+            raw,
+            matching,
+        } = scratch;
+        if let Err(reason) = segment::read_block(&seg.file, meta, data, raw) {
+            self.problem(&seg.path, meta.offset, format!("{reason}; block skipped"));
+            return false;
+        }
+        let encoded = match segment::split_events(raw, meta.count) {
             Ok(e) => e,
             Err(reason) => {
                 self.problem(&seg.path, meta.offset, format!("{reason}; block skipped"));
                 return false;
             }
         };
-        let mut scratch = MatchScratch::default();
         for (i, bytes) in encoded.iter().enumerate().rev() {
             let seq = meta.first_seq + i as u64;
             if seq >= q.before {
@@ -789,7 +800,7 @@ impl EventLog {
             page.scanned += 1;
             let matched = codec::view(bytes).and_then(|view| {
                 if q.head_ok(view.time, view.unit_id) {
-                    q.matches(&view, &mut scratch)
+                    q.matches(&view, matching)
                 } else {
                     Ok(false)
                 }
@@ -814,6 +825,14 @@ impl EventLog {
         }
         false
     }
+}
+
+/// Buffers reused across the blocks of a search.
+#[derive(Default)]
+struct SearchScratch {
+    data: Vec<u8>,
+    raw: Vec<u8>,
+    matching: MatchScratch,
 }
 
 impl Segment {

@@ -6,9 +6,9 @@ use std::str::FromStr;
 use canhgac_model::{FieldValue, Id, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{DecodeResult, EventView, ValueRef};
+use crate::codec::{utf8, DecodeResult, EventView, ValueRef};
 use crate::segment::BlockMeta;
-use crate::tokens::{self, field_token, host_token, lower, lower_into, value_text};
+use crate::tokens::{self, field_token, host_token, lower_into, value_text};
 
 /// Which units' events a search may return.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,7 +126,7 @@ pub(crate) struct Compiled {
     pub units: Option<(Vec<Id>, bool)>,
     pub host: Option<String>,
     pub fields: Vec<(String, String)>,
-    pub terms: Vec<String>,
+    pub terms: Vec<Term>,
     /// Tokens every matching block's bloom filter must hold.
     pub tokens: Vec<u64>,
     pub before: u64,
@@ -175,6 +175,7 @@ impl Compiled {
         for term in &terms {
             tokens::text_tokens(term, &mut toks);
         }
+        let terms: Vec<Term> = terms.iter().map(|t| Term::new(t)).collect();
         toks.sort_unstable();
         toks.dedup();
         let units = match &q.units {
@@ -243,7 +244,7 @@ impl Compiled {
     pub(crate) fn matches(&self, v: &EventView<'_>, s: &mut MatchScratch) -> DecodeResult<bool> {
         if let Some(h) = &self.host {
             match v.host {
-                Some(eh) if eq_lower(eh, h, &mut s.a) => {}
+                Some(eh) if eq_lower(eh, h, &mut s.a)? => {}
                 _ => return Ok(false),
             }
         }
@@ -254,43 +255,87 @@ impl Compiled {
         let all_terms = mask(self.terms.len());
         let mut fields_found = 0u64;
         let mut terms_found = 0u64;
+        let MatchScratch { a, b, c, bytes } = s;
         if !self.terms.is_empty() {
-            let m = lower(v.message, &mut s.a);
-            for (i, t) in self.terms.iter().enumerate().take(64) {
-                if contains_on_boundaries(m, t) {
-                    terms_found |= 1 << i;
-                }
-            }
+            let m = lower_bytes(v.message, bytes, a)?;
+            terms_found |= self.terms_in(m, terms_found);
         }
-        let MatchScratch { a, b, c } = s;
+        let mut failure = None;
         v.fields(|name, value| {
             let text = match &value {
-                ValueRef::Str(text) => text,
-                ValueRef::Other(other) => value_text(other, a),
+                ValueRef::Str(text) => *text,
+                ValueRef::Other(other) => value_text(other, a).as_bytes(),
             };
-            if fields_found != all_fields {
-                let name = lower(name, b);
-                for (i, (want_name, want_value)) in self.fields.iter().enumerate().take(64) {
-                    if name == want_name
-                        && (eq_lower(text, want_value, c)
-                            || matches!(&value, ValueRef::Other(FieldValue::List(items))
-                                if items.iter().any(|item| value_equals(item, want_value, c))))
-                    {
-                        fields_found |= 1 << i;
+            let mut step = || -> DecodeResult<()> {
+                if fields_found != all_fields {
+                    for (i, (want_name, want_value)) in self.fields.iter().enumerate().take(64) {
+                        if eq_lower(name, want_name, b)?
+                            && (eq_lower(text, want_value, c)?
+                                || matches!(&value, ValueRef::Other(FieldValue::List(items))
+                                    if items.iter().any(|item| value_equals(item, want_value, c))))
+                        {
+                            fields_found |= 1 << i;
+                        }
                     }
                 }
-            }
-            if terms_found != all_terms {
-                let text = lower(text, b);
-                for (i, t) in self.terms.iter().enumerate().take(64) {
-                    if terms_found & (1 << i) == 0 && contains_on_boundaries(text, t) {
-                        terms_found |= 1 << i;
-                    }
+                if terms_found != all_terms {
+                    let text = lower_bytes(text, bytes, b)?;
+                    terms_found |= self.terms_in(text, terms_found);
                 }
+                Ok(())
+            };
+            if let Err(e) = step() {
+                failure = Some(e);
+                return false;
             }
             fields_found != all_fields || terms_found != all_terms
         })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
         Ok(fields_found == all_fields && terms_found == all_terms)
+    }
+
+    /// The terms not yet in `found` that occur in `text_lower`, as a mask.
+    fn terms_in(&self, text_lower: &[u8], found: u64) -> u64 {
+        let mut mask = 0;
+        for (i, t) in self.terms.iter().enumerate().take(64) {
+            if found & (1 << i) == 0 && t.occurs_in(text_lower) {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+}
+
+/// A free-text term with its searcher built once.
+pub(crate) struct Term {
+    text: String,
+    finder: memchr::memmem::Finder<'static>,
+    first_alnum: bool,
+    last_alnum: bool,
+}
+
+impl Term {
+    fn new(text_lower: &str) -> Self {
+        Self {
+            finder: memchr::memmem::Finder::new(text_lower.as_bytes()).into_owned(),
+            first_alnum: text_lower.chars().next().is_some_and(char::is_alphanumeric),
+            last_alnum: text_lower
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric),
+            text: text_lower.to_string(),
+        }
+    }
+
+    /// Whether the term occurs in `hay` (lower-cased UTF-8) where it does not cut a word in two.
+    fn occurs_in(&self, hay: &[u8]) -> bool {
+        self.finder.find_iter(hay).any(|start| {
+            let end = start + self.text.len();
+            (!self.first_alnum || !alnum_before(hay, start))
+                && (!self.last_alnum || !alnum_at(hay, end))
+        })
     }
 }
 
@@ -300,6 +345,7 @@ pub(crate) struct MatchScratch {
     a: String,
     b: String,
     c: String,
+    bytes: Vec<u8>,
 }
 
 /// A mask of the first `n` bits (conditions beyond 64 are ignored: no query has that many).
@@ -311,12 +357,57 @@ fn mask(n: usize) -> u64 {
     }
 }
 
-/// Whether `text` lower-cased equals `want_lower`.
-fn eq_lower(text: &str, want_lower: &str, buf: &mut String) -> bool {
-    if text.is_ascii() && want_lower.is_ascii() {
-        return text.eq_ignore_ascii_case(want_lower);
+/// Whether stored `text` lower-cased equals `want_lower`.
+fn eq_lower(text: &[u8], want_lower: &str, buf: &mut String) -> DecodeResult<bool> {
+    if text.is_ascii() {
+        // ASCII lower-cases to ASCII: a non-ASCII `want_lower` cannot be equal.
+        return Ok(want_lower.is_ascii() && text.eq_ignore_ascii_case(want_lower.as_bytes()));
     }
-    lower_into(text, buf) == want_lower
+    Ok(lower_into(utf8(text)?, buf) == want_lower)
+}
+
+/// Stored `text` lower-cased, in `buf`: UTF-8 bytes.
+fn lower_bytes<'b>(
+    text: &[u8],
+    buf: &'b mut Vec<u8>,
+    chars: &mut String,
+) -> DecodeResult<&'b [u8]> {
+    buf.clear();
+    if text.is_ascii() {
+        buf.extend(text.iter().map(u8::to_ascii_lowercase));
+    } else {
+        buf.extend_from_slice(lower_into(utf8(text)?, chars).as_bytes());
+    }
+    Ok(buf)
+}
+
+/// The character of UTF-8 `s` that starts at byte `at`, if any.
+fn alnum_at(s: &[u8], at: usize) -> bool {
+    match s.get(at) {
+        None => false,
+        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => {
+            let end = (at + 4).min(s.len());
+            let text = match std::str::from_utf8(&s[at..end]) {
+                Ok(t) => t,
+                Err(e) => std::str::from_utf8(&s[at..at + e.valid_up_to()]).unwrap_or(""),
+            };
+            text.chars().next().is_some_and(char::is_alphanumeric)
+        }
+    }
+}
+
+/// Whether the character of UTF-8 `s` that ends at byte `at` is alphanumeric.
+fn alnum_before(s: &[u8], at: usize) -> bool {
+    if at == 0 {
+        return false;
+    }
+    let mut start = at - 1;
+    // Back over continuation bytes to the first byte of the character.
+    while start > 0 && at - start < 4 && s[start] & 0xc0 == 0x80 {
+        start -= 1;
+    }
+    alnum_at(&s[..at], start)
 }
 
 fn value_equals(v: &FieldValue, want_lower: &str, buf: &mut String) -> bool {
@@ -327,34 +418,6 @@ fn value_equals(v: &FieldValue, want_lower: &str, buf: &mut String) -> bool {
         FieldValue::List(items) => items.iter().any(|i| value_equals(i, want_lower, buf)),
         _ => false,
     }
-}
-
-/// Whether `needle` occurs in `hay` where it does not cut a word in two.
-pub(crate) fn contains_on_boundaries(hay: &str, needle: &str) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    let first_alnum = needle.chars().next().is_some_and(char::is_alphanumeric);
-    let last_alnum = needle
-        .chars()
-        .next_back()
-        .is_some_and(char::is_alphanumeric);
-    let mut from = 0;
-    while let Some(pos) = hay[from..].find(needle) {
-        let start = from + pos;
-        let end = start + needle.len();
-        let before_ok = !first_alnum
-            || !hay[..start]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric);
-        let after_ok = !last_alnum || !hay[end..].chars().next().is_some_and(char::is_alphanumeric);
-        if before_ok && after_ok {
-            return true;
-        }
-        from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
 }
 
 #[cfg(test)]
@@ -374,6 +437,10 @@ mod tests {
         }
     }
 
+    fn contains_on_boundaries(hay: &str, needle: &str) -> bool {
+        Term::new(needle).occurs_in(hay.as_bytes())
+    }
+
     #[test]
     fn terms_match_on_word_boundaries_only() {
         assert!(contains_on_boundaries("c:\\t\\mimikatz.exe", "mimikatz"));
@@ -385,6 +452,9 @@ mod tests {
             "10.0.0.5"
         ));
         assert!(contains_on_boundaries("đăng nhập thất bại", "nhập"));
+        assert!(!contains_on_boundaries("đăngnhập", "nhập"));
+        assert!(!contains_on_boundaries("nhậpđ", "nhập"));
+        assert!(contains_on_boundaries("ăn nhập", "nhập"));
         assert!(contains_on_boundaries("a=-enc b", "-enc"));
     }
 }

@@ -306,14 +306,21 @@ fn read_data_at(file: &File, offset: u64, len: u32) -> Result<Vec<u8>, String> {
     Ok(data)
 }
 
-/// Reads, checks and decompresses a block's data; returns the encoded events, in order.
-pub(crate) fn read_block(file: &File, meta: &BlockMeta) -> Result<Vec<u8>, String> {
-    let data = read_data_at(file, meta.data_offset(), meta.data_len)?;
-    if crc32fast::hash(&data) != meta.data_crc {
+/// Reads, checks and decompresses a block's data into `raw` (reused; `data` is scratch).
+pub(crate) fn read_block(
+    file: &File,
+    meta: &BlockMeta,
+    data: &mut Vec<u8>,
+    raw: &mut Vec<u8>,
+) -> Result<(), String> {
+    data.resize(meta.data_len as usize, 0);
+    file.read_exact_at(data, meta.data_offset())
+        .map_err(|e| format!("cannot read block data: {e}"))?;
+    if crc32fast::hash(data) != meta.data_crc {
         return Err("block data checksum mismatch".into());
     }
-    let mut raw = vec![0u8; meta.raw_len as usize];
-    let n = lz4_flex::block::decompress_into(&data, &mut raw)
+    raw.resize(meta.raw_len as usize, 0);
+    let n = lz4_flex::block::decompress_into(data, raw)
         .map_err(|e| format!("cannot decompress block: {e}"))?;
     if n != raw.len() {
         return Err(format!(
@@ -321,7 +328,7 @@ pub(crate) fn read_block(file: &File, meta: &BlockMeta) -> Result<Vec<u8>, Strin
             raw.len()
         ));
     }
-    Ok(raw)
+    Ok(())
 }
 
 /// Splits decompressed block data into its events' encodings.

@@ -234,6 +234,52 @@ fn each_filter_alone_and_combined() {
 }
 
 #[test]
+fn non_ascii_text_compares_ignoring_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), Retention::default()).unwrap();
+    let mut e = Event::new(EventKind::Syslog3164, "ĐĂNG NHẬP thất bại cho NGƯỜI DÙNG");
+    e.host = Some("MÁY-01".into());
+    e.fields.push("Người_dùng", "Trần Thị B");
+    log.append(&[e, ev(1)]).unwrap();
+    let hits = |q: EventQuery| log.search(&q).unwrap().events.len();
+    assert_eq!(
+        hits(EventQuery {
+            text: Some("đăng nhập".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        hits(EventQuery {
+            text: Some("trần".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        hits(EventQuery {
+            text: Some("nhậ".into()),
+            ..Default::default()
+        }),
+        0
+    );
+    assert_eq!(
+        hits(EventQuery {
+            host: Some("máy-01".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        hits(EventQuery {
+            fields: vec![("NGƯỜI_DÙNG".into(), "trần thị b".into())],
+            ..Default::default()
+        }),
+        1
+    );
+}
+
+#[test]
 fn summaries_skip_blocks_without_reading_them() {
     let dir = tempfile::tempdir().unwrap();
     let log = EventLog::open(dir.path(), Retention::default()).unwrap();

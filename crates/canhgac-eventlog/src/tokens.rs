@@ -237,9 +237,10 @@ fn line_of(token: u64, lines: usize) -> usize {
     ((u128::from(token) * lines as u128) >> 64) as usize
 }
 
+/// The bits of a token inside its line: 9-bit slices of the token, a hash already (the line
+/// is chosen by its high bits, through a multiplication, so the two barely correlate).
 fn bits_of(token: u64) -> impl Iterator<Item = usize> {
-    let h = mix(token ^ MUL);
-    (0..PROBES).map(move |i| ((h >> (9 * i)) & 511) as usize)
+    (0..PROBES).map(move |i| ((token >> (9 * i)) & 511) as usize)
 }
 
 /// Builds a filter of `lines` lines holding `tokens`.
