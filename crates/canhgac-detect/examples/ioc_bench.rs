@@ -426,19 +426,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.clear();
         set.matches_at(event, now, &mut out);
     }
-    let (wall, cpu) = timed(|| {
-        for _ in 0..passes {
-            for event in &events {
-                out.clear();
-                set.matches(black_box(event), &mut out);
-                hits += out.len();
+    // The best of three runs: other processes on the machine only ever add time.
+    let (mut wall, mut cpu) = (f64::MAX, f64::MAX);
+    for _ in 0..3 {
+        hits = 0;
+        let (w, c) = timed(|| {
+            for _ in 0..passes {
+                for event in &events {
+                    out.clear();
+                    set.matches(black_box(event), &mut out);
+                    hits += out.len();
+                }
             }
-        }
-    });
+        });
+        wall = wall.min(w);
+        cpu = cpu.min(c);
+    }
     let total = (passes * n_events) as f64;
     let ours = cpu / total;
     println!(
-        "IndicatorSet::matches: {ours:.0} ns/event CPU ({:.0} wall) ({} hits per pass, {:.2}% of events)",
+        "IndicatorSet::matches: {ours:.0} ns/event CPU, best of 3 ({:.0} wall) ({} hits per pass, {:.2}% of events)",
         wall / total,
         hits / passes.max(1),
         100.0 * (hits / passes.max(1)) as f64 / n_events as f64
@@ -467,10 +474,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut sum = 0u64;
         for (_, value) in event.fields.iter() {
             if let FieldValue::Str(s) = value {
-                sum += s.as_bytes().iter().step_by(32).map(|&b| u64::from(b)).sum::<u64>();
+                sum += s
+                    .as_bytes()
+                    .iter()
+                    .step_by(32)
+                    .map(|&b| u64::from(b))
+                    .sum::<u64>();
             }
         }
-        sum + event.message.as_bytes().iter().step_by(32).map(|&b| u64::from(b)).sum::<u64>()
+        sum + event
+            .message
+            .as_bytes()
+            .iter()
+            .step_by(32)
+            .map(|&b| u64::from(b))
+            .sum::<u64>()
     };
     let (_, touch_only) = timed(|| {
         for _ in 0..passes {
@@ -489,7 +507,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let warm = (touch_match - touch_only) / total;
-    println!("IndicatorSet::matches on warm events (touch+match minus touch): {warm:.0} ns/event CPU");
+    println!(
+        "IndicatorSet::matches on warm events (touch+match minus touch): {warm:.0} ns/event CPU"
+    );
     let mut by_hit = std::collections::BTreeMap::new();
     for event in &events {
         out.clear();
@@ -526,19 +546,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for event in &events {
         naive_hits += naive(&naive_set, event);
     }
-    let (_, cpu) = timed(|| {
-        for _ in 0..passes {
-            for event in &events {
-                naive_hits += naive(&naive_set, black_box(event));
+    let mut cpu = f64::MAX;
+    for _ in 0..3 {
+        let (_, c) = timed(|| {
+            for _ in 0..passes {
+                for event in &events {
+                    naive_hits += naive(&naive_set, black_box(event));
+                }
             }
-        }
-    });
+        });
+        cpu = cpu.min(c);
+    }
     let baseline = cpu / total;
     println!(
-        "baseline HashSet<String> over whitespace tokens: build {:.2} s, +{} MiB, {baseline:.0} ns/event CPU ({} hits per pass: exact tokens only)",
+        "baseline HashSet<String> over whitespace tokens: build {:.2} s, +{} MiB, {baseline:.0} ns/event CPU, best of 3 ({} hits per pass: exact tokens only)",
         naive_build.as_secs_f64(),
         rss_naive.saturating_sub(rss_set) / 1024,
-        naive_hits / (passes + 1),
+        naive_hits / (3 * passes + 1),
     );
     let (_, touch_naive) = timed(|| {
         for _ in 0..passes {
