@@ -8,6 +8,7 @@ use std::path::Path;
 
 use canhgac_model::{Event, Timestamp};
 
+use crate::syslog::DecodeOptions;
 use crate::{access_log, evtx, json, syslog, DecodeError};
 
 /// The formats canhgac reads from files.
@@ -61,8 +62,19 @@ pub fn sniff(path: &Path) -> Option<FileFormat> {
 /// Events read from a file.
 pub type FileEvents = Box<dyn Iterator<Item = Result<Event, DecodeError>> + Send>;
 
-/// Opens `path` and yields its events; the format is sniffed when `format` is `None`.
+/// Opens `path` and yields its events; the format is sniffed when `format` is `None`. Syslog
+/// timestamps without a zone are read in the default zone (see [`read_file_with`]).
 pub fn read_file(path: &Path, format: Option<FileFormat>) -> Result<FileEvents, io::Error> {
+    read_file_with(path, format, &DecodeOptions::default())
+}
+
+/// [`read_file`] with the zone of RFC 3164 timestamps (a syslog file keeps the local time of
+/// the machine that wrote it).
+pub fn read_file_with(
+    path: &Path,
+    format: Option<FileFormat>,
+    options: &DecodeOptions,
+) -> Result<FileEvents, io::Error> {
     let format = match format.or_else(|| sniff(path)) {
         Some(format) => format,
         None => {
@@ -80,7 +92,12 @@ pub fn read_file(path: &Path, format: Option<FileFormat>) -> Result<FileEvents, 
         });
     }
     let reader = BufReader::with_capacity(1 << 16, File::open(path)?);
-    Ok(Box::new(Lines::new(reader, format, received)))
+    Ok(Box::new(Lines::new(
+        reader,
+        format,
+        received,
+        options.clone(),
+    )))
 }
 
 /// Decodes the lines of `reader` as `format` (not EVTX, which is not line-based).
@@ -88,8 +105,9 @@ pub fn read_lines<R: BufRead + Send + 'static>(
     reader: R,
     format: FileFormat,
     received: Timestamp,
+    options: &DecodeOptions,
 ) -> FileEvents {
-    Box::new(Lines::new(reader, format, received))
+    Box::new(Lines::new(reader, format, received, options.clone()))
 }
 
 struct Lines<R> {
@@ -99,14 +117,16 @@ struct Lines<R> {
     line: u64,
     buf: Vec<u8>,
     done: bool,
+    options: DecodeOptions,
 }
 
 impl<R: BufRead> Lines<R> {
-    fn new(reader: R, format: FileFormat, received: Timestamp) -> Self {
+    fn new(reader: R, format: FileFormat, received: Timestamp, options: DecodeOptions) -> Self {
         Self {
             reader,
             format,
             received,
+            options,
             line: 0,
             buf: Vec::new(),
             done: false,
@@ -115,7 +135,12 @@ impl<R: BufRead> Lines<R> {
 
     fn decode(&self, bytes: &[u8]) -> Result<Event, DecodeError> {
         match self.format {
-            FileFormat::Syslog => Ok(syslog::decode(bytes, self.received, None)),
+            FileFormat::Syslog => Ok(syslog::decode_with(
+                bytes,
+                self.received,
+                None,
+                &self.options,
+            )),
             FileFormat::JsonLines => json::decode(bytes, self.received),
             FileFormat::AccessLog => {
                 access_log::decode(&String::from_utf8_lossy(bytes), self.received)
@@ -220,6 +245,32 @@ mod tests {
             items[2].as_ref().unwrap().fields.get("a"),
             Some(&canhgac_model::FieldValue::Int(2))
         );
+    }
+
+    #[test]
+    fn syslog_and_access_log_files_in_a_chosen_zone() {
+        let (_d, p) = file(
+            "messages",
+            b"Nov 26 07:00:00 h sshd[1]: Accepted\nnot syslog at all\n",
+        );
+        let options = DecodeOptions {
+            time_zone: jiff::tz::TimeZone::UTC,
+        };
+        let events: Vec<_> = read_file_with(&p, None, &options)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].fields.get_str("program"), Some("sshd"));
+        assert_eq!(events[0].time.strftime("%H:%M").to_string(), "07:00");
+        assert_eq!(events[1].kind, canhgac_model::EventKind::Raw);
+        let (_d, p) = file(
+            "access.log",
+            b"192.0.2.1 - - [01/Jan/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1\ngarbage\n",
+        );
+        let items: Vec<_> = read_file(&p, None).unwrap().collect();
+        assert!(items[0].is_ok());
+        assert_eq!(items[1].as_ref().unwrap_err().line, Some(2));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `Event.EventData`) takes the flat Windows shape, exactly as EVTX files do, with kind
 //! [`EventKind::Evtx`].
 //!
-//! - time: `@timestamp`, `timestamp`, `time`, `TimeCreated` (RFC 3339 text, or epoch seconds or
+//! - time: `@timestamp`, `timestamp`, `time`, `TimeCreated` (or its `SystemTime`) (RFC 3339 text, or epoch seconds or
 //!   milliseconds as a number); `received` when none reads;
 //! - host: `host`, `hostname`, `host.name`, `Computer` (lower-case);
 //! - message: `message` or `msg`, else the JSON text itself.
@@ -35,10 +35,16 @@ pub fn decode(bytes: &[u8], received: Timestamp) -> Result<Event, DecodeError> {
     }
     let mut fields = Fields(Vec::with_capacity(16));
     flatten(&tree, &mut String::new(), &mut fields);
-    let time = ["@timestamp", "timestamp", "time", "TimeCreated"]
-        .iter()
-        .find_map(|name| fields.get(name).and_then(read_time))
-        .unwrap_or(received);
+    let time = [
+        "@timestamp",
+        "timestamp",
+        "time",
+        "TimeCreated",
+        "TimeCreated.SystemTime",
+    ]
+    .iter()
+    .find_map(|name| fields.get(name).and_then(read_time))
+    .unwrap_or(received);
     let host = ["host", "hostname", "host.name", "Computer"]
         .iter()
         .find_map(|name| fields.get_str(name))

@@ -380,8 +380,10 @@ async fn serve_tcp(listener: TcpListener, tls: Option<TlsAcceptor>, ctx: Arc<Ctx
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 connections.spawn(async move {
-                    let handshake =
-                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    let handshake = tokio::select! {
+                        _ = ctx.shutdown.cancelled() => return,
+                        handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => handshake,
+                    };
                     match handshake {
                         Ok(Ok(stream)) => serve_stream(stream, peer, &ctx).await,
                         Ok(Err(e)) => {
