@@ -1140,6 +1140,8 @@ impl CorrelationSet {
                 .map(|_| CorrState::default())
                 .collect(),
             stats: EngineStats::default(),
+            key: String::new(),
+            value: String::new(),
         }
     }
 
@@ -1324,7 +1326,8 @@ pub struct CorrelationHit {
 
 #[derive(Debug, Default)]
 struct CorrState {
-    groups: HashMap<Box<[String]>, Group>,
+    /// Encoded group key ([`push_part`]) → state.
+    groups: HashMap<String, Group>,
     next_sweep: Option<i128>,
 }
 
@@ -1339,7 +1342,7 @@ enum Window {
     /// Event times, oldest first.
     Events(std::collections::VecDeque<i128>),
     /// Distinct value (or combination of values) → newest time seen in the window.
-    Values(HashMap<Box<[String]>, i128>),
+    Values(HashMap<String, i128>),
     /// Per referenced rule: time of its newest hit.
     Rules(Vec<Option<i128>>),
     /// `chains[j][k]`: the latest start time of a run of k+1 distinct rules seen in the listed
@@ -1355,21 +1358,44 @@ enum Source<'a> {
     Hit(&'a [(String, String)], &'a Event),
 }
 
+/// Appends `value` to an encoded key: its byte length, `:`, the value. Unambiguous for any
+/// values, and lets a group be looked up by `&str` without allocating.
+fn push_part(buf: &mut String, value: &str) {
+    use std::fmt::Write as _;
+    let _ = write!(buf, "{}:", value.len());
+    buf.push_str(value);
+}
+
+/// The values of a key built by [`push_part`].
+fn decode_key(mut key: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    while let Some((len, rest)) = key.split_once(':') {
+        let Ok(len) = len.parse::<usize>() else { break };
+        let Some(value) = rest.get(..len) else { break };
+        values.push(value.to_string());
+        key = &rest[len..];
+    }
+    values
+}
+
 impl Source<'_> {
-    fn value(&self, field: &str) -> Option<String> {
-        let from_event = |event: &Event| {
-            event.fields.get(field).and_then(|v| match v {
-                canhgac_model::FieldValue::Null => None,
-                v => Some(v.to_text().into_owned()),
-            })
+    /// Appends the value of `field` to `buf` ([`push_part`]); false when the field is absent.
+    fn push_value(&self, field: &str, buf: &mut String) -> bool {
+        if let Source::Hit(group, _) = self {
+            if let Some((_, v)) = group.iter().find(|(name, _)| name == field) {
+                push_part(buf, v);
+                return true;
+            }
+        }
+        let event = match self {
+            Source::Event(event) | Source::Hit(_, event) => event,
         };
-        match self {
-            Source::Event(event) => from_event(event),
-            Source::Hit(group, event) => group
-                .iter()
-                .find(|(name, _)| name == field)
-                .map(|(_, v)| v.clone())
-                .or_else(|| from_event(event)),
+        match event.fields.get(field) {
+            None | Some(canhgac_model::FieldValue::Null) => false,
+            Some(v) => {
+                push_part(buf, &v.to_text());
+                true
+            }
         }
     }
 
@@ -1401,6 +1427,9 @@ pub struct CorrelationEngine {
     limits: EngineLimits,
     states: Vec<CorrState>,
     stats: EngineStats,
+    /// Reused buffers for the group key and the counted value.
+    key: String,
+    value: String,
 }
 
 fn timestamp(nanos: i128) -> Timestamp {
@@ -1433,17 +1462,21 @@ impl CorrelationEngine {
     /// As [`Self::observe_at`], for the detection rule whose `id` (else `name`) is `key`.
     pub fn observe_key(&mut self, key: &str, event: &Event, now: Timestamp) -> Vec<CorrelationHit> {
         let mut hits = Vec::new();
-        if !self.shared.by_rule.contains_key(key) {
-            return hits;
-        }
-        let shared = Arc::clone(&self.shared);
-        let Some(listeners) = shared.by_rule.get(key) else {
+        let Some(listeners) = self.shared.by_rule.get(key) else {
             return hits;
         };
-        let now = now.as_nanosecond();
+        let mut feeder = Feeder {
+            shared: &self.shared,
+            limits: self.limits,
+            states: &mut self.states,
+            stats: &mut self.stats,
+            key: &mut self.key,
+            value: &mut self.value,
+            now: now.as_nanosecond(),
+        };
         let mut fired: Vec<usize> = Vec::new();
         for l in listeners {
-            if let Some(hit) = self.feed(&shared, *l, &Source::Event(event), now) {
+            if let Some(hit) = feeder.feed(*l, &Source::Event(event)) {
                 fired.push(l.corr);
                 hits.push(hit);
             }
@@ -1452,9 +1485,9 @@ impl CorrelationEngine {
         let mut i = 0;
         while i < hits.len() {
             let corr = fired[i];
-            for l in &shared.by_correlation[corr] {
+            for l in &feeder.shared.by_correlation[corr] {
                 let group = hits[i].group.clone();
-                if let Some(hit) = self.feed(&shared, *l, &Source::Hit(&group, event), now) {
+                if let Some(hit) = feeder.feed(*l, &Source::Hit(&group, event)) {
                     fired.push(l.corr);
                     hits.push(hit);
                 }
@@ -1483,60 +1516,59 @@ impl CorrelationEngine {
             self.stats.expired_groups += (before - state.groups.len()) as u64;
         }
     }
+}
 
-    fn feed(
-        &mut self,
-        shared: &Shared,
-        listener: Listener,
-        source: &Source<'_>,
-        now: i128,
-    ) -> Option<CorrelationHit> {
+/// The engine's parts one observation works on (borrowed apart so the shared rules need no
+/// reference count bump per hit).
+struct Feeder<'a> {
+    shared: &'a Shared,
+    limits: EngineLimits,
+    states: &'a mut [CorrState],
+    stats: &'a mut EngineStats,
+    key: &'a mut String,
+    value: &'a mut String,
+    now: i128,
+}
+
+impl Feeder<'_> {
+    fn feed(&mut self, listener: Listener, source: &Source<'_>) -> Option<CorrelationHit> {
+        let shared = self.shared;
         let c = &shared.compiled[listener.corr];
+        let now = self.now;
         self.stats.observed += 1;
 
-        let mut key = Vec::with_capacity(c.group_by.len());
+        self.key.clear();
         for field in &c.group_fields[listener.pos] {
-            match source.value(field) {
-                Some(v) => key.push(v),
-                None => {
-                    self.stats.missing_group_field += 1;
-                    return None;
-                }
+            if !source.push_value(field, self.key) {
+                self.stats.missing_group_field += 1;
+                return None;
             }
         }
-        enum Input {
-            None,
-            Values(Box<[String]>),
-            Number(f64),
-        }
+        let mut number = 0.0;
         let fields = &c.value_fields[listener.pos];
-        let input = match c.kind {
+        match c.kind {
             CorrelationKind::ValueCount => {
-                let mut values = Vec::with_capacity(fields.len());
+                self.value.clear();
                 for f in fields {
-                    match source.value(f) {
-                        Some(v) => values.push(v),
-                        None => {
-                            self.stats.missing_group_field += 1;
-                            return None;
-                        }
+                    if !source.push_value(f, self.value) {
+                        self.stats.missing_group_field += 1;
+                        return None;
                     }
                 }
-                Input::Values(values.into_boxed_slice())
             }
             CorrelationKind::ValueSum
             | CorrelationKind::ValueAvg
             | CorrelationKind::ValuePercentile => {
                 match fields.first().and_then(|f| source.number(f)) {
-                    Some(n) => Input::Number(n),
+                    Some(n) => number = n,
                     None => {
                         self.stats.missing_group_field += 1;
                         return None;
                     }
                 }
             }
-            _ => Input::None,
-        };
+            _ => {}
+        }
 
         let state = &mut self.states[listener.corr];
         let cutoff = now - c.span;
@@ -1549,8 +1581,7 @@ impl CorrelationEngine {
             state.next_sweep = Some(now.saturating_add(c.span));
         }
 
-        let key: Box<[String]> = key.into_boxed_slice();
-        if !state.groups.contains_key(&key) {
+        if !state.groups.contains_key(self.key.as_str()) {
             if state.groups.len() >= self.limits.max_groups {
                 let before = state.groups.len();
                 state.groups.retain(|_, g| g.newest >= cutoff);
@@ -1572,20 +1603,20 @@ impl CorrelationEngine {
                 | CorrelationKind::ValuePercentile => Window::Numbers(Default::default(), 0.0),
             };
             state.groups.insert(
-                key.clone(),
+                self.key.clone(),
                 Group {
                     newest: now,
                     window,
                 },
             );
         }
-        let group = state.groups.get_mut(&key)?;
+        let group = state.groups.get_mut(self.key.as_str())?;
         group.newest = group.newest.max(now);
         let max_entries = self.limits.max_entries_per_group.max(1);
 
         // Update the window, then measure it: (value, count, first).
-        let (value, count, first) = match (&mut group.window, input) {
-            (Window::Events(times), _) => {
+        let (value, count, first) = match &mut group.window {
+            Window::Events(times) => {
                 while times.front().is_some_and(|t| *t < cutoff) {
                     times.pop_front();
                 }
@@ -1597,9 +1628,14 @@ impl CorrelationEngine {
                 let n = times.len();
                 (n as f64, n as u64, times.front().copied().unwrap_or(now))
             }
-            (Window::Values(values), Input::Values(v)) => {
+            Window::Values(values) => {
                 values.retain(|_, t| *t >= cutoff);
-                values.insert(v, now);
+                match values.get_mut(self.value.as_str()) {
+                    Some(t) => *t = now,
+                    None => {
+                        values.insert(self.value.clone(), now);
+                    }
+                }
                 if values.len() > max_entries {
                     if let Some(oldest) = values
                         .iter()
@@ -1614,30 +1650,25 @@ impl CorrelationEngine {
                 let first = values.values().copied().min().unwrap_or(now);
                 (n as f64, n as u64, first)
             }
-            (Window::Rules(newest), _) => {
+            Window::Rules(newest) => {
                 newest[listener.pos] = Some(now);
-                let live: Vec<i128> = newest
+                let (n, first) = newest
                     .iter()
                     .flatten()
-                    .copied()
-                    .filter(|t| *t >= cutoff)
-                    .collect();
-                let first = live.iter().copied().min().unwrap_or(now);
-                (live.len() as f64, live.len() as u64, first)
+                    .filter(|t| **t >= cutoff)
+                    .fold((0u64, now), |(n, first), t| (n + 1, first.min(*t)));
+                (n as f64, n, first)
             }
-            (Window::Ordered(chains), _) => {
+            Window::Ordered(chains) => {
                 let j = listener.pos;
                 let valid = |t: &Option<i128>| t.filter(|t| *t >= cutoff);
                 // Runs ending at j: a run of k+1 extends a run of k ending at an earlier rule.
-                let mut updated = vec![None; c.rule_count];
-                updated[0] = Some(now);
-                for k in 1..c.rule_count {
-                    updated[k] = (0..j).filter_map(|i| valid(&chains[i][k - 1])).max();
+                // Longest first, so each step reads the runs as they were before this hit.
+                for k in (1..c.rule_count).rev() {
+                    let extended = (0..j).filter_map(|i| valid(&chains[i][k - 1])).max();
+                    chains[j][k] = valid(&chains[j][k]).max(extended);
                 }
-                for (k, start) in updated.into_iter().enumerate() {
-                    let old = valid(&chains[j][k]);
-                    chains[j][k] = old.max(start);
-                }
+                chains[j][0] = Some(now);
                 let mut best = (0usize, now);
                 for k in (0..c.rule_count).rev() {
                     if let Some(start) =
@@ -1649,14 +1680,14 @@ impl CorrelationEngine {
                 }
                 (best.0 as f64, best.0 as u64, best.1)
             }
-            (Window::Numbers(entries, sum), Input::Number(n)) => {
+            Window::Numbers(entries, sum) => {
                 while entries.front().is_some_and(|(t, _)| *t < cutoff) {
                     if let Some((_, v)) = entries.pop_front() {
                         *sum -= v;
                     }
                 }
-                entries.push_back((now, n));
-                *sum += n;
+                entries.push_back((now, number));
+                *sum += number;
                 if entries.len() > max_entries {
                     if let Some((_, v)) = entries.pop_front() {
                         *sum -= v;
@@ -1679,20 +1710,18 @@ impl CorrelationEngine {
                 let first = entries.front().map(|(t, _)| *t).unwrap_or(now);
                 (value, len as u64, first)
             }
-            _ => return None,
         };
 
         if !c.condition.holds(value) {
             return None;
         }
         // Fired: this group starts afresh.
-        state.groups.remove(&key);
-        let group = c
-            .group_by
-            .iter()
-            .cloned()
-            .zip(key.iter().cloned())
-            .collect();
+        let key = state
+            .groups
+            .remove_entry(self.key.as_str())
+            .map(|(k, _)| k)
+            .unwrap_or_default();
+        let group = c.group_by.iter().cloned().zip(decode_key(&key)).collect();
         Some(CorrelationHit {
             info: shared.infos[listener.corr].clone(),
             group,
@@ -2392,6 +2421,27 @@ correlation:
             );
         }
         assert_eq!(e.stats().dropped_entries, 2);
+    }
+
+    #[test]
+    fn group_keys_encode_any_values_unambiguously() {
+        let cases: &[&[&str]] = &[
+            &["alice"],
+            &["", ""],
+            &["3:abc", "x"],
+            &["a:b", "c"],
+            &["a", "b:c"],
+            &["Nguyễn Văn A", "máy-01"],
+        ];
+        let mut seen = HashSet::new();
+        for values in cases {
+            let mut key = String::new();
+            for v in *values {
+                push_part(&mut key, v);
+            }
+            assert_eq!(decode_key(&key), *values);
+            assert!(seen.insert(key), "{values:?} collides");
+        }
     }
 
     #[test]
