@@ -35,6 +35,8 @@
 //!   made it fire never fire it again; the next hit needs a fresh set of events.
 //! - **Ordered** means non-decreasing event time in the listed order (events fed in time order;
 //!   two rules matching at the same instant count in the order they are fed).
+//! - **Late events** (older than the newest event already seen for their group) count as if
+//!   they arrived with that newest event, so a window never runs backwards.
 //! - **Chains**: a correlation's hit is fed to the correlations that reference it, at the same
 //!   time, with its group values as fields (the triggering event's own fields are looked up
 //!   when the outer correlation groups by a field the inner one does not have).
@@ -1611,7 +1613,11 @@ impl Feeder<'_> {
             );
         }
         let group = state.groups.get_mut(self.key.as_str())?;
-        group.newest = group.newest.max(now);
+        // A late event (older than the group's newest) counts as arriving with the newest one,
+        // which keeps each window in time order.
+        let now = now.max(group.newest);
+        let cutoff = now - c.span;
+        group.newest = now;
         let max_entries = self.limits.max_entries_per_group.max(1);
 
         // Update the window, then measure it: (value, count, first).
@@ -2442,6 +2448,36 @@ correlation:
             assert_eq!(decode_key(&key), *values);
             assert!(seen.insert(key), "{values:?} collides");
         }
+    }
+
+    #[test]
+    fn late_events_count_at_their_groups_newest_time() {
+        let mut e = engine(
+            "
+title: spray
+correlation:
+  type: value_count
+  rules: [a]
+  timespan: 10s
+  condition: {field: User, gte: 3}
+",
+        );
+        assert!(feed(&mut e, "id-a", 100, &[("User", "u1")]).is_empty());
+        assert!(feed(&mut e, "id-a", 105, &[("User", "u2")]).is_empty());
+        // u1 again, stamped 90 (late): it counts as seen at 105, not as a sighting at 90.
+        assert!(feed(&mut e, "id-a", 90, &[("User", "u1")]).is_empty());
+        let event = ev(112, &[("User", "u3")]);
+        let hits = e.observe_key("id-a", &event, event.time);
+        assert_eq!(hits.len(), 1, "u1 and u2 at 105, u3 at 112");
+        assert_eq!(hits[0].first, ev(105, &[]).time);
+    }
+
+    #[test]
+    fn sets_and_engines_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<CorrelationSet>();
+        send_sync::<CorrelationEngine>();
+        send_sync::<CorrelationHit>();
     }
 
     #[test]
