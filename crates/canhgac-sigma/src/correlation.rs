@@ -29,6 +29,11 @@
 //!   longest run of distinct referenced rules seen in the listed order (`temporal_ordered`,
 //!   default: all of them); the sum, mean or `percentile`-th percentile (linear
 //!   interpolation) of the numeric `field` (`value_sum`, `value_avg`, `value_percentile`).
+//!   The temporal kinds also take a boolean condition over the rules, as in the
+//!   specification's examples (`recon_a AND (recon_b OR recon_c)`; `and`/`or`/`not` in any
+//!   case, brackets; every listed rule must appear in it): `temporal` fires when it holds over
+//!   the rules seen in the window, `temporal_ordered` when it holds and the rules seen came in
+//!   the listed order.
 //!   Because the check runs as events arrive, a condition with only an upper bound (`lt: 5`)
 //!   holds on the first event; a range fires as soon as its lower bound is reached.
 //! - **After a correlation fires for a group, that group's state is cleared**: the events that
@@ -191,17 +196,159 @@ impl CompareOp {
     }
 }
 
+/// A boolean condition over the referenced rules (`temporal` and `temporal_ordered` only):
+/// `recon_a and (recon_b or recon_c)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleExpr {
+    /// The rule at this position of `correlation.rules` has matched in the window.
+    Rule(usize),
+    /// All of them.
+    And(Vec<RuleExpr>),
+    /// At least one of them.
+    Or(Vec<RuleExpr>),
+    /// Not it.
+    Not(Box<RuleExpr>),
+}
+
+impl RuleExpr {
+    /// Evaluates with `seen(position)` telling whether a rule matched.
+    pub fn eval(&self, seen: &dyn Fn(usize) -> bool) -> bool {
+        match self {
+            RuleExpr::Rule(pos) => seen(*pos),
+            RuleExpr::And(items) => items.iter().all(|e| e.eval(seen)),
+            RuleExpr::Or(items) => items.iter().any(|e| e.eval(seen)),
+            RuleExpr::Not(inner) => !inner.eval(seen),
+        }
+    }
+
+    fn positions(&self, out: &mut Vec<usize>) {
+        match self {
+            RuleExpr::Rule(pos) => out.push(*pos),
+            RuleExpr::And(items) | RuleExpr::Or(items) => {
+                items.iter().for_each(|e| e.positions(out))
+            }
+            RuleExpr::Not(inner) => inner.positions(out),
+        }
+    }
+
+    /// Parses `a and (b or not c)`: names from `rules`, `and`/`or`/`not` in any case, brackets;
+    /// `not` binds tightest, then `and`, then `or`.
+    fn parse(text: &str, rules: &[String]) -> Result<RuleExpr, String> {
+        let mut tokens = Vec::new();
+        let mut rest = text;
+        loop {
+            rest = rest.trim_start();
+            let Some(c) = rest.chars().next() else { break };
+            if c == '(' || c == ')' {
+                tokens.push(c.to_string());
+                rest = &rest[1..];
+                continue;
+            }
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
+                .unwrap_or(rest.len());
+            tokens.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+        let mut parser = ExprParser {
+            tokens,
+            at: 0,
+            rules,
+        };
+        let expr = parser.or()?;
+        if let Some(extra) = parser.tokens.get(parser.at) {
+            return Err(format!(
+                "correlation.condition: unexpected {extra:?} in {text:?}"
+            ));
+        }
+        Ok(expr)
+    }
+}
+
+struct ExprParser<'a> {
+    tokens: Vec<String>,
+    at: usize,
+    rules: &'a [String],
+}
+
+impl ExprParser<'_> {
+    fn peek_keyword(&self, keyword: &str) -> bool {
+        self.tokens
+            .get(self.at)
+            .is_some_and(|t| t.eq_ignore_ascii_case(keyword))
+    }
+
+    fn or(&mut self) -> Result<RuleExpr, String> {
+        let mut items = vec![self.and()?];
+        while self.peek_keyword("or") {
+            self.at += 1;
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            RuleExpr::Or(items)
+        })
+    }
+
+    fn and(&mut self) -> Result<RuleExpr, String> {
+        let mut items = vec![self.not()?];
+        while self.peek_keyword("and") {
+            self.at += 1;
+            items.push(self.not()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            RuleExpr::And(items)
+        })
+    }
+
+    fn not(&mut self) -> Result<RuleExpr, String> {
+        if self.peek_keyword("not") {
+            self.at += 1;
+            return Ok(RuleExpr::Not(Box::new(self.not()?)));
+        }
+        let Some(token) = self.tokens.get(self.at).cloned() else {
+            return Err("correlation.condition ends where a rule name was expected".to_string());
+        };
+        self.at += 1;
+        if token == "(" {
+            let inner = self.or()?;
+            if self.tokens.get(self.at).map(String::as_str) != Some(")") {
+                return Err("correlation.condition: missing closing bracket".to_string());
+            }
+            self.at += 1;
+            return Ok(inner);
+        }
+        if token == ")" || ["and", "or"].iter().any(|k| token.eq_ignore_ascii_case(k)) {
+            return Err(format!(
+                "correlation.condition: unexpected {token:?} where a rule name was expected"
+            ));
+        }
+        match self.rules.iter().position(|r| *r == token) {
+            Some(pos) => Ok(RuleExpr::Rule(pos)),
+            None => Err(format!(
+                "correlation.condition names {token:?}, which is not in correlation.rules"
+            )),
+        }
+    }
+}
+
 /// The `condition` of a correlation: one or more comparisons (all must hold), the field(s) a
-/// value-based kind aggregates, and the percentile of `value_percentile`.
+/// value-based kind aggregates, and the percentile of `value_percentile`; or, for the temporal
+/// kinds, a boolean expression over the rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorrelationCondition {
-    /// The comparisons, in file order; all must hold.
+    /// The comparisons, in file order; all must hold (empty with an `expression`).
     pub bounds: Vec<(CompareOp, f64)>,
     /// `field`: the field(s) whose values are counted or aggregated (empty for the kinds that
     /// count events or rules).
     pub fields: Vec<String>,
     /// `percentile` (0 to 100) for `value_percentile`.
     pub percentile: Option<f64>,
+    /// A boolean condition over the rules (`temporal`, `temporal_ordered`).
+    pub expression: Option<RuleExpr>,
 }
 
 impl CorrelationCondition {
@@ -527,7 +674,7 @@ pub fn parse_document(doc: &Yaml, origin: &str) -> Result<CorrelationRule, Strin
         Some(_) => return Err("correlation.timespan must be a string such as 5m".to_string()),
     };
 
-    let condition = parse_condition(get(body, "condition"), kind, rules.len())?;
+    let condition = parse_condition(get(body, "condition"), kind, &rules)?;
 
     let aliases = match get(body, "aliases") {
         None => Vec::new(),
@@ -585,23 +732,40 @@ pub fn parse_document(doc: &Yaml, origin: &str) -> Result<CorrelationRule, Strin
 fn parse_condition(
     value: Option<&Yaml>,
     kind: CorrelationKind,
-    rule_count: usize,
+    rules: &[String],
 ) -> Result<CorrelationCondition, String> {
     let map = match value {
         None if kind.is_temporal() => {
             return Ok(CorrelationCondition {
-                bounds: vec![(CompareOp::Gte, rule_count as f64)],
+                bounds: vec![(CompareOp::Gte, rules.len() as f64)],
                 fields: Vec::new(),
                 percentile: None,
+                expression: None,
             })
         }
         None => return Err(format!("missing correlation.condition (required for {kind})")),
         Some(Yaml::Hash(map)) => map,
-        Some(Yaml::String(_)) if kind.is_temporal() => {
-            return Err(
-                "boolean correlation conditions (a string) are not supported yet; use a map such as {gte: 2}"
-                    .to_string(),
-            )
+        Some(Yaml::String(text)) if kind.is_temporal() => {
+            let expression = RuleExpr::parse(text, rules)?;
+            let mut used = Vec::new();
+            expression.positions(&mut used);
+            if let Some(missing) = (0..rules.len()).find(|p| !used.contains(p)) {
+                return Err(format!(
+                    "correlation.condition does not mention {:?}, which correlation.rules lists",
+                    rules[missing]
+                ));
+            }
+            return Ok(CorrelationCondition {
+                bounds: Vec::new(),
+                fields: Vec::new(),
+                percentile: None,
+                expression: Some(expression),
+            });
+        }
+        Some(Yaml::String(_)) => {
+            return Err(format!(
+                "correlation.condition must be a map such as {{gte: 10}} for {kind} (boolean conditions are for temporal kinds)"
+            ))
         }
         Some(_) => {
             return Err("correlation.condition must be a map such as {gte: 10}".to_string())
@@ -692,6 +856,7 @@ fn parse_condition(
         bounds,
         fields,
         percentile,
+        expression: None,
     })
 }
 
@@ -1663,6 +1828,12 @@ impl Feeder<'_> {
                     .flatten()
                     .filter(|t| **t >= cutoff)
                     .fold((0u64, now), |(n, first), t| (n + 1, first.min(*t)));
+                if let Some(expr) = &c.condition.expression {
+                    let seen = |pos: usize| newest[pos].is_some_and(|t| t >= cutoff);
+                    if !expr.eval(&seen) {
+                        return None;
+                    }
+                }
                 (n as f64, n, first)
             }
             Window::Ordered(chains) => {
@@ -1682,6 +1853,14 @@ impl Feeder<'_> {
                     {
                         best = (k + 1, start);
                         break;
+                    }
+                }
+                if let Some(expr) = &c.condition.expression {
+                    // The expression holds over the rules seen, and those came in order.
+                    let seen = |pos: usize| valid(&chains[pos][0]).is_some();
+                    let seen_count = (0..c.rule_count).filter(|p| seen(*p)).count();
+                    if !expr.eval(&seen) || best.0 != seen_count {
+                        return None;
                     }
                 }
                 (best.0 as f64, best.0 as u64, best.1)
@@ -2481,6 +2660,52 @@ correlation:
     }
 
     #[test]
+    fn boolean_conditions_over_rules() {
+        let doc = |kind: &str, cond: &str| {
+            format!("title: x\ncorrelation:\n  type: {kind}\n  rules: [a, b, c]\n  timespan: 1m\n  condition: {cond}\n")
+        };
+        let mut e = engine(&doc("temporal", "a and (b or c)"));
+        assert!(feed(&mut e, "id-b", 0, &[]).is_empty());
+        assert_eq!(feed(&mut e, "id-a", 1, &[]).len(), 1);
+
+        let mut e = engine(&doc("temporal", "a AND NOT b OR c and not c"));
+        assert!(feed(&mut e, "id-b", 0, &[]).is_empty());
+        assert!(feed(&mut e, "id-a", 1, &[]).is_empty(), "b was seen");
+        assert_eq!(feed(&mut e, "id-a", 61, &[]).len(), 1, "b left the window");
+
+        // Ordered: the rules seen must have come in the listed order.
+        let mut e = engine(&doc("temporal_ordered", "a and (b or c)"));
+        assert!(feed(&mut e, "id-c", 0, &[]).is_empty());
+        assert!(feed(&mut e, "id-a", 1, &[]).is_empty(), "c came before a");
+        assert!(
+            feed(&mut e, "id-b", 2, &[]).is_empty(),
+            "c still out of order"
+        );
+        assert_eq!(feed(&mut e, "id-c", 3, &[]).len(), 1, "a, b, c in order");
+        let mut e = engine(&doc("temporal_ordered", "a and (b or c)"));
+        assert!(feed(&mut e, "id-a", 0, &[]).is_empty());
+        assert_eq!(feed(&mut e, "id-c", 1, &[]).len(), 1);
+    }
+
+    #[test]
+    fn the_specifications_examples_parse() {
+        let examples = [
+            "title: Many failed logins\nid: 0e95725d-7320-415d-80f7-004da920fc11\ncorrelation:\n    type: event_count\n    rules:\n        - 5638f7c0-ac70-491d-8465-2a65075e0d86\n    group-by:\n        - ComputerName\n    timespan: 1h\n    condition:\n        gte: 100",
+            "title: Failed login\nid: 0e95725d-7320-415d-80f7-004da920fc12\ncorrelation:\n    type: value_count\n    rules:\n        - 5638f7c0-ac70-491d-8465-2a65075e0d86\n    group-by:\n        - ComputerName\n        - WorkstationName\n    timespan: 1d\n    condition:\n        field: User\n        gte: 100",
+            "title: Recon\ncorrelation:\n    type: temporal\n    rules:\n        - recon_cmd_a\n        - recon_cmd_b\n        - recon_cmd_c\n    group-by:\n        - ComputerName\n        - User\n    timespan: 5m\n    condition: recon_cmd_a AND recon_cmd_b AND recon_cmd_c\n",
+            "title: Recon ordered\ncorrelation:\n    type: temporal_ordered\n    rules:\n        - recon_cmd_a\n        - recon_cmd_b\n        - recon_cmd_c\n    group-by:\n        - ComputerName\n        - User\n    timespan: 5m",
+            "title: Possible Exfiltration to Website\ncorrelation:\n    type: value_sum\n    rules:\n        - website_access\n    group-by:\n        - SourceIP\n        - User\n    timespan: 1h\n    condition:\n        field: bytes_sent\n        gt: 1000000",
+            "title: Many failed logins\nid: 0e95725d-7320-415d-80f7-004da920fc11\ntaxonomy: ecs\ncorrelation:\n    type: event_count\n    rules:\n        - 5638f7c0-ac70-491d-8465-2a65075e0d86\n    group-by:\n        - dns.question.name\n    timespan: 1h\n    condition:\n        gte: 100",
+            "title: Suspicious average network traffic\ncorrelation:\n    type: value_avg\n    rules: \n        - rule_a_id\n    group-by:\n        - SourceIP\n        - User\n    timespan: 24h\n    condition:\n        field: BytesOut\n        gt: 500",
+        ];
+        for text in examples {
+            if let Err(e) = parse(text) {
+                panic!("{e}\n{text}");
+            }
+        }
+    }
+
+    #[test]
     fn percentile_interpolates() {
         assert_eq!(percentile(&[1.0], 90.0), 1.0);
         assert_eq!(percentile(&[10.0, 20.0], 50.0), 15.0);
@@ -2641,8 +2866,25 @@ correlation:
         .contains("0 to 100"));
         assert!(err(&doc("value_avg", "{gte: 3, field: x, percentile: 5}"))
             .contains("no meaning for value_avg"));
-        assert!(err(&doc("temporal", "a and b")).contains("not supported yet"));
         assert!(err(&doc("event_count", "a and b")).contains("must be a map"));
+        assert!(err(&doc("temporal", "a and")).contains("ends where a rule name"));
+        assert!(
+            err(&doc("temporal", "a and z")).contains("\"z\", which is not in correlation.rules")
+        );
+        assert!(err(&doc("temporal", "a")).contains("does not mention \"b\""));
+        assert!(err(&doc("temporal", "(a or b")).contains("missing closing bracket"));
+        assert!(err(&doc("temporal", "a b")).contains("unexpected \"b\""));
+        let t = parse(&doc("temporal", "a AND NOT (b or a)")).unwrap();
+        assert_eq!(
+            t.condition.expression,
+            Some(RuleExpr::And(vec![
+                RuleExpr::Rule(0),
+                RuleExpr::Not(Box::new(RuleExpr::Or(vec![
+                    RuleExpr::Rule(1),
+                    RuleExpr::Rule(0)
+                ])))
+            ]))
+        );
         // Fractional thresholds are fine for the metric kinds, and value_count takes a list.
         assert!(parse(&doc("value_avg", "{gte: 2.5, field: x}")).is_ok());
         let multi = parse(&doc("value_count", "{gte: 3, field: [x, y]}")).unwrap();
@@ -2766,8 +3008,58 @@ correlation:
             )
         }
 
+        fn longest_run(window: &[&Entry]) -> usize {
+            let mut best = vec![0usize; window.len()];
+            for i in 0..window.len() {
+                best[i] = 1
+                    + (0..i)
+                        .filter(|&j| window[j].pos < window[i].pos)
+                        .map(|j| best[j])
+                        .max()
+                        .unwrap_or(0);
+            }
+            best.into_iter().max().unwrap_or(0)
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(300))]
+            #[test]
+            fn boolean_conditions_match_brute_force(
+                ordered in any::<bool>(),
+                cond in prop::sample::select(vec![
+                    "a and b and c", "a and (b or c)", "a and not b or c", "not a and b and c",
+                    "(a or b) and not (c and a)",
+                ]),
+                span in 1u64..30,
+                events in prop::collection::vec((0i64..6, 0usize..3), 1..80),
+            ) {
+                let kind = if ordered { "temporal_ordered" } else { "temporal" };
+                let doc = format!("title: x\ncorrelation:\n  type: {kind}\n  rules: [a, b, c]\n  timespan: {span}s\n  condition: {cond}\n");
+                let rule = parse(&doc).map_err(TestCaseError::fail)?;
+                let expr = rule.condition.expression.clone().ok_or_else(|| TestCaseError::fail("no expression"))?;
+                let (set, _) = CorrelationSet::build(vec![rule], &dets());
+                let mut engine = set.engine();
+                let keys = ["id-a", "id-b", "id-c"];
+                let mut entries: Vec<Entry> = Vec::new();
+                let mut t = 0i64;
+                for (i, (dt, pos)) in events.into_iter().enumerate() {
+                    t += dt;
+                    let event = ev(t, &[]);
+                    let fired = engine.observe_key(keys[pos], &event, event.time).len();
+                    entries.push(Entry { time: t, pos, value: String::new(), number: 0.0 });
+                    let window: Vec<&Entry> = entries.iter().filter(|e| e.time >= t - span as i64).collect();
+                    let seen: HashSet<usize> = window.iter().map(|e| e.pos).collect();
+                    let mut holds = expr.eval(&|p| seen.contains(&p));
+                    if ordered {
+                        holds &= longest_run(&window) == seen.len();
+                    }
+                    if holds {
+                        entries.clear();
+                    }
+                    prop_assert_eq!(fired, usize::from(holds), "event {} at {}", i, t);
+                }
+            }
+
             #[test]
             fn engine_matches_brute_force(
                 kind in prop::sample::select(CorrelationKind::ALL.to_vec()),
