@@ -28,7 +28,8 @@
 //!   referenced rules seen (`temporal`, default condition: all of them); the length of the
 //!   longest run of distinct referenced rules seen in the listed order (`temporal_ordered`,
 //!   default: all of them); the sum, mean or `percentile`-th percentile (linear
-//!   interpolation) of the numeric `field` (`value_sum`, `value_avg`, `value_percentile`).
+//!   interpolation) of the numeric `field` (`value_sum`, `value_avg`, `value_percentile`; and
+//!   `value_median`, which pySigma also accepts).
 //!   The temporal kinds also take a boolean condition over the rules, as in the
 //!   specification's examples (`recon_a AND (recon_b OR recon_c)`; `and`/`or`/`not` in any
 //!   case, brackets; every listed rule must appear in it): `temporal` fires when it holds over
@@ -84,6 +85,8 @@ pub enum CorrelationKind {
     ValueAvg,
     /// `value_percentile`: a percentile of a numeric field (v2.1).
     ValuePercentile,
+    /// `value_median`: the median of a numeric field (pySigma's extension; the 50th percentile).
+    ValueMedian,
 }
 
 impl CorrelationKind {
@@ -96,6 +99,7 @@ impl CorrelationKind {
         CorrelationKind::ValueSum,
         CorrelationKind::ValueAvg,
         CorrelationKind::ValuePercentile,
+        CorrelationKind::ValueMedian,
     ];
 
     /// The name used in rule files (`event_count`, …).
@@ -108,6 +112,7 @@ impl CorrelationKind {
             CorrelationKind::ValueSum => "value_sum",
             CorrelationKind::ValueAvg => "value_avg",
             CorrelationKind::ValuePercentile => "value_percentile",
+            CorrelationKind::ValueMedian => "value_median",
         }
     }
 
@@ -1725,15 +1730,14 @@ impl Feeder<'_> {
             }
             CorrelationKind::ValueSum
             | CorrelationKind::ValueAvg
-            | CorrelationKind::ValuePercentile => {
-                match fields.first().and_then(|f| source.number(f)) {
-                    Some(n) => number = n,
-                    None => {
-                        self.stats.missing_group_field += 1;
-                        return None;
-                    }
+            | CorrelationKind::ValuePercentile
+            | CorrelationKind::ValueMedian => match fields.first().and_then(|f| source.number(f)) {
+                Some(n) => number = n,
+                None => {
+                    self.stats.missing_group_field += 1;
+                    return None;
                 }
-            }
+            },
             _ => {}
         }
 
@@ -1767,7 +1771,8 @@ impl Feeder<'_> {
                 }
                 CorrelationKind::ValueSum
                 | CorrelationKind::ValueAvg
-                | CorrelationKind::ValuePercentile => Window::Numbers(Default::default(), 0.0),
+                | CorrelationKind::ValuePercentile
+                | CorrelationKind::ValueMedian => Window::Numbers(Default::default(), 0.0),
             };
             state.groups.insert(
                 self.key.clone(),
@@ -2543,6 +2548,18 @@ correlation:
             1
         );
 
+        let mut e = engine(&doc("value_median", "{field: ms, lte: 5}"));
+        assert!(feed(&mut e, "id-a", 0, &[("User", "u"), ("ms", "9")]).is_empty());
+        assert!(
+            feed(&mut e, "id-a", 1, &[("User", "u"), ("ms", "3")]).is_empty(),
+            "median 6"
+        );
+        assert_eq!(
+            feed(&mut e, "id-a", 2, &[("User", "u"), ("ms", "1")]).len(),
+            1,
+            "median 3"
+        );
+
         let mut e = engine(&doc(
             "value_percentile",
             "{field: ms, percentile: 50, gt: 100}",
@@ -2992,6 +3009,11 @@ correlation:
                     let mut v: Vec<f64> = window.iter().map(|e| e.number).collect();
                     v.sort_by(f64::total_cmp);
                     percentile(&v, percentile_rank)
+                }
+                CorrelationKind::ValueMedian => {
+                    let mut v: Vec<f64> = window.iter().map(|e| e.number).collect();
+                    v.sort_by(f64::total_cmp);
+                    percentile(&v, 50.0)
                 }
             }
         }
