@@ -24,6 +24,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod detection;
+pub mod events;
 
 /// Settings of the web server, from the `[web]` section of the configuration.
 #[derive(Debug, Clone)]

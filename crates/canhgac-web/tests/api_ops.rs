@@ -82,7 +82,10 @@ async fn the_document_is_served_and_every_documented_route_answers() {
         // The router answers every documented operation (401 without credentials, never the
         // 404/405 of an unknown route).
         for (method, path) in documented(&doc) {
-            let url = path.replace("{id}", "1").replace("{token_id}", "1");
+            let url = path
+                .replace("{id}", "1")
+                .replace("{token_id}", "1")
+                .replace("{key}", "k");
             let reply = api
                 .call(
                     method.to_uppercase().parse().unwrap(),

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 
 use api_support::{apis, ids, Api, Auth};
 use canhgac_model::{
-    Actor, AssetInput, AssetKind, ContactInput, Id, Role, Scope, SystemInput, SystemKind,
+    Actor, AlertDraft, AlertSource, AssetInput, AssetKind, ContactInput, Id, IndicatorInput,
+    IndicatorKind, Role, RuleOverride, Scope, Severity, Suppression, SystemInput, SystemKind,
     UnitInput, UnitKind,
 };
 use serde_json::{json, Value};
@@ -29,6 +30,12 @@ enum Case {
     ScopedImport,
     /// The caller's own tokens: another user's token id answers 404.
     OwnTokens,
+    /// `POST /alerts/{id}/triage`: B's alerts (and unattributed ones) answer 404.
+    ScopedTriage,
+    /// `PUT/DELETE /rules/{key}/override`: overrides for B's units or for every unit are refused.
+    ScopedOverride,
+    /// Changes that apply to every unit (indicators): refused to a unit officer.
+    EveryUnitOnly,
     /// Not unit-scoped; why.
     Exempt(&'static str),
 }
@@ -52,6 +59,25 @@ fn case_of(method: &str, path: &str) -> Case {
         ("post", "/contacts") => Case::ScopedCreate("contacts"),
         ("post", "/inventory/plan" | "/inventory/import") => Case::ScopedImport,
         ("get" | "post", "/tokens") | ("delete", "/tokens/{id}") => Case::OwnTokens,
+        ("get", "/alerts") => Case::ScopedRead("alerts"),
+        ("get", "/alerts/{id}") => Case::ScopedById("alerts"),
+        ("post", "/alerts/{id}/triage") => Case::ScopedTriage,
+        ("get", "/suppressions") => Case::ScopedRead("suppressions"),
+        ("post", "/suppressions") => Case::ScopedCreate("suppressions"),
+        ("delete", "/suppressions/{id}") => Case::ScopedById("suppressions"),
+        ("get", "/rules") => Case::ScopedRead("rules"),
+        ("put" | "delete", "/rules/{key}/override") => Case::ScopedOverride,
+        ("post", "/indicators" | "/indicators/import") | ("delete", "/indicators/{id}") => {
+            Case::EveryUnitOnly
+        }
+        ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
+        ("get", "/events") => Case::Exempt(
+            "needs the live path: api_detection::a_unit_officer_finds_only_their_units_events",
+        ),
+        ("post", "/events") => {
+            Case::Exempt("events are attributed by their source, not their sender")
+        }
+        ("get", "/detection/status") => Case::Exempt("counters of the whole intake"),
         ("get", "/me") => Case::Exempt("the caller themself"),
         ("get", "/openapi.json") => Case::Exempt("public document"),
         (_, p) if p.starts_with("/authorities") => {
@@ -77,6 +103,8 @@ struct Side {
     systems: Vec<Id>,
     assets: Vec<Id>,
     contacts: Vec<Id>,
+    alerts: Vec<Id>,
+    suppressions: Vec<Id>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -88,6 +116,8 @@ impl Side {
             "systems" => &self.systems,
             "assets" => &self.assets,
             "contacts" => &self.contacts,
+            "alerts" => &self.alerts,
+            "suppressions" => &self.suppressions,
             other => panic!("no collection {other}"),
         }
     }
@@ -210,7 +240,82 @@ async fn world(api: &Api) -> World {
         let contact = store.create_contact(&actor, contact).await.unwrap();
         side.contacts.push(contact.id);
         side.names.push(contact.name.clone());
+        // Detection: an alert on the unit's host, a suppression and a rule override for it.
+        let alert = AlertDraft {
+            source: AlertSource::Sigma,
+            rule_key: format!("rule-{tag}"),
+            title: format!("Cảnh báo {tag}"),
+            severity: Severity::High,
+            tags: vec!["attack.t1059".into()],
+            unit_id: Some(owner.id),
+            host: Some(format!("host-{tag}")),
+            time: canhgac_model::Timestamp::now(),
+            evidence: json!({"host": format!("host-{tag}")}),
+        };
+        let window = jiff::SignedDuration::from_mins(30);
+        side.alerts
+            .extend(store.record_alerts(&[alert], window).await.unwrap());
+        let suppression = Suppression {
+            id: 0,
+            rule_key: None,
+            unit_id: Some(owner.id),
+            field: "host".into(),
+            value: format!("scanner-{tag}"),
+            comment: String::new(),
+            expires_at: None,
+        };
+        side.suppressions.push(
+            store
+                .create_suppression(&actor, suppression)
+                .await
+                .unwrap()
+                .id,
+        );
+        let setting = RuleOverride {
+            rule_key: "rule-tenancy".into(),
+            unit_id: Some(owner.id),
+            enabled: false,
+            severity: None,
+        };
+        store.set_rule_override(&actor, setting).await.unwrap();
     }
+    // An alert without a unit and a global suppression belong to nobody's subtree: only
+    // callers who see every unit reach them.
+    let unattributed = AlertDraft {
+        source: AlertSource::Indicator,
+        rule_key: "ioc:ip:198.51.100.9".into(),
+        title: "Chỉ báo khớp".into(),
+        severity: Severity::Critical,
+        tags: Vec::new(),
+        unit_id: None,
+        host: Some("host-unknown".into()),
+        time: canhgac_model::Timestamp::now(),
+        evidence: json!({}),
+    };
+    b.alerts.extend(
+        store
+            .record_alerts(&[unattributed], jiff::SignedDuration::from_mins(30))
+            .await
+            .unwrap(),
+    );
+    let global = Suppression {
+        id: 0,
+        rule_key: None,
+        unit_id: None,
+        field: "host".into(),
+        value: "backup-all".into(),
+        comment: String::new(),
+        expires_at: None,
+    };
+    b.suppressions
+        .push(store.create_suppression(&actor, global).await.unwrap().id);
+    store
+        .import_indicators(
+            &actor,
+            vec![IndicatorInput::new(IndicatorKind::Ip, "198.51.100.9")],
+        )
+        .await
+        .unwrap();
     World {
         a,
         b,
@@ -230,6 +335,10 @@ async fn snapshot(api: &Api) -> Value {
         "systems": store.list_systems(&all, &Default::default(), &page).await.unwrap().items,
         "assets": store.list_assets(&all, &Default::default(), &page).await.unwrap().items,
         "contacts": store.list_contacts(&all, &Default::default(), &page).await.unwrap().items,
+        "alerts": store.list_alerts(&all, &Default::default(), &page).await.unwrap().items,
+        "suppressions": store.list_suppressions(&all).await.unwrap(),
+        "overrides": store.rule_overrides().await.unwrap(),
+        "indicators": store.list_indicators(&Default::default(), &page).await.unwrap().items,
     })
 }
 
@@ -288,6 +397,81 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
             }
             Case::ScopedCreate(collection) => check_create(api, w, auth, collection, &what).await,
             Case::ScopedImport => check_import(api, w, auth, path, &what).await,
+            Case::ScopedTriage => {
+                let mut answers = BTreeSet::new();
+                for id in w.b.alerts.iter().copied().chain([NONEXISTENT]) {
+                    let reply = api
+                        .post(
+                            &format!("/api/v1/alerts/{id}/triage"),
+                            auth,
+                            json!({"status": "resolved", "comment": "không phải của tôi"}),
+                        )
+                        .await;
+                    let mut problem = reply.problem(404);
+                    if let Some(detail) = problem["detail"].as_str() {
+                        problem["detail"] = json!(detail.replace(&format!(" {id} "), " ID "));
+                    }
+                    answers.insert(problem.to_string());
+                }
+                assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
+            }
+            Case::ScopedOverride => {
+                let url = "/api/v1/rules/rule-tenancy/override";
+                for unit in [Some(w.b_root), Some(w.b.units[2]), Some(w.province), None] {
+                    let reply = match *method {
+                        "put" => {
+                            api.put(url, auth, json!({"unit_id": unit, "enabled": true}))
+                                .await
+                        }
+                        _ => {
+                            let query = unit.map(|u| format!("?unit_id={u}")).unwrap_or_default();
+                            api.delete(&format!("{url}{query}"), auth).await
+                        }
+                    };
+                    let status = reply.status.as_u16();
+                    assert!(matches!(status, 403 | 404), "{what} {unit:?}: {status}");
+                    reply.problem(status);
+                }
+            }
+            Case::EveryUnitOnly => {
+                let reply = match *path {
+                    "/indicators" => {
+                        api.post(
+                            "/api/v1/indicators",
+                            auth,
+                            json!({"kind": "ip", "value": "192.0.2.77"}),
+                        )
+                        .await
+                    }
+                    "/indicators/import" => {
+                        let request = axum::http::Request::builder()
+                            .method("POST")
+                            .uri("/api/v1/indicators/import")
+                            .header("content-type", "text/csv");
+                        let request = match auth {
+                            Auth::Bearer(secret) => {
+                                request.header("authorization", format!("Bearer {secret}"))
+                            }
+                            Auth::Session { secret, csrf } => request
+                                .header("cookie", format!("canhgac_session={secret}"))
+                                .header("x-csrf-token", csrf.clone().unwrap_or_default()),
+                            Auth::None => request,
+                        };
+                        api.send(
+                            request
+                                .body(axum::body::Body::from("kind,value\nip,192.0.2.78\n"))
+                                .unwrap(),
+                        )
+                        .await
+                    }
+                    _ => {
+                        let listed = api.get("/api/v1/indicators", auth).await.ok(200);
+                        let id = ids(&listed)[0];
+                        api.delete(&format!("/api/v1/indicators/{id}"), auth).await
+                    }
+                };
+                reply.problem(403);
+            }
             Case::OwnTokens => {}
             Case::Exempt(_) => {}
         }
@@ -370,6 +554,52 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                 assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
                 assert_eq!(listing["total"], 0, "{what}?{probe}");
             }
+        }
+        "alerts" => {
+            let listing = api.get("/api/v1/alerts?per_page=500", auth).await.ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.alerts.iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly A's alerts");
+            assert_eq!(listing["total"], own.len(), "{what}");
+            // (Filtering by the province is filtering by A's ancestors: it finds A's alerts.)
+            for probe in [
+                format!("unit_id={}", w.b_root),
+                format!("unit_id={}", w.b.units[2]),
+                "q=beta".into(),
+                "q=host-unknown".into(),
+            ] {
+                let listing = api
+                    .get(&format!("/api/v1/alerts?{probe}"), auth)
+                    .await
+                    .ok(200);
+                assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
+            }
+        }
+        "suppressions" => {
+            let listing = api.get("/api/v1/suppressions", auth).await.ok(200);
+            let got: BTreeSet<Id> = listing
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_i64().unwrap())
+                .collect();
+            let own: BTreeSet<Id> = w.a.suppressions.iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly A's suppressions");
+        }
+        "rules" => {
+            let rules = api.get("/api/v1/rules", auth).await.ok(200);
+            let units: BTreeSet<Id> = rules["overrides"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| {
+                    o["unit_id"]
+                        .as_i64()
+                        .expect("no global override in this world")
+                })
+                .collect();
+            let own: BTreeSet<Id> = w.a.units.iter().copied().collect();
+            assert_eq!(units, own, "{what}: exactly A's overrides");
         }
         "dashboard" => {
             // Children of the province (out of scope itself): only A's root shows.
@@ -473,6 +703,12 @@ async fn check_create(api: &Api, w: &World, auth: &Auth, collection: &str, what:
             json!({"unit_id": w.b_root, "name": "Người lạ"}),
             json!({"unit_id": NONEXISTENT, "name": "Người lạ"}),
         ],
+        "suppressions" => vec![
+            json!({"unit_id": w.b_root, "field": "host", "value": "x"}),
+            json!({"unit_id": w.province, "field": "host", "value": "x"}),
+            json!({"unit_id": NONEXISTENT, "field": "host", "value": "x"}),
+            json!({"field": "host", "value": "x"}),
+        ],
         other => panic!("no collection {other}"),
     };
     for body in refused {
@@ -539,6 +775,9 @@ async fn unit_officer_sees_and_changes_only_their_subtree() {
             "contacts",
             "dashboard",
             "inventory",
+            "alerts",
+            "suppressions",
+            "rules",
         ] {
             check_read(
                 &api,

@@ -31,7 +31,8 @@ pub struct Problem {
     /// The input field at fault, as named in the request (`value`, `owner_unit_id`...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Every error of an inventory file, each as `file:line: field: message`.
+    /// Every error of an uploaded file, each naming its line (inventory files as
+    /// `file:line: field: message`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
 }
@@ -143,6 +144,37 @@ impl ApiError {
         .with_detail(format!("{} error(s) in the inventory file", errors.len()));
         error.errors = errors;
         error
+    }
+
+    /// 422 for an indicator file: every error, each naming its line.
+    pub fn invalid_indicator_file(errors: Vec<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "indicator-file",
+            "invalid indicator file",
+        )
+        .with_detail(format!(
+            "{} error(s) in the indicator file; nothing was imported",
+            errors.len()
+        ));
+        error.errors = errors;
+        error
+    }
+
+    /// 503: the part of the server this request needs is switched off or cannot take work now.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "service unavailable",
+        )
+        .with_detail(detail)
+    }
+
+    /// Lists the errors behind this problem (each naming its line or record).
+    pub fn with_errors(mut self, errors: Vec<String>) -> Self {
+        self.errors = errors;
+        self
     }
 
     /// 500: something failed inside; the details go to the log, not to the caller.

@@ -18,15 +18,19 @@ use crate::auth::Caller;
 use crate::AppState;
 
 pub mod account;
+pub mod alerts;
 pub mod assets;
 pub mod authorities;
 pub mod contacts;
 pub mod error;
+pub mod events;
 pub mod guard;
+pub mod indicators;
 pub mod inventory;
 pub mod metrics;
 pub mod ops;
 pub mod paging;
+pub mod rules;
 pub mod systems;
 pub mod tokens;
 pub mod units;
@@ -49,6 +53,21 @@ pub fn created<T>(collection: &str, id: Id, record: T) -> Created<T> {
 /// Fails unless the caller may change units, systems, assets and contacts (viewers may not).
 pub fn require_inventory_editor(caller: &Caller) -> Result<(), ApiError> {
     if caller.role().can_edit_inventory() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("your role may only read"))
+    }
+}
+
+/// True for roles that act on detection within their scope (submit events, triage alerts,
+/// tune rules): every role but viewers. Which records they reach is the store's business.
+pub fn may_respond(role: canhgac_model::Role) -> bool {
+    !matches!(role, canhgac_model::Role::Viewer)
+}
+
+/// Fails unless the caller may act on detection ([`may_respond`]).
+pub fn require_responder(caller: &Caller) -> Result<(), ApiError> {
+    if may_respond(caller.role()) {
         Ok(())
     } else {
         Err(ApiError::forbidden("your role may only read"))
@@ -135,6 +154,27 @@ api_routes! {
     post "/inventory/plan" => inventory::plan;
     post "/inventory/import" => inventory::import;
 
+    post "/events" => events::submit;
+    get "/events" => events::search;
+    get "/detection/status" => events::status;
+
+    get "/alerts" => alerts::list;
+    get "/alerts/{id}" => alerts::get;
+    post "/alerts/{id}/triage" => alerts::triage;
+
+    get "/indicators" => indicators::list;
+    post "/indicators" => indicators::add;
+    post "/indicators/import" => indicators::import_csv;
+    delete "/indicators/{id}" => indicators::delete;
+
+    get "/rules" => rules::list;
+    put "/rules/{key}/override" => rules::set_override;
+    delete "/rules/{key}/override" => rules::delete_override;
+
+    get "/suppressions" => rules::list_suppressions;
+    post "/suppressions" => rules::create_suppression;
+    delete "/suppressions/{id}" => rules::delete_suppression;
+
     get "/openapi.json" => ops::openapi;
 }
 
@@ -162,7 +202,7 @@ async fn method_not_allowed() -> ApiError {
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
+    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
     paths(
         account::me, account::dashboard, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
@@ -174,6 +214,11 @@ async fn method_not_allowed() -> ApiError {
         tokens::list_for_user, tokens::create_for_user, tokens::revoke_for_user,
         tokens::list, tokens::create, tokens::revoke,
         inventory::export, inventory::plan, inventory::import,
+        events::submit, events::search, events::status,
+        alerts::list, alerts::get, alerts::triage,
+        indicators::list, indicators::add, indicators::import_csv, indicators::delete,
+        rules::list, rules::set_override, rules::delete_override,
+        rules::list_suppressions, rules::create_suppression, rules::delete_suppression,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -189,6 +234,10 @@ async fn method_not_allowed() -> ApiError {
         (name = "tokens", description = "The caller's API tokens"),
         (name = "account", description = "The caller, the dashboard, the audit log"),
         (name = "inventory", description = "Inventory as code: export, plan, import"),
+        (name = "detection", description = "Log intake (NDJSON), event search, the live path's status"),
+        (name = "alerts", description = "Alerts (cảnh báo) and their triage"),
+        (name = "indicators", description = "Indicators of compromise (IOC)"),
+        (name = "rules", description = "Detection rules, their overrides, and suppressions"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

@@ -62,6 +62,55 @@ pub fn parse_date(text: &str) -> Result<Option<Date>, InvalidDate> {
         .map_err(|_| InvalidDate)
 }
 
+/// Parses an instant typed by a person or sent by a machine: RFC 3339
+/// (`2025-07-01T08:30:00+07:00`), `dd/mm/yyyy HH:MM` or `dd/mm/yyyy` (midnight) in `tz`, or what
+/// `<input type=datetime-local>` sends (`2025-07-01T08:30`, also in `tz`). Blank is `Ok(None)`.
+pub fn parse_datetime(
+    text: &str,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Option<Timestamp>, InvalidDate> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(Some(at));
+    }
+    let (day, time) = match text.split_once(['T', ' ']) {
+        Some((day, time)) => (day, Some(time.trim())),
+        None => (text, None),
+    };
+    let day = parse_date(day)?.ok_or(InvalidDate)?;
+    let (hour, minute) = match time {
+        None | Some("") => (0, 0),
+        Some(time) => {
+            let mut parts = time.split(':');
+            let num = |s: Option<&str>| -> Result<i8, InvalidDate> {
+                let s = s.ok_or(InvalidDate)?;
+                if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(InvalidDate);
+                }
+                s.parse().map_err(|_| InvalidDate)
+            };
+            let hour = num(parts.next())?;
+            let minute = num(parts.next())?;
+            // Seconds, when given, are read and dropped: the console works to the minute.
+            if let Some(seconds) = parts.next() {
+                num(Some(seconds))?;
+            }
+            if parts.next().is_some() {
+                return Err(InvalidDate);
+            }
+            (hour, minute)
+        }
+    };
+    jiff::civil::DateTime::new(day.year(), day.month(), day.day(), hour, minute, 0, 0)
+        .map_err(|_| InvalidDate)?
+        .to_zoned(tz.clone())
+        .map(|zoned| Some(zoned.timestamp()))
+        .map_err(|_| InvalidDate)
+}
+
 /// Today in `tz`.
 pub fn today(tz: &jiff::tz::TimeZone) -> Date {
     Timestamp::now().to_zoned(tz.clone()).date()
@@ -90,5 +139,28 @@ mod tests {
         let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
         let at: Timestamp = "2025-12-31T17:30:00Z".parse().unwrap();
         assert_eq!(datetime(at, &tz), "01/01/2026 00:30");
+    }
+
+    #[test]
+    fn instants_parse_in_every_accepted_form() {
+        let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let at: Timestamp = "2025-12-31T17:30:00Z".parse().unwrap();
+        let parse = |text| parse_datetime(text, &tz);
+        assert_eq!(parse("01/01/2026 00:30"), Ok(Some(at)));
+        assert_eq!(parse("2026-01-01T00:30"), Ok(Some(at)));
+        assert_eq!(parse("2025-12-31T17:30:00Z"), Ok(Some(at)));
+        assert_eq!(parse("2026-01-01T00:30:00+07:00"), Ok(Some(at)));
+        assert_eq!(
+            parse("01/01/2026"),
+            Ok(Some("2025-12-31T17:00:00Z".parse().unwrap()))
+        );
+        assert_eq!(parse("  "), Ok(None));
+        assert!(parse("01/01/2026 25:00").is_err());
+        assert!(parse("01/01/2026 10").is_err());
+        assert!(parse("yesterday").is_err());
+        assert_eq!(
+            datetime(parse("31/12/2025 23:59").unwrap().unwrap(), &tz),
+            "31/12/2025 23:59"
+        );
     }
 }
