@@ -296,6 +296,19 @@ impl Compiled {
         Ok(fields_found == all_fields && terms_found == all_terms)
     }
 
+    /// Whether a block's decompressed bytes may hold a match: false when a term that can be
+    /// looked for in raw bytes is absent from them (`buf` is scratch).
+    pub(crate) fn block_bytes_may_match(&self, raw: &[u8], buf: &mut Vec<u8>) -> bool {
+        if !self.terms.iter().any(Term::can_prefilter) {
+            return true;
+        }
+        ascii_lower_for_search(raw, buf);
+        self.terms
+            .iter()
+            .filter(|t| t.can_prefilter())
+            .all(|t| t.finder.find(buf).is_some())
+    }
+
     /// The terms not yet in `found` that occur in `text_lower`, as a mask.
     fn terms_in(&self, text_lower: &[u8], found: u64) -> u64 {
         let mut mask = 0;
@@ -327,6 +340,25 @@ impl Term {
                 .is_some_and(char::is_alphanumeric),
             text: text_lower.to_string(),
         }
+    }
+
+    /// Whether a block whose bytes do not hold this term can be skipped: true when the term is
+    /// ASCII and has a word that no rendering of a number, boolean or list of them contains
+    /// (those are stored in binary, not as text), and no comma (a list's text joins its items
+    /// with ", ", which the stored items lack).
+    fn can_prefilter(&self) -> bool {
+        if !self.text.is_ascii() || self.text.contains(',') {
+            return false;
+        }
+        let mut wordy = false;
+        tokens::words(&self.text, |w| {
+            if !w.bytes().all(|b| b.is_ascii_digit())
+                && !["true", "false", "nan", "inf"].contains(&w)
+            {
+                wordy = true;
+            }
+        });
+        wordy
     }
 
     /// Whether the term occurs in `hay` (lower-cased UTF-8) where it does not cut a word in two.
@@ -379,6 +411,28 @@ fn lower_bytes<'b>(
         buf.extend_from_slice(lower_into(utf8(text)?, chars).as_bytes());
     }
     Ok(buf)
+}
+
+/// Lower-cases ASCII letters of `raw` into `out`, and the two characters whose lower case
+/// holds an ASCII letter (U+212A KELVIN SIGN, U+0130 CAPITAL I WITH DOT ABOVE) into it, so that
+/// an ASCII term found in an event's lower-cased text is found in `out` too.
+fn ascii_lower_for_search(raw: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b == 0xe2 && raw.get(i + 1..i + 3) == Some(&[0x84, 0xaa]) {
+            out.push(b'k');
+            i += 3;
+        } else if b == 0xc4 && raw.get(i + 1) == Some(&0xb0) {
+            out.extend_from_slice("i\u{307}".as_bytes());
+            i += 2;
+        } else {
+            out.push(b.to_ascii_lowercase());
+            i += 1;
+        }
+    }
 }
 
 /// The character of UTF-8 `s` that starts at byte `at`, if any.
@@ -456,5 +510,16 @@ mod tests {
         assert!(!contains_on_boundaries("nhậpđ", "nhập"));
         assert!(contains_on_boundaries("ăn nhập", "nhập"));
         assert!(contains_on_boundaries("a=-enc b", "-enc"));
+    }
+
+    #[test]
+    fn only_wordy_ascii_terms_filter_raw_blocks() {
+        let t = |s: &str| Term::new(s).can_prefilter();
+        assert!(t("mimikatz") && t("10.0.0.5:x") && t("failed"));
+        assert!(!t("4625") && !t("10.0.0.5") && !t("true") && !t("-inf") && !t("nhập"));
+        assert!(!t("admin,"));
+        let mut buf = Vec::new();
+        ascii_lower_for_search("A\u{212A}ELVIN \u{130}X".as_bytes(), &mut buf);
+        assert_eq!(String::from_utf8(buf).unwrap(), "akelvin i\u{307}x");
     }
 }

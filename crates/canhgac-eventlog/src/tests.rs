@@ -26,6 +26,8 @@ fn ev(i: u64) -> Event {
         u => Some(u as i64),
     };
     e.fields.push("n", i as i64);
+    e.fields.push("code", 100_000 + i as i64);
+    e.fields.push("flag", FieldValue::Bool(i % 4 == 0));
     e.fields
         .push("src", format!("198.51.100.{}:{}", i % 250, 1024 + i));
     e.fields
@@ -155,6 +157,15 @@ fn each_filter_alone_and_combined() {
         }),
         want(&|i| i % 10 == 7)
     );
+    // Numbers, booleans and list items as text (stored in binary, not as text).
+    let text = |t: &str| EventQuery {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    assert_eq!(run(text("alpha, T3")), want(&|i| i % 7 == 3));
+    assert_eq!(run(text("alpha,")), want(&|_| true));
+    assert_eq!(run(text("100424")), vec![424]);
+    assert_eq!(run(text("TRUE")), want(&|i| i % 4 == 0));
     assert_eq!(
         run(EventQuery {
             text: Some("mimi".into()),
