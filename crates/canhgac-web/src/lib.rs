@@ -75,6 +75,8 @@ pub struct AppState {
     pub metrics: Arc<api::metrics::Metrics>,
     /// The live detection path, when the server runs one.
     pub detection: Option<Arc<dyn detection::Detection>>,
+    /// Open-alert counts for the console's page header.
+    pub alert_counts: console::header::AlertCounts,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             login_limiter: Arc::new(limiter),
             metrics: Arc::new(api::metrics::Metrics::default()),
             detection: None,
+            alert_counts: console::header::AlertCounts::default(),
         }
     }
 

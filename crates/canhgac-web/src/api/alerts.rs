@@ -150,10 +150,10 @@ pub async fn triage(
     // Outside the scope answers 404 before the role is looked at, like the inventory.
     state.store.get_alert(&caller.scope(), id).await?;
     require_responder(&caller)?;
-    Ok(Json(
-        state
-            .store
-            .triage_alert(&caller.actor(), id, input.status, input.comment)
-            .await?,
-    ))
+    let alert = state
+        .store
+        .triage_alert(&caller.actor(), id, input.status, input.comment)
+        .await?;
+    state.alert_counts.forget();
+    Ok(Json(alert))
 }

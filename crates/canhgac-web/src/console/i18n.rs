@@ -5,7 +5,10 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use canhgac_model::{AssetKind, InformationClass, Role, SystemKind, UnitKind};
+use canhgac_model::{
+    AlertSource, AlertStatus, AssetKind, IndicatorKind, InformationClass, Role, Severity,
+    SystemKind, UnitKind,
+};
 
 use crate::AppState;
 
@@ -295,6 +298,85 @@ messages! {
     ViewAllAssets => "Tài sản của đơn vị", "Assets of this unit";
     ViewAllAssetsOfSystem => "Xem trong danh sách tài sản", "Open in the assets list";
     ViewAllContacts => "Xem trong danh sách đầu mối", "Open in the contacts list";
+    Alerts => "Cảnh báo", "Alerts";
+    Alert => "Cảnh báo", "Alert";
+    Events => "Sự kiện", "Events";
+    Indicators => "Chỉ báo (IOC)", "Indicators (IOC)";
+    Rules => "Luật phát hiện", "Detection rules";
+    Suppressions => "Loại trừ", "Suppressions";
+    Severity => "Mức độ", "Severity";
+    MinSeverity => "Mức độ từ", "Severity at least";
+    Source => "Nguồn", "Source";
+    Title => "Tiêu đề", "Title";
+    Host => "Máy", "Host";
+    HitCount => "Số lần", "Hits";
+    FirstSeen => "Lần đầu", "First seen";
+    LastSeen => "Lần cuối", "Last seen";
+    OpenAlerts => "Đang mở (mới và đang xử lý)", "Open (new and acknowledged)";
+    OpenAlertsBySeverity => "Cảnh báo đang mở theo mức độ", "Open alerts by severity";
+    NewAlertsInScope => "cảnh báo đang mở", "open alerts";
+    Unattributed => "Chưa xác định đơn vị", "No unit";
+    RuleKey => "Mã luật", "Rule key";
+    Tags => "Nhãn", "Tags";
+    AttackTags => "Kỹ thuật ATT&CK", "ATT&CK techniques";
+    Evidence => "Sự kiện làm bằng chứng", "Evidence events";
+    Triage => "Xử lý cảnh báo", "Triage";
+    Comment => "Ghi chú", "Comment";
+    TriageSubmit => "Cập nhật trạng thái", "Update status";
+    SuppressThis => "Loại trừ cảnh báo này", "Suppress this";
+    SuppressThisHint => "Tạo một loại trừ cho luật, đơn vị và máy của cảnh báo này.", "Create a suppression for this alert's rule, unit and host.";
+    Field => "Trường", "Field";
+    FieldValue => "Giá trị", "Value";
+    Message => "Nội dung", "Message";
+    From => "Từ", "From";
+    To => "Đến", "To";
+    FieldConditions => "Trường = giá trị (mỗi dòng một điều kiện)", "Field = value (one per line)";
+    FreeText => "Từ khóa", "Words";
+    MoreEvents => "Xem thêm", "More";
+    Scanned => "Số sự kiện đã quét", "Events examined";
+    TookMs => "Thời gian", "Time taken";
+    NoEventsFound => "Không tìm thấy sự kiện nào.", "No events found.";
+    DetectionOff => "Máy chủ này chưa bật giám sát sự kiện (phát hiện).", "Detection is not running on this server.";
+    SearchFailed => "Không tìm kiếm được trong kho sự kiện lúc này. Hãy thử lại sau.", "The event store cannot be searched now. Please try again later.";
+    AllFields => "Tất cả các trường", "All fields";
+    Received => "Nhận lúc", "Received";
+    Peer => "Địa chỉ gửi", "Sender";
+    LogsReceived => "Nhật ký đã nhận", "Logs received";
+    EventsStored => "Sự kiện đã lưu", "Events stored";
+    DecodeErrors => "Dòng không đọc được", "Undecodable lines";
+    Dropped => "Bị bỏ", "Dropped";
+    Listeners => "Cổng nhận nhật ký", "Listening on";
+    IndicatorValue => "Giá trị", "Value";
+    Description => "Mô tả", "Description";
+    ExpiresAt => "Hết hạn", "Expires";
+    AddIndicator => "Thêm chỉ báo", "Add indicator";
+    ImportIndicators => "Nhập chỉ báo từ tệp CSV", "Import indicators from CSV";
+    ImportIndicatorsHint => "Dòng đầu là tiêu đề: kind,value và tùy chọn source, description, severity, tags (ngăn cách bằng ;), expires_at. Tệp có lỗi thì không chỉ báo nào được nhập.", "The first line is the header: kind,value and optionally source, description, severity, tags (separated by ;), expires_at. A file with errors imports nothing.";
+    Import => "Nhập", "Import";
+    IndicatorsImported => "Đã nhập chỉ báo", "Indicators imported";
+    IndicatorFileErrors => "Tệp có lỗi, không chỉ báo nào được nhập:", "The file has errors; no indicator was imported:";
+    IndicatorsEveryUnit => "Chỉ báo áp dụng cho mọi đơn vị; chỉ quản trị viên và chuyên viên phân tích được thay đổi.", "Indicators apply to every unit; only administrators and analysts change them.";
+    Level => "Mức độ", "Level";
+    Logsource => "Nguồn nhật ký", "Logsource";
+    Origin => "Tệp luật", "Rule file";
+    RuleProblems => "Luật không nạp được", "Rules that did not load";
+    Reason => "Lý do", "Reason";
+    RulesLoaded => "Số luật đang dùng", "Rules in force";
+    LoadedAt => "Nạp lúc", "Loaded";
+    Enabled => "Đang bật", "Enabled";
+    DisabledRule => "Đã tắt", "Disabled";
+    Override => "Điều chỉnh", "Override";
+    Overrides => "Điều chỉnh đang áp dụng", "Overrides in force";
+    TurnOff => "Tắt", "Disable";
+    TurnOn => "Bật", "Enable";
+    SetLevel => "Đổi mức độ", "Set level";
+    LevelFromRule => "— Theo luật —", "— From the rule —";
+    RemoveOverride => "Bỏ điều chỉnh", "Remove override";
+    ForUnit => "Áp dụng cho", "Applies to";
+    AddSuppression => "Thêm loại trừ", "Add suppression";
+    AnyRule => "Mọi luật", "Every rule";
+    ExpiresOn => "Hết hạn ngày", "Expires on";
+    Never => "Không hết hạn", "Never";
 }
 
 /// Vietnamese and English names of a unit kind.
@@ -351,6 +433,56 @@ pub fn role(lang: Lang, role: Role) -> &'static str {
         Role::Analyst => lang.pick("Chuyên viên phân tích", "Analyst"),
         Role::UnitOfficer => lang.pick("Cán bộ đơn vị", "Unit officer"),
         Role::Viewer => lang.pick("Người xem", "Viewer"),
+    }
+}
+
+/// Names of a severity (Sigma level).
+pub fn severity(lang: Lang, severity: Severity) -> &'static str {
+    match lang {
+        Lang::Vi => severity.label_vi(),
+        Lang::En => match severity {
+            Severity::Informational => "Informational",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+            Severity::Critical => "Critical",
+        },
+    }
+}
+
+/// Names of an alert's triage state.
+pub fn alert_status(lang: Lang, status: AlertStatus) -> &'static str {
+    match lang {
+        Lang::Vi => status.label_vi(),
+        Lang::En => match status {
+            AlertStatus::New => "New",
+            AlertStatus::Acknowledged => "Acknowledged",
+            AlertStatus::FalsePositive => "False positive",
+            AlertStatus::Resolved => "Resolved",
+        },
+    }
+}
+
+/// Names of the detector that raised an alert.
+pub fn alert_source(lang: Lang, source: AlertSource) -> &'static str {
+    match source {
+        AlertSource::Sigma => lang.pick("Luật Sigma", "Sigma rule"),
+        AlertSource::Correlation => lang.pick("Luật tương quan", "Correlation rule"),
+        AlertSource::Indicator => lang.pick("Chỉ báo (IOC)", "Indicator (IOC)"),
+    }
+}
+
+/// Names of an indicator kind.
+pub fn indicator_kind(lang: Lang, kind: IndicatorKind) -> &'static str {
+    match kind {
+        IndicatorKind::Ip => lang.pick("Địa chỉ IP", "IP address"),
+        IndicatorKind::Cidr => lang.pick("Dải mạng (CIDR)", "Network (CIDR)"),
+        IndicatorKind::Domain => lang.pick("Tên miền", "Domain"),
+        IndicatorKind::Url => lang.pick("URL", "URL"),
+        IndicatorKind::Md5 => lang.pick("Mã băm MD5", "MD5 hash"),
+        IndicatorKind::Sha1 => lang.pick("Mã băm SHA-1", "SHA-1 hash"),
+        IndicatorKind::Sha256 => lang.pick("Mã băm SHA-256", "SHA-256 hash"),
+        IndicatorKind::Email => lang.pick("Thư điện tử", "Email address"),
     }
 }
 

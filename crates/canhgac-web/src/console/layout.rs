@@ -23,6 +23,8 @@ pub struct Chrome {
     pub csrf: Option<String>,
     /// Path and query of the request.
     pub path: String,
+    /// Open alerts in the user's scope, shown in the header (`None`: not shown).
+    pub open_alerts: Option<u64>,
 }
 
 impl Chrome {
@@ -33,6 +35,7 @@ impl Chrome {
             user: None,
             csrf: None,
             path,
+            open_alerts: None,
         }
     }
 }
@@ -137,6 +140,41 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/alerts",
+        vi: "Cảnh báo",
+        en: "Alerts",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
+        href: "/events",
+        vi: "Sự kiện",
+        en: "Events",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
+        href: "/indicators",
+        vi: "Chỉ báo (IOC)",
+        en: "Indicators (IOC)",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
+        href: "/rules",
+        vi: "Luật phát hiện",
+        en: "Detection rules",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
+        href: "/suppressions",
+        vi: "Loại trừ",
+        en: "Suppressions",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/users",
         vi: "Người dùng",
         en: "Users",
@@ -229,6 +267,12 @@ pub fn page_with_heading(chrome: &Chrome, title: &str, heading: Markup, body: Ma
                 header.topbar {
                     a.brand href="/" { "canhgac" span.tagline { (lang.t(Msg::Tagline)) } }
                     div.topbar-right {
+                        @if let (Some(_), Some(open)) = (&chrome.user, chrome.open_alerts) {
+                            span.alert-count {
+                                a href="/alerts?status=open" data-count="header-alerts" { (open) }
+                                " " (lang.t(Msg::NewAlertsInScope))
+                            }
+                        }
                         (lang_switch(chrome))
                         @if let Some(user) = &chrome.user {
                             span.who {
@@ -290,6 +334,7 @@ mod tests {
             user: Some(user(role)),
             csrf: Some("tok".into()),
             path: path.into(),
+            open_alerts: Some(4),
         }
     }
 
@@ -302,6 +347,12 @@ mod tests {
             "Danh mục",
             "Đơn vị",
             "Nhập/xuất danh mục",
+            "Vận hành",
+            "Cảnh báo",
+            "Sự kiện",
+            "Chỉ báo (IOC)",
+            "Luật phát hiện",
+            "Loại trừ",
             "Quản trị",
             "Nhật ký",
         ]
@@ -314,8 +365,6 @@ mod tests {
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
         assert!(admin.contains(r#"<a href="/systems" aria-current="page">"#));
-        // The operations group has no entries yet, so it is not drawn.
-        assert!(!admin.contains("Vận hành"));
         let viewer = page(&chrome(Role::Viewer, Lang::En, "/"), "T", html! {}).into_string();
         assert!(
             viewer.contains("Dashboard")
@@ -323,5 +372,6 @@ mod tests {
                 && !viewer.contains("/users")
         );
         assert!(viewer.contains(r#"name="csrf" value="tok""#));
+        assert!(viewer.contains(r#"data-count="header-alerts">4<"#));
     }
 }

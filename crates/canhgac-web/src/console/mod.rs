@@ -10,7 +10,9 @@
 //! - [`crud`]: the new/create/edit/update/delete handlers shared by units, systems, assets,
 //!   contacts and authorities, each of which implements [`crud::InventoryPage`];
 //! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
-//!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`].
+//!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`]; detection:
+//!   [`alerts`], [`events`], [`indicators`], [`rules`] (rules, overrides, suppressions);
+//!   [`header`]: the open-alert count of the page header.
 //!
 //! Handlers never decide visibility themselves: they pass the caller's scope to the store, which
 //! answers `NotFound` for records outside it; role checks (viewer, admin) are done here.
@@ -20,6 +22,7 @@ use axum::Router;
 
 use crate::AppState;
 
+pub mod alerts;
 pub mod assets;
 pub mod audit;
 pub mod auth_pages;
@@ -28,11 +31,15 @@ pub mod contacts;
 pub mod crud;
 pub mod dashboard;
 pub mod error;
+pub mod events;
 pub mod format;
 pub mod forms;
+pub mod header;
 pub mod i18n;
+pub mod indicators;
 pub mod inventory;
 pub mod layout;
+pub mod rules;
 pub mod session;
 pub mod systems;
 pub mod units;
@@ -89,6 +96,25 @@ pub fn router() -> Router<AppState> {
             "/users/{id}/tokens/{token_id}/revoke",
             post(users::revoke_token),
         )
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}", get(alerts::show))
+        .route("/alerts/{id}/triage", post(alerts::triage))
+        .route("/events", get(events::search))
+        .route(
+            "/indicators",
+            get(indicators::list).post(indicators::create),
+        )
+        .route("/indicators/import", post(indicators::import))
+        .route("/indicators/{id}/delete", post(indicators::delete))
+        .route("/rules", get(rules::list))
+        .route("/rules/rule", get(rules::show))
+        .route("/rules/override", post(rules::set_override))
+        .route("/rules/override/delete", post(rules::delete_override))
+        .route(
+            "/suppressions",
+            get(rules::suppressions).post(rules::create_suppression),
+        )
+        .route("/suppressions/{id}/delete", post(rules::delete_suppression))
         .route("/audit", get(audit::list))
         .route("/inventory", get(inventory::page).post(inventory::upload))
         .route("/inventory/apply", post(inventory::apply))

@@ -34,6 +34,9 @@ pub struct Ctx {
     pub path: String,
     /// Time zone for displayed times.
     pub tz: jiff::tz::TimeZone,
+    /// Open alerts in the user's scope, for the header (`None` when they cannot be counted);
+    /// see [`super::header`].
+    pub open_alerts: Option<u64>,
 }
 
 impl Ctx {
@@ -59,6 +62,7 @@ impl Ctx {
             user: Some(self.user.clone()),
             csrf: Some(self.csrf.clone()),
             path: self.path.clone(),
+            open_alerts: self.open_alerts,
         }
     }
 
@@ -115,12 +119,17 @@ impl FromRequestParts<AppState> for Ctx {
         let lang = Lang::from_request_parts(parts, state)
             .await
             .unwrap_or_default();
+        let open_alerts = state
+            .alert_counts
+            .open(&state.store, &caller.user.scope())
+            .await;
         let ctx = Ctx {
             user: caller.user,
             csrf: caller.csrf_token.unwrap_or_default(),
             lang,
             path: request_path(parts),
             tz: state.settings.time_zone.clone(),
+            open_alerts,
         };
         if let Some(slot) = parts.extensions.get::<ChromeSlot>() {
             slot.fill(ctx.chrome());

@@ -46,6 +46,24 @@ pub async fn apps_with(settings: impl Fn() -> WebSettings) -> Vec<App> {
         .collect()
 }
 
+/// One application per test store, default settings, its state changed by `adjust` (to plug
+/// in a live detection path, for instance).
+pub async fn apps_adjusted(adjust: impl Fn(AppState) -> AppState) -> Vec<App> {
+    test_stores()
+        .await
+        .into_iter()
+        .map(|ts| {
+            let state = adjust(AppState::new(ts.store.clone(), WebSettings::default()));
+            App {
+                name: ts.name,
+                router: router(state.clone()),
+                state,
+                _store: ts,
+            }
+        })
+        .collect()
+}
+
 /// One application per test store, default settings.
 pub async fn apps() -> Vec<App> {
     apps_with(WebSettings::default).await
