@@ -54,6 +54,118 @@ pub enum Command {
     /// Check or show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Send log files to a running server.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Hunt through log files offline with Sigma rules (EVTX, JSON lines, syslog, access logs).
+    /// Exit code 0: no hits; 1: hits; 2: bad input.
+    Hunt(HuntArgs),
+}
+
+/// `events ...`
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Read log files and send their events to a running server (POST /api/v1/events).
+    Import {
+        /// Files: .evtx, JSON lines, syslog or Apache/Nginx access logs (sniffed).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Force a format instead of sniffing it.
+        #[arg(long, value_enum)]
+        format: Option<LogFormatArg>,
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "CANHGAC_SERVER", value_name = "URL")]
+        server: String,
+        /// An API token (canhgac token create).
+        #[arg(
+            long,
+            env = "CANHGAC_TOKEN",
+            value_name = "TOKEN",
+            hide_env_values = true
+        )]
+        token: String,
+    },
+    /// Read log files and print their events as JSON lines (what `import` sends).
+    Convert {
+        /// Files: .evtx, JSON lines, syslog or Apache/Nginx access logs (sniffed).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Force a format instead of sniffing it.
+        #[arg(long, value_enum)]
+        format: Option<LogFormatArg>,
+    },
+}
+
+/// Log file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// Windows event log.
+    Evtx,
+    /// One JSON object per line.
+    Json,
+    /// Syslog lines.
+    Syslog,
+    /// Apache/Nginx access log.
+    AccessLog,
+}
+
+impl LogFormatArg {
+    /// The reader's format.
+    pub fn file_format(self) -> canhgac_ingest::files::FileFormat {
+        use canhgac_ingest::files::FileFormat;
+        match self {
+            LogFormatArg::Evtx => FileFormat::Evtx,
+            LogFormatArg::Json => FileFormat::JsonLines,
+            LogFormatArg::Syslog => FileFormat::Syslog,
+            LogFormatArg::AccessLog => FileFormat::AccessLog,
+        }
+    }
+}
+
+/// `hunt`
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Files or directories to read (directories recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Sigma rule directories or files (repeatable).
+    #[arg(long = "rules", short = 'r', required = true, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// A logsource mapping file replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Only events at or after this time (dd/mm/yyyy [HH:MM], or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only events before this time.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only hits of rules at this level or above.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Force a file format instead of sniffing each file.
+    #[arg(long = "log-format", value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress line on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Hunt output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON object per hit per line.
+    Json,
+    /// CSV with a header.
+    Csv,
 }
 
 /// Where the data is, shared by every command that opens the store.

@@ -44,6 +44,12 @@ pub struct Config {
     pub locale: LocaleConfig,
     /// `[log]`
     pub log: LogConfig,
+    /// `[detection]`
+    pub detection: DetectionConfig,
+    /// `[syslog]`
+    pub syslog: SyslogConfig,
+    /// `[events]`
+    pub events: EventsConfig,
 }
 
 /// `[server]`: where to listen.
@@ -174,6 +180,105 @@ impl Default for LogConfig {
             format: LogFormat::Text,
         }
     }
+}
+
+/// `[detection]`: Sigma rules and alert folding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectionConfig {
+    /// Directories of Sigma rules read recursively, besides canhgac's own rules; empty means
+    /// `<data_dir>/rules`. In the environment: a comma-separated list.
+    #[serde(deserialize_with = "list_or_string")]
+    pub rules: Vec<PathBuf>,
+    /// A logsource mapping file replacing the built-in one; empty for the built-in mapping.
+    pub mapping: String,
+    /// Repeated hits of one rule on one host within this window fold into one alert.
+    pub fold_window: HumanDuration,
+    /// Values for Sigma `expand` placeholders, e.g. `admins = ["root", "administrator"]`.
+    pub placeholders: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for DetectionConfig {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            mapping: String::new(),
+            fold_window: HumanDuration::parse("10m").expect("valid literal"),
+            placeholders: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[syslog]`: where canhgac listens for syslog; an empty address turns that listener off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// UDP address (RFC 3164/5424 datagrams).
+    pub udp: String,
+    /// TCP address (octet-counting or newline framing).
+    pub tcp: String,
+    /// TLS address (RFC 5425); needs `tls_cert` and `tls_key`.
+    pub tls: String,
+    /// PEM certificate chain for TLS.
+    pub tls_cert: String,
+    /// PEM private key for TLS.
+    pub tls_key: String,
+    /// Largest message accepted; longer ones are counted and dropped.
+    pub max_message: ByteSize,
+}
+
+impl Default for SyslogConfig {
+    fn default() -> Self {
+        Self {
+            udp: "127.0.0.1:5514".into(),
+            tcp: "127.0.0.1:5514".into(),
+            tls: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            max_message: ByteSize(64 * 1024),
+        }
+    }
+}
+
+/// `[events]`: the event store and its retention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsConfig {
+    /// Directory of the event store; empty means `<data_dir>/events`.
+    pub dir: String,
+    /// Events older than this are deleted.
+    pub max_age: HumanDuration,
+    /// When the store grows past this, the oldest events are deleted.
+    pub max_size: ByteSize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            dir: String::new(),
+            max_age: HumanDuration::parse("720h").expect("valid literal"),
+            max_size: ByteSize(20_000_000_000),
+        }
+    }
+}
+
+/// Reads a list from TOML, or from one comma-separated string (environment variables).
+fn list_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<PathBuf>),
+        Text(String),
+    }
+    Ok(match ListOrString::deserialize(d)? {
+        ListOrString::List(list) => list,
+        ListOrString::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    })
 }
 
 /// Console language.

@@ -12,6 +12,9 @@ mod admin;
 mod cli;
 mod config;
 mod datadir;
+mod detection;
+mod events_cli;
+mod hunt_cli;
 mod serve;
 
 use std::process::ExitCode;
@@ -35,6 +38,10 @@ impl std::error::Error for InputError {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Hunting is offline: no configuration, no store; its exit code says whether it found hits.
+    if let Command::Hunt(args) = &cli.command {
+        return hunt_cli::run(args);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -84,6 +91,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Backup { store, .. }
         | Command::Restore { store, .. }
         | Command::Config(ConfigCommand::Check { store }) => (store, None),
+        Command::Events(cli::EventsCommand::Import {
+            files,
+            format,
+            server,
+            token,
+        }) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let format = format.map(cli::LogFormatArg::file_format);
+            return runtime.block_on(events_cli::import(files, format, server, token));
+        }
+        Command::Events(cli::EventsCommand::Convert { files, format }) => {
+            let format = format.map(cli::LogFormatArg::file_format);
+            return events_cli::convert(files, format);
+        }
+        Command::Hunt(_) => return Ok(()),
     };
     let overrides = CliOverrides {
         listen,
@@ -152,7 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Backup { dir, .. } => admin::backup(&config, &dir).await,
             Command::Restore { file, force, .. } => admin::restore(&config, &file, force).await,
-            Command::Config(_) => Ok(()),
+            Command::Config(_) | Command::Events(_) | Command::Hunt(_) => Ok(()),
         }
     })
 }

@@ -56,7 +56,9 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         load_demo(&store).await?;
     }
 
-    let state = canhgac_web::AppState::new(store.clone(), config.web_settings());
+    let live = crate::detection::start(&config, store.clone(), &data_dir).await?;
+    let state = canhgac_web::AppState::new(store.clone(), config.web_settings())
+        .with_detection(live.web.clone());
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -102,6 +104,12 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     tokio::select! {
         result = server.into_future() => result.context("server failed")?,
         () = grace => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the grace period; stopping anyway"),
+    }
+    live.stop.cancel();
+    if let Some(listeners) = live.listeners {
+        if tokio::time::timeout(CLOSE_GRACE, listeners).await.is_err() {
+            tracing::warn!("the syslog listeners did not stop in time");
+        }
     }
     // Bounded too: after a grace timeout a stuck request may still hold a connection.
     if tokio::time::timeout(CLOSE_GRACE, store.close())

@@ -24,6 +24,9 @@ pub fn canhgac(cwd: &Path) -> Command {
         }
     }
     command.env("CANHGAC_LOG", "warn");
+    // Tests run servers side by side: syslog on ports the system picks (printed at start).
+    command.env("CANHGAC_SYSLOG__UDP", "127.0.0.1:0");
+    command.env("CANHGAC_SYSLOG__TCP", "127.0.0.1:0");
     command
 }
 
@@ -151,6 +154,15 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// The address of a syslog listener (`udp`, `tcp`, `tls`) printed at start.
+    pub fn syslog_addr(&self, proto: &str) -> Option<std::net::SocketAddr> {
+        let prefix = format!("syslog {proto} on ");
+        self.banner
+            .iter()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|addr| addr.trim().parse().ok())
     }
 
     /// The one-time setup link printed at start, if any.
