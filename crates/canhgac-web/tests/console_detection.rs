@@ -115,6 +115,23 @@ async fn every_detection_page_renders_for_admin_and_officer() {
             .get(&app, &format!("/events?unit_id={}&from=", w.b))
             .await;
         assert!(!probe.body.contains("web-bravo"));
+        // A unit's page leads to its alerts and events, filtered with a chip.
+        let unit_page = officer.get(&app, &format!("/units/{}", w.a1)).await;
+        assert!(unit_page
+            .body
+            .contains(&format!("/alerts?status=open&amp;unit_id={}", w.a1)));
+        assert!(unit_page
+            .body
+            .contains(&format!("/events?unit_id={}", w.a1)));
+        let of_unit = officer
+            .get(&app, &format!("/alerts?status=open&unit_id={}", w.a1))
+            .await;
+        assert!(
+            of_unit.body.contains("Luật rule-alpha")
+                && of_unit.body.contains("data-filter=\"unit_id\"")
+        );
+        let of_b = admin.get(&app, &format!("/alerts?unit_id={}", w.b)).await;
+        assert!(of_b.body.contains("Luật rule-bravo") && !of_b.body.contains("Luật rule-alpha"));
         // The admin sees everything, unattributed events too, each with all its fields.
         let list = admin.get(&app, "/alerts").await;
         assert!(list.body.contains("data-total=\"3\""));

@@ -377,6 +377,8 @@ messages! {
     AnyRule => "Mọi luật", "Every rule";
     ExpiresOn => "Hết hạn ngày", "Expires on";
     Never => "Không hết hạn", "Never";
+    UnitAlerts => "Cảnh báo đang mở của đơn vị", "Open alerts of this unit";
+    UnitEvents => "Sự kiện của đơn vị", "Events of this unit";
 }
 
 /// Vietnamese and English names of a unit kind.

@@ -316,6 +316,10 @@ pub async fn show(
             (lang.t(Msg::ValidTo), html! { (forms::or_dash(Some(&format::opt_date(unit.valid_to)))) }),
             (lang.t(Msg::UpdatedAt), html! { (ctx.time(unit.updated_at)) }),
         ]))
+        p.actions.unit-detection {
+            a.button href={ "/alerts?status=open&unit_id=" (id) } { (lang.t(Msg::UnitAlerts)) }
+            " " a.button href={ "/events?unit_id=" (id) } { (lang.t(Msg::UnitEvents)) }
+        }
         section.card {
             div.section-heading {
                 h2 { (lang.t(Msg::Systems)) " (" (systems.total) ")" }
