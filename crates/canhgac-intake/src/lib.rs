@@ -83,6 +83,28 @@ pub enum IntakeError {
     Setup(String),
 }
 
+/// What a file import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileImport {
+    /// The format it was read as.
+    pub format: String,
+    /// Events stored.
+    pub accepted: usize,
+    /// Records that did not decode.
+    pub skipped: usize,
+    /// The first problems, with their line or record.
+    pub problems: Vec<String>,
+}
+
+/// Removes a staged upload when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// The rule set in force and how it loaded.
 #[derive(Debug)]
 pub struct RuleSnapshot {
@@ -136,6 +158,8 @@ pub struct Intake {
     counters: Arc<Counters>,
     /// Bumped on every rules or tables change, so the worker rebuilds its detector.
     generation: AtomicU64,
+    /// Names staged uploads uniquely.
+    upload_counter: AtomicU64,
 }
 
 impl Intake {
@@ -160,6 +184,7 @@ impl Intake {
             tables: RwLock::new(Arc::new(tables)),
             counters: Arc::new(Counters::default()),
             generation: AtomicU64::new(0),
+            upload_counter: AtomicU64::new(0),
         });
         tokio::spawn(worker(Arc::clone(&intake), receiver));
         tokio::spawn(refresher(Arc::downgrade(&intake)));
@@ -209,6 +234,55 @@ impl Intake {
             }
         }
         self.submit(events).await
+    }
+
+    /// Decodes a log file held in memory (format sniffed like files on disk) and submits its
+    /// events in batches; records that do not decode are counted and the first few reported.
+    pub async fn submit_file(&self, name: &str, bytes: Vec<u8>) -> Result<FileImport, IntakeError> {
+        use canhgac_ingest::files::{read_file, sniff, FileFormat};
+        // The readers sniff and stream from a path; a private temporary file gives them one.
+        let path = std::env::temp_dir().join(format!(
+            "canhgac-upload-{}-{}",
+            std::process::id(),
+            self.upload_counter.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = TempFile(path.clone());
+        std::fs::write(&file.0, &bytes)
+            .map_err(|e| IntakeError::Setup(format!("{name}: cannot stage the upload: {e}")))?;
+        let format = sniff(&path);
+        let events =
+            read_file(&path, format).map_err(|e| IntakeError::Setup(format!("{name}: {e}")))?;
+        let mut import = FileImport {
+            format: match format {
+                Some(FileFormat::Evtx) => "evtx",
+                Some(FileFormat::JsonLines) => "json",
+                Some(FileFormat::Syslog) => "syslog",
+                Some(FileFormat::AccessLog) => "access_log",
+                None => "empty",
+            }
+            .to_string(),
+            ..FileImport::default()
+        };
+        let mut batch = Vec::with_capacity(self.config.batch_events);
+        for item in events {
+            match item {
+                Ok(event) => {
+                    batch.push(event);
+                    if batch.len() == self.config.batch_events {
+                        import.accepted += self.submit(std::mem::take(&mut batch)).await?;
+                    }
+                }
+                Err(e) => {
+                    import.skipped += 1;
+                    if import.problems.len() < 20 {
+                        import.problems.push(e.to_string());
+                    }
+                }
+            }
+        }
+        import.accepted += self.submit(batch).await?;
+        drop(file);
+        Ok(import)
     }
 
     /// A sender for listeners: events sent here are batched (up to `batch_events`, or after

@@ -234,3 +234,51 @@ async fn a_bad_ndjson_line_rejects_the_whole_batch() {
         EventKind::Json
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_files_are_sniffed_and_bad_records_reported_by_line() {
+    let t = test_stores().await.remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(&dir.path().join("events"), Retention::default()).unwrap());
+    let intake = Intake::start(IntakeConfig::default(), t.store.clone(), log.clone())
+        .await
+        .unwrap();
+    let json = intake
+        .submit_file(
+            "a.jsonl",
+            b"{\"message\": \"one\"}\nnot json\n{\"message\": \"two\"}\n".to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(json.format, "json");
+    assert_eq!((json.accepted, json.skipped), (2, 1));
+    assert!(
+        json.problems[0].starts_with("line 2"),
+        "{:?}",
+        json.problems
+    );
+    let access = intake
+        .submit_file(
+            "access.log",
+            b"203.0.113.9 - - [26/Nov/2026:08:00:00 +0700] \"GET /shell.php?cmd=id HTTP/1.1\" 200 12 \"-\" \"curl/8\"\n".to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((access.format.as_str(), access.accepted), ("access_log", 1));
+    // The shipped web shell rule fires on it.
+    let alerts = t
+        .store
+        .list_alerts(
+            &Scope::All,
+            &AlertFilter::default(),
+            &PageRequest::new(1, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alerts.total, 1, "{:?}", alerts.items);
+    assert_eq!(
+        alerts.items[0].title,
+        "Web request to a script with a command parameter"
+    );
+    assert_eq!(log.stats().events, 3);
+}

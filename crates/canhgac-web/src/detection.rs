@@ -26,6 +26,16 @@ pub trait Detection: Send + Sync + 'static {
         peer: Option<IpAddr>,
     ) -> Result<SubmitReceipt, SubmitError>;
 
+    /// Decodes an uploaded log file (EVTX, JSON lines, syslog or access log, sniffed) and
+    /// stores and detects its events like any batch. Records that do not decode are skipped
+    /// and reported (the first few, with their line or record number).
+    async fn submit_file(&self, name: String, bytes: Bytes) -> Result<FileReceipt, SubmitError> {
+        let _ = (name, bytes);
+        Err(SubmitError::Unavailable(
+            "file import is not available here".into(),
+        ))
+    }
+
     /// Searches stored events (the caller has already narrowed `query.units` to its scope).
     async fn search(&self, query: EventQuery) -> Result<EventPage, String>;
 
@@ -41,6 +51,19 @@ pub trait Detection: Send + Sync + 'static {
 pub struct SubmitReceipt {
     /// Events stored.
     pub accepted: usize,
+}
+
+/// An imported file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileReceipt {
+    /// The format it was read as (`evtx`, `json`, `syslog`, `access_log`).
+    pub format: String,
+    /// Events stored.
+    pub accepted: usize,
+    /// Records that did not decode.
+    pub skipped: usize,
+    /// The first problems, e.g. `line 12: expected a JSON object`.
+    pub problems: Vec<String>,
 }
 
 /// Why a batch was refused. Nothing of a refused batch is stored.

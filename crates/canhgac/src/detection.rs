@@ -15,7 +15,8 @@ use canhgac_intake::{Intake, IntakeConfig, IntakeError, RuleSnapshot};
 use canhgac_model::Timestamp;
 use canhgac_store::Store;
 use canhgac_web::detection::{
-    Detection, DetectionStatus, RuleCatalog, RuleProblem, RuleSummary, SubmitError, SubmitReceipt,
+    Detection, DetectionStatus, FileReceipt, RuleCatalog, RuleProblem, RuleSummary, SubmitError,
+    SubmitReceipt,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -241,6 +242,22 @@ impl Detection for LiveDetection {
                     BatchError::Gzip(reason) => SubmitError::Invalid { line: 0, reason },
                 })
             }
+            Err(e) => Err(SubmitError::Unavailable(e.to_string())),
+        }
+    }
+
+    async fn submit_file(
+        &self,
+        name: String,
+        bytes: axum::body::Bytes,
+    ) -> Result<FileReceipt, SubmitError> {
+        match self.intake.submit_file(&name, bytes.to_vec()).await {
+            Ok(import) => Ok(FileReceipt {
+                format: import.format,
+                accepted: import.accepted,
+                skipped: import.skipped,
+                problems: import.problems,
+            }),
             Err(e) => Err(SubmitError::Unavailable(e.to_string())),
         }
     }
