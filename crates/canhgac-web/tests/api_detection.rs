@@ -650,6 +650,27 @@ async fn overrides_and_suppressions_stay_within_scope() {
         assert!(units.contains(&json!(w.a1)) && units.contains(&Value::Null));
         let admin_view = api.get("/api/v1/rules", &p.admin).await.ok(200);
         assert_eq!(admin_view["overrides"].as_array().unwrap().len(), 3);
+        // Keys that are titles travel percent-encoded, slashes and all.
+        let title_key = "Đăng nhập SSH / thất bại";
+        let encoded: String = title_key
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let set = api
+            .put(
+                &format!("/api/v1/rules/{encoded}/override"),
+                &p.admin,
+                json!({"enabled": false}),
+            )
+            .await
+            .ok(200);
+        assert_eq!(set["rule_key"], title_key);
+        api.delete(&format!("/api/v1/rules/{encoded}/override"), &p.admin)
+            .await
+            .ok(204);
         let searched = api.get("/api/v1/rules?q=ssh", &p.admin).await.ok(200);
         assert_eq!(searched["rules"].as_array().unwrap().len(), 1);
         // Removing: B's is not theirs.

@@ -59,12 +59,13 @@ async fn viewer(app: &App) -> Browser {
 }
 
 #[tokio::test]
-async fn every_detection_page_renders_for_admin_and_officer() {
+async fn every_detection_page_renders_for_admin_officer_and_viewer() {
     for (app, detection) in detection_apps().await {
         let w = detection_world(app.state.store.as_ref(), Some(&detection)).await;
         send_events(&detection).await;
         let mut admin = admin(&app).await;
         let mut officer = officer(&app, &w).await;
+        let mut viewer = viewer(&app).await;
         let rule_page = format!("/rules/rule?key={}", enc(RULE_WHOAMI));
         let pages = [
             "/".to_string(),
@@ -76,7 +77,11 @@ async fn every_detection_page_renders_for_admin_and_officer() {
             rule_page.clone(),
             "/suppressions".into(),
         ];
-        for (who, browser) in [("admin", &mut admin), ("officer", &mut officer)] {
+        for (who, browser) in [
+            ("admin", &mut admin),
+            ("officer", &mut officer),
+            ("viewer", &mut viewer),
+        ] {
             for path in &pages {
                 let page = browser.get(&app, path).await;
                 page.expect(200);
@@ -97,6 +102,12 @@ async fn every_detection_page_renders_for_admin_and_officer() {
             }
         }
 
+        // The viewer reads every page but is offered no form that changes anything.
+        for path in &pages {
+            let page = viewer.get(&app, path).await;
+            let forms = page.body.matches("method=\"post\"").count();
+            assert_eq!(forms, 1, "viewer {path}: only the sign-out form");
+        }
         // The officer sees their units' alerts and events only.
         let list = officer.get(&app, "/alerts").await;
         assert!(list.body.contains("Luật rule-alpha"), "{}", list.body);
