@@ -235,6 +235,11 @@ async fn triage_from_the_alert_page_is_audited_and_needs_csrf() {
         page.expect(200);
         assert!(page.body.contains("T1059.001"), "ATT&CK tags shown");
         assert!(page.body.contains("whoami /all"), "evidence fields shown");
+        // The evidence event's time in the console's zone: 08:00Z is 15:00 in Hà Nội.
+        assert!(
+            page.body.contains("25/11/2026 15:00"),
+            "evidence time shown locally"
+        );
         assert!(page.body.contains("id=\"triage-form\""));
         let action = format!("/alerts/{}/triage", w.alert_a1);
         officer

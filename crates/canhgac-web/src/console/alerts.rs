@@ -271,7 +271,7 @@ async fn alert_page(
                     summary { "#" (i + 1) @if let Some(time) = item.get("time").and_then(|t| t.as_str()) {
                         " · " (time.parse::<jiff::Timestamp>().map(|t| ctx.time(t)).unwrap_or_else(|_| time.to_string()))
                     } }
-                    (evidence_table(item))
+                    (evidence_table(ctx, item))
                 }
             }
         }

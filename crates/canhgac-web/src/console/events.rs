@@ -58,12 +58,19 @@ pub fn event_table(ctx: &Ctx, event: &Event) -> Markup {
 }
 
 /// Evidence kept in an alert, as field tables: an event (fields as `[name, value]` pairs) or
-/// any JSON object row by row; other JSON as it is.
-pub fn evidence_table(value: &serde_json::Value) -> Markup {
+/// any JSON object row by row; other JSON as it is. The event's own `time` and `received` are
+/// shown in the console's zone.
+pub fn evidence_table(ctx: &Ctx, value: &serde_json::Value) -> Markup {
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
+    };
+    let instant = |name: &str, v: &serde_json::Value| {
+        matches!(name, "time" | "received")
+            .then(|| v.as_str()?.parse::<jiff::Timestamp>().ok())
+            .flatten()
+            .map_or_else(|| text(v), |at| ctx.time(at))
     };
     match value {
         serde_json::Value::Object(object) => html! {
@@ -80,7 +87,7 @@ pub fn evidence_table(value: &serde_json::Value) -> Markup {
                                 }
                             }
                             ("message", v) => tr { th { code { (name) } } td { pre.message { (text(v)) } } },
-                            _ => tr { th { code { (name) } } td.value { (text(v)) } },
+                            _ => tr { th { code { (name) } } td.value { (instant(name, v)) } },
                         }
                     }
                 }
