@@ -1,5 +1,6 @@
-//! What the console header's open-alert count costs per page: `Store::alert_summary` over many
-//! alerts, for an admin and for a unit officer. A measurement, not a check: run it with
+//! What the console header's open-alert count costs per page (`Store::alert_summary`) and what
+//! the alerts listing's first page costs (`Store::list_alerts`), over many alerts, for an admin
+//! and for a unit officer. A measurement, not a check: run it with
 //! `cargo test -p canhgac-web --test header_cost -- --ignored --nocapture`
 //! (ALERTS=100000 to change the number of alerts).
 
@@ -78,6 +79,24 @@ async fn header_count_cost() {
             }
             println!(
                 "[{}] alert_summary as {who}: {open} open, {:?} per call",
+                test_store.name,
+                started.elapsed() / runs
+            );
+            // The first page of the alerts listing, as the console asks for it.
+            let page = canhgac_model::PageRequest::new(1, 50);
+            let filter = canhgac_model::AlertFilter {
+                statuses: vec![
+                    canhgac_model::AlertStatus::New,
+                    canhgac_model::AlertStatus::Acknowledged,
+                ],
+                ..Default::default()
+            };
+            let started = Instant::now();
+            for _ in 0..runs {
+                store.list_alerts(&scope, &filter, &page).await.unwrap();
+            }
+            println!(
+                "[{}] list_alerts(status=open, page 1) as {who}: {:?} per call",
                 test_store.name,
                 started.elapsed() / runs
             );
