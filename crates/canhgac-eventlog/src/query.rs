@@ -342,23 +342,31 @@ impl Term {
         }
     }
 
-    /// Whether a block whose bytes do not hold this term can be skipped: true when the term is
-    /// ASCII and has a word that no rendering of a number, boolean or list of them contains
-    /// (those are stored in binary, not as text), and no comma (a list's text joins its items
-    /// with ", ", which the stored items lack).
+    /// Whether a block whose bytes do not hold this term can be skipped. Numbers, booleans and
+    /// lists of them are stored in binary, so the term must be one their text cannot hold:
+    /// that text is made of digits, `.` (one per number), `-` (leading), the words `true`,
+    /// `false`, `NaN`, `inf`, and `, ` between list items. So: ASCII, no comma, and a word
+    /// that is none of those, or another sign, or two dots, or a dash inside
+    /// (`mimikatz`, `10.0.0.5`, `2026-11-20`, `a:b` qualify; `4625`, `-1.5`, `true` do not).
     fn can_prefilter(&self) -> bool {
-        if !self.text.is_ascii() || self.text.contains(',') {
+        let t = &self.text;
+        if !t.is_ascii() || t.contains(',') {
             return false;
         }
         let mut wordy = false;
-        tokens::words(&self.text, |w| {
+        tokens::words(t, |w| {
             if !w.bytes().all(|b| b.is_ascii_digit())
                 && !["true", "false", "nan", "inf"].contains(&w)
             {
                 wordy = true;
             }
         });
-        wordy
+        let other_sign = t
+            .bytes()
+            .any(|b| !b.is_ascii_alphanumeric() && b != b'.' && b != b'-');
+        let dots = t.bytes().filter(|&b| b == b'.').count();
+        let inner_dash = t.bytes().skip(1).any(|b| b == b'-');
+        wordy || other_sign || dots >= 2 || inner_dash
     }
 
     /// Whether the term occurs in `hay` (lower-cased UTF-8) where it does not cut a word in two.
@@ -418,18 +426,26 @@ fn lower_bytes<'b>(
 /// an ASCII term found in an event's lower-cased text is found in `out` too.
 fn ascii_lower_for_search(raw: &[u8], out: &mut Vec<u8>) {
     out.clear();
+    let kelvin = "\u{212A}".as_bytes();
+    let dotted_i = "\u{130}".as_bytes();
+    let special = memchr::memmem::find(raw, kelvin).is_some()
+        || memchr::memmem::find(raw, dotted_i).is_some();
+    if !special {
+        // The common case, which the compiler vectorises.
+        out.extend(raw.iter().map(u8::to_ascii_lowercase));
+        return;
+    }
     out.reserve(raw.len());
     let mut i = 0;
     while i < raw.len() {
-        let b = raw[i];
-        if b == 0xe2 && raw.get(i + 1..i + 3) == Some(&[0x84, 0xaa]) {
+        if raw[i..].starts_with(kelvin) {
             out.push(b'k');
-            i += 3;
-        } else if b == 0xc4 && raw.get(i + 1) == Some(&0xb0) {
+            i += kelvin.len();
+        } else if raw[i..].starts_with(dotted_i) {
             out.extend_from_slice("i\u{307}".as_bytes());
-            i += 2;
+            i += dotted_i.len();
         } else {
-            out.push(b.to_ascii_lowercase());
+            out.push(raw[i].to_ascii_lowercase());
             i += 1;
         }
     }
@@ -515,9 +531,10 @@ mod tests {
     #[test]
     fn only_wordy_ascii_terms_filter_raw_blocks() {
         let t = |s: &str| Term::new(s).can_prefilter();
-        assert!(t("mimikatz") && t("10.0.0.5:x") && t("failed"));
-        assert!(!t("4625") && !t("10.0.0.5") && !t("true") && !t("-inf") && !t("nhập"));
-        assert!(!t("admin,"));
+        assert!(t("mimikatz") && t("10.0.0.5:x") && t("failed") && t("10.0.0.5"));
+        assert!(t("2026-11-20") && t("a:1") && t("1.2.3"));
+        assert!(!t("4625") && !t("-1.5") && !t("true") && !t("-inf") && !t("nhập"));
+        assert!(!t("admin,") && !t("1.5") && !t("-12"));
         let mut buf = Vec::new();
         ascii_lower_for_search("A\u{212A}ELVIN \u{130}X".as_bytes(), &mut buf);
         assert_eq!(String::from_utf8(buf).unwrap(), "akelvin i\u{307}x");
