@@ -217,11 +217,11 @@ pub fn decode_record_json(
     time: Timestamp,
     received: Timestamp,
 ) -> Result<Event, DecodeError> {
-    let shape = windows::shape_json(&json)
-        .map_err(|e| DecodeError::new(format!("rendered JSON: {e}")))?
-        .ok_or_else(|| DecodeError::new("record has no Event.System"))?;
     let message = String::from_utf8(json)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let shape = windows::shape_json(&message)
+        .map_err(|e| DecodeError::new(format!("rendered JSON: {e}")))?
+        .ok_or_else(|| DecodeError::new("record has no Event.System"))?;
     Ok(Event {
         time: shape.time.unwrap_or(time),
         received,

@@ -127,7 +127,8 @@ fn wanted_system_key(key: &str) -> bool {
 /// Reads a rendered EVTX record (`{"Event": {...}}` JSON) straight into the Windows shape,
 /// without building a tree of the whole document: `EventData` values go from the parser to
 /// the fields. `None` when the document has no `Event.System`.
-pub(crate) fn shape_json(bytes: &[u8]) -> Result<Option<WindowsShape>, serde_json::Error> {
+/// Takes `&str` so that the parser, knowing the text is UTF-8, does not check it again.
+pub(crate) fn shape_json(text: &str) -> Result<Option<WindowsShape>, serde_json::Error> {
     let mut acc = Acc {
         shape: WindowsShape {
             fields: Fields(Vec::with_capacity(32)),
@@ -136,7 +137,7 @@ pub(crate) fn shape_json(bytes: &[u8]) -> Result<Option<WindowsShape>, serde_jso
         },
         system: false,
     };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     RootSeed(&mut acc).deserialize(&mut de)?;
     de.end()?;
     Ok(acc.system.then_some(acc.shape))
@@ -398,17 +399,18 @@ mod tests {
     #[test]
     fn streaming_reader_agrees_with_the_tree() {
         for text in [
-            &br##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":0},"#text":7045},"Computer":"A","Correlation":null,"Execution":{"#attributes":{"ProcessID":4}}},"EventData":{"Data":{"#text":["x","y"]},"Binary":"00","Nested":{"#text":"t"},"Deep":{"a":{"b":1}},"Arr":[1,"2"],"N":null,"B":true,"F":1.5}}}"##[..],
-            br##"{"Event":{"System":{"EventID":1},"UserData":{"X":{"#attributes":{"xmlns":"y"},"User":"bob","Sub":{"k":"v"}}}}}"##,
+            &r##"{"Event":{"System":{"EventID":{"#attributes":{"Qualifiers":0},"#text":7045},"Computer":"A","Correlation":null,"Execution":{"#attributes":{"ProcessID":4}}},"EventData":{"Data":{"#text":["x","y"]},"Binary":"00","Nested":{"#text":"t"},"Deep":{"a":{"b":1}},"Arr":[1,"2"],"N":null,"B":true,"F":1.5}}}"##
+                [..],
+            r##"{"Event":{"System":{"EventID":1},"UserData":{"X":{"#attributes":{"xmlns":"y"},"User":"bob","Sub":{"k":"v"}}}}}"##,
         ] {
-            let tree = J::parse(text).unwrap();
+            let tree = J::parse(text.as_bytes()).unwrap();
             let from_tree = shape(event_object(&tree).unwrap());
             let streamed = shape_json(text).unwrap().unwrap();
             assert_eq!(streamed.fields, from_tree.fields);
             assert_eq!(streamed.host, from_tree.host);
         }
-        assert!(shape_json(br#"{"Event":{"x":1}}"#).unwrap().is_none());
-        assert!(shape_json(br#"{"Event":{"System":{}}} trailing"#).is_err());
+        assert!(shape_json(r#"{"Event":{"x":1}}"#).unwrap().is_none());
+        assert!(shape_json(r#"{"Event":{"System":{}}} trailing"#).is_err());
     }
 
     #[test]
