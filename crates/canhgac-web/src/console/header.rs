@@ -2,9 +2,10 @@
 //! [`REFRESH`].
 //!
 //! Counting is one grouped query over the open alerts in scope, and it is not cheap enough to
-//! run on every page: measured with 100,000 open alerts on SQLite (debug build, a loaded
-//! 2-core machine; `tests/header_cost.rs`), 666 ms per count for a caller who sees every unit
-//! and 13 ms for an officer of one unit with 2,000. So a count is kept per scope: the first
+//! run on every page: measured with 100,000 open alerts (debug build, a loaded 2-core machine;
+//! `tests/header_cost.rs`), 450–670 ms per count on SQLite and 95 ms on PostgreSQL for a caller
+//! who sees every unit, 13–20 ms for an officer of one unit with 2,000. So a count is kept per
+//! scope: the first
 //! page of a scope counts, later pages show the kept number and, once it is older than
 //! [`REFRESH`], recount in the background. Triage forgets every count, so the triager's next
 //! page is exact.
