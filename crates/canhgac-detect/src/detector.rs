@@ -47,6 +47,28 @@ pub struct Detector {
     limits: EvidenceLimits,
     prefold: Option<PreFold>,
     rule_hits: Vec<RuleIdx>,
+    stats: DetectorStats,
+}
+
+/// Counters of a [`Detector`] since it was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetectorStats {
+    /// Events looked at.
+    pub events: u64,
+    /// Sigma rule hits (before tuning).
+    pub sigma_hits: u64,
+    /// Standalone correlation hits (before tuning).
+    pub correlation_hits: u64,
+    /// Indicator hits (before tuning).
+    pub indicator_hits: u64,
+    /// Hits dropped because their rule is switched off.
+    pub disabled: u64,
+    /// Hits dropped by a suppression.
+    pub suppressed: u64,
+    /// Drafts held back by pre-folding.
+    pub prefolded: u64,
+    /// Drafts handed out.
+    pub drafts: u64,
 }
 
 /// Repeats of one draft that [`Detector::with_prefold`] held back.
@@ -118,6 +140,7 @@ impl Detector {
             limits: EvidenceLimits::default(),
             prefold: None,
             rule_hits: Vec::new(),
+            stats: DetectorStats::default(),
         }
     }
 
@@ -167,6 +190,11 @@ impl Detector {
         drained
     }
 
+    /// Counters since the detector was made.
+    pub fn stats(&self) -> DetectorStats {
+        self.stats
+    }
+
     /// Statistics of the correlation engine.
     pub fn correlation_stats(&self) -> canhgac_sigma::correlation::EngineStats {
         self.correlation.stats()
@@ -174,6 +202,7 @@ impl Detector {
 
     fn run(&mut self, event: &Event, mut clock: Clock, out: &mut Vec<AlertDraft>) {
         let start = out.len();
+        self.stats.events += 1;
         let rules = Arc::clone(&self.rules);
         self.rule_hits.clear();
         rules.matches(event, &mut self.rule_hits);
@@ -181,17 +210,21 @@ impl Detector {
         for &idx in &hits {
             let info = rules.info(idx);
             let key = info.key();
+            self.stats.sigma_hits += 1;
             let Some(severity) = self.tuning.level(key, event.unit_id, info.level) else {
+                self.stats.disabled += 1;
                 continue;
             };
             if self.tuning.has_suppressions()
                 && self.tuning.suppression(key, event, clock.now()).is_some()
             {
+                self.stats.suppressed += 1;
                 continue;
             }
             if self.feeds_correlation[idx.0 as usize] {
                 for hit in self.correlation.observe(info, event) {
                     if hit.info.standalone {
+                        self.stats.correlation_hits += 1;
                         self.correlation_draft(&hit, event, &mut clock, out);
                     }
                 }
@@ -226,12 +259,15 @@ impl Detector {
         for hit in &ioc_hits {
             let indicator = hit.indicator;
             let key = format!("ioc:{}:{}", indicator.kind, indicator.value);
+            self.stats.indicator_hits += 1;
             let Some(severity) = self.tuning.level(&key, event.unit_id, indicator.severity) else {
+                self.stats.disabled += 1;
                 continue;
             };
             if self.tuning.has_suppressions()
                 && self.tuning.suppression(&key, event, clock.now()).is_some()
             {
+                self.stats.suppressed += 1;
                 continue;
             }
             out.push(AlertDraft {
@@ -259,12 +295,15 @@ impl Detector {
             });
         }
         if self.prefold.is_some() {
+            let before = out.len();
             self.prefold_tail(start, out);
+            self.stats.prefolded += (before - out.len()) as u64;
         }
+        self.stats.drafts += (out.len() - start) as u64;
     }
 
     fn correlation_draft(
-        &self,
+        &mut self,
         hit: &CorrelationHit,
         event: &Event,
         clock: &mut Clock,
@@ -272,6 +311,7 @@ impl Detector {
     ) {
         let key = hit.info.key();
         let Some(severity) = self.tuning.level(key, event.unit_id, hit.info.level) else {
+            self.stats.disabled += 1;
             return;
         };
         if self.tuning.has_suppressions() {
@@ -281,6 +321,7 @@ impl Detector {
                 .suppression_for(key, event.unit_id, &subject, clock.now())
                 .is_some()
             {
+                self.stats.suppressed += 1;
                 return;
             }
         }

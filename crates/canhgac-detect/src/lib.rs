@@ -41,7 +41,7 @@ pub mod hunt;
 mod indicators;
 mod tuning;
 
-pub use detector::{kind_label_vi, Detector, FoldedDraft};
+pub use detector::{kind_label_vi, Detector, DetectorStats, FoldedDraft};
 pub use evidence::EvidenceLimits;
 pub use indicators::{IndicatorHit, IndicatorSet, RejectedIndicator};
 pub use tuning::Tuning;

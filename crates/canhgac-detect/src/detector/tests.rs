@@ -206,6 +206,16 @@ fn suppressions_drop_drafts_of_their_rule_and_unit_only() {
     let drafts = run(&mut d, &[whoami("x", Some(1)), admin, other]);
     assert_eq!(drafts.len(), 1);
     assert_eq!(drafts[0].unit_id, Some(2));
+    let stats = d.stats();
+    assert_eq!(
+        (
+            stats.events,
+            stats.sigma_hits,
+            stats.suppressed,
+            stats.drafts
+        ),
+        (3, 3, 2, 1)
+    );
 }
 
 #[test]
@@ -303,6 +313,7 @@ fn prefold_passes_the_first_draft_and_counts_repeats_within_the_window() {
     // Another host is another key.
     d.detect_at(&whoami("ws-02", Some(1)), at(0), &mut out);
     assert_eq!(out.len(), 2);
+    assert_eq!((d.stats().prefolded, d.stats().drafts), (999, 2));
     let folded = d.drain_folded(at(200));
     assert_eq!(folded.len(), 1);
     assert_eq!(folded[0].count, 999);

@@ -25,6 +25,8 @@
 //! the hashes of Sysmon's `Hashes` field ("SHA1=…,MD5=…,SHA256=…,IMPHASH=…"; the IMPHASH is not
 //! an MD5 and is skipped) are all found. `Event::message` is scanned only when it is not a copy
 //! of the fields: for raw lines, and for syslog when no field holds the same text.
+//! `Event::host` and `Event::peer` are not looked at: they name the log's source, not what it
+//! reports. Numbers are not addresses; lists are scanned element by element.
 //!
 //! ```
 //! use canhgac_detect::IndicatorSet;

@@ -357,3 +357,99 @@ fn windows_paths_and_noise_do_not_match() {
     assert_eq!(text_hits(&s, ""), Vec::<Id>::new());
     assert_eq!(text_hits(&s, "\u{1F600}10.0.0.1\u{e9}"), vec![2]);
 }
+
+/// Addresses and names embedded in log-like text, checked against a scan over every indicator.
+#[test]
+fn random_text_agrees_with_a_scan_over_every_indicator() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    // Dense in 10.0.0.0/16 so that texts hit, nest and collide.
+    let mut list = Vec::new();
+    for _ in 0..300 {
+        list.push((
+            IndicatorKind::Ip,
+            format!("10.0.{}.{}", next(256), next(256)),
+        ));
+    }
+    for _ in 0..200 {
+        let len = [16, 20, 24, 28, 30, 32][next(6) as usize];
+        list.push((
+            IndicatorKind::Cidr,
+            format!("10.0.{}.{}/{len}", next(256), next(256)),
+        ));
+    }
+    let labels = ["evil", "bad", "c2", "cdn", "mail", "x"];
+    let tlds = ["vn", "com", "example"];
+    for _ in 0..100 {
+        let name = format!(
+            "{}{}.{}",
+            labels[next(6) as usize],
+            next(20),
+            tlds[next(3) as usize]
+        );
+        list.push((IndicatorKind::Domain, name));
+    }
+    let owned: Vec<(IndicatorKind, &str)> = list.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let s = set(&owned);
+    assert_eq!(s.len(), 600);
+    let nets: Vec<(ipnet::Ipv4Net, Id)> = s
+        .indicators()
+        .iter()
+        .filter(|i| i.kind != IndicatorKind::Domain)
+        .map(|i| {
+            let net = if i.kind == IndicatorKind::Ip {
+                format!("{}/32", i.value)
+            } else {
+                i.value.clone()
+            };
+            (net.parse().unwrap(), i.id)
+        })
+        .collect();
+    for _ in 0..3000 {
+        let ip = std::net::Ipv4Addr::new(10, 0, next(256) as u8, next(256) as u8);
+        let prefix = ["", "www.", "a.b.", "not"][next(4) as usize];
+        let name = format!(
+            "{prefix}{}{}.{}",
+            labels[next(6) as usize],
+            next(20),
+            tlds[next(3) as usize]
+        );
+        let text = format!("Accepted publickey for root from {ip} port 22; resolved {name}.");
+        let mut expected: Vec<Id> = s
+            .indicators()
+            .iter()
+            .filter(|i| i.kind == IndicatorKind::Ip && i.value == ip.to_string())
+            .map(|i| i.id)
+            .collect();
+        let most_specific_net = nets
+            .iter()
+            .zip(
+                s.indicators()
+                    .iter()
+                    .filter(|i| i.kind != IndicatorKind::Domain),
+            )
+            .filter(|((net, _), i)| i.kind == IndicatorKind::Cidr && net.contains(&ip))
+            .max_by_key(|((net, id), _)| (net.prefix_len(), *id))
+            .map(|((_, id), _)| *id);
+        expected.extend(most_specific_net);
+        let name_lower = name.to_ascii_lowercase();
+        expected.extend(
+            s.indicators()
+                .iter()
+                .filter(|i| {
+                    i.kind == IndicatorKind::Domain
+                        && (name_lower == i.value || name_lower.ends_with(&format!(".{}", i.value)))
+                })
+                .map(|i| i.id),
+        );
+        expected.sort_unstable();
+        let mut got = text_hits(&s, &text);
+        got.sort_unstable();
+        assert_eq!(got, expected, "{text}");
+    }
+}
