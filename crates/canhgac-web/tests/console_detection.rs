@@ -554,10 +554,14 @@ async fn rule_overrides_from_the_console_stay_within_scope() {
 }
 
 fn multipart(csrf: &str, content: &str) -> (String, Vec<u8>) {
+    multipart_named(csrf, "ioc.csv", content)
+}
+
+fn multipart_named(csrf: &str, file_name: &str, content: &str) -> (String, Vec<u8>) {
     let boundary = "----canhgacIocBoundary";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ioc.csv\"\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
          Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
     );
     (
@@ -743,5 +747,45 @@ async fn every_detection_form_needs_the_csrf_token() {
             .await
             .unwrap();
         assert_eq!(alert.status, AlertStatus::New);
+    }
+}
+
+#[tokio::test]
+async fn a_log_file_uploaded_from_the_events_page_is_stored_and_its_bad_records_listed() {
+    for (app, detection) in detection_apps().await {
+        let w = detection_world(app.state.store.as_ref(), Some(&detection)).await;
+        let mut officer = officer(&app, &w).await;
+        let page = officer.get(&app, "/events").await;
+        assert!(page.body.contains("id=\"log-upload\""));
+        let csrf = page.csrf();
+        let file = "{\"host\":\"web-alpha\",\"CommandLine\":\"certutil -urlcache\"}\n\
+                    not json at all\n\
+                    {\"host\":\"web-alpha\",\"CommandLine\":\"whoami\"}\n";
+        let (ct, body) = multipart_named("forged", "may-web.jsonl", file);
+        officer
+            .send(&app, Method::POST, "/events/import", Some(&ct), body)
+            .await
+            .expect(403);
+        let (ct, body) = multipart_named(&csrf, "may-web.jsonl", file);
+        let done = officer
+            .send(&app, Method::POST, "/events/import", Some(&ct), body)
+            .await;
+        done.expect(200);
+        assert!(done.body.contains("data-accepted=\"2\""), "{}", done.body);
+        assert!(done.body.contains("data-skipped=\"1\""));
+        assert!(done.body.contains("line 2:"), "the bad record is named");
+        assert_eq!(detection.stored_events(), 2);
+        let found = officer.get(&app, "/events?q=certutil").await;
+        assert!(found.body.contains("certutil -urlcache"));
+        // Viewers read events but import nothing.
+        let mut viewer = viewer(&app).await;
+        let seen = viewer.get(&app, "/events").await;
+        assert!(!seen.body.contains("log-upload"));
+        let (ct, body) = multipart_named(&seen.csrf(), "x.jsonl", file);
+        viewer
+            .send(&app, Method::POST, "/events/import", Some(&ct), body)
+            .await
+            .expect(403);
+        assert_eq!(detection.stored_events(), 2);
     }
 }

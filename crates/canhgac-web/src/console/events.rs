@@ -1,11 +1,15 @@
 //! `GET /events`: search stored events (time range, last 24 hours by default; unit; host;
-//! field = value; words), newest first, each expandable to every field; and the field tables
-//! the alert pages reuse for their evidence.
+//! field = value; words), newest first, each expandable to every field; `POST /events/import`:
+//! a log file uploaded into the live path; and the field tables the alert pages reuse for
+//! their evidence.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use canhgac_eventlog::StoredEvent;
 use canhgac_model::{Event, Id};
 use maud::{html, Markup};
@@ -15,8 +19,10 @@ use super::format;
 use super::forms::{self, Params};
 use super::i18n::Msg;
 use super::layout;
-use super::session::Ctx;
+use super::session::{CsrfMultipart, Ctx};
 use super::units::unit_names;
+use crate::api::may_respond;
+use crate::detection::SubmitError;
 use crate::events::{SearchError, SearchFields};
 use crate::AppState;
 
@@ -166,7 +172,89 @@ fn link(params: &Params) -> String {
 pub async fn search(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(mut params): Query<Params>,
+    Query(params): Query<Params>,
+) -> Result<Markup, PageError> {
+    events_page(&state, &ctx, params, None).await
+}
+
+/// The upload form for a log file (EVTX, JSON lines, syslog, access log).
+fn upload_form(ctx: &Ctx) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        details.card #log-upload {
+            summary { (lang.t(Msg::UploadLog)) }
+            form method="post" action="/events/import" enctype="multipart/form-data" {
+                p.hint { (lang.t(Msg::UploadLogHint)) }
+                (forms::csrf_field(&ctx.csrf))
+                div.field {
+                    label for="log-file" { (lang.t(Msg::File)) }
+                    input #log-file type="file" name="file" required;
+                }
+                div.actions { button.primary type="submit" { (lang.t(Msg::Import)) } }
+            }
+        }
+    }
+}
+
+/// `POST /events/import` (multipart, field `file`): a log file read, attributed, detected and
+/// stored like any batch; the page tells how many events were stored and which records were
+/// skipped.
+pub async fn import(
+    State(state): State<AppState>,
+    CsrfMultipart { ctx, files, .. }: CsrfMultipart,
+) -> Result<Response, PageError> {
+    ctx.require(may_respond(ctx.role()))?;
+    let lang = ctx.lang;
+    let Some(detection) = state.detection.clone() else {
+        return Err(PageError::BadRequest(lang.t(Msg::DetectionOff).into()));
+    };
+    let Some((_, file)) = files.into_iter().find(|(name, _)| name == "file") else {
+        return Err(PageError::BadRequest("no file was sent".into()));
+    };
+    let (status, notice) = match detection
+        .submit_file(file.file_name.clone(), Bytes::from(file.bytes))
+        .await
+    {
+        Ok(receipt) => (
+            StatusCode::OK,
+            html! {
+                div.notice.success role="status" #upload-result {
+                    p {
+                        (lang.t(Msg::LogImported)) " " code { (file.file_name) } " (" (receipt.format) "): "
+                        strong data-accepted=(receipt.accepted) { (receipt.accepted) } " " (lang.t(Msg::EventsStored).to_lowercase())
+                        ", " span data-skipped=(receipt.skipped) { (receipt.skipped) } " " (lang.t(Msg::Skipped)) "."
+                    }
+                    @if !receipt.problems.is_empty() {
+                        ul { @for problem in &receipt.problems { li { code { (problem) } } } }
+                    }
+                }
+            },
+        ),
+        Err(error) => {
+            let status = match &error {
+                SubmitError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                SubmitError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                SubmitError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            (
+                status,
+                html! {
+                    div.notice.error role="alert" #upload-result {
+                        p { (lang.t(Msg::LogNotImported)) " " code { (file.file_name) } ": " (error) }
+                    }
+                },
+            )
+        }
+    };
+    let page = events_page(&state, &ctx, Params::new(), Some(notice)).await?;
+    Ok((status, page).into_response())
+}
+
+async fn events_page(
+    state: &AppState,
+    ctx: &Ctx,
+    mut params: Params,
+    notice: Option<Markup>,
 ) -> Result<Markup, PageError> {
     let lang = ctx.lang;
     let scope = ctx.scope();
@@ -189,7 +277,7 @@ pub async fn search(
         before: text("before"),
     };
     let filtered_unit = match fields.unit_id {
-        Some(id) => unit_names(&state, &scope, &[id]).await?.remove(&id),
+        Some(id) => unit_names(state, &scope, &[id]).await?.remove(&id),
         None => None,
     };
     let mut problem = None;
@@ -227,7 +315,7 @@ pub async fn search(
             let mut ids: Vec<Id> = page.events.iter().filter_map(|e| e.event.unit_id).collect();
             ids.sort_unstable();
             ids.dedup();
-            unit_names(&state, &scope, &ids).await?
+            unit_names(state, &scope, &ids).await?
         }
         None => HashMap::new(),
     };
@@ -241,6 +329,8 @@ pub async fn search(
         });
     let value = |name: &str| params.get(name).map_or("", String::as_str).to_string();
     let body = html! {
+        @if let Some(notice) = notice { (notice) }
+        @if state.detection.is_some() && may_respond(ctx.role()) { (upload_form(ctx)) }
         form.filters.event-search method="get" action="/events" role="search" {
             div.field {
                 label for="from" { (lang.t(Msg::From)) " " span.hint { "(dd/mm/yyyy HH:MM)" } }
@@ -273,7 +363,7 @@ pub async fn search(
                 (lang.t(Msg::Scanned)) ": " strong data-scanned=(page.scanned) { (page.scanned) }
                 " · " (lang.t(Msg::TookMs)) ": " strong data-took-ms=(took.as_millis()) { (took.as_millis()) " ms" }
             }
-            (results(&ctx, &page.events, &names, &params))
+            (results(ctx, &page.events, &names, &params))
             @if let Some(more) = &more {
                 nav.pager { a rel="next" href=(more) { (lang.t(Msg::MoreEvents)) " ›" } }
             }

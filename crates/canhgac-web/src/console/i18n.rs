@@ -377,6 +377,11 @@ messages! {
     AnyRule => "Mọi luật", "Every rule";
     ExpiresOn => "Hết hạn ngày", "Expires on";
     Never => "Không hết hạn", "Never";
+    UploadLog => "Nhập tệp nhật ký", "Import a log file";
+    UploadLogHint => "Tệp EVTX, JSON lines, syslog hoặc nhật ký truy cập web (Apache/Nginx); định dạng được tự nhận biết. Các bản ghi hỏng được bỏ qua và liệt kê.", "An EVTX, JSON lines, syslog or web access log (Apache/Nginx) file; the format is recognised. Broken records are skipped and listed.";
+    LogImported => "Đã nhập tệp", "Imported";
+    LogNotImported => "Không nhập được tệp", "Could not import";
+    Skipped => "bản ghi bị bỏ qua", "records skipped";
     UnitAlerts => "Cảnh báo đang mở của đơn vị", "Open alerts of this unit";
     UnitEvents => "Sự kiện của đơn vị", "Events of this unit";
 }

@@ -100,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}", get(alerts::show))
         .route("/alerts/{id}/triage", post(alerts::triage))
         .route("/events", get(events::search))
+        .route("/events/import", post(events::import))
         .route(
             "/indicators",
             get(indicators::list).post(indicators::create),

@@ -18,7 +18,8 @@ use axum::body::Bytes;
 use canhgac_eventlog::{EventLog, EventPage, EventQuery, Retention};
 use canhgac_model::{Event, EventKind, FieldValue, Id, Severity, Timestamp};
 use canhgac_web::detection::{
-    Detection, DetectionStatus, RuleCatalog, RuleProblem, RuleSummary, SubmitError, SubmitReceipt,
+    Detection, DetectionStatus, FileReceipt, RuleCatalog, RuleProblem, RuleSummary, SubmitError,
+    SubmitReceipt,
 };
 
 /// Largest decompressed body the double accepts.
@@ -154,6 +155,31 @@ impl Detection for TestDetection {
             .fetch_add(events.len() as u64, Ordering::Relaxed);
         Ok(SubmitReceipt {
             accepted: events.len(),
+        })
+    }
+
+    /// Reads the file as JSON lines, skipping (and reporting) lines that do not decode.
+    async fn submit_file(&self, _name: String, bytes: Bytes) -> Result<FileReceipt, SubmitError> {
+        let text = String::from_utf8_lossy(&bytes);
+        let mut events = Vec::new();
+        let mut problems = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            match self.decode(line) {
+                Ok(mut decoded) => events.append(&mut decoded),
+                Err(SubmitError::Invalid { reason, .. }) => {
+                    problems.push(format!("line {}: {reason}", index + 1));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        self.log
+            .append(&events)
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+        Ok(FileReceipt {
+            format: "json".into(),
+            accepted: events.len(),
+            skipped: problems.len(),
+            problems,
         })
     }
 
