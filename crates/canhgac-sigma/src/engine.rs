@@ -67,6 +67,10 @@ impl FieldTable {
     pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
+
+    pub(crate) fn name(&self, id: FieldId) -> &str {
+        self.names.get(id as usize).map(|n| &**n).unwrap_or("*")
+    }
 }
 
 /// Bit of an event kind in a kind mask.
@@ -93,6 +97,7 @@ pub(crate) struct Engine {
     pub fields: FieldTable,
     pub compiled: Vec<CompiledRule>,
     pub rules: usize,
+    index: Option<crate::index::Index>,
 }
 
 impl Engine {
@@ -170,11 +175,35 @@ impl Engine {
         }
     }
 
+    /// The index's buckets, described.
+    pub(crate) fn describe(&self) -> String {
+        self.index
+            .as_ref()
+            .map(|i| i.describe(&self.fields))
+            .unwrap_or_default()
+    }
+
     /// Builds the routing and literal indexes once every rule is added.
-    pub(crate) fn finish(&mut self) {}
+    pub(crate) fn finish(&mut self) {
+        self.index = Some(crate::index::Index::build(&self.compiled, &mut self.fields));
+    }
 
     /// Appends every rule matching `event` to `out` (ascending, each once).
     pub(crate) fn matches(&self, event: &Event, sc: &mut Scratch, out: &mut Vec<RuleIdx>) {
+        self.run(event, sc, out, true)
+    }
+
+    /// [`Self::matches`] evaluating every compiled rule (no index).
+    pub(crate) fn matches_exhaustive(
+        &self,
+        event: &Event,
+        sc: &mut Scratch,
+        out: &mut Vec<RuleIdx>,
+    ) {
+        self.run(event, sc, out, false)
+    }
+
+    fn run(&self, event: &Event, sc: &mut Scratch, out: &mut Vec<RuleIdx>, indexed: bool) {
         sc.begin(
             self.fields.len(),
             self.compiled.len(),
@@ -186,29 +215,52 @@ impl Engine {
                 sc.set_slot(id, pos);
             }
         }
-        let kind = kind_bit(event.kind);
         let start = out.len();
         let stamp = sc.stamp;
         let mut ctx = Ctx { event, sc };
-        for c in &self.compiled {
-            if c.kinds & kind == 0 {
-                continue;
+        match self.index.as_ref().filter(|_| indexed) {
+            Some(index) => {
+                index.candidates(&mut ctx);
+                let cands = std::mem::take(&mut ctx.sc.cands);
+                for &c in &cands {
+                    self.evaluate(&self.compiled[c as usize], &mut ctx, stamp, out);
+                }
+                ctx.sc.cands = cands;
             }
-            if ctx.sc.rule_stamp[c.rule.0 as usize] == stamp {
-                continue;
-            }
-            if !c.exists.iter().all(|f| ctx.has(*f)) {
-                continue;
-            }
-            if !c.when.iter().all(|(f, v)| ctx.when_holds(*f, v)) {
-                continue;
-            }
-            if ctx.eval_expr(&c.expr, &c.selections) {
-                ctx.sc.rule_stamp[c.rule.0 as usize] = stamp;
-                out.push(c.rule);
+            None => {
+                for c in &self.compiled {
+                    self.evaluate(c, &mut ctx, stamp, out);
+                }
             }
         }
         out[start..].sort_unstable();
+    }
+}
+
+impl Engine {
+    fn evaluate(
+        &self,
+        c: &CompiledRule,
+        ctx: &mut Ctx<'_, '_>,
+        stamp: u32,
+        out: &mut Vec<RuleIdx>,
+    ) {
+        if c.kinds & kind_bit(ctx.event.kind) == 0 {
+            return;
+        }
+        if ctx.sc.rule_stamp[c.rule.0 as usize] == stamp {
+            return;
+        }
+        if !c.exists.iter().all(|f| ctx.has(*f)) {
+            return;
+        }
+        if !c.when.iter().all(|(f, v)| ctx.when_holds(*f, v)) {
+            return;
+        }
+        if ctx.eval_expr(&c.expr, &c.selections) {
+            ctx.sc.rule_stamp[c.rule.0 as usize] = stamp;
+            out.push(c.rule);
+        }
     }
 }
 

@@ -98,11 +98,31 @@ impl Scratch {
     }
 
     fn message_folded<'s>(&'s mut self, event: &Event) -> &'s str {
+        self.message_folded_mut(event)
+    }
+
+    /// The folded message, computed once per event.
+    pub(crate) fn message_folded_mut<'s>(&'s mut self, event: &Event) -> &'s mut String {
         if self.msg_stamp != self.stamp {
             self.msg_stamp = self.stamp;
             fold_into(&event.message, &mut self.msg_fold);
         }
-        &self.msg_fold
+        &mut self.msg_fold
+    }
+
+    /// [`Self::folded`], mutable (to take the text out while marking candidates).
+    pub(crate) fn folded_mut<'s>(&'s mut self, event: &Event, pos: usize) -> &'s mut String {
+        self.folded(event, pos);
+        &mut self.fold[pos]
+    }
+
+    /// Marks compiled rule `c` as a candidate of the current event.
+    pub(crate) fn mark(&mut self, c: u32, stamp: u32) {
+        let slot = &mut self.cand_stamp[c as usize];
+        if *slot != stamp {
+            *slot = stamp;
+            self.cands.push(c);
+        }
     }
 }
 

@@ -56,6 +56,7 @@ pub mod correlation;
 mod detection;
 mod engine;
 mod eval;
+mod index;
 mod mapping;
 mod pattern;
 mod rule;
@@ -242,6 +243,30 @@ impl RuleSet {
             // fresh scratch rather than panic.
             Err(_) => self.engine.matches(event, &mut Scratch::new(), out),
         })
+    }
+
+    /// [`Self::matches`] without the rule index: every compiled rule is evaluated. Same
+    /// result, much slower; for tests and benchmarks that check the index.
+    #[doc(hidden)]
+    pub fn matches_exhaustive(&self, event: &Event, out: &mut Vec<RuleIdx>) {
+        self.engine
+            .matches_exhaustive(event, &mut Scratch::new(), out)
+    }
+
+    /// How many compiled rules the index selects for full evaluation of `event` (for tests
+    /// and benchmarks of the index).
+    #[doc(hidden)]
+    pub fn candidate_count(&self, event: &Event) -> usize {
+        let mut out = Vec::new();
+        let mut scratch = Scratch::new();
+        self.engine.matches(event, &mut scratch, &mut out);
+        scratch.cands.len()
+    }
+
+    /// The rule index's buckets, one per line (for benchmarks and debugging).
+    #[doc(hidden)]
+    pub fn describe_index(&self) -> String {
+        self.engine.describe()
     }
 
     /// [`Self::matches`] with caller-owned working memory.

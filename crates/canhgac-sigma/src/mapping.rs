@@ -126,12 +126,9 @@ impl LogsourceMapping {
     /// The built-in mapping (Windows channels and event IDs, Linux syslog programs and
     /// facilities, web server access logs).
     pub fn builtin() -> Self {
-        match Self::from_yaml(DEFAULT_MAPPING) {
-            Ok(m) => m,
-            // The built-in text is tested; an empty mapping still evaluates rules (by product
-            // only) rather than failing.
-            Err(_) => Self::default(),
-        }
+        // The built-in text is tested; an empty mapping still evaluates rules (by product
+        // only) rather than failing.
+        Self::from_yaml(DEFAULT_MAPPING).unwrap_or_default()
     }
 
     /// A mapping with no entries: every rule applies to every event.

@@ -78,6 +78,7 @@ impl SigmaStr {
     }
 
     /// True when the value has a `*` or `?`.
+    #[cfg(test)]
     pub(crate) fn has_wildcards(&self) -> bool {
         self.0.iter().any(|p| !matches!(p, Part::Lit(_)))
     }
@@ -116,14 +117,6 @@ impl SigmaStr {
                 })
                 .collect(),
         )
-    }
-
-    /// The literal runs of the value (for the rule index).
-    pub(crate) fn literals(&self) -> impl Iterator<Item = &[u8]> {
-        self.0.iter().filter_map(|p| match p {
-            Part::Lit(b) => Some(b.as_slice()),
-            _ => None,
-        })
     }
 }
 
@@ -274,7 +267,7 @@ pub(crate) enum StrPattern {
     /// The value ends with the bytes.
     Suffix(Vec<u8>),
     /// The value contains the bytes.
-    Contains(memchr::memmem::Finder<'static>),
+    Contains(Box<memchr::memmem::Finder<'static>>),
     /// Anything (`*`).
     Any,
     /// Wildcards inside: a glob over the parts.
@@ -292,7 +285,7 @@ impl StrPattern {
             [Part::Lit(b), Part::Star] => StrPattern::Prefix(b.clone()),
             [Part::Star, Part::Lit(b)] => StrPattern::Suffix(b.clone()),
             [Part::Star, Part::Lit(b), Part::Star] => {
-                StrPattern::Contains(memchr::memmem::Finder::new(b).into_owned())
+                StrPattern::Contains(Box::new(memchr::memmem::Finder::new(b).into_owned()))
             }
             _ => StrPattern::Glob(parts.clone()),
         }
