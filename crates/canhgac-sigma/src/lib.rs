@@ -462,4 +462,6 @@ fn strip_action(doc: &Yaml) -> Yaml {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
