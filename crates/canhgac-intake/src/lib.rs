@@ -451,7 +451,11 @@ async fn load_tables(store: &dyn Store) -> Result<Tables, IntakeError> {
     })
 }
 
+/// How often retention runs even when no events arrive (appends also run it).
+const RETENTION_EVERY: Duration = Duration::from_secs(600);
+
 async fn refresher(intake: std::sync::Weak<Intake>) {
+    let mut last_retention = tokio::time::Instant::now();
     loop {
         let every = match intake.upgrade() {
             Some(intake) => intake.config.refresh_every,
@@ -464,8 +468,33 @@ async fn refresher(intake: std::sync::Weak<Intake>) {
         if let Err(e) = intake.refresh().await {
             tracing::warn!(error = %e, "detection refresh failed");
         }
+        if last_retention.elapsed() >= RETENTION_EVERY {
+            last_retention = tokio::time::Instant::now();
+            let log = Arc::clone(&intake.events);
+            match tokio::task::spawn_blocking(move || log.enforce_retention()).await {
+                Ok(Ok(report)) if report.segments > 0 => tracing::info!(
+                    segments = report.segments,
+                    events = report.events,
+                    bytes = report.bytes,
+                    "old events deleted"
+                ),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "event retention failed"),
+                Err(e) => tracing::warn!(error = %e, "event retention failed"),
+            }
+        }
     }
 }
+
+/// Repeats of a draft within this time of the first are counted in memory, then stored as one
+/// burst after the batch.
+const PREFOLD_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+/// Distinct (rule, unit, host) keys tracked for pre-folding.
+const PREFOLD_KEYS: usize = 100_000;
+
+/// Events stored, drafts to record, and bursts of folded repeats (draft, count, first time).
+type Processed = (usize, Vec<AlertDraft>, Vec<(AlertDraft, u64, Timestamp)>);
 
 /// The detector and the generation it was built for.
 struct WorkerState {
@@ -508,15 +537,21 @@ async fn worker(intake: Arc<Intake>, mut receiver: mpsc::Receiver<Batch>) {
                 Err(poisoned) => poisoned.into_inner(),
             };
             if state.generation != generation || state.detector.is_none() {
-                state.detector = Some(Detector::new(
-                    Arc::clone(&rules.rules),
-                    &rules.correlations,
-                    Arc::clone(&tables.indicators),
-                    Arc::clone(&tables.tuning),
-                ));
+                // Bursts of one rule on one host (a password-guessing run) become one draft
+                // and a count, not thousands of store writes.
+                state.detector = Some(
+                    Detector::new(
+                        Arc::clone(&rules.rules),
+                        &rules.correlations,
+                        Arc::clone(&tables.indicators),
+                        Arc::clone(&tables.tuning),
+                    )
+                    .with_prefold(PREFOLD_WINDOW, PREFOLD_KEYS),
+                );
                 state.generation = generation;
             }
             let mut drafts: Vec<AlertDraft> = Vec::new();
+            let mut bursts = Vec::new();
             if let Some(detector) = state.detector.as_mut() {
                 for event in &mut events {
                     if event.unit_id.is_none() {
@@ -524,17 +559,22 @@ async fn worker(intake: Arc<Intake>, mut receiver: mpsc::Receiver<Batch>) {
                     }
                     detector.detect(event, &mut drafts);
                 }
+                bursts = detector
+                    .drain_folded(Timestamp::now())
+                    .into_iter()
+                    .map(|folded| (folded.draft, folded.count, folded.first))
+                    .collect();
             }
-            log.append(&events).map(|()| (events.len(), drafts))
+            log.append(&events).map(|()| (events.len(), drafts, bursts))
         })
         .await;
-        let outcome: Result<(usize, Vec<AlertDraft>), String> = match processed {
+        let outcome: Result<Processed, String> = match processed {
             Ok(Ok(done)) => Ok(done),
             Ok(Err(e)) => Err(format!("event store: {e}")),
             Err(e) => Err(format!("detection worker: {e}")),
         };
         let outcome = match outcome {
-            Ok((stored, drafts)) => {
+            Ok((stored, drafts, bursts)) => {
                 intake
                     .counters
                     .stored
@@ -543,16 +583,23 @@ async fn worker(intake: Arc<Intake>, mut receiver: mpsc::Receiver<Batch>) {
                     .counters
                     .alerts
                     .fetch_add(drafts.len() as u64, Ordering::Relaxed);
-                if drafts.is_empty() {
-                    Ok(())
-                } else {
-                    intake
+                let window = intake.config.fold_window;
+                let mut result = Ok(());
+                if !drafts.is_empty() {
+                    result = intake
                         .store
-                        .record_alerts(&drafts, intake.config.fold_window)
+                        .record_alerts(&drafts, window)
                         .await
-                        .map(|_| ())
-                        .map_err(|e| format!("alert store: {e}"))
+                        .map(|_| ());
                 }
+                if result.is_ok() && !bursts.is_empty() {
+                    result = intake
+                        .store
+                        .record_alert_bursts(&bursts, window)
+                        .await
+                        .map(|_| ());
+                }
+                result.map_err(|e| format!("alert store: {e}"))
             }
             Err(e) => Err(e),
         };

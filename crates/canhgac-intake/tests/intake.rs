@@ -282,3 +282,33 @@ async fn uploaded_files_are_sniffed_and_bad_records_reported_by_line() {
     );
     assert_eq!(log.stats().events, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_hits_becomes_one_alert_with_its_count() {
+    let t = test_stores().await.remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("marker.yml"), RULE).unwrap();
+    let log = Arc::new(EventLog::open(&dir.path().join("events"), Retention::default()).unwrap());
+    let intake = Intake::start(config(&rules), t.store.clone(), log)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let batch = (0..1000)
+            .map(|_| syslog_event("again intake-marker", "192.0.2.1"))
+            .collect();
+        intake.submit(batch).await.unwrap();
+    }
+    let alerts = t
+        .store
+        .list_alerts(
+            &Scope::All,
+            &AlertFilter::default(),
+            &PageRequest::new(1, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alerts.total, 1, "{:?}", alerts.items);
+    assert_eq!(alerts.items[0].count, 3000);
+}

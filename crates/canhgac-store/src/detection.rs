@@ -86,19 +86,23 @@ async fn load_scoped_alert(conn: &mut AnyConnection, paths: &Paths, id: Id) -> R
 }
 
 impl SqlStore {
+    /// Folds hits into alerts; each item is a draft standing for `count` hits, the earliest at
+    /// `first` and the latest at the draft's time.
     pub(crate) async fn record_alerts_impl(
         &self,
-        drafts: &[AlertDraft],
+        items: &[(&AlertDraft, i64, Timestamp)],
         fold_window: jiff::SignedDuration,
     ) -> Result<Vec<Id>> {
-        let mut ids = Vec::with_capacity(drafts.len());
-        if drafts.is_empty() {
+        let mut ids = Vec::with_capacity(items.len());
+        if items.is_empty() {
             return Ok(ids);
         }
         let mut w = self.begin_write().await?;
         let conn = &mut *w.tx;
         let updated_at = micros(now());
-        for draft in drafts {
+        for &(draft, hits, first_hit) in items {
+            let hits = hits.max(1);
+            let first_hit = micros(first_hit.min(draft.time));
             let fold_unit = draft.unit_id.unwrap_or(0);
             let fold_host = draft.host.clone().unwrap_or_default();
             let since = draft.time.checked_sub(fold_window).unwrap_or(draft.time);
@@ -127,17 +131,18 @@ impl SqlStore {
                 }
                 let t = micros(draft.time);
                 sqlx::query(
-                    "UPDATE alerts SET count = count + 1, first_seen = $1, last_seen = $2, \
+                    "UPDATE alerts SET count = count + $8, first_seen = $1, last_seen = $2, \
                      evidence = $3, severity = $4, severity_rank = $5, updated_at = $6 \
                      WHERE id = $7",
                 )
-                .bind(first.min(t))
+                .bind(first.min(first_hit))
                 .bind(last.max(t))
                 .bind(json_text(&evidence))
                 .bind(draft.severity.code())
                 .bind(rank(draft.severity))
                 .bind(updated_at)
                 .bind(id)
+                .bind(hits)
                 .execute(&mut *conn)
                 .await?;
                 ids.push(id);
@@ -147,7 +152,7 @@ impl SqlStore {
                     "INSERT INTO alerts (source, rule_key, title, severity, severity_rank, tags, \
                      unit_id, host, fold_unit, fold_host, first_seen, last_seen, count, status, \
                      comment, evidence, search_lc, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
-                     $7, $8, $9, $10, $11, $11, 1, 'new', NULL, $12, $13, $14) RETURNING id",
+                     $7, $8, $9, $10, $15, $11, $16, 'new', NULL, $12, $13, $14) RETURNING id",
                 )
                 .bind(draft.source.code())
                 .bind(draft.rule_key.as_str())
@@ -163,6 +168,8 @@ impl SqlStore {
                 .bind(json_text(&vec![&draft.evidence]))
                 .bind(alert_search_text(draft))
                 .bind(updated_at)
+                .bind(first_hit)
+                .bind(hits)
                 .fetch_one(&mut *conn)
                 .await?
                 .try_get(0)?;

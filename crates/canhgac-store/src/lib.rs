@@ -421,6 +421,13 @@ pub trait Store: Send + Sync + 'static {
         drafts: &[AlertDraft],
         fold_window: jiff::SignedDuration,
     ) -> Result<Vec<Id>>;
+    /// As [`Store::record_alerts`] for hits a detector already folded: each draft stands for
+    /// `count` hits, the earliest at the given time.
+    async fn record_alert_bursts(
+        &self,
+        bursts: &[(AlertDraft, u64, Timestamp)],
+        fold_window: jiff::SignedDuration,
+    ) -> Result<Vec<Id>>;
     /// Alerts in scope, newest first (unattributed alerts only for callers who see everything).
     async fn list_alerts(
         &self,

@@ -2338,7 +2338,20 @@ impl Store for SqlStore {
         drafts: &[AlertDraft],
         fold_window: jiff::SignedDuration,
     ) -> Result<Vec<Id>> {
-        self.record_alerts_impl(drafts, fold_window).await
+        let items: Vec<_> = drafts.iter().map(|d| (d, 1, d.time)).collect();
+        self.record_alerts_impl(&items, fold_window).await
+    }
+
+    async fn record_alert_bursts(
+        &self,
+        bursts: &[(AlertDraft, u64, Timestamp)],
+        fold_window: jiff::SignedDuration,
+    ) -> Result<Vec<Id>> {
+        let items: Vec<_> = bursts
+            .iter()
+            .map(|(d, count, first)| (d, i64::try_from(*count).unwrap_or(i64::MAX), *first))
+            .collect();
+        self.record_alerts_impl(&items, fold_window).await
     }
 
     async fn list_alerts(

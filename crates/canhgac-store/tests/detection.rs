@@ -348,3 +348,41 @@ async fn overrides_and_suppressions_respect_scope_and_change_the_stamp() {
         assert_ne!(store.detection_stamp().await.unwrap(), stamp1, "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn bursts_add_their_counts_and_widen_the_time_range() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let (a, _) = two_units(store).await;
+        let t0: Timestamp = "2026-11-26T02:00:00Z".parse().unwrap();
+        let window = SignedDuration::from_mins(10);
+        let first = store
+            .record_alerts(&[draft("r9", Some(a), "h", t0)], window)
+            .await
+            .unwrap();
+        let burst = store
+            .record_alert_bursts(
+                &[(
+                    draft("r9", Some(a), "h", t0 + SignedDuration::from_mins(2)),
+                    499,
+                    t0 - SignedDuration::from_secs(30),
+                )],
+                window,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first, burst, "{}", t.name);
+        let alert = store.get_alert(&Scope::All, first[0]).await.unwrap();
+        assert_eq!(alert.count, 500, "{}", t.name);
+        assert_eq!(alert.first_seen, t0 - SignedDuration::from_secs(30));
+        assert_eq!(alert.last_seen, t0 + SignedDuration::from_mins(2));
+        let fresh = store
+            .record_alert_bursts(&[(draft("r10", None, "h", t0), 7, t0)], window)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_alert(&Scope::All, fresh[0]).await.unwrap().count,
+            7
+        );
+    }
+}

@@ -26,6 +26,8 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_recent ON alerts (last_seen, id);
 CREATE INDEX alerts_unit ON alerts (unit_id, last_seen);
+-- The console header and dashboard count open alerts by severity on every page.
+CREATE INDEX alerts_open_severity ON alerts (status, severity);
 CREATE INDEX alerts_open_fold ON alerts (source, rule_key, fold_unit, fold_host, last_seen)
     WHERE status IN ('new', 'acknowledged');
 
