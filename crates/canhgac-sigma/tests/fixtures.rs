@@ -18,8 +18,12 @@ fn fixtures() -> Loaded {
     let sources: Vec<RuleSource> = paths
         .iter()
         .map(|p| RuleSource {
-            origin: p.file_name().unwrap().to_string_lossy().into_owned(),
-            text: std::fs::read_to_string(p).unwrap(),
+            origin: p
+                .file_name()
+                .expect("a file")
+                .to_string_lossy()
+                .into_owned(),
+            text: std::fs::read_to_string(p).expect("readable fixture"),
         })
         .collect();
     load(&sources, &LoadOptions::default())
