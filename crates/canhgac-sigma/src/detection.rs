@@ -170,7 +170,7 @@ pub(crate) enum Matcher {
     /// A plain integer: equal as a number to numeric fields, as text to the others.
     Int { value: i64, text: Vec<u8> },
     /// A regular expression on the original text.
-    Re(regex::Regex),
+    Re(std::sync::Arc<LazyRegex>),
     /// The field is an IP address in the network.
     Cidr(Cidr),
     /// `lt`/`lte`/`gt`/`gte`: numeric comparison.
@@ -192,6 +192,58 @@ pub(crate) enum Matcher {
         mode: RefMode,
         cased: bool,
     },
+}
+
+/// A regular expression checked for syntax at load time and compiled on first use (most
+/// rules never reach their regex: compiling all of SigmaHQ's up front costs more than the rest
+/// of loading).
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    pattern: String,
+    flags: (bool, bool, bool),
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: String, flags: (bool, bool, bool)) -> Result<Self, String> {
+        let (i, m, s) = flags;
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(i)
+            .multi_line(m)
+            .dot_matches_new_line(s)
+            .build()
+            .parse(&pattern)
+            .map_err(|e| {
+                let text = e.to_string();
+                let last = text.lines().last().unwrap_or("").trim().to_string();
+                format!("regular expression {pattern:?} not supported: {last}")
+            })?;
+        Ok(Self {
+            pattern,
+            flags,
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn get(&self) -> Option<&regex::Regex> {
+        self.compiled
+            .get_or_init(|| {
+                let (i, m, s) = self.flags;
+                regex::RegexBuilder::new(&self.pattern)
+                    .case_insensitive(i)
+                    .multi_line(m)
+                    .dot_matches_new_line(s)
+                    .size_limit(1 << 22)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether the text matches (never, when the expression is too large to compile).
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|re| re.is_match(text))
+    }
 }
 
 impl Matcher {
@@ -544,19 +596,9 @@ fn value_matcher(
         });
     }
     if m.re {
-        let (i, mm, s) = m.re_flags;
-        let re = regex::RegexBuilder::new(&text)
-            .case_insensitive(i)
-            .multi_line(mm)
-            .dot_matches_new_line(s)
-            .size_limit(1 << 22)
-            .build()
-            .map_err(|e| {
-                let first = e.to_string();
-                let first = first.lines().last().unwrap_or("").trim().to_string();
-                format!("regular expression {text:?} not supported: {first}")
-            })?;
-        return Ok(Matcher::Re(re));
+        return Ok(Matcher::Re(std::sync::Arc::new(LazyRegex::new(
+            text, m.re_flags,
+        )?)));
     }
     if m.cidr {
         return Cidr::parse(&text)

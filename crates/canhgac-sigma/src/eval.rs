@@ -349,7 +349,7 @@ impl Ctx<'_, '_> {
     }
 }
 
-fn re_on_value(re: &regex::Regex, v: &FieldValue) -> bool {
+fn re_on_value(re: &crate::detection::LazyRegex, v: &FieldValue) -> bool {
     match v {
         FieldValue::Null => false,
         FieldValue::Str(s) => re.is_match(s),
