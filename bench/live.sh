@@ -28,8 +28,10 @@ done
 [ -d "$RULES" ] || die "no Sigma rules at $RULES (set RULES)"
 while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^CANHGAC_' || true)
 
-step "building the release binary"
-(cd "$ROOT" && cargo build --release -p canhgac --bin canhgac)
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  step "building the release binary"
+  (cd "$ROOT" && cargo build --release -p canhgac --bin canhgac)
+fi
 BIN=$TARGET_DIR/release/canhgac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/canhgac-live.XXXXXX")
 SERVER_PID=
@@ -79,7 +81,7 @@ run() {
   mkdir -p "$data"
   "$BIN" user add --data "$data" --username bench --role admin --password-stdin <<<"$PASSWORD" >/dev/null
   local token
-  token=$("$BIN" token create --data "$data" --user bench --name bench)
+  token=$("$BIN" token create --data "$data" --user bench --name bench 2>/dev/null | tail -1)
   CANHGAC_DETECTION__RULES="$rules" CANHGAC_WEB__MAX_BODY=512MiB CANHGAC_LOG=warn \
     CANHGAC_SYSLOG__UDP= CANHGAC_SYSLOG__TCP=127.0.0.1:0 \
     "$BIN" serve --data "$data" --listen 127.0.0.1:0 > "$WORK/serve-$name.out" 2> "$WORK/serve-$name.err" &
@@ -94,9 +96,14 @@ run() {
   tcp=$(awk '/^syslog tcp on / {print $4}' "$WORK/serve-$name.out")
   if [ "$indicators" = 1 ]; then
     step "$name: importing $INDICATORS indicators"
-    curl -sf -H "Authorization: Bearer $token" -H 'content-type: text/csv' \
-      --data-binary @"$WORK/indicators.csv" "$base/api/v1/indicators/import" >/dev/null \
-      || die "indicator import failed"
+    # The API takes up to 100,000 indicators per file.
+    tail -n +2 "$WORK/indicators.csv" | split -l 100000 -d -a 3 - "$WORK/ind."
+    for part in "$WORK"/ind.*; do
+      { echo "kind,value,source"; cat "$part"; } > "$part.csv"
+      curl -sf -H "Authorization: Bearer $token" -H 'content-type: text/csv' \
+        --data-binary @"$part.csv" "$base/api/v1/indicators/import" >/dev/null \
+        || die "indicator import failed ($part)"
+    done
     for _ in $(seq 120); do
       n=$(curl -sf -H "Authorization: Bearer $token" "$base/api/v1/detection/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["indicators"])')
       [ "$n" -ge "$INDICATORS" ] && break

@@ -26,6 +26,10 @@
 //! The benchmark that loads a generated inventory lives in `bench/` at the repository root; its
 //! generator is this crate's `gen_inventory` example.
 
+// fantoccini's error types are large (over 128 bytes once the workspace unifies its
+// dependencies' features); this harness returns them rarely and only in tests.
+#![allow(clippy::result_large_err)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -290,6 +294,9 @@ impl Canhgac {
             .env_remove("CANHGAC_LISTEN")
             .env_remove("CANHGAC_DATA")
             .env_remove("CANHGAC_CONFIG")
+            // Syslog on ports the system picks, so a running canhgac does not clash.
+            .env("CANHGAC_SYSLOG__UDP", "127.0.0.1:0")
+            .env("CANHGAC_SYSLOG__TCP", "127.0.0.1:0")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

@@ -310,7 +310,9 @@ impl SqlStore {
                 summary.open += count.max(0) as u64;
             }
         }
-        summary.open_by_severity.sort_by(|a, b| b.0.cmp(&a.0));
+        summary
+            .open_by_severity
+            .sort_by_key(|entry| std::cmp::Reverse(entry.0));
         Ok(summary)
     }
 
