@@ -1,12 +1,12 @@
 //! Benchmark: SigmaHQ rules over EVTX files, parse included.
 //!
 //! `cargo run --release -p canhgac-sigma --example hunt_bench -- RULES_DIR EVTX_DIR [--repeat N]
-//!  [--ndjson OUT] [--titles OUT] [--check]`
+//!  [--ndjson OUT] [--titles OUT] [--check] [--reader ingest|own] [--detect-only] [--describe]`
 //!
-//! Loads every `.yml` under RULES_DIR, then parses every `.evtx` under EVTX_DIR with the
-//! `evtx` crate, flattens each record the way canhgac's ingest does (System fields
-//! `EventID`, `Channel`, `Provider_Name`, `Computer`, ...; EventData/UserData names flat) and
-//! matches it. Prints the rule-load time, the parse-only cost, the parse + match cost per
+//! Loads every `.yml` under RULES_DIR, then reads every `.evtx` under EVTX_DIR with
+//! canhgac-ingest's EVTX reader (or, with `--reader own`, the `evtx` crate and a local
+//! flattener: System fields `EventID`, `Channel`, `Provider_Name`, `Computer`, ...;
+//! EventData/UserData names flat) and matches each event. Prints the rule-load time, the parse-only cost, the parse + match cost per
 //! event, the number of matches and the peak RSS. `--ndjson` writes the flattened events
 //! (once) for other engines; `--titles` writes the fired rule titles with counts;
 //! `--check` also runs the unindexed evaluation and fails on any difference.
@@ -133,8 +133,23 @@ fn flatten(record: &Value) -> Event {
     event
 }
 
+/// Which EVTX reader the benchmark uses: canhgac-ingest's (default) or the local flattener.
+static OWN_READER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn parse_all(paths: &[PathBuf], mut each: impl FnMut(Event)) -> usize {
     let mut n = 0;
+    if !OWN_READER.load(std::sync::atomic::Ordering::Relaxed) {
+        for p in paths {
+            let Ok(reader) = canhgac_ingest::evtx::read_path(p) else {
+                continue;
+            };
+            for event in reader.flatten() {
+                n += 1;
+                each(event);
+            }
+        }
+        return n;
+    }
     for p in paths {
         let Ok(mut parser) = evtx::EvtxParser::from_path(p) else {
             continue;
@@ -222,6 +237,9 @@ fn main() {
         eprintln!("usage: hunt_bench RULES_DIR EVTX_DIR [--repeat N] [--ndjson OUT] [--titles OUT] [--check]");
         std::process::exit(2);
     };
+    if flag("--reader").as_deref() == Some("own") {
+        OWN_READER.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let repeat: usize = flag("--repeat").and_then(|r| r.parse().ok()).unwrap_or(1);
     let check = args.iter().any(|a| a == "--check");
 

@@ -140,7 +140,14 @@ pub(crate) fn fold_into(s: &str, out: &mut String) {
         out.push_str(s);
         out.make_ascii_lowercase();
     } else {
-        out.extend(s.chars().flat_map(char::to_lowercase));
+        out.reserve(s.len());
+        for c in s.chars() {
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
     }
 }
 
