@@ -154,7 +154,8 @@ async fn events_sent_with_a_token_are_stored_then_searchable() {
             .await
             .problem(422);
 
-        // A unit officer sends too; the viewer may not.
+        // Only callers who see every unit send (attribution follows the inventory, so a unit
+        // officer could otherwise plant events in another unit); the viewer may not either.
         submit(
             &api,
             &p.officer,
@@ -162,7 +163,10 @@ async fn events_sent_with_a_token_are_stored_then_searchable() {
             false,
         )
         .await
-        .ok(200);
+        .problem(403);
+        submit(&api, &p.admin, b"{\"host\":\"web-alpha\",\"n\":1}\n", false)
+            .await
+            .ok(200);
         let refused = submit(&api, &p.viewer, b"{\"host\":\"web-alpha\"}\n", false).await;
         refused.problem(403);
         assert_eq!(detection.stored_events(), 4);
@@ -181,7 +185,11 @@ async fn gzip_bodies_and_session_writes_with_csrf_are_accepted() {
     for (api, detection) in detection_apis(WebSettings::default()).await {
         let w = detection_world(api.store.as_ref(), Some(&detection)).await;
         let p = people(&api, &w).await;
-        let reply = submit(&api, &p.officer, three_events().as_bytes(), true).await;
+        // A sender limited to some units could plant events in others' views: refused.
+        submit(&api, &p.officer, three_events().as_bytes(), true)
+            .await
+            .problem(403);
+        let reply = submit(&api, &p.admin, three_events().as_bytes(), true).await;
         assert_eq!(reply.ok(200)["accepted"], 3);
         let found = api
             .get("/api/v1/events?field=EventID:4688", &p.admin)

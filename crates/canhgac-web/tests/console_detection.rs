@@ -754,20 +754,30 @@ async fn every_detection_form_needs_the_csrf_token() {
 async fn a_log_file_uploaded_from_the_events_page_is_stored_and_its_bad_records_listed() {
     for (app, detection) in detection_apps().await {
         let w = detection_world(app.state.store.as_ref(), Some(&detection)).await;
-        let mut officer = officer(&app, &w).await;
-        let page = officer.get(&app, "/events").await;
-        assert!(page.body.contains("id=\"log-upload\""));
-        let csrf = page.csrf();
         let file = "{\"host\":\"web-alpha\",\"CommandLine\":\"certutil -urlcache\"}\n\
                     not json at all\n\
                     {\"host\":\"web-alpha\",\"CommandLine\":\"whoami\"}\n";
-        let (ct, body) = multipart_named("forged", "may-web.jsonl", file);
+        // Events are attributed by the inventory, not the sender: an officer limited to some
+        // units could plant events in others' views, so only callers who see every unit upload.
+        let mut officer = officer(&app, &w).await;
+        let page = officer.get(&app, "/events").await;
+        assert!(!page.body.contains("id=\"log-upload\""));
+        let (ct, body) = multipart_named(&page.csrf(), "may-web.jsonl", file);
         officer
             .send(&app, Method::POST, "/events/import", Some(&ct), body)
             .await
             .expect(403);
+        let mut admin = admin(&app).await;
+        let page = admin.get(&app, "/events").await;
+        assert!(page.body.contains("id=\"log-upload\""));
+        let csrf = page.csrf();
+        let (ct, body) = multipart_named("forged", "may-web.jsonl", file);
+        admin
+            .send(&app, Method::POST, "/events/import", Some(&ct), body)
+            .await
+            .expect(403);
         let (ct, body) = multipart_named(&csrf, "may-web.jsonl", file);
-        let done = officer
+        let done = admin
             .send(&app, Method::POST, "/events/import", Some(&ct), body)
             .await;
         done.expect(200);

@@ -77,6 +77,7 @@ pub async fn submit(
     request: Request,
 ) -> Result<Json<Accepted>, ApiError> {
     require_responder(&caller)?;
+    require_event_sender(&caller.scope())?;
     let detection = detection(&state)?.clone();
     let gzip = gzipped(request.headers())?;
     let peer = request
@@ -105,6 +106,19 @@ pub async fn submit(
         Err(SubmitError::Unavailable(why)) => Err(ApiError::unavailable(format!(
             "the event store cannot take the batch now ({why}); retry later"
         ))),
+    }
+}
+
+/// Events are attributed by the inventory, not by who sends them, so a sender limited to some
+/// units could plant events (and alerts) in other units' views: sending needs every unit.
+pub fn require_event_sender(scope: &canhgac_model::Scope) -> Result<(), ApiError> {
+    if scope.is_all() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "sending events needs access to every unit (use an analyst's or admin's token): \
+             events are attributed to units by the inventory, not by the sender",
+        ))
     }
 }
 

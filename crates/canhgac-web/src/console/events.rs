@@ -203,7 +203,8 @@ pub async fn import(
     State(state): State<AppState>,
     CsrfMultipart { ctx, files, .. }: CsrfMultipart,
 ) -> Result<Response, PageError> {
-    ctx.require(may_respond(ctx.role()))?;
+    // Events are attributed by the inventory, not the sender: uploads need every unit.
+    ctx.require(may_respond(ctx.role()) && ctx.scope().is_all())?;
     let lang = ctx.lang;
     let Some(detection) = state.detection.clone() else {
         return Err(PageError::BadRequest(lang.t(Msg::DetectionOff).into()));
@@ -330,7 +331,7 @@ async fn events_page(
     let value = |name: &str| params.get(name).map_or("", String::as_str).to_string();
     let body = html! {
         @if let Some(notice) = notice { (notice) }
-        @if state.detection.is_some() && may_respond(ctx.role()) { (upload_form(ctx)) }
+        @if state.detection.is_some() && may_respond(ctx.role()) && ctx.scope().is_all() { (upload_form(ctx)) }
         form.filters.event-search method="get" action="/events" role="search" {
             div.field {
                 label for="from" { (lang.t(Msg::From)) " " span.hint { "(dd/mm/yyyy HH:MM)" } }
