@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::query::Sql;
 use crate::rows::{self, json_text, micros, now, qualified};
-use crate::sql::{fetch_page, lc, scope_paths, AuditRow, Paths, SqlStore};
+use crate::sql::{fetch_page, lc, scope_paths, unit_path, AuditRow, Paths, SqlStore};
 use crate::{AlertSummary, IndicatorFilter, IndicatorImport, Result, StoreError};
 
 /// Samples of matching events kept in an alert; later hits only count.
@@ -55,12 +55,7 @@ async fn check_setting_scope(
         )),
         Some(unit) => {
             let paths = scope_paths(conn, &actor.scope).await?;
-            let path: Option<String> = sqlx::query("SELECT path FROM units WHERE id = $1")
-                .bind(unit)
-                .fetch_optional(&mut *conn)
-                .await?
-                .map(|row| row.try_get(0))
-                .transpose()?;
+            let path = unit_path(conn, unit).await?;
             match path {
                 Some(path) if crate::sql::path_in(&paths, &path) => Ok(()),
                 _ => Err(StoreError::OutOfScope(format!("unit {unit}"))),
@@ -207,14 +202,9 @@ impl SqlStore {
             sql.push(" AND a.source = ").bind(source.code());
         }
         if let Some(unit) = filter.unit_id {
-            let unit_path: Option<String> = sqlx::query("SELECT path FROM units WHERE id = $1")
-                .bind(unit)
-                .fetch_optional(&mut *conn)
-                .await?
-                .map(|row| row.try_get(0))
-                .transpose()?;
+            let filter_path = unit_path(&mut conn, unit).await?;
             // An unknown unit shows nothing rather than everything.
-            let prefix = unit_path.unwrap_or_else(|| "\u{1}no-such-unit".into());
+            let prefix = filter_path.unwrap_or_else(|| "\u{1}no-such-unit".into());
             sql.push(" AND a.unit_id IN (SELECT fu.id FROM units fu WHERE ");
             sql.push_path_scope("fu.path", &[prefix]);
             sql.push(")");

@@ -390,7 +390,7 @@ async fn load_unit(conn: &mut AnyConnection, id: Id) -> Result<Option<UnitWithPa
     .transpose()
 }
 
-async fn unit_path(conn: &mut AnyConnection, id: Id) -> Result<Option<String>> {
+pub(crate) async fn unit_path(conn: &mut AnyConnection, id: Id) -> Result<Option<String>> {
     Ok(sqlx::query("SELECT path FROM units WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
