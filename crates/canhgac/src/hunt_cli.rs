@@ -186,19 +186,14 @@ pub fn run(args: &HuntArgs) -> ExitCode {
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = match args.format {
-        HuntFormat::Table => {
-            output::write(output::Format::Table, &mut out, &loaded.rules, &report.hits)
-        }
-        HuntFormat::Json => {
-            output::write(output::Format::Json, &mut out, &loaded.rules, &report.hits)
-        }
-        HuntFormat::Csv => {
-            output::write(output::Format::Csv, &mut out, &loaded.rules, &report.hits)
-        }
-    }
-    .and_then(|()| write_correlations(&mut out, args.format, &report.correlations))
-    .and_then(|()| out.flush());
+    let format = match args.format {
+        HuntFormat::Table => output::Format::Table,
+        HuntFormat::Json => output::Format::Json,
+        HuntFormat::Csv => output::Format::Csv,
+    };
+    let written = output::write(format, &mut out, &loaded.rules, &report.hits)
+        .and_then(|()| write_correlations(&mut out, args.format, &report.correlations))
+        .and_then(|()| out.flush());
     if let Err(e) = written {
         // A closed pipe (`| head`) is not a failure of the hunt.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
