@@ -44,6 +44,8 @@ string_enum! {
         Correlation = "correlation",
         /// An event field matched an indicator of compromise.
         Indicator = "ioc",
+        /// A monitor: down, certificate expiring, DNS changed, page defaced.
+        Monitor = "monitor",
     }
 }
 

@@ -14,7 +14,9 @@
 //! - [`AuditEntry`]: what changed, who changed it, before and after;
 //! - [`Event`]: a decoded log record with flat named [`Fields`];
 //! - [`AlertDraft`] and [`Alert`]: a detector's hit, and hits folded for triage;
-//! - [`Indicator`]: an indicator of compromise.
+//! - [`Indicator`]: an indicator of compromise;
+//! - [`Monitor`] and [`CheckResult`]: continuous checks of portals, mail servers and DNS records,
+//!   with outages, defacement baselines and maintenance windows.
 //!
 //! Inputs (`*Input` types) are validated by their `validate` methods, which normalise values
 //! (lower-case domains, canonical IPs) and report the field at fault:
@@ -34,6 +36,7 @@ mod audit;
 mod contact;
 mod event;
 mod indicator;
+mod monitor;
 mod page;
 mod scope;
 mod system;
@@ -49,6 +52,11 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use contact::{Authority, AuthorityInput, Contact, ContactInput};
 pub use event::{Event, EventKind, FieldValue, Fields};
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind};
+pub use monitor::{
+    Availability, CheckResult, DefacementBaseline, DefacementSettings, MaintenanceWindow, Monitor,
+    MonitorFilter, MonitorInput, MonitorKind, MonitorRollup, MonitorSettings, MonitorStateUpdate,
+    MonitorStatus, Outage, PageSnapshot, ProbeInfo, PublicMonitorStatus, LOCAL_PROBE,
+};
 pub use page::{Page, PageRequest};
 pub use scope::{Actor, Scope};
 pub use system::{InformationClass, InformationSystem, SystemInput, SystemKind};

@@ -44,9 +44,11 @@ use async_trait::async_trait;
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
     Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
-    AuditFilter, Authority, AuthorityInput, Contact, ContactInput, Id, Indicator, IndicatorInput,
-    IndicatorKind, InformationSystem, Page, PageRequest, RuleOverride, Scope, Suppression,
-    SystemInput, SystemKind, Timestamp, Unit, UnitInput, UnitKind, User, UserInput,
+    AuditFilter, Authority, AuthorityInput, Availability, CheckResult, Contact, ContactInput,
+    DefacementBaseline, Id, Indicator, IndicatorInput, IndicatorKind, InformationSystem,
+    MaintenanceWindow, Monitor, MonitorFilter, MonitorInput, MonitorRollup, MonitorStateUpdate,
+    Outage, Page, PageRequest, PageSnapshot, ProbeInfo, PublicMonitorStatus, RuleOverride, Scope,
+    Suppression, SystemInput, SystemKind, Timestamp, Unit, UnitInput, UnitKind, User, UserInput,
 };
 use serde::Serialize;
 
@@ -206,6 +208,21 @@ pub struct UnitCounts {
 pub struct IndicatorFilter {
     /// Only this kind.
     pub kind: Option<IndicatorKind>,
+}
+
+/// Monitors in a scope by status, for the dashboard and the header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WatchSummary {
+    /// Every monitor in scope.
+    pub total: u64,
+    /// Up.
+    pub up: u64,
+    /// Down.
+    pub down: u64,
+    /// Flapping.
+    pub flapping: u64,
+    /// Pending, paused or in maintenance.
+    pub other: u64,
 }
 
 /// What an indicator import did.
@@ -486,6 +503,125 @@ pub trait Store: Send + Sync + 'static {
     /// Every asset with the unit that owns its system, for attributing events to units.
     async fn attribution_assets(&self) -> Result<Vec<(Id, canhgac_model::AssetKind, String)>>;
 
+    // ---- watch: monitors, checks, outages, defacement baselines, maintenance ----
+    /// Monitors in scope (by the owner unit of the asset's system), by name.
+    async fn list_monitors(
+        &self,
+        scope: &Scope,
+        filter: &MonitorFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Monitor>>;
+    /// One monitor in scope.
+    async fn get_monitor(&self, scope: &Scope, id: Id) -> Result<Monitor>;
+    /// Adds a monitor (validated; the asset must be in the actor's scope; audited).
+    async fn create_monitor(&self, actor: &Actor, input: MonitorInput) -> Result<Monitor>;
+    /// Changes a monitor (validated, audited); clears `automatic`; keeps its state and history.
+    async fn update_monitor(&self, actor: &Actor, id: Id, input: MonitorInput) -> Result<Monitor>;
+    /// Deletes a monitor with its history, baseline and windows (audited).
+    async fn delete_monitor(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// System: adds automatic monitors (`automatic = true`), skipping any whose asset already has
+    /// a monitor of the same kind and target, or had one that a user deleted; returns how many
+    /// were added.
+    async fn create_automatic_monitors(&self, inputs: Vec<MonitorInput>) -> Result<u64>;
+    /// System: every enabled monitor, for the scheduler.
+    async fn enabled_monitors(&self) -> Result<Vec<Monitor>>;
+    /// Changes whenever a monitor or a maintenance window is added, changed or deleted.
+    async fn watch_stamp(&self) -> Result<String>;
+    /// System: stores a check, adds it to its hour's rollup, applies the state update (status,
+    /// `status_since` when the status changes, failures, last check, latency and message) and
+    /// opens or closes the outage, in one transaction.
+    async fn record_check(&self, result: &CheckResult, update: &MonitorStateUpdate) -> Result<()>;
+    /// Checks of a monitor in scope since `since`, newest first, at most `limit`.
+    async fn recent_checks(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<CheckResult>>;
+    /// The latest check of a monitor in scope from each probe, by probe name.
+    async fn latest_checks_by_probe(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+    ) -> Result<Vec<CheckResult>>;
+    /// Hourly rollups of a monitor in scope with `from <= hour < to`, oldest first.
+    async fn monitor_rollups(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<MonitorRollup>>;
+    /// Availability over the day, week and month before `at`, from the rollups, for each of the
+    /// given monitors that is in scope.
+    async fn availability(
+        &self,
+        scope: &Scope,
+        monitor_ids: &[Id],
+        at: Timestamp,
+    ) -> Result<Vec<(Id, Availability)>>;
+    /// Outages of a monitor in scope, newest first.
+    async fn outages(&self, scope: &Scope, monitor_id: Id, limit: u32) -> Result<Vec<Outage>>;
+    /// System: deletes raw checks older than `checks_before` and rollups older than
+    /// `rollups_before`; returns how many rows went.
+    async fn prune_checks(
+        &self,
+        checks_before: Timestamp,
+        rollups_before: Timestamp,
+    ) -> Result<u64>;
+    /// A monitor's defacement baseline, when the monitor is in scope and has one.
+    async fn defacement_baseline(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+    ) -> Result<Option<DefacementBaseline>>;
+    /// System: sets the baseline (the first capture of a page) and clears the candidate.
+    async fn set_baseline(
+        &self,
+        monitor_id: Id,
+        snapshot: &PageSnapshot,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// System: records (or, with `None`, clears) the latest capture that differs from the baseline.
+    async fn set_candidate(
+        &self,
+        monitor_id: Id,
+        snapshot: Option<&PageSnapshot>,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Approves the candidate as the new baseline (audited) and resolves the monitor's open
+    /// defacement alerts; `Invalid` when there is no candidate.
+    async fn approve_candidate(&self, actor: &Actor, monitor_id: Id) -> Result<DefacementBaseline>;
+    /// Maintenance windows in scope that have not ended at `at`, optionally of one monitor.
+    async fn list_maintenance(
+        &self,
+        scope: &Scope,
+        monitor_id: Option<Id>,
+        at: Timestamp,
+    ) -> Result<Vec<MaintenanceWindow>>;
+    /// System: windows covering `at`.
+    async fn active_maintenance(&self, at: Timestamp) -> Result<Vec<MaintenanceWindow>>;
+    /// Adds a window to a monitor in the actor's scope (validated, audited).
+    async fn create_maintenance(
+        &self,
+        actor: &Actor,
+        window: MaintenanceWindow,
+    ) -> Result<MaintenanceWindow>;
+    /// Removes a window (audited).
+    async fn delete_maintenance(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// System: resolves the open alerts of source `monitor` with this rule key, adding the
+    /// comment; returns how many.
+    async fn resolve_monitor_alerts(&self, rule_key: &str, comment: &str) -> Result<u64>;
+    /// Records that a remote probe called in.
+    async fn touch_probe(&self, name: &str, address: Option<&str>, at: Timestamp) -> Result<()>;
+    /// Remote probes seen, by name.
+    async fn list_probes(&self) -> Result<Vec<ProbeInfo>>;
+    /// The public monitors (name, status, availability), by name; no scope: the page is public.
+    async fn public_status(&self, at: Timestamp) -> Result<Vec<PublicMonitorStatus>>;
+    /// Monitors in scope by status.
+    async fn watch_summary(&self, scope: &Scope) -> Result<WatchSummary>;
+
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
@@ -503,6 +639,7 @@ mod import;
 mod query;
 mod rows;
 mod sql;
+mod watch;
 
 #[cfg(feature = "testing")]
 pub mod testing;

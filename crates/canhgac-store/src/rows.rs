@@ -327,3 +327,138 @@ pub(crate) fn rule_override(row: &AnyRow) -> Result<canhgac_model::RuleOverride>
             .transpose()?,
     })
 }
+
+pub(crate) const MONITOR_COLS: &str = "id, asset_id, name, kind, target, settings, \
+     interval_secs, timeout_secs, retries, enabled, is_public, probes, status, status_since, \
+     last_check_at, last_latency_ms, last_message, consecutive_failures, automatic, created_at, \
+     updated_at";
+pub(crate) const CHECK_COLS: &str = "monitor_id, probe, at, ok, latency_ms, message, details";
+pub(crate) const ROLLUP_COLS: &str =
+    "probe, hour, checks, ups, latency_sum_ms, latency_count, latency_max_ms";
+pub(crate) const OUTAGE_COLS: &str = "id, monitor_id, started_at, ended_at, reason";
+pub(crate) const BASELINE_COLS: &str =
+    "monitor_id, baseline, baseline_at, approved_by, candidate, candidate_at";
+pub(crate) const WINDOW_COLS: &str = "id, monitor_id, starts_at, ends_at, reason";
+
+/// A count or duration kept as BIGINT that the model holds as `u32`.
+fn small(row: &AnyRow, table: &str, col: &str) -> Result<u32> {
+    let v: i64 = get(row, table, col)?;
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{table}.{col}: {v}")))
+}
+
+fn opt_small(row: &AnyRow, table: &str, col: &str) -> Result<Option<u32>> {
+    get::<Option<i64>>(row, table, col)?
+        .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{table}.{col}: {v}"))))
+        .transpose()
+}
+
+/// A monitor selected with [`MONITOR_COLS`] plus `system_id` and `unit_id` from its asset's
+/// system.
+pub(crate) fn monitor(row: &AnyRow) -> Result<canhgac_model::Monitor> {
+    use canhgac_model::{MonitorInput, MonitorKind, MonitorStatus};
+    const T: &str = "monitors";
+    Ok(canhgac_model::Monitor {
+        id: get(row, T, "id")?,
+        unit_id: get(row, T, "unit_id")?,
+        system_id: get(row, T, "system_id")?,
+        input: MonitorInput {
+            asset_id: get(row, T, "asset_id")?,
+            name: get(row, T, "name")?,
+            kind: code(row, T, "kind", MonitorKind::from_code)?,
+            target: get(row, T, "target")?,
+            settings: json(row, T, "settings")?,
+            interval_secs: small(row, T, "interval_secs")?,
+            timeout_secs: small(row, T, "timeout_secs")?,
+            retries: small(row, T, "retries")?,
+            enabled: get::<i64>(row, T, "enabled")? != 0,
+            public: get::<i64>(row, T, "is_public")? != 0,
+            probes: json(row, T, "probes")?,
+        },
+        status: code(row, T, "status", MonitorStatus::from_code)?,
+        status_since: opt_ts(row, T, "status_since")?,
+        last_check_at: opt_ts(row, T, "last_check_at")?,
+        last_latency_ms: opt_small(row, T, "last_latency_ms")?,
+        last_message: get(row, T, "last_message")?,
+        consecutive_failures: small(row, T, "consecutive_failures")?,
+        automatic: get::<i64>(row, T, "automatic")? != 0,
+        created_at: ts(row, T, "created_at")?,
+        updated_at: ts(row, T, "updated_at")?,
+    })
+}
+
+pub(crate) fn check(row: &AnyRow) -> Result<canhgac_model::CheckResult> {
+    const T: &str = "monitor_checks";
+    Ok(canhgac_model::CheckResult {
+        monitor_id: get(row, T, "monitor_id")?,
+        probe: get(row, T, "probe")?,
+        at: ts(row, T, "at")?,
+        ok: get::<i64>(row, T, "ok")? != 0,
+        latency_ms: opt_small(row, T, "latency_ms")?,
+        message: get(row, T, "message")?,
+        details: json(row, T, "details")?,
+    })
+}
+
+pub(crate) fn rollup(row: &AnyRow) -> Result<canhgac_model::MonitorRollup> {
+    const T: &str = "monitor_rollups";
+    let sum: i64 = get(row, T, "latency_sum_ms")?;
+    Ok(canhgac_model::MonitorRollup {
+        probe: get(row, T, "probe")?,
+        hour: ts(row, T, "hour")?,
+        checks: small(row, T, "checks")?,
+        ups: small(row, T, "ups")?,
+        latency_sum_ms: u64::try_from(sum)
+            .map_err(|_| StoreError::Corrupt(format!("{T}.latency_sum_ms: {sum}")))?,
+        latency_count: small(row, T, "latency_count")?,
+        latency_max_ms: small(row, T, "latency_max_ms")?,
+    })
+}
+
+pub(crate) fn outage(row: &AnyRow) -> Result<canhgac_model::Outage> {
+    const T: &str = "monitor_outages";
+    Ok(canhgac_model::Outage {
+        id: get(row, T, "id")?,
+        monitor_id: get(row, T, "monitor_id")?,
+        started_at: ts(row, T, "started_at")?,
+        ended_at: opt_ts(row, T, "ended_at")?,
+        reason: get(row, T, "reason")?,
+    })
+}
+
+pub(crate) fn baseline(row: &AnyRow) -> Result<canhgac_model::DefacementBaseline> {
+    const T: &str = "defacement_baselines";
+    let candidate: Option<String> = get(row, T, "candidate")?;
+    Ok(canhgac_model::DefacementBaseline {
+        monitor_id: get(row, T, "monitor_id")?,
+        baseline: json(row, T, "baseline")?,
+        baseline_at: ts(row, T, "baseline_at")?,
+        approved_by: get(row, T, "approved_by")?,
+        candidate: candidate
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("{T}.candidate: {e}")))
+            })
+            .transpose()?,
+        candidate_at: opt_ts(row, T, "candidate_at")?,
+    })
+}
+
+pub(crate) fn window(row: &AnyRow) -> Result<canhgac_model::MaintenanceWindow> {
+    const T: &str = "maintenance_windows";
+    Ok(canhgac_model::MaintenanceWindow {
+        id: get(row, T, "id")?,
+        monitor_id: get(row, T, "monitor_id")?,
+        starts_at: ts(row, T, "starts_at")?,
+        ends_at: ts(row, T, "ends_at")?,
+        reason: get(row, T, "reason")?,
+    })
+}
+
+pub(crate) fn probe(row: &AnyRow) -> Result<canhgac_model::ProbeInfo> {
+    const T: &str = "probes";
+    Ok(canhgac_model::ProbeInfo {
+        name: get(row, T, "name")?,
+        last_seen: ts(row, T, "last_seen")?,
+        address: get(row, T, "address")?,
+    })
+}

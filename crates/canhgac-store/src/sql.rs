@@ -7,9 +7,11 @@ use async_trait::async_trait;
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
     Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
-    AuditFilter, Authority, AuthorityInput, Contact, ContactInput, FieldError, Id, Indicator,
-    IndicatorInput, InformationSystem, Page, PageRequest, RuleOverride, Scope, Suppression,
-    SystemInput, SystemKind, Timestamp, Unit, UnitInput, User, UserInput,
+    AuditFilter, Authority, AuthorityInput, Availability, CheckResult, Contact, ContactInput,
+    DefacementBaseline, FieldError, Id, Indicator, IndicatorInput, InformationSystem,
+    MaintenanceWindow, Monitor, MonitorFilter, MonitorInput, MonitorRollup, MonitorStateUpdate,
+    Outage, Page, PageRequest, PageSnapshot, ProbeInfo, PublicMonitorStatus, RuleOverride, Scope,
+    Suppression, SystemInput, SystemKind, Timestamp, Unit, UnitInput, User, UserInput,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -21,6 +23,7 @@ use crate::rows::{self, date_text, json_text, micros, now, qualified};
 use crate::{
     AlertSummary, AssetFilter, ContactFilter, Dashboard, IndicatorFilter, IndicatorImport, Result,
     Session, Store, StoreError, SystemFilter, UnitBrief, UnitCounts, UnitFilter, UserCredentials,
+    WatchSummary,
 };
 
 /// Migrations per backend, applied in order; the number is the version recorded in
@@ -36,6 +39,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "detection",
         include_str!("../migrations/sqlite/0002_detection.sql"),
     ),
+    (
+        3,
+        "watch",
+        include_str!("../migrations/sqlite/0003_watch.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -47,6 +55,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "detection",
         include_str!("../migrations/postgres/0002_detection.sql"),
+    ),
+    (
+        3,
+        "watch",
+        include_str!("../migrations/postgres/0003_watch.sql"),
     ),
 ];
 
@@ -2441,6 +2454,174 @@ impl Store for SqlStore {
 
     async fn attribution_assets(&self) -> Result<Vec<(Id, canhgac_model::AssetKind, String)>> {
         self.attribution_assets_impl().await
+    }
+
+    // ---- watch ----
+
+    async fn list_monitors(
+        &self,
+        scope: &Scope,
+        filter: &MonitorFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Monitor>> {
+        self.list_monitors_impl(scope, filter, page).await
+    }
+
+    async fn get_monitor(&self, scope: &Scope, id: Id) -> Result<Monitor> {
+        self.get_monitor_impl(scope, id).await
+    }
+
+    async fn create_monitor(&self, actor: &Actor, input: MonitorInput) -> Result<Monitor> {
+        self.create_monitor_impl(actor, input).await
+    }
+
+    async fn update_monitor(&self, actor: &Actor, id: Id, input: MonitorInput) -> Result<Monitor> {
+        self.update_monitor_impl(actor, id, input).await
+    }
+
+    async fn delete_monitor(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_monitor_impl(actor, id).await
+    }
+
+    async fn create_automatic_monitors(&self, inputs: Vec<MonitorInput>) -> Result<u64> {
+        self.create_automatic_monitors_impl(inputs).await
+    }
+
+    async fn enabled_monitors(&self) -> Result<Vec<Monitor>> {
+        self.enabled_monitors_impl().await
+    }
+
+    async fn watch_stamp(&self) -> Result<String> {
+        self.watch_stamp_impl().await
+    }
+
+    async fn record_check(&self, result: &CheckResult, update: &MonitorStateUpdate) -> Result<()> {
+        self.record_check_impl(result, update).await
+    }
+
+    async fn recent_checks(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<CheckResult>> {
+        self.recent_checks_impl(scope, monitor_id, since, limit)
+            .await
+    }
+
+    async fn latest_checks_by_probe(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+    ) -> Result<Vec<CheckResult>> {
+        self.latest_checks_by_probe_impl(scope, monitor_id).await
+    }
+
+    async fn monitor_rollups(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<MonitorRollup>> {
+        self.monitor_rollups_impl(scope, monitor_id, from, to).await
+    }
+
+    async fn availability(
+        &self,
+        scope: &Scope,
+        monitor_ids: &[Id],
+        at: Timestamp,
+    ) -> Result<Vec<(Id, Availability)>> {
+        self.availability_impl(scope, monitor_ids, at).await
+    }
+
+    async fn outages(&self, scope: &Scope, monitor_id: Id, limit: u32) -> Result<Vec<Outage>> {
+        self.outages_impl(scope, monitor_id, limit).await
+    }
+
+    async fn prune_checks(
+        &self,
+        checks_before: Timestamp,
+        rollups_before: Timestamp,
+    ) -> Result<u64> {
+        self.prune_checks_impl(checks_before, rollups_before).await
+    }
+
+    async fn defacement_baseline(
+        &self,
+        scope: &Scope,
+        monitor_id: Id,
+    ) -> Result<Option<DefacementBaseline>> {
+        self.defacement_baseline_impl(scope, monitor_id).await
+    }
+
+    async fn set_baseline(
+        &self,
+        monitor_id: Id,
+        snapshot: &PageSnapshot,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.set_baseline_impl(monitor_id, snapshot, at).await
+    }
+
+    async fn set_candidate(
+        &self,
+        monitor_id: Id,
+        snapshot: Option<&PageSnapshot>,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.set_candidate_impl(monitor_id, snapshot, at).await
+    }
+
+    async fn approve_candidate(&self, actor: &Actor, monitor_id: Id) -> Result<DefacementBaseline> {
+        self.approve_candidate_impl(actor, monitor_id).await
+    }
+
+    async fn list_maintenance(
+        &self,
+        scope: &Scope,
+        monitor_id: Option<Id>,
+        at: Timestamp,
+    ) -> Result<Vec<MaintenanceWindow>> {
+        self.list_maintenance_impl(scope, monitor_id, at).await
+    }
+
+    async fn active_maintenance(&self, at: Timestamp) -> Result<Vec<MaintenanceWindow>> {
+        self.active_maintenance_impl(at).await
+    }
+
+    async fn create_maintenance(
+        &self,
+        actor: &Actor,
+        window: MaintenanceWindow,
+    ) -> Result<MaintenanceWindow> {
+        self.create_maintenance_impl(actor, window).await
+    }
+
+    async fn delete_maintenance(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_maintenance_impl(actor, id).await
+    }
+
+    async fn resolve_monitor_alerts(&self, rule_key: &str, comment: &str) -> Result<u64> {
+        self.resolve_monitor_alerts_impl(rule_key, comment).await
+    }
+
+    async fn touch_probe(&self, name: &str, address: Option<&str>, at: Timestamp) -> Result<()> {
+        self.touch_probe_impl(name, address, at).await
+    }
+
+    async fn list_probes(&self) -> Result<Vec<ProbeInfo>> {
+        self.list_probes_impl().await
+    }
+
+    async fn public_status(&self, at: Timestamp) -> Result<Vec<PublicMonitorStatus>> {
+        self.public_status_impl(at).await
+    }
+
+    async fn watch_summary(&self, scope: &Scope) -> Result<WatchSummary> {
+        self.watch_summary_impl(scope).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
