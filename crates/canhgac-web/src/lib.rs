@@ -25,6 +25,7 @@ pub mod auth;
 pub mod console;
 pub mod detection;
 pub mod events;
+pub mod watch;
 
 /// Settings of the web server, from the `[web]` section of the configuration.
 #[derive(Debug, Clone)]
@@ -75,6 +76,8 @@ pub struct AppState {
     pub metrics: Arc<api::metrics::Metrics>,
     /// The live detection path, when the server runs one.
     pub detection: Option<Arc<dyn detection::Detection>>,
+    /// The watch engine, when the server runs one.
+    pub watch: Option<Arc<dyn watch::Watch>>,
     /// Open-alert counts for the console's page header.
     pub alert_counts: console::header::AlertCounts,
 }
@@ -90,8 +93,15 @@ impl AppState {
             login_limiter: Arc::new(limiter),
             metrics: Arc::new(api::metrics::Metrics::default()),
             detection: None,
+            watch: None,
             alert_counts: console::header::AlertCounts::default(),
         }
+    }
+
+    /// The same state with a watch engine plugged in.
+    pub fn with_watch(mut self, watch: Arc<dyn watch::Watch>) -> Self {
+        self.watch = Some(watch);
+        self
     }
 
     /// The same state with a live detection path plugged in.

@@ -12,9 +12,12 @@ use std::collections::BTreeSet;
 use api_support::{apis, ids, Api, Auth};
 use canhgac_model::{
     Actor, AlertDraft, AlertSource, AssetInput, AssetKind, ContactInput, Id, IndicatorInput,
-    IndicatorKind, Role, RuleOverride, Scope, Severity, Suppression, SystemInput, SystemKind,
-    UnitInput, UnitKind,
+    IndicatorKind, MaintenanceWindow, MonitorInput, MonitorKind, Role, RuleOverride, Scope,
+    Severity, Suppression, SystemInput, SystemKind, UnitInput, UnitKind,
 };
+
+/// The remote probe every monitor of the tenancy world is assigned to.
+const TENANCY_PROBE: &str = "tenancy-probe";
 use serde_json::{json, Value};
 
 /// How a route is covered by the tenancy test.
@@ -36,6 +39,10 @@ enum Case {
     ScopedOverride,
     /// Changes that apply to every unit (indicators): refused to a unit officer.
     EveryUnitOnly,
+    /// `/monitors/{id}/...` reads and actions: B's monitors answer 404, like unknown ids.
+    ScopedMonitorSub,
+    /// `POST /probes/{name}/results`: results for B's monitors are refused.
+    ScopedProbeResults,
     /// Not unit-scoped; why.
     Exempt(&'static str),
 }
@@ -71,6 +78,33 @@ fn case_of(method: &str, path: &str) -> Case {
             Case::EveryUnitOnly
         }
         ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
+        ("get", "/monitors") => Case::ScopedRead("monitors"),
+        ("get" | "put" | "delete", "/monitors/{id}") => Case::ScopedById("monitors"),
+        ("post", "/monitors") => Case::ScopedCreate("monitors"),
+        (
+            "get",
+            "/monitors/{id}/checks"
+            | "/monitors/{id}/rollups"
+            | "/monitors/{id}/availability"
+            | "/monitors/{id}/outages"
+            | "/monitors/{id}/baseline"
+            | "/monitors/{id}/maintenance",
+        )
+        | (
+            "post",
+            "/monitors/{id}/baseline/approve"
+            | "/monitors/{id}/check"
+            | "/monitors/{id}/maintenance",
+        ) => Case::ScopedMonitorSub,
+        ("delete", "/maintenance/{id}") => Case::ScopedById("maintenance"),
+        ("get", "/probes/{name}/monitors") => Case::ScopedRead("probe-monitors"),
+        ("post", "/probes/{name}/results") => Case::ScopedProbeResults,
+        ("get", "/probes") => {
+            Case::Exempt("probe names and addresses: the probes serve every unit")
+        }
+        ("get", "/status/public") => {
+            Case::Exempt("the public page: names and states of monitors marked public")
+        }
         ("get", "/events") => Case::Exempt(
             "needs the live path: api_detection::a_unit_officer_finds_only_their_units_events",
         ),
@@ -105,6 +139,8 @@ struct Side {
     contacts: Vec<Id>,
     alerts: Vec<Id>,
     suppressions: Vec<Id>,
+    monitors: Vec<Id>,
+    maintenance: Vec<Id>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -118,6 +154,8 @@ impl Side {
             "contacts" => &self.contacts,
             "alerts" => &self.alerts,
             "suppressions" => &self.suppressions,
+            "monitors" => &self.monitors,
+            "maintenance" => &self.maintenance,
             other => panic!("no collection {other}"),
         }
     }
@@ -278,6 +316,27 @@ async fn world(api: &Api) -> World {
             severity: None,
         };
         store.set_rule_override(&actor, setting).await.unwrap();
+        // Watch: a monitor of the unit's asset on the tenancy probe, with a maintenance window.
+        let mut monitor = MonitorInput::new(
+            asset.id,
+            &format!("Giám sát {tag}"),
+            MonitorKind::Tcp,
+            &format!("203.0.113.{n}:443"),
+        );
+        monitor.probes = vec!["local".into(), TENANCY_PROBE.into()];
+        let monitor = store.create_monitor(&actor, monitor).await.unwrap();
+        side.monitors.push(monitor.id);
+        side.names.push(monitor.input.name.clone());
+        let starts = canhgac_model::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+        let window = MaintenanceWindow {
+            id: 0,
+            monitor_id: monitor.id,
+            starts_at: starts,
+            ends_at: starts + jiff::SignedDuration::from_hours(1),
+            reason: format!("Bảo trì {tag}"),
+        };
+        side.maintenance
+            .push(store.create_maintenance(&actor, window).await.unwrap().id);
     }
     // An alert without a unit and a global suppression belong to nobody's subtree: only
     // callers who see every unit reach them.
@@ -339,6 +398,8 @@ async fn snapshot(api: &Api) -> Value {
         "suppressions": store.list_suppressions(&all).await.unwrap(),
         "overrides": store.rule_overrides().await.unwrap(),
         "indicators": store.list_indicators(&Default::default(), &page).await.unwrap().items,
+        "monitors": store.list_monitors(&all, &Default::default(), &page).await.unwrap().items,
+        "maintenance": store.list_maintenance(&all, None, canhgac_model::Timestamp::now()).await.unwrap(),
     })
 }
 
@@ -351,6 +412,10 @@ fn valid_body(collection: &str, w: &World) -> Value {
             json!({"system_id": w.a.systems[0], "kind": "domain", "value": "doi-ten.example.gov.vn"})
         }
         "contacts" => json!({"unit_id": w.a_root, "name": "Đổi Tên"}),
+        "monitors" => {
+            json!({"asset_id": w.a.assets[0], "name": "Đổi tên", "kind": "tcp", "target": "203.0.113.2:443"})
+        }
+        "maintenance" => json!({}),
         other => panic!("no collection {other}"),
     }
 }
@@ -472,6 +537,45 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                 };
                 reply.problem(403);
             }
+            Case::ScopedMonitorSub => {
+                let mut answers = BTreeSet::new();
+                for id in w.b.monitors.iter().copied().chain([NONEXISTENT]) {
+                    let url = format!("/api/v1{}", path.replace("{id}", &id.to_string()));
+                    let reply = match *method {
+                        "get" => api.get(&url, auth).await,
+                        _ => {
+                            let body = if path.ends_with("/maintenance") {
+                                json!({"minutes": 30, "reason": "không phải của tôi"})
+                            } else {
+                                json!({})
+                            };
+                            api.post(&url, auth, body).await
+                        }
+                    };
+                    let mut problem = reply.problem(404);
+                    if let Some(detail) = problem["detail"].as_str() {
+                        problem["detail"] = json!(detail.replace(&format!(" {id} "), " ID "));
+                    }
+                    answers.insert(problem.to_string());
+                }
+                assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
+                if *method == "get" {
+                    let own = w.a.monitors[0];
+                    let url = format!("/api/v1{}", path.replace("{id}", &own.to_string()));
+                    api.get(&url, auth).await.ok(200);
+                }
+            }
+            Case::ScopedProbeResults => {
+                let url = format!("/api/v1/probes/{TENANCY_PROBE}/results");
+                for (index, id) in w.b.monitors.iter().enumerate() {
+                    let result = json!([{
+                        "monitor_id": id, "probe": TENANCY_PROBE, "at": "2026-03-01T01:00:00Z",
+                        "ok": false, "latency_ms": null, "message": "giả mạo", "details": {},
+                    }]);
+                    let problem = api.post(&url, auth, result).await.problem(422);
+                    assert_eq!(problem["field"], "[0].monitor_id", "{what} #{index}");
+                }
+            }
             Case::OwnTokens => {}
             Case::Exempt(_) => {}
         }
@@ -497,6 +601,11 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
             "contacts",
             w.a.contacts[0],
             json!({"unit_id": w.b_root, "name": "Nguyễn Văn alpha"}),
+        ),
+        (
+            "monitors",
+            w.a.monitors[0],
+            json!({"asset_id": w.b.assets[1], "name": "Giám sát alpha", "kind": "tcp", "target": "203.0.113.2:443"}),
         ),
     ];
     for (collection, id, body) in moves {
@@ -574,6 +683,40 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                     .ok(200);
                 assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
             }
+        }
+        "monitors" => {
+            let listing = api.get("/api/v1/monitors?per_page=500", auth).await.ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.monitors.iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly A's monitors");
+            assert_eq!(listing["total"], own.len(), "{what}");
+            for probe in [
+                format!("unit_id={}", w.b_root),
+                format!("system_id={}", w.b.systems[1]),
+                format!("asset_id={}", w.b.assets[1]),
+                "q=beta".into(),
+                "q=203.0.113.4".into(),
+            ] {
+                let listing = api
+                    .get(&format!("/api/v1/monitors?{probe}"), auth)
+                    .await
+                    .ok(200);
+                assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
+            }
+        }
+        "probe-monitors" => {
+            let handed = api
+                .get(&format!("/api/v1/probes/{TENANCY_PROBE}/monitors"), auth)
+                .await
+                .ok(200);
+            let got: BTreeSet<Id> = handed
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_i64().unwrap())
+                .collect();
+            let own: BTreeSet<Id> = w.a.monitors.iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly A's monitors");
         }
         "suppressions" => {
             let listing = api.get("/api/v1/suppressions", auth).await.ok(200);
@@ -709,6 +852,11 @@ async fn check_create(api: &Api, w: &World, auth: &Auth, collection: &str, what:
             json!({"unit_id": NONEXISTENT, "field": "host", "value": "x"}),
             json!({"field": "host", "value": "x"}),
         ],
+        "monitors" => vec![
+            json!({"asset_id": w.b.assets[1], "name": "Lạ", "kind": "tcp", "target": "198.51.100.7:443"}),
+            json!({"asset_id": w.b.assets[0], "name": "Lạ", "kind": "tcp", "target": "198.51.100.7:443"}),
+            json!({"asset_id": NONEXISTENT, "name": "Lạ", "kind": "tcp", "target": "198.51.100.7:443"}),
+        ],
         other => panic!("no collection {other}"),
     };
     for body in refused {
@@ -778,6 +926,8 @@ async fn unit_officer_sees_and_changes_only_their_subtree() {
             "alerts",
             "suppressions",
             "rules",
+            "monitors",
+            "probe-monitors",
         ] {
             check_read(
                 &api,

@@ -7,8 +7,8 @@
 mod console_support;
 
 use canhgac_model::{
-    Actor, AssetInput, AssetKind, ContactInput, Id, Role, Scope, SystemInput, SystemKind,
-    UnitInput, UnitKind,
+    Actor, AssetInput, AssetKind, ContactInput, Id, MonitorInput, MonitorKind, Role, Scope,
+    SystemInput, SystemKind, UnitInput, UnitKind,
 };
 use console_support::*;
 
@@ -26,6 +26,9 @@ struct World {
     foreign_asset: Id,
     foreign_contact: Id,
     own_system: Id,
+    own_asset: Id,
+    own_monitor: Id,
+    foreign_monitor: Id,
 }
 
 async fn world(app: &App) -> World {
@@ -76,7 +79,7 @@ async fn world(app: &App) -> World {
         system_id,
         ..AssetInput::new(AssetKind::Domain, value)
     };
-    store
+    let xa = store
         .create_asset(&sys, asset(sa.id, "alpha.example.vn"))
         .await
         .unwrap();
@@ -104,7 +107,29 @@ async fn world(app: &App) -> World {
         .create_contact(&sys, contact(b1.id, "Người Bravo"))
         .await
         .unwrap();
+    let monitor = |asset: Id, name: &str, target: &str| {
+        let mut input = MonitorInput::new(asset, name, MonitorKind::Http, target);
+        input.public = true;
+        input
+    };
+    let own_monitor = store
+        .create_monitor(
+            &sys,
+            monitor(xa.id, "Giám sát Alpha", "https://alpha.example.vn/"),
+        )
+        .await
+        .unwrap();
+    let foreign_monitor = store
+        .create_monitor(
+            &sys,
+            monitor(xb.id, "Giám sát Bravo", "https://bravo.example.vn/"),
+        )
+        .await
+        .unwrap();
     World {
+        own_asset: xa.id,
+        own_monitor: own_monitor.id,
+        foreign_monitor: foreign_monitor.id,
         own_units: vec![a.id, a1.id],
         foreign_units: vec![p.id, b.id, b1.id],
         foreign_system: sb.id,
@@ -177,6 +202,33 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
                 ],
             ));
         }
+        for id in [w.foreign_monitor, never] {
+            targets.push((
+                "monitors",
+                id,
+                vec![
+                    ("asset_id", w.own_asset.to_string()),
+                    ("name", "Đã bị sửa".into()),
+                    ("kind", "http".into()),
+                    ("target", "https://hacked.example.vn/".into()),
+                ],
+            ));
+            // The monitor's own actions answer 404 as well.
+            officer
+                .get(&app, &format!("/monitors/{id}/delete"))
+                .await
+                .expect(404);
+            for action in ["check", "baseline/approve", "maintenance"] {
+                officer
+                    .post_raw(
+                        &app,
+                        &format!("/monitors/{id}/{action}"),
+                        &[("csrf", &csrf), ("minutes", "30")],
+                    )
+                    .await
+                    .expect(404);
+            }
+        }
         for (kind, id, fields) in &targets {
             let view = officer.get(&app, &format!("/{kind}/{id}")).await;
             view.expect(404);
@@ -236,11 +288,26 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
                 .name,
             "Người Bravo"
         );
+        assert_eq!(
+            store
+                .get_monitor(&Scope::All, w.foreign_monitor)
+                .await
+                .unwrap()
+                .input
+                .name,
+            "Giám sát Bravo"
+        );
+        assert!(store
+            .list_maintenance(&Scope::All, None, canhgac_model::Timestamp::now())
+            .await
+            .unwrap()
+            .is_empty());
 
         // Creating records that hang from the other subtree is refused too.
         let b = w.foreign_units[1].to_string();
         let sb = w.foreign_system.to_string();
-        let creates: [(&str, Vec<(&str, &str)>); 4] = [
+        let xb = w.foreign_asset.to_string();
+        let creates: [(&str, Vec<(&str, &str)>); 5] = [
             (
                 "/units",
                 vec![
@@ -266,6 +333,15 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
                 ],
             ),
             ("/contacts", vec![("unit_id", &b), ("name", "Người lạ")]),
+            (
+                "/monitors",
+                vec![
+                    ("asset_id", &xb),
+                    ("name", "Giám sát lạ"),
+                    ("kind", "http"),
+                    ("target", "https://la.example.vn/"),
+                ],
+            ),
         ];
         for (path, fields) in creates {
             let mut form = vec![("csrf", csrf.as_str())];
@@ -317,6 +393,13 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
             format!("/units/{}", w.own_units[0]),
             format!("/systems/{}", w.own_system),
             "/inventory/export.yaml".into(),
+            "/monitors".into(),
+            "/monitors?q=Brav".into(),
+            format!("/monitors?unit_id={}", w.foreign_units[1]),
+            "/monitors/new".into(),
+            format!("/monitors/new?asset_id={}", w.foreign_asset),
+            format!("/monitors/{}", w.own_monitor),
+            format!("/assets/{}", w.own_asset),
         ];
         for path in &pages {
             let page = officer.get(&app, path).await;
@@ -339,6 +422,11 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
             .await
             .body
             .contains("Người Alpha"));
+        assert!(officer
+            .get(&app, "/monitors")
+            .await
+            .body
+            .contains("Giám sát Alpha"));
 
         // The dashboard counts only the subtree (the admin sees everything).
         let dash = officer.get(&app, "/").await;

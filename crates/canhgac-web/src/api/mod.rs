@@ -28,8 +28,10 @@ pub mod guard;
 pub mod indicators;
 pub mod inventory;
 pub mod metrics;
+pub mod monitors;
 pub mod ops;
 pub mod paging;
+pub mod probes;
 pub mod rules;
 pub mod systems;
 pub mod tokens;
@@ -175,6 +177,27 @@ api_routes! {
     post "/suppressions" => rules::create_suppression;
     delete "/suppressions/{id}" => rules::delete_suppression;
 
+    get "/monitors" => monitors::list;
+    post "/monitors" => monitors::create;
+    get "/monitors/{id}" => monitors::get;
+    put "/monitors/{id}" => monitors::update;
+    delete "/monitors/{id}" => monitors::delete;
+    get "/monitors/{id}/checks" => monitors::checks;
+    get "/monitors/{id}/rollups" => monitors::rollups;
+    get "/monitors/{id}/availability" => monitors::availability;
+    get "/monitors/{id}/outages" => monitors::outages;
+    get "/monitors/{id}/baseline" => monitors::baseline;
+    post "/monitors/{id}/baseline/approve" => monitors::approve_baseline;
+    post "/monitors/{id}/check" => monitors::check_now;
+    get "/monitors/{id}/maintenance" => monitors::list_maintenance;
+    post "/monitors/{id}/maintenance" => monitors::create_maintenance;
+    delete "/maintenance/{id}" => monitors::delete_maintenance;
+
+    get "/probes" => probes::list;
+    get "/probes/{name}/monitors" => probes::monitors;
+    post "/probes/{name}/results" => probes::results;
+    get "/status/public" => probes::public_status;
+
     get "/openapi.json" => ops::openapi;
 }
 
@@ -202,7 +225,7 @@ async fn method_not_allowed() -> ApiError {
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
+    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
     paths(
         account::me, account::dashboard, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
@@ -219,6 +242,11 @@ async fn method_not_allowed() -> ApiError {
         indicators::list, indicators::add, indicators::import_csv, indicators::delete,
         rules::list, rules::set_override, rules::delete_override,
         rules::list_suppressions, rules::create_suppression, rules::delete_suppression,
+        monitors::list, monitors::create, monitors::get, monitors::update, monitors::delete,
+        monitors::checks, monitors::rollups, monitors::availability, monitors::outages,
+        monitors::baseline, monitors::approve_baseline, monitors::check_now,
+        monitors::list_maintenance, monitors::create_maintenance, monitors::delete_maintenance,
+        probes::list, probes::monitors, probes::results, probes::public_status,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -238,6 +266,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "alerts", description = "Alerts (cảnh báo) and their triage"),
         (name = "indicators", description = "Indicators of compromise (IOC)"),
         (name = "rules", description = "Detection rules, their overrides, and suppressions"),
+        (name = "monitors", description = "Monitors (giám sát): checks, history, defacement baselines, maintenance, remote probes, the public status"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

@@ -1,4 +1,4 @@
-//! Assets of information systems: list, detail, create/edit/delete.
+//! Assets of information systems: list, detail (with the asset's monitors), create/edit/delete.
 
 use axum::extract::{Path, Query, State};
 use canhgac_model::{Actor, Asset, AssetInput, AssetKind, FieldError, Id, Scope, Software};
@@ -129,6 +129,7 @@ pub async fn show(
     let asset = state.store.get_asset(&scope, id).await?;
     let system = state.store.get_system(&scope, asset.system_id).await?;
     let names = unit_names(&state, &scope, &[system.owner_unit_id]).await?;
+    let monitors = super::monitors::asset_section(&state, &ctx, id).await?;
     let body = html! {
         (forms::details(&[
             (lang.t(Msg::System), html! { a href={ "/systems/" (system.id) } { (system.name) } }),
@@ -148,6 +149,7 @@ pub async fn show(
             (lang.t(Msg::Note), html! { (forms::or_dash(asset.note.as_deref())) }),
             (lang.t(Msg::UpdatedAt), html! { (ctx.time(asset.updated_at)) }),
         ]))
+        (monitors)
     };
     Ok(crud::detail_page::<Assets>(&ctx, id, &asset, body))
 }

@@ -1,5 +1,5 @@
-//! `GET /`: counts within the caller's scope, open alerts by severity, the logs received (when
-//! detection runs), systems per kind, and a per-unit table.
+//! `GET /`: counts within the caller's scope, open alerts by severity, monitors by status, the
+//! logs received (when detection runs), systems per kind, and a per-unit table.
 
 use axum::extract::State;
 use maud::{html, Markup};
@@ -16,6 +16,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Pag
     let counts = state.store.dashboard(&ctx.scope()).await?;
     let alerts = state.store.alert_summary(&ctx.scope()).await?;
     let intake = state.detection.as_ref().map(|d| d.status());
+    let monitors = super::monitors::dashboard_card(&state, &ctx).await?;
     let lang = ctx.lang;
     let tiles = [
         ("units", Msg::Units, counts.units, "/units"),
@@ -50,6 +51,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Pag
                     }
                 }
             }
+            (monitors)
             @if let Some(intake) = &intake {
                 section.card #logs-received {
                     h2 { a href="/events" { (lang.t(Msg::LogsReceived)) } }

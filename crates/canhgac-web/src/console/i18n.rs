@@ -6,8 +6,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use canhgac_model::{
-    AlertSource, AlertStatus, AssetKind, IndicatorKind, InformationClass, Role, Severity,
-    SystemKind, UnitKind,
+    AlertSource, AlertStatus, AssetKind, IndicatorKind, InformationClass, MonitorKind,
+    MonitorStatus, Role, Severity, SystemKind, UnitKind,
 };
 
 use crate::AppState;
@@ -384,6 +384,94 @@ messages! {
     Skipped => "bản ghi bị bỏ qua", "records skipped";
     UnitAlerts => "Cảnh báo đang mở của đơn vị", "Open alerts of this unit";
     UnitEvents => "Sự kiện của đơn vị", "Events of this unit";
+    Monitors => "Giám sát", "Monitors";
+    Monitor => "Giám sát", "Monitor";
+    AddMonitor => "Thêm giám sát", "Add monitor";
+    EditMonitor => "Sửa giám sát", "Edit monitor";
+    MonitorsOfAsset => "Giám sát của tài sản", "Monitors of this asset";
+    AssetId => "Mã tài sản (ID)", "Asset id";
+    AssetIdHint => "Mở trang một tài sản và chọn “Thêm giám sát”, hoặc nhập mã (ID) của tài sản.", "Open an asset's page and choose “Add monitor”, or type the asset's id.";
+    Target => "Đối tượng kiểm tra", "Target";
+    TargetHint => "HTTP: URL đầy đủ; TCP, TLS, SMTP, IMAP: máy:cổng; DNS: tên miền; Ping: tên máy hoặc IP", "HTTP: a full URL; TCP, TLS, SMTP, IMAP: host:port; DNS: a domain name; ping: a host or IP";
+    IntervalSecs => "Chu kỳ kiểm tra (giây)", "Interval (seconds)";
+    TimeoutSecs => "Thời gian chờ (giây)", "Timeout (seconds)";
+    Retries => "Số lần lỗi liên tiếp được bỏ qua", "Failures tolerated before alerting";
+    MonitorEnabled => "Đang bật kiểm tra", "Checks enabled";
+    MonitorPublic => "Hiện trên trang trạng thái công khai (chỉ tên và trạng thái)", "Show on the public status page (name and status only)";
+    ProbesField => "Điểm đo (probe), ngăn cách bằng dấu phẩy", "Probes, comma-separated";
+    ProbesHint => "local là chính máy chủ này; để trống nghĩa là local", "local is this server; blank means local";
+    ProbesShort => "Điểm đo (probe)", "Probes";
+    Probe => "Điểm đo (probe)", "Probe";
+    Conditions => "Điều kiện (mỗi dòng một điều kiện)", "Conditions (one per line)";
+    ConditionsHint => "Ví dụ: [STATUS] == 200, [RESPONSE_TIME] < 2000, [CERTIFICATE_EXPIRATION] > 336h. Điều kiện viết sai sẽ làm mỗi lần kiểm tra báo lỗi kèm lý do.", "For example: [STATUS] == 200, [RESPONSE_TIME] < 2000, [CERTIFICATE_EXPIRATION] > 336h. A condition that cannot be read makes every check fail, saying why.";
+    BodyContains => "Trang phải chứa (mỗi dòng một chuỗi)", "Body must contain (one per line)";
+    BodyNotContains => "Trang không được chứa (mỗi dòng một chuỗi)", "Body must not contain (one per line)";
+    HttpMethod => "Phương thức HTTP", "HTTP method";
+    RecordType => "Loại bản ghi DNS", "DNS record type";
+    ExpectedValues => "Giá trị mong đợi (mỗi dòng một giá trị)", "Expected values (one per line)";
+    Resolver => "Máy chủ DNS dùng để hỏi (ip:cổng)", "Resolver to ask (ip:port)";
+    Starttls => "Yêu cầu STARTTLS", "Require STARTTLS";
+    CertWarnDays => "Cảnh báo chứng thư sắp hết hạn trước (số ngày, ngăn cách bằng dấu phẩy)", "Warn before the certificate expires (days, comma-separated)";
+    SectionHttp => "Kiểm tra HTTP(S)", "HTTP(S) checks";
+    SectionDns => "Kiểm tra DNS", "DNS checks";
+    SectionMailTls => "Thư điện tử và chứng thư TLS", "Mail and TLS certificates";
+    Defacement => "Thay đổi giao diện", "Defacement";
+    DefacementOn => "Theo dõi thay đổi giao diện của trang (chỉ với HTTP)", "Watch the page for defacement (HTTP only)";
+    IgnoreSelectors => "Bỏ qua các phần động (bộ chọn CSS, mỗi dòng một)", "Ignore dynamic parts (CSS selectors, one per line)";
+    Markers => "Dấu hiệu tấn công bổ sung (mỗi dòng một cụm từ)", "Extra defacement markers (one per line)";
+    ChangeThreshold => "Ngưỡng thay đổi nội dung (0 đến 1)", "Change threshold (0 to 1)";
+    LastCheck => "Lần kiểm tra cuối", "Last check";
+    Latency => "Thời gian phản hồi", "Response time";
+    LastMessage => "Kết quả cuối", "Last result";
+    Availability => "Tỷ lệ hoạt động", "Availability";
+    Last24h => "24 giờ", "24 hours";
+    Last7d => "7 ngày", "7 days";
+    Last30d => "30 ngày", "30 days";
+    Since => "Từ lúc", "Since";
+    CheckNow => "Kiểm tra ngay", "Check now";
+    CheckFailed => "Không chạy được lần kiểm tra", "The check could not run";
+    WatchOff => "Máy chủ này chưa chạy kiểm tra giám sát: vẫn quản lý được giám sát và xem lịch sử, nhưng không có lần kiểm tra mới.", "Checks are not running on this server: monitors can still be managed and their history read, but no new checks run.";
+    ProbeResults => "Kết quả mới nhất theo điểm đo", "Latest result per probe";
+    Passed => "Bình thường", "Passing";
+    Failed => "Lỗi", "Failing";
+    FailingFrom => "Lỗi từ probe", "Failing from probe";
+    PassingFrom => "bình thường từ probe", "passing from probe";
+    ResponseTime24h => "Thời gian phản hồi 24 giờ qua", "Response time, last 24 hours";
+    ResponseTime30d => "Thời gian phản hồi 30 ngày qua (trung bình theo giờ)", "Response time, last 30 days (hourly mean)";
+    NoMeasurements => "Chưa có số liệu đo.", "No measurements yet.";
+    Outages => "Các lần ngừng hoạt động", "Outages";
+    Started => "Bắt đầu", "Started";
+    Ended => "Kết thúc", "Ended";
+    Duration => "Thời lượng", "Duration";
+    StillDown => "Đang ngừng", "Still down";
+    MaintenanceWindows => "Lịch bảo trì", "Maintenance windows";
+    MaintenanceHint => "Trong thời gian bảo trì, giám sát vẫn kiểm tra nhưng không phát cảnh báo.", "During maintenance the monitor is still checked but raises no alert.";
+    MaintenanceNow => "Bảo trì ngay", "Maintenance now";
+    MaintenanceMinutes => "Số phút kể từ bây giờ", "Minutes from now";
+    ScheduleMaintenance => "Lên lịch bảo trì", "Schedule maintenance";
+    StartsAt => "Bắt đầu (dd/mm/yyyy HH:MM)", "Starts (dd/mm/yyyy HH:MM)";
+    EndsAt => "Kết thúc (dd/mm/yyyy HH:MM)", "Ends (dd/mm/yyyy HH:MM)";
+    BaselineAt => "Mốc được lấy lúc", "Baseline taken";
+    ApprovedBy => "Người duyệt", "Approved by";
+    CapturedAutomatically => "Tự động, ở lần kiểm tra đầu tiên", "Automatically, at the first check";
+    CandidateAt => "Phát hiện thay đổi lúc", "Change captured";
+    PageMatchesBaseline => "Trang khớp với mốc đã duyệt.", "The page matches its approved baseline.";
+    NoBaseline => "Chưa có mốc: mốc được lấy ở lần kiểm tra đầu tiên.", "No baseline yet: it is taken at the first check.";
+    ApproveBaseline => "Duyệt làm mốc mới", "Approve as the new baseline";
+    ApproveBaselineHint => "Nếu thay đổi là hợp lệ (cập nhật nội dung), duyệt trang hiện tại làm mốc mới; cảnh báo thay đổi giao diện sẽ được đóng.", "If the change is legitimate (a content update), approve the current page as the new baseline; the defacement alert is resolved.";
+    DiffUnavailable => "Không hiển thị được so sánh chi tiết vì máy chủ này chưa chạy kiểm tra giám sát.", "The detailed comparison is not shown because checks are not running on this server.";
+    PageTitle => "Tiêu đề trang", "Page title";
+    PageSize => "Kích thước trang", "Page size";
+    NewScripts => "Script từ nơi khác mới xuất hiện", "New external scripts";
+    NewIframes => "Iframe mới xuất hiện", "New iframes";
+    TextChanges => "Thay đổi nội dung", "Text changes";
+    ConfirmDeleteMonitor => "Xóa giám sát này cùng toàn bộ lịch sử kiểm tra, mốc giao diện và lịch bảo trì?", "Delete this monitor with its whole check history, page baseline and maintenance windows?";
+    Automatic => "Tạo tự động", "Created automatically";
+    MonitorsByStatus => "Giám sát dịch vụ", "Monitors";
+    Other => "Khác", "Other";
+    PublicStatus => "Trạng thái dịch vụ", "Service status";
+    PublicStatusHint => "Tình trạng hoạt động của các dịch vụ công của tỉnh.", "Whether the province's public services are up.";
+    NoPublicMonitors => "Chưa có dịch vụ nào được công khai.", "No service is published yet.";
 }
 
 /// Vietnamese and English names of a unit kind.
@@ -476,6 +564,38 @@ pub fn alert_source(lang: Lang, source: AlertSource) -> &'static str {
         AlertSource::Sigma => lang.pick("Luật Sigma", "Sigma rule"),
         AlertSource::Correlation => lang.pick("Luật tương quan", "Correlation rule"),
         AlertSource::Indicator => lang.pick("Chỉ báo (IOC)", "Indicator (IOC)"),
+        AlertSource::Monitor => lang.pick("Giám sát dịch vụ", "Service monitor"),
+    }
+}
+
+/// Names of a monitor kind.
+pub fn monitor_kind(lang: Lang, kind: MonitorKind) -> &'static str {
+    match lang {
+        Lang::Vi => kind.label_vi(),
+        Lang::En => match kind {
+            MonitorKind::Http => "HTTP(S)",
+            MonitorKind::Tcp => "TCP port",
+            MonitorKind::Dns => "DNS record",
+            MonitorKind::Tls => "TLS certificate",
+            MonitorKind::Smtp => "SMTP server",
+            MonitorKind::Imap => "IMAP server",
+            MonitorKind::Icmp => "Ping (ICMP)",
+        },
+    }
+}
+
+/// Names of a monitor's status.
+pub fn monitor_status(lang: Lang, status: MonitorStatus) -> &'static str {
+    match lang {
+        Lang::Vi => status.label_vi(),
+        Lang::En => match status {
+            MonitorStatus::Pending => "Not checked yet",
+            MonitorStatus::Up => "Up",
+            MonitorStatus::Down => "Down",
+            MonitorStatus::Flapping => "Flapping",
+            MonitorStatus::Maintenance => "Maintenance",
+            MonitorStatus::Paused => "Paused",
+        },
     }
 }
 

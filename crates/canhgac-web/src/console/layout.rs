@@ -147,6 +147,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/monitors",
+        vi: "Giám sát",
+        en: "Monitors",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/events",
         vi: "Sự kiện",
         en: "Events",

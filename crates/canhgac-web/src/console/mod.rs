@@ -12,7 +12,9 @@
 //! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
 //!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`]; detection:
 //!   [`alerts`], [`events`], [`indicators`], [`rules`] (rules, overrides, suppressions);
-//!   [`header`]: the open-alert count of the page header.
+//!   [`header`]: the open-alert count of the page header; watch: [`monitors`] (status board,
+//!   monitor pages, maintenance, defacement approval, the public `/status` page) with its
+//!   server-side SVG [`chart`].
 //!
 //! Handlers never decide visibility themselves: they pass the caller's scope to the store, which
 //! answers `NotFound` for records outside it; role checks (viewer, admin) are done here.
@@ -27,6 +29,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth_pages;
 pub mod authorities;
+pub mod chart;
 pub mod contacts;
 pub mod crud;
 pub mod dashboard;
@@ -39,6 +42,7 @@ pub mod i18n;
 pub mod indicators;
 pub mod inventory;
 pub mod layout;
+pub mod monitors;
 pub mod rules;
 pub mod session;
 pub mod systems;
@@ -116,6 +120,25 @@ pub fn router() -> Router<AppState> {
             get(rules::suppressions).post(rules::create_suppression),
         )
         .route("/suppressions/{id}/delete", post(rules::delete_suppression))
+        .route("/monitors", get(monitors::board).post(monitors::create))
+        .route("/monitors/new", get(monitors::new_form))
+        .route("/monitors/{id}", get(monitors::show).post(monitors::update))
+        .route("/monitors/{id}/edit", get(monitors::edit_form))
+        .route(
+            "/monitors/{id}/delete",
+            get(monitors::delete_form).post(monitors::delete),
+        )
+        .route("/monitors/{id}/check", post(monitors::check_now))
+        .route("/monitors/{id}/baseline/approve", post(monitors::approve))
+        .route(
+            "/monitors/{id}/maintenance",
+            post(monitors::add_maintenance),
+        )
+        .route(
+            "/monitors/{id}/maintenance/{window_id}/delete",
+            post(monitors::delete_maintenance),
+        )
+        .route("/status", get(monitors::public_status))
         .route("/audit", get(audit::list))
         .route("/inventory", get(inventory::page).post(inventory::upload))
         .route("/inventory/apply", post(inventory::apply))
