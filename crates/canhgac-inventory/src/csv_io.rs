@@ -443,7 +443,8 @@ pub(crate) fn read(file: &str, text: &str, errors: &mut Errors) -> ParsedInvento
 /// Writes `document` as five CSV files (`units.csv`, `systems.csv`, `assets.csv`,
 /// `contacts.csv`, `authorities.csv`), each with its header row even when empty, in the same
 /// order as [`crate::to_yaml`]. Each starts with a UTF-8 byte-order mark so that Excel shows
-/// Vietnamese correctly; [`crate::parse`] accepts it.
+/// Vietnamese correctly; [`crate::parse`] accepts it. Monitors have no CSV form (their settings
+/// are lists and nested mappings): they are exported and imported as YAML only.
 pub fn to_csv(document: &InventoryDocument) -> Vec<(String, String)> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let date = |d: Option<canhgac_model::Date>| d.map(|d| d.to_string()).unwrap_or_default();

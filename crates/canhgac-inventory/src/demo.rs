@@ -14,8 +14,8 @@ pub fn demo_yaml() -> &'static str {
 }
 
 /// The demo inventory: Tỉnh Hòa Bình Xanh with its departments, IT centre, police, two former
-/// districts, communes, an ISP, about fifteen systems with their assets, contacts and the
-/// authorities that receive reports. Every name, address and number is invented; addresses are
+/// districts, communes, an ISP, about fifteen systems with their assets, contacts, the
+/// authorities that receive reports, and monitors of the provincial portal. Every name, address and number is invented; addresses are
 /// documentation ranges and `hoabinhxanh.gov.vn`.
 pub fn demo_document() -> InventoryDocument {
     // The file is part of the crate and a test parses it, so failing here is a build defect.
@@ -38,6 +38,8 @@ mod tests {
         assert!(doc.systems.len() >= 14, "{}", doc.systems.len());
         assert!(doc.assets.len() >= 40, "{}", doc.assets.len());
         assert!(doc.contacts.len() >= doc.units.len() - 3);
+        assert_eq!(doc.monitors.len(), 2);
+        assert!(doc.monitors.iter().all(|m| m.system == "portal"));
         let empty = InventoryDocument::default();
         let changes =
             plan(&empty, &parsed, PlanOptions { prune: true }).unwrap_or_else(|e| panic!("{e}"));
@@ -45,7 +47,8 @@ mod tests {
             + doc.systems.len()
             + doc.assets.len()
             + doc.contacts.len()
-            + doc.authorities.len();
+            + doc.authorities.len()
+            + doc.monitors.len();
         assert_eq!(changes.summary().created as usize, total);
         assert_eq!(demo_document(), parsed.document);
         // The old and new cybersecurity authorities hand over on 01/03/2025.

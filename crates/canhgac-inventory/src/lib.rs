@@ -1,5 +1,6 @@
 //! Inventory as code: the YAML and CSV files that describe a province's units, information
-//! systems, assets, contacts and authorities, and the plan of changes importing one makes.
+//! systems, assets, contacts, authorities and the monitors of the assets, and the plan of changes
+//! importing one makes.
 //!
 //! This crate does no I/O and knows no store: it reads bytes ([`parse`]), writes strings
 //! ([`to_yaml`], [`to_csv`]) and compares documents ([`plan`]). The store exports an
@@ -8,8 +9,8 @@
 //!
 //! # The YAML format
 //!
-//! Four top-level lists: `units`, `systems` (each with its `assets`), `contacts` and
-//! `authorities`. Records refer to each other by code; dates are `YYYY-MM-DD` (`dd/mm/yyyy` is
+//! Five top-level lists: `units`, `systems` (each with its `assets`), `contacts`, `authorities`
+//! and `monitors`. Records refer to each other by code; dates are `YYYY-MM-DD` (`dd/mm/yyyy` is
 //! accepted too); an unknown key is an error, as is an unknown value of `kind`,
 //! `information_class` or an asset address that does not parse. Every error names the file,
 //! line and field, and a file's errors are reported together (up to [`MAX_ERRORS`]):
@@ -82,6 +83,44 @@
 //!     valid_from: 2025-03-01
 //!     valid_to: 2030-12-31
 //!     note: Nhận báo cáo sự cố
+//!
+//! monitors:                          # keyed by (system, asset, name)
+//!   - system: portal                 # the asset's system
+//!     asset: portal.hoabinhxanh.gov.vn  # the asset's address; its kind follows from it
+//!                                    # (or write asset_kind: ip, cidr, domain, url)
+//!     name: Trang chủ cổng           # unique among the asset's monitors
+//!     kind: http                     # http, tcp, dns, tls, smtp, imap, icmp
+//!     target: https://portal.hoabinhxanh.gov.vn/  # a URL for http, a domain for dns,
+//!                                    # host:port for the others
+//!     interval: 60                   # seconds (or 90s, 5m, 1h); default 60
+//!     timeout: 10                    # default 10, shorter than the interval
+//!     retries: 1                     # failures in a row before "down"; default 1
+//!     enabled: true                  # default true
+//!     public: true                   # on the public status page; default false
+//!     probes: [local, ngoai-mang]    # default: the server itself (local)
+//!     conditions: ["[STATUS] == 200", "[RESPONSE_TIME] < 2000"]
+//!     body_contains: [Cổng thông tin]
+//!     body_not_contains: [hacked by]
+//!     method: GET
+//!     cert_warn_days: [30, 14, 7]    # the default
+//!     defacement:                    # or `defacement: true` for the defaults
+//!       ignore: [".ngay-gio", "#tin-moi"]  # CSS selectors of dynamic parts
+//!       markers: [bị tấn công]       # words that mean defacement on sight
+//!       change_threshold: 0.3        # share of the text that may change; default 0.3
+//!   - system: portal
+//!     asset: portal.hoabinhxanh.gov.vn
+//!     name: Bản ghi A
+//!     kind: dns
+//!     target: portal.hoabinhxanh.gov.vn
+//!     interval: 5m
+//!     record_type: A                 # A (default), AAAA, MX, NS, TXT, CNAME
+//!     expected: [203.0.113.10]       # an alert when the answers differ
+//!     resolver: 192.0.2.53:53        # default: the system's resolver
+//!   - system: portal
+//!     asset: 203.0.113.10
+//!     name: Cổng HTTPS
+//!     kind: tcp
+//!     target: 203.0.113.10:443       # smtp and imap take `starttls: true` too
 //! ```
 //!
 //! # The CSV format
@@ -98,7 +137,7 @@
 //!
 //! Lists (`services`, `security_controls`, `phones`, `emails`) are `;`-separated; `software` is
 //! `name|version|cpe;name|version;name`; a `\` before `;`, `|` or `\` keeps it literal.
-//! Errors name the CSV line.
+//! Errors name the CSV line. Monitors have no CSV form: write them in YAML.
 //!
 //! # Importing
 //!

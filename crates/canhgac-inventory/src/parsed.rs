@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use canhgac_model::inventory::{
-    AssetRecord, ContactRecord, InventoryDocument, SystemRecord, UnitRecord,
+    AssetRecord, ContactRecord, InventoryDocument, MonitorRecord, SystemRecord, UnitRecord,
 };
 use canhgac_model::{
-    AssetInput, AssetKind, AuthorityInput, ContactInput, FieldError, SystemInput, UnitInput,
+    normalise_address, AssetInput, AssetKind, AuthorityInput, ContactInput, FieldError,
+    SystemInput, UnitInput,
 };
 
 use crate::error::{Errors, InventoryError, InventoryErrors};
@@ -29,6 +30,8 @@ pub struct Sections {
     pub contacts: bool,
     /// An `authorities` list or an authorities CSV.
     pub authorities: bool,
+    /// A `monitors` list (YAML only).
+    pub monitors: bool,
 }
 
 impl Sections {
@@ -39,6 +42,7 @@ impl Sections {
         assets: true,
         contacts: true,
         authorities: true,
+        monitors: true,
     };
 
     /// The sections either holds.
@@ -49,6 +53,7 @@ impl Sections {
             assets: self.assets || other.assets,
             contacts: self.contacts || other.contacts,
             authorities: self.authorities || other.authorities,
+            monitors: self.monitors || other.monitors,
         }
     }
 }
@@ -115,6 +120,8 @@ pub struct RecordOrigins {
     pub contacts: Vec<Origin>,
     /// Of `document.authorities`.
     pub authorities: Vec<Origin>,
+    /// Of `document.monitors`.
+    pub monitors: Vec<Origin>,
 }
 
 /// One or more inventory files, read and validated: every record normalised as the model's
@@ -147,6 +154,7 @@ impl ParsedInventory {
             assets: vec![Origin::unlocated(&name); document.assets.len()],
             contacts: vec![Origin::unlocated(&name); document.contacts.len()],
             authorities: vec![Origin::unlocated(&name); document.authorities.len()],
+            monitors: vec![Origin::unlocated(&name); document.monitors.len()],
         };
         let mut errors = Errors::new(file);
         let parsed = finish(file, document, Sections::ALL, origins, &mut errors);
@@ -168,11 +176,13 @@ impl ParsedInventory {
             document.assets.extend(part.document.assets);
             document.contacts.extend(part.document.contacts);
             document.authorities.extend(part.document.authorities);
+            document.monitors.extend(part.document.monitors);
             origins.units.extend(part.origins.units);
             origins.systems.extend(part.origins.systems);
             origins.assets.extend(part.origins.assets);
             origins.contacts.extend(part.origins.contacts);
             origins.authorities.extend(part.origins.authorities);
+            origins.monitors.extend(part.origins.monitors);
         }
         let parsed = ParsedInventory {
             file: file.clone(),
@@ -240,6 +250,14 @@ pub(crate) fn finish(
         check_authority,
         &mut out.document.authorities,
         &mut out.origins.authorities,
+    );
+    keep_valid(
+        document.monitors,
+        origins.monitors,
+        errors,
+        check_monitor,
+        &mut out.document.monitors,
+        &mut out.origins.monitors,
     );
     check_duplicates(&out, errors);
     out
@@ -405,6 +423,33 @@ fn check_authority(authority: &mut AuthorityInput, origin: &Origin) -> Result<()
     authority.validate().map_err(|e| field_error(origin, e))
 }
 
+/// Where the model's names for a monitor's fields are written in a file.
+fn monitor_field(field: &str) -> &str {
+    match field {
+        "interval_secs" => "interval",
+        "timeout_secs" => "timeout",
+        other => other.strip_prefix("settings.").unwrap_or(other),
+    }
+}
+
+fn check_monitor(monitor: &mut MonitorRecord, origin: &Origin) -> Result<(), InventoryError> {
+    monitor.system = reference(&monitor.system);
+    if monitor.system.is_empty() {
+        return Err(origin.error("system", "is required"));
+    }
+    monitor.asset = normalise_address(monitor.asset_kind, &monitor.asset)
+        .map_err(|e| origin.error("asset", e.message))?;
+    let mut input = monitor.input(0);
+    input.validate().map_err(|e| {
+        let field = monitor_field(&e.field);
+        origin.error(field, format!("invalid monitor: {}", e.message))
+    })?;
+    let system = std::mem::take(&mut monitor.system);
+    let asset = std::mem::take(&mut monitor.asset);
+    *monitor = MonitorRecord::from_input(&system, monitor.asset_kind, &asset, input);
+    Ok(())
+}
+
 /// Reports each key written twice, at its second place, naming the first.
 fn check_duplicates(parsed: &ParsedInventory, errors: &mut Errors) {
     /// `describe` is only called for a duplicate: most files have none, and big ones have
@@ -484,6 +529,26 @@ fn check_duplicates(parsed: &ParsedInventory, errors: &mut Errors) {
                 .valid_from
                 .map_or_else(|| "(no start date)".to_string(), |d| d.to_string());
             format!("authority {:?} valid from {from}", a.code)
+        },
+    );
+    scan(
+        doc.monitors.iter().map(|m| {
+            (
+                m.system.as_str(),
+                m.asset_kind,
+                m.asset.as_str(),
+                m.name.as_str(),
+            )
+        }),
+        &o.monitors,
+        "name",
+        errors,
+        |i| {
+            let m = &doc.monitors[i];
+            format!(
+                "monitor {:?} of asset {} {} of system {:?}",
+                m.name, m.asset_kind, m.asset, m.system
+            )
         },
     );
 }

@@ -4,7 +4,10 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-use canhgac_model::inventory::{Change, InventoryDocument, InventoryPlan, UnitRecord};
+use canhgac_model::inventory::{
+    AssetRecord, Change, InventoryDocument, InventoryPlan, MonitorRecord, UnitRecord,
+};
+use canhgac_model::AssetKind;
 
 use crate::error::{Errors, InventoryError, InventoryErrors};
 use crate::parsed::{Origin, ParsedInventory};
@@ -14,7 +17,7 @@ use crate::parsed::{Origin, ParsedInventory};
 pub struct PlanOptions {
     /// Delete stored records absent from the file, but only of the kinds the file holds
     /// ([`crate::Sections`]): a file of systems never deletes contacts. Assets of a deleted
-    /// system are deleted with it.
+    /// system are deleted with it, and monitors of a deleted asset with it.
     pub prune: bool,
 }
 
@@ -22,9 +25,10 @@ pub struct PlanOptions {
 /// match the file.
 ///
 /// Records are matched by key: unit code; system code; asset (system, kind, value); contact
-/// (unit, name); authority (code, valid_from). A record is created when its key is new and
-/// updated only when some value differs, so importing an export changes nothing. References
-/// (a unit's parent, a system's owner and operator, an asset's system, a contact's unit) must
+/// (unit, name); authority (code, valid_from); monitor (system, asset kind, asset, name). A
+/// record is created when its key is new and updated only when some value differs, so importing
+/// an export changes nothing. References (a unit's parent, a system's owner and operator, an
+/// asset's system, a contact's unit, a monitor's system and asset) must
 /// name a record of the file or of the store that the plan keeps, and parents must not form a
 /// cycle. Unit changes come parents first, unit deletions children first; a store applies the
 /// other kinds' creations after the units and their deletions before the units.
@@ -52,8 +56,7 @@ pub fn plan(
         |s| s.code.clone(),
         prune && sections.systems,
     );
-    let asset_key =
-        |a: &canhgac_model::inventory::AssetRecord| (a.system.clone(), a.kind, a.value.clone());
+    let asset_key = |a: &AssetRecord| (a.system.clone(), a.kind, a.value.clone());
     let mut assets = diff(
         &current.assets,
         &doc.assets,
@@ -72,6 +75,12 @@ pub fn plan(
         |a| (a.code.clone(), a.valid_from),
         prune && sections.authorities,
     );
+    let mut monitors = diff(
+        &current.monitors,
+        &doc.monitors,
+        monitor_key,
+        prune && sections.monitors,
+    );
 
     // A deleted system takes its assets with it (the file nests assets under systems, so a
     // system's absence speaks for its assets too).
@@ -84,6 +93,20 @@ pub fn plan(
         {
             assets.deletes.push(Change::Delete {
                 before: asset.clone(),
+            });
+        }
+    }
+
+    // A deleted asset takes its monitors with it (the store cascades; the plan shows it).
+    let file_monitor_keys: HashSet<_> = doc.monitors.iter().map(monitor_key).collect();
+    for monitor in &current.monitors {
+        let key = monitor_key(monitor);
+        if assets.deleted.contains(&monitor_asset(monitor))
+            && !file_monitor_keys.contains(&key)
+            && monitors.deleted.insert(key)
+        {
+            monitors.deletes.push(Change::Delete {
+                before: monitor.clone(),
             });
         }
     }
@@ -152,6 +175,37 @@ pub fn plan(
     for (contact, origin) in doc.contacts.iter().zip(&origins.contacts) {
         if !final_units.contains_key(contact.unit.as_str()) {
             errors.push(origin.error("unit", missing_unit(&contact.unit)));
+        }
+    }
+    if !doc.monitors.is_empty() {
+        let final_assets: HashSet<(String, AssetKind, String)> = current
+            .assets
+            .iter()
+            .map(asset_key)
+            .filter(|k| !assets.deleted.contains(k))
+            .chain(doc.assets.iter().map(asset_key))
+            .collect();
+        for (monitor, origin) in doc.monitors.iter().zip(&origins.monitors) {
+            let key = monitor_asset(monitor);
+            if !final_systems.contains(monitor.system.as_str()) {
+                errors.push(origin.error("system", missing_system(&monitor.system)));
+            } else if assets.deleted.contains(&key) {
+                errors.push(origin.error(
+                    "asset",
+                    format!(
+                        "asset {} {:?} of system {:?} is not in the file, so pruning would delete it",
+                        monitor.asset_kind, monitor.asset, monitor.system
+                    ),
+                ));
+            } else if !final_assets.contains(&key) {
+                errors.push(origin.error(
+                    "asset",
+                    format!(
+                        "system {:?} has no asset {} {:?}: neither in the file nor stored",
+                        monitor.system, monitor.asset_kind, monitor.asset
+                    ),
+                ));
+            }
         }
     }
 
@@ -253,7 +307,22 @@ pub fn plan(
     out.assets = assets.all();
     out.contacts = contacts.all();
     out.authorities = authorities.all();
+    out.monitors = monitors.all();
     errors.finish(out)
+}
+
+fn monitor_key(m: &MonitorRecord) -> (String, AssetKind, String, String) {
+    (
+        m.system.clone(),
+        m.asset_kind,
+        m.asset.clone(),
+        m.name.clone(),
+    )
+}
+
+/// The key of the asset a monitor watches.
+fn monitor_asset(m: &MonitorRecord) -> (String, AssetKind, String) {
+    (m.system.clone(), m.asset_kind, m.asset.clone())
 }
 
 struct Diff<T, K> {

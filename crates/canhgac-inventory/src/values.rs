@@ -1,6 +1,6 @@
 //! Conversions of written values (dates, levels, codes, lists) shared by the YAML and CSV readers.
 
-use canhgac_model::{Date, Software};
+use canhgac_model::{normalise_address, AssetKind, Date, Software};
 
 /// Parses a date written `YYYY-MM-DD` (files, API) or `dd/mm/yyyy` (as people type it).
 pub(crate) fn parse_date(raw: &str) -> Result<Date, String> {
@@ -39,6 +39,68 @@ pub(crate) fn parse_level(raw: &str) -> Result<u8, String> {
 /// Parses one of a closed set of codes, with the model's "expected one of" message.
 pub(crate) fn parse_enum<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<T, String> {
     raw.trim().parse::<T>()
+}
+
+/// Parses `true` or `false` (`yes` and `no` too, as YAML 1.1 wrote them).
+pub(crate) fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" => Ok(true),
+        "false" | "no" => Ok(false),
+        _ => Err(format!("{raw:?} is not true or false")),
+    }
+}
+
+/// Parses a whole number of at most `u32::MAX`.
+pub(crate) fn parse_count(raw: &str) -> Result<u32, String> {
+    raw.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("{raw:?} is not a whole number"))
+}
+
+/// Parses a duration in seconds: `60`, or with a unit, `90s`, `5m`, `1h`.
+pub(crate) fn parse_seconds(raw: &str) -> Result<u32, String> {
+    let text = raw.trim();
+    let bad = || format!("{raw:?} is not a duration; write seconds (60) or 90s, 5m, 1h");
+    let (digits, factor) = match text.char_indices().last() {
+        Some((i, 's')) => (&text[..i], 1),
+        Some((i, 'm')) => (&text[..i], 60),
+        Some((i, 'h')) => (&text[..i], 3600),
+        _ => (text, 1),
+    };
+    digits
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(bad)
+}
+
+/// Parses a share from 0 to 1 (`0.3`); its range is the model's to check.
+pub(crate) fn parse_share(raw: &str) -> Result<f64, String> {
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{raw:?} is not a number such as 0.3"))
+}
+
+/// The kind of asset an address is written as; addresses of one kind never read as another
+/// (a URL has a scheme, a network a prefix, a domain is no IP), so the text decides.
+pub(crate) fn infer_asset_kind(raw: &str) -> Result<AssetKind, String> {
+    let fits: Vec<AssetKind> = AssetKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| normalise_address(*kind, raw).is_ok())
+        .collect();
+    match fits.as_slice() {
+        [kind] => Ok(*kind),
+        [] => Err(format!(
+            "{raw:?} is not an IP address, network, domain or http(s) URL"
+        )),
+        _ => Err(format!(
+            "{raw:?} could be several kinds of asset; write asset_kind"
+        )),
+    }
 }
 
 /// A reference to a unit or system by code, in the form codes are stored (trimmed, lower-case).
@@ -177,6 +239,38 @@ mod tests {
         assert!(parse_date("2025/06/30").is_err());
         assert!(parse_date("hôm qua").is_err());
         assert!(parse_date("2025-6-30").is_err());
+    }
+
+    #[test]
+    fn asset_kinds_follow_from_the_address() {
+        assert_eq!(infer_asset_kind("203.0.113.10").unwrap(), AssetKind::Ip);
+        assert_eq!(infer_asset_kind("2001:db8::1").unwrap(), AssetKind::Ip);
+        assert_eq!(infer_asset_kind("203.0.113.0/24").unwrap(), AssetKind::Cidr);
+        assert_eq!(
+            infer_asset_kind("Portal.GOV.vn").unwrap(),
+            AssetKind::Domain
+        );
+        assert_eq!(
+            infer_asset_kind("https://portal.gov.vn/").unwrap(),
+            AssetKind::Url
+        );
+        assert!(infer_asset_kind("cổng thông tin").is_err());
+    }
+
+    #[test]
+    fn durations_and_flags() {
+        assert_eq!(parse_seconds("60").unwrap(), 60);
+        assert_eq!(parse_seconds("90s").unwrap(), 90);
+        assert_eq!(parse_seconds("5m").unwrap(), 300);
+        assert_eq!(parse_seconds(" 1h ").unwrap(), 3600);
+        assert!(parse_seconds("1d").is_err());
+        assert!(parse_seconds("-5").is_err());
+        assert!(parse_seconds("99999999h").is_err());
+        assert!(parse_bool("Yes").unwrap());
+        assert!(!parse_bool("false").unwrap());
+        assert!(parse_bool("có").is_err());
+        assert_eq!(parse_share("0.25").unwrap(), 0.25);
+        assert!(parse_share("nan").is_err());
     }
 
     #[test]

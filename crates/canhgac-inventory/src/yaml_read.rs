@@ -5,16 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use canhgac_model::inventory::{
-    AssetRecord, ContactRecord, InventoryDocument, SystemRecord, UnitRecord,
+    AssetRecord, ContactRecord, InventoryDocument, MonitorRecord, SystemRecord, UnitRecord,
 };
-use canhgac_model::{AssetKind, AuthorityInput, Date, Software};
+use canhgac_model::{
+    AssetKind, AuthorityInput, Date, DefacementSettings, MonitorInput, MonitorKind, Software,
+};
 
 use crate::error::Errors;
 use crate::parsed::{finish, Origin, ParsedInventory, RecordOrigins, Sections};
 use crate::tree::{self, Node, Value};
 use crate::values;
 
-pub(crate) const TOP_KEYS: &[&str] = &["units", "systems", "contacts", "authorities"];
+pub(crate) const TOP_KEYS: &[&str] = &["units", "systems", "contacts", "authorities", "monitors"];
 pub(crate) const UNIT_KEYS: &[&str] = &[
     "code",
     "name",
@@ -59,6 +61,31 @@ pub(crate) const CONTACT_KEYS: &[&str] = &[
     "phone",
     "email",
 ];
+pub(crate) const MONITOR_KEYS: &[&str] = &[
+    "system",
+    "asset",
+    "asset_kind",
+    "name",
+    "kind",
+    "target",
+    "interval",
+    "timeout",
+    "retries",
+    "enabled",
+    "public",
+    "probes",
+    "conditions",
+    "body_contains",
+    "body_not_contains",
+    "method",
+    "record_type",
+    "expected",
+    "resolver",
+    "starttls",
+    "cert_warn_days",
+    "defacement",
+];
+pub(crate) const DEFACEMENT_KEYS: &[&str] = &["ignore", "markers", "change_threshold"];
 pub(crate) const AUTHORITY_KEYS: &[&str] = &[
     "code",
     "name",
@@ -152,6 +179,10 @@ impl<'e> Reader<'e> {
                 "contacts" => {
                     self.sections.contacts = true;
                     items.iter().for_each(|n| self.contact(n));
+                }
+                "monitors" => {
+                    self.sections.monitors = true;
+                    items.iter().for_each(|n| self.monitor(n));
                 }
                 _ => {
                     self.sections.authorities = true;
@@ -497,5 +528,133 @@ impl<'e> Reader<'e> {
             });
             self.origins.authorities.push(f.origin);
         }
+    }
+
+    fn flag(&mut self, f: &mut Fields<'_>, key: &str, default: bool) -> bool {
+        self.convert(f, key, values::parse_bool).unwrap_or(default)
+    }
+
+    fn monitor(&mut self, node: &Node) {
+        let Some(mut f) = self.fields(node, MONITOR_KEYS, Some("monitor")) else {
+            return;
+        };
+        let system = self.required_text(&mut f, "system");
+        let asset = self.required_text(&mut f, "asset");
+        let written_kind: Option<AssetKind> =
+            self.convert(&mut f, "asset_kind", values::parse_enum);
+        let asset_kind = match written_kind {
+            Some(kind) => Some(kind),
+            None if f.failed || asset.is_empty() || f.map.contains_key("asset_kind") => None,
+            None => match values::infer_asset_kind(&asset) {
+                Ok(kind) => Some(kind),
+                Err(message) => {
+                    self.errors
+                        .at(f.origin.line_of("asset"), Some("asset"), message);
+                    f.failed = true;
+                    None
+                }
+            },
+        };
+        let name = self.required_text(&mut f, "name");
+        let kind: Option<MonitorKind> = self.required(&mut f, "kind", values::parse_enum);
+        let target = self.required_text(&mut f, "target");
+        // Unwritten fields are a new monitor's, as in the console and the API.
+        let mut input = MonitorInput::new(0, &name, kind.unwrap_or(MonitorKind::Http), &target);
+        let timing = [
+            (
+                "interval",
+                &mut input.interval_secs,
+                values::parse_seconds as fn(&str) -> _,
+            ),
+            ("timeout", &mut input.timeout_secs, values::parse_seconds),
+            ("retries", &mut input.retries, values::parse_count),
+        ];
+        for (key, slot, parse) in timing {
+            if let Some(value) = self.convert(&mut f, key, parse) {
+                *slot = value;
+            }
+        }
+        input.enabled = self.flag(&mut f, "enabled", input.enabled);
+        input.public = self.flag(&mut f, "public", input.public);
+        input.probes = self.text_list(&mut f, "probes");
+        let settings = &mut input.settings;
+        settings.conditions = self.text_list(&mut f, "conditions");
+        settings.body_contains = self.text_list(&mut f, "body_contains");
+        settings.body_not_contains = self.text_list(&mut f, "body_not_contains");
+        settings.method = self.text(&mut f, "method");
+        settings.record_type = self.text(&mut f, "record_type");
+        settings.expected = self.text_list(&mut f, "expected");
+        settings.resolver = self.text(&mut f, "resolver");
+        settings.starttls = self.flag(&mut f, "starttls", settings.starttls);
+        if f.map.contains_key("cert_warn_days") {
+            let mut days = Vec::new();
+            for item in self.items(&mut f, "cert_warn_days") {
+                match &item.value {
+                    Value::Scalar { text, .. } if !item.is_null() => {
+                        match values::parse_count(text) {
+                            Ok(d) => days.push(d),
+                            Err(message) => {
+                                self.errors
+                                    .at(Some(item.line), Some("cert_warn_days"), message);
+                                f.failed = true;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.errors.at(
+                            Some(item.line),
+                            Some("cert_warn_days"),
+                            format!("expected a list of numbers of days, found {}", item.shape()),
+                        );
+                        f.failed = true;
+                    }
+                }
+            }
+            settings.cert_warn_days = days;
+        }
+        settings.defacement = self.defacement(&mut f);
+        if let (false, Some(asset_kind), Some(_)) = (f.failed, asset_kind, kind) {
+            self.document.monitors.push(MonitorRecord::from_input(
+                &system, asset_kind, &asset, input,
+            ));
+            self.origins.monitors.push(f.origin);
+        }
+    }
+
+    /// `defacement: true` (the default settings), `false`, or a mapping of settings.
+    fn defacement(&mut self, f: &mut Fields<'_>) -> Option<DefacementSettings> {
+        let node = f.map.get("defacement").copied()?;
+        if node.is_null() {
+            return None;
+        }
+        if let Value::Scalar { .. } = &node.value {
+            return self
+                .flag(f, "defacement", false)
+                .then(DefacementSettings::default);
+        }
+        let Some(mut d) = self.fields(node, DEFACEMENT_KEYS, Some("defacement settings")) else {
+            f.failed = true;
+            return None;
+        };
+        let mut settings = DefacementSettings {
+            ignore_selectors: self.text_list(&mut d, "ignore"),
+            markers: self.text_list(&mut d, "markers"),
+            ..DefacementSettings::default()
+        };
+        if let Some(share) = self.convert(&mut d, "change_threshold", values::parse_share) {
+            settings.change_threshold = share;
+        }
+        if let Some(line) = d
+            .origin
+            .fields
+            .iter()
+            .find(|(k, _)| *k == "change_threshold")
+        {
+            f.origin
+                .fields
+                .push(("defacement.change_threshold", line.1));
+        }
+        f.failed |= d.failed;
+        Some(settings)
     }
 }

@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
-use canhgac_model::inventory::{AssetRecord, InventoryDocument, UnitRecord};
+use canhgac_model::inventory::{AssetRecord, InventoryDocument, MonitorRecord, UnitRecord};
+use canhgac_model::{DefacementSettings, MonitorInput, MonitorSettings};
 
 /// Writes `document` as YAML that [`crate::parse`] reads back to the same records.
 ///
 /// Units come parents first (siblings by code), systems by code with their assets nested,
-/// contacts by unit and name, authorities by code and start date. Every top-level list is
+/// contacts by unit and name, authorities by code and start date, monitors by system, asset and
+/// name (fields at a new monitor's defaults left out). Every top-level list is
 /// written, empty ones as `[]`, so importing the output with pruning means "exactly this".
 pub fn to_yaml(document: &InventoryDocument) -> String {
     let mut out = String::new();
@@ -126,7 +128,79 @@ pub fn to_yaml(document: &InventoryDocument) -> String {
         date(&mut out, 2, "valid_to", authority.valid_to);
         field(&mut out, 2, "note", authority.note.as_deref());
     }
+
+    let mut monitors: Vec<_> = document.monitors.iter().collect();
+    monitors.sort_by(|a, b| {
+        (&a.system, a.asset_kind, &a.asset, &a.name).cmp(&(
+            &b.system,
+            b.asset_kind,
+            &b.asset,
+            &b.name,
+        ))
+    });
+    section(&mut out, "monitors", monitors.len());
+    for monitor in monitors {
+        write_monitor(&mut out, monitor);
+    }
     out
+}
+
+fn write_monitor(out: &mut String, monitor: &MonitorRecord) {
+    let fresh = MonitorInput::new(0, "", monitor.kind, "");
+    let defaults = MonitorSettings::default();
+    item(out, 1, "system", &monitor.system);
+    field(out, 2, "asset", Some(&monitor.asset));
+    // The kind follows from the address; written only should it ever not.
+    if crate::values::infer_asset_kind(&monitor.asset).ok() != Some(monitor.asset_kind) {
+        field(out, 2, "asset_kind", Some(monitor.asset_kind.code()));
+    }
+    field(out, 2, "name", Some(&monitor.name));
+    field(out, 2, "kind", Some(monitor.kind.code()));
+    field(out, 2, "target", Some(&monitor.target));
+    let _ = writeln!(out, "    interval: {}", monitor.interval_secs);
+    if monitor.timeout_secs != fresh.timeout_secs {
+        let _ = writeln!(out, "    timeout: {}", monitor.timeout_secs);
+    }
+    if monitor.retries != fresh.retries {
+        let _ = writeln!(out, "    retries: {}", monitor.retries);
+    }
+    if monitor.enabled != fresh.enabled {
+        let _ = writeln!(out, "    enabled: {}", monitor.enabled);
+    }
+    if monitor.public != fresh.public {
+        let _ = writeln!(out, "    public: {}", monitor.public);
+    }
+    let local_only = monitor.probes.len() == 1 && monitor.probes[0] == canhgac_model::LOCAL_PROBE;
+    if !local_only {
+        list(out, 2, "probes", &monitor.probes);
+    }
+    let settings = &monitor.settings;
+    list(out, 2, "conditions", &settings.conditions);
+    list(out, 2, "body_contains", &settings.body_contains);
+    list(out, 2, "body_not_contains", &settings.body_not_contains);
+    field(out, 2, "method", settings.method.as_deref());
+    field(out, 2, "record_type", settings.record_type.as_deref());
+    list(out, 2, "expected", &settings.expected);
+    field(out, 2, "resolver", settings.resolver.as_deref());
+    if settings.starttls {
+        out.push_str("    starttls: true\n");
+    }
+    if settings.cert_warn_days != defaults.cert_warn_days {
+        let days: Vec<String> = settings.cert_warn_days.iter().map(u32::to_string).collect();
+        let _ = writeln!(out, "    cert_warn_days: [{}]", days.join(", "));
+    }
+    match &settings.defacement {
+        None => {}
+        Some(d) if *d == DefacementSettings::default() => out.push_str("    defacement: true\n"),
+        Some(d) => {
+            out.push_str("    defacement:\n");
+            list(out, 3, "ignore", &d.ignore_selectors);
+            list(out, 3, "markers", &d.markers);
+            if d.change_threshold != DefacementSettings::default().change_threshold {
+                let _ = writeln!(out, "      change_threshold: {}", d.change_threshold);
+            }
+        }
+    }
 }
 
 /// Units with every parent before its children and siblings by code; units whose parent is not

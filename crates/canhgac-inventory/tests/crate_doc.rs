@@ -33,9 +33,10 @@ fn the_documented_example_parses_and_plans() {
             doc.systems.len(),
             doc.assets.len(),
             doc.contacts.len(),
-            doc.authorities.len()
+            doc.authorities.len(),
+            doc.monitors.len()
         ),
-        (3, 1, 2, 1, 1)
+        (3, 1, 2, 1, 1, 3)
     );
     assert_eq!(
         doc.units[2].valid_to.map(|d| d.to_string()).as_deref(),
@@ -48,5 +49,6 @@ fn the_documented_example_parses_and_plans() {
         PlanOptions::default(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(changes.summary().created, 8);
+    assert_eq!(changes.summary().created, 11);
+    assert_eq!(doc.monitors[1].interval_secs, 300);
 }

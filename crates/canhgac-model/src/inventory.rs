@@ -6,7 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AssetKind, AuthorityInput, Date, InformationClass, Software, SystemKind, UnitKind};
+use crate::{
+    AssetKind, AuthorityInput, Date, InformationClass, MonitorKind, MonitorSettings, Software,
+    SystemKind, UnitKind,
+};
+use crate::{Id, MonitorInput};
 
 /// A unit, referring to its parent by code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +102,108 @@ pub struct ContactRecord {
     pub email: Option<String>,
 }
 
+/// A monitor of an asset, keyed by (system code, asset kind, asset value, monitor name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorRecord {
+    /// The asset's system's code.
+    pub system: String,
+    /// The asset's kind.
+    pub asset_kind: AssetKind,
+    /// The asset's normalised address.
+    pub asset: String,
+    /// Display name, unique among the asset's monitors.
+    pub name: String,
+    /// What it checks.
+    pub kind: MonitorKind,
+    /// URL, `host:port` or domain, as the kind wants.
+    pub target: String,
+    /// Kind-specific settings.
+    #[serde(default)]
+    pub settings: MonitorSettings,
+    /// Seconds between checks.
+    #[serde(default = "defaults::interval")]
+    pub interval_secs: u32,
+    /// Seconds a check may take.
+    #[serde(default = "defaults::timeout")]
+    pub timeout_secs: u32,
+    /// Failed checks in a row tolerated before the monitor is down.
+    #[serde(default = "defaults::retries")]
+    pub retries: u32,
+    /// Switched on.
+    #[serde(default = "defaults::enabled")]
+    pub enabled: bool,
+    /// Shown on the public status page.
+    #[serde(default)]
+    pub public: bool,
+    /// Probes that run it.
+    #[serde(default)]
+    pub probes: Vec<String>,
+}
+
+impl MonitorRecord {
+    /// A record of `input`, a monitor of the asset (`asset_kind`, `asset`) of system `system`.
+    pub fn from_input(
+        system: &str,
+        asset_kind: AssetKind,
+        asset: &str,
+        input: MonitorInput,
+    ) -> Self {
+        Self {
+            system: system.to_owned(),
+            asset_kind,
+            asset: asset.to_owned(),
+            name: input.name,
+            kind: input.kind,
+            target: input.target,
+            settings: input.settings,
+            interval_secs: input.interval_secs,
+            timeout_secs: input.timeout_secs,
+            retries: input.retries,
+            enabled: input.enabled,
+            public: input.public,
+            probes: input.probes,
+        }
+    }
+
+    /// The monitor as an input for the asset with id `asset_id` (not yet validated).
+    pub fn input(&self, asset_id: Id) -> MonitorInput {
+        MonitorInput {
+            asset_id,
+            name: self.name.clone(),
+            kind: self.kind,
+            target: self.target.clone(),
+            settings: self.settings.clone(),
+            interval_secs: self.interval_secs,
+            timeout_secs: self.timeout_secs,
+            retries: self.retries,
+            enabled: self.enabled,
+            public: self.public,
+            probes: self.probes.clone(),
+        }
+    }
+}
+
+/// A record's timing defaults are a new monitor's, so both ways of writing one agree.
+mod defaults {
+    use crate::{MonitorInput, MonitorKind};
+
+    fn new() -> MonitorInput {
+        MonitorInput::new(0, "", MonitorKind::Http, "")
+    }
+    pub(super) fn interval() -> u32 {
+        new().interval_secs
+    }
+    pub(super) fn timeout() -> u32 {
+        new().timeout_secs
+    }
+    pub(super) fn retries() -> u32 {
+        new().retries
+    }
+    pub(super) fn enabled() -> bool {
+        new().enabled
+    }
+}
+
 /// The whole inventory (or the part of it in a caller's scope).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InventoryDocument {
@@ -111,6 +217,9 @@ pub struct InventoryDocument {
     pub contacts: Vec<ContactRecord>,
     /// Authorities, keyed by (code, valid_from).
     pub authorities: Vec<AuthorityInput>,
+    /// Monitors of the assets (documents written before monitors existed have none).
+    #[serde(default)]
+    pub monitors: Vec<MonitorRecord>,
 }
 
 /// One change an import makes.
@@ -161,6 +270,9 @@ pub struct InventoryPlan {
     pub contacts: Vec<Change<ContactRecord>>,
     /// Authority changes.
     pub authorities: Vec<Change<AuthorityInput>>,
+    /// Monitor changes.
+    #[serde(default)]
+    pub monitors: Vec<Change<MonitorRecord>>,
 }
 
 impl InventoryPlan {
@@ -171,6 +283,7 @@ impl InventoryPlan {
             && self.assets.is_empty()
             && self.contacts.is_empty()
             && self.authorities.is_empty()
+            && self.monitors.is_empty()
     }
 
     /// Counts of creates, updates and deletes over every kind of record.
@@ -186,6 +299,7 @@ impl InventoryPlan {
         self.assets.iter().for_each(|c| count(c.op()));
         self.contacts.iter().for_each(|c| count(c.op()));
         self.authorities.iter().for_each(|c| count(c.op()));
+        self.monitors.iter().for_each(|c| count(c.op()));
         summary
     }
 }
@@ -200,4 +314,36 @@ pub struct PlanSummary {
     pub updated: u64,
     /// Records deleted.
     pub deleted: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_without_monitors_still_read() {
+        let doc: InventoryDocument = serde_json::from_str(
+            r#"{"units":[],"systems":[],"assets":[],"contacts":[],"authorities":[]}"#,
+        )
+        .unwrap();
+        assert!(doc.monitors.is_empty());
+        let plan: InventoryPlan = serde_json::from_str(
+            r#"{"units":[],"systems":[],"assets":[],"contacts":[],"authorities":[]}"#,
+        )
+        .unwrap();
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn monitor_records_take_a_new_monitors_defaults() {
+        let record: MonitorRecord = serde_json::from_str(
+            r#"{"system":"portal","asset_kind":"url","asset":"https://a.vn/","name":"Trang chủ",
+                "kind":"http","target":"https://a.vn/"}"#,
+        )
+        .unwrap();
+        let fresh = MonitorInput::new(7, "Trang chủ", MonitorKind::Http, "https://a.vn/");
+        assert_eq!(record.input(7), fresh);
+        let back = MonitorRecord::from_input("portal", AssetKind::Url, "https://a.vn/", fresh);
+        assert_eq!(back, record);
+    }
 }

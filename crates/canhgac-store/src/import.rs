@@ -2,17 +2,18 @@
 //!
 //! Applying keeps the unit tree and the system index in memory for the whole transaction, so
 //! codes resolve and scope checks run without a query per record; assets (the bulk of a large
-//! inventory) are inserted many rows per statement.
+//! inventory) are inserted many rows per statement. Monitors are written through the watch
+//! section's own row functions, so an imported monitor behaves like one made in the console.
 
 use std::collections::{HashMap, HashSet};
 
 use canhgac_model::inventory::{
-    AssetRecord, Change, ContactRecord, InventoryDocument, InventoryPlan, PlanSummary,
-    SystemRecord, UnitRecord,
+    AssetRecord, Change, ContactRecord, InventoryDocument, InventoryPlan, MonitorRecord,
+    PlanSummary, SystemRecord, UnitRecord,
 };
 use canhgac_model::{
-    Actor, AssetInput, AssetKind, AuthorityInput, ContactInput, FieldError, Id, Scope, SystemInput,
-    UnitInput,
+    Actor, AssetInput, AssetKind, AuthorityInput, ContactInput, FieldError, Id, MonitorInput,
+    Scope, SystemInput, UnitInput,
 };
 use sqlx::{AnyConnection, Row};
 
@@ -23,10 +24,15 @@ use crate::sql::{
     system_binds, unit_dependents, update_authority_row, update_unit_row, write_audit, AuditRow,
     Paths, SYSTEM_INSERT, SYSTEM_UPDATE,
 };
+use crate::watch::{
+    and_monitor_scope, bump_watch_stamp, delete_monitor_row, insert_monitor, load_scoped_monitor,
+    monitor_from, monitor_select, update_monitor_row,
+};
 use crate::{Result, StoreError};
 
 /// Exports the inventory in `scope`: units parents-before-children, then systems, assets and
-/// contacts by code, and every authority.
+/// contacts by code, every authority, and the monitors (automatic ones too) of assets whose
+/// system's owner is in scope.
 pub(crate) async fn export(conn: &mut AnyConnection, scope: &Scope) -> Result<InventoryDocument> {
     let paths = scope_paths(conn, scope).await?;
 
@@ -143,12 +149,35 @@ pub(crate) async fn export(conn: &mut AnyConnection, scope: &Scope) -> Result<In
     .map(|row| rows::authority(row).map(|a| AuthorityInput::from(&a)))
     .collect::<Result<Vec<_>>>()?;
 
+    let mut sql = Sql::new(&format!(
+        "{}, s.code AS system_code, a.kind AS asset_kind, a.value AS asset_value {} WHERE 1 = 1",
+        monitor_select(),
+        monitor_from()
+    ));
+    and_monitor_scope(&mut sql, &paths);
+    sql.push(" ORDER BY s.code, a.kind, a.value, m.name, m.id");
+    let mut monitors = Vec::new();
+    for row in sql.query().fetch_all(&mut *conn).await? {
+        let m = rows::monitor(&row)?;
+        let kind: String = row.try_get("asset_kind")?;
+        let asset_kind = AssetKind::from_code(&kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("assets.kind holds unknown value {kind:?}"))
+        })?;
+        monitors.push(MonitorRecord::from_input(
+            &row.try_get::<String, _>("system_code")?,
+            asset_kind,
+            &row.try_get::<String, _>("asset_value")?,
+            m.input,
+        ));
+    }
+
     Ok(InventoryDocument {
         units,
         systems,
         assets,
         contacts,
         authorities,
+        monitors,
     })
 }
 
@@ -296,7 +325,8 @@ pub(crate) async fn apply(
             },
         );
     }
-    let needs_systems = !plan.systems.is_empty() || !plan.assets.is_empty();
+    let needs_systems =
+        !plan.systems.is_empty() || !plan.assets.is_empty() || !plan.monitors.is_empty();
     if needs_systems {
         for row in sqlx::query("SELECT id, code, owner_unit_id, operator_unit_id FROM systems")
             .fetch_all(&mut *conn)
@@ -506,7 +536,77 @@ pub(crate) async fn apply(
         }
     }
 
-    // Deletes: assets and contacts, then systems, then units (the plan lists children first).
+    // Monitors once their assets exist; a changed monitor keeps its history.
+    for change in &plan.monitors {
+        match change {
+            Change::Create { after } => {
+                let (asset_id, input) = monitor_input(conn, &state, after, true).await?;
+                if monitor_id(conn, asset_id, &after.name).await?.is_some() {
+                    return Err(StoreError::Conflict {
+                        field: "name".into(),
+                        message: format!(
+                            "{} already exists; plan the import again",
+                            monitor_label(after)
+                        ),
+                    });
+                }
+                let id = insert_monitor(conn, &input, false, at).await?;
+                audit.push(AuditRow::new::<(), _>(
+                    "create",
+                    "monitor",
+                    Some(id),
+                    None,
+                    Some(after),
+                ));
+                summary.created += 1;
+            }
+            Change::Update { before, after } => {
+                let (asset_id, input) = monitor_input(conn, &state, after, false).await?;
+                let id = monitor_id(conn, asset_id, &after.name)
+                    .await?
+                    .ok_or_else(|| not_found("monitor", monitor_label(after)))?;
+                let stored = load_scoped_monitor(conn, &None, id).await?;
+                update_monitor_row(conn, &stored, &input, at).await?;
+                audit.push(AuditRow::new(
+                    "update",
+                    "monitor",
+                    Some(id),
+                    Some(before),
+                    Some(after),
+                ));
+                summary.updated += 1;
+            }
+            Change::Delete { .. } => {}
+        }
+    }
+
+    // Deletes: monitors, assets and contacts, then systems, then units (the plan lists children
+    // first).
+    for change in &plan.monitors {
+        if let Change::Delete { before } = change {
+            let what = monitor_label(before);
+            let (asset_id, owner) = match monitor_asset(conn, &state, before).await {
+                Ok(found) => found,
+                Err(_) => return Err(not_found("monitor", what)),
+            };
+            if !state.unit_in_scope(&state.paths(), owner) {
+                return Err(not_found("monitor", what));
+            }
+            let id = monitor_id(conn, asset_id, &before.name)
+                .await?
+                .ok_or_else(|| not_found("monitor", what))?;
+            let stored = load_scoped_monitor(conn, &None, id).await?;
+            delete_monitor_row(conn, &stored, at).await?;
+            audit.push(AuditRow::new::<_, ()>(
+                "delete",
+                "monitor",
+                Some(id),
+                Some(before),
+                None,
+            ));
+            summary.deleted += 1;
+        }
+    }
     for change in &plan.assets {
         if let Change::Delete { before } = change {
             let (system_id, owner, operator) = state.system("asset", &before.system)?;
@@ -616,6 +716,14 @@ pub(crate) async fn apply(
             ));
             summary.deleted += 1;
         }
+    }
+
+    // The scheduler reloads when monitors changed, including those deleted with their assets.
+    fn deletes<T>(changes: &[Change<T>]) -> bool {
+        changes.iter().any(|c| matches!(c, Change::Delete { .. }))
+    }
+    if !plan.monitors.is_empty() || deletes(&plan.assets) || deletes(&plan.systems) {
+        bump_watch_stamp(conn).await?;
     }
 
     audit.push(AuditRow::new::<(), _>(
@@ -927,6 +1035,76 @@ fn contact_input(state: &State, record: &ContactRecord, create: bool) -> Result<
     };
     input.validate().map_err(|e| invalid(&what, e))?;
     Ok(input)
+}
+
+fn monitor_label(m: &MonitorRecord) -> String {
+    format!(
+        "monitor {:?} of asset {} {} of system {:?}",
+        m.name, m.asset_kind, m.asset, m.system
+    )
+}
+
+/// The id of the asset a monitor record watches and the owner unit of its system (a monitor's
+/// scope, as in the watch section).
+async fn monitor_asset(
+    conn: &mut AnyConnection,
+    state: &State,
+    record: &MonitorRecord,
+) -> Result<(Id, Id)> {
+    let what = monitor_label(record);
+    let (system_id, owner, _) = state.system(&what, &record.system)?;
+    let row =
+        sqlx::query("SELECT id FROM assets WHERE system_id = $1 AND kind = $2 AND value = $3")
+            .bind(system_id)
+            .bind(record.asset_kind.code())
+            .bind(record.asset.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    match row {
+        Some(row) => Ok((row.try_get(0)?, owner)),
+        None if state.roots.is_none() => Err(invalid(
+            &what,
+            FieldError::new(
+                "asset",
+                format!(
+                    "system {:?} has no asset {} {}",
+                    record.system, record.asset_kind, record.asset
+                ),
+            ),
+        )),
+        None => Err(StoreError::OutOfScope(what)),
+    }
+}
+
+/// The validated input of a monitor record, its asset resolved and checked against scope.
+async fn monitor_input(
+    conn: &mut AnyConnection,
+    state: &State,
+    record: &MonitorRecord,
+    create: bool,
+) -> Result<(Id, MonitorInput)> {
+    let what = monitor_label(record);
+    let (asset_id, owner) = monitor_asset(conn, state, record).await?;
+    if !state.unit_in_scope(&state.paths(), owner) {
+        return Err(if create {
+            StoreError::OutOfScope(what)
+        } else {
+            not_found("monitor", what)
+        });
+    }
+    let mut input = record.input(asset_id);
+    input.validate().map_err(|e| invalid(&what, e))?;
+    Ok((asset_id, input))
+}
+
+/// The monitor of an asset with this name (the first, should two share it).
+async fn monitor_id(conn: &mut AnyConnection, asset_id: Id, name: &str) -> Result<Option<Id>> {
+    let row = sqlx::query("SELECT id FROM monitors WHERE asset_id = $1 AND name = $2 ORDER BY id")
+        .bind(asset_id)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
 /// Inserts the batched assets in multi-row statements and queues their audit rows.

@@ -43,7 +43,7 @@ fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
 }
 
 /// `SELECT` of a whole monitor; the `FROM` must join [`UNIT_JOINS`].
-fn monitor_select() -> String {
+pub(crate) fn monitor_select() -> String {
     format!(
         "SELECT {}, s.id AS system_id, s.owner_unit_id AS unit_id",
         qualified("m", rows::MONITOR_COLS)
@@ -51,12 +51,12 @@ fn monitor_select() -> String {
 }
 
 /// `FROM monitors m` with the joins the scope needs.
-fn monitor_from() -> String {
+pub(crate) fn monitor_from() -> String {
     format!("FROM monitors m {UNIT_JOINS}")
 }
 
 /// `AND` the monitor's unit is in scope.
-fn and_monitor_scope(sql: &mut Sql, paths: &Paths) {
+pub(crate) fn and_monitor_scope(sql: &mut Sql, paths: &Paths) {
     if let Some(prefixes) = paths {
         sql.push(" AND ");
         sql.push_path_scope("u.path", prefixes);
@@ -75,7 +75,11 @@ fn and_ids(sql: &mut Sql, column: &str, ids: &[Id]) {
     sql.push(")");
 }
 
-async fn load_scoped_monitor(conn: &mut AnyConnection, paths: &Paths, id: Id) -> Result<Monitor> {
+pub(crate) async fn load_scoped_monitor(
+    conn: &mut AnyConnection,
+    paths: &Paths,
+    id: Id,
+) -> Result<Monitor> {
     let mut sql = Sql::new(&monitor_select());
     sql.push(" ")
         .push(&monitor_from())
@@ -140,7 +144,7 @@ async fn check_monitor_asset(conn: &mut AnyConnection, paths: &Paths, asset_id: 
 }
 
 /// Moves the watch stamp: the scheduler reloads its monitors and windows.
-async fn bump_watch_stamp(conn: &mut AnyConnection) -> Result<()> {
+pub(crate) async fn bump_watch_stamp(conn: &mut AnyConnection) -> Result<()> {
     sqlx::query("UPDATE watch_changes SET counter = counter + 1 WHERE id = 1")
         .execute(&mut *conn)
         .await?;
@@ -160,7 +164,8 @@ fn search_text(input: &MonitorInput) -> String {
     lc(&format!("{} {}", input.name, input.target))
 }
 
-async fn insert_monitor(
+/// Inserts a validated monitor of an existing asset; returns its id.
+pub(crate) async fn insert_monitor(
     conn: &mut AnyConnection,
     input: &MonitorInput,
     automatic: bool,
@@ -194,6 +199,97 @@ async fn insert_monitor(
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?)
+}
+
+/// Writes a user's change of monitor `before` (validated `input`, an asset in scope): status
+/// follows switching it off or on, a new page drops the defacement baseline, and it is no longer
+/// automatic.
+pub(crate) async fn update_monitor_row(
+    conn: &mut AnyConnection,
+    before: &Monitor,
+    input: &MonitorInput,
+    at: i64,
+) -> Result<()> {
+    // Switching a monitor off or on is a change of status the console shows.
+    let (status, status_since) = match (before.input.enabled, input.enabled) {
+        (true, false) => (MonitorStatus::Paused, Some(at)),
+        (false, true) => (MonitorStatus::Pending, Some(at)),
+        _ => (before.status, before.status_since.map(micros)),
+    };
+    sqlx::query(
+        "UPDATE monitors SET asset_id = $1, name = $2, kind = $3, target = $4, \
+         search_lc = $5, settings = $6, interval_secs = $7, timeout_secs = $8, retries = $9, \
+         enabled = $10, is_public = $11, probes = $12, status = $13, status_since = $14, \
+         automatic = 0, updated_at = $15 WHERE id = $16",
+    )
+    .bind(input.asset_id)
+    .bind(input.name.as_str())
+    .bind(input.kind.code())
+    .bind(input.target.as_str())
+    .bind(search_text(input))
+    .bind(json_text(&input.settings))
+    .bind(i64::from(input.interval_secs))
+    .bind(i64::from(input.timeout_secs))
+    .bind(i64::from(input.retries))
+    .bind(i64::from(input.enabled))
+    .bind(i64::from(input.public))
+    .bind(json_text(&input.probes))
+    .bind(status.code())
+    .bind(status_since)
+    .bind(at)
+    .bind(before.id)
+    .execute(&mut *conn)
+    .await?;
+    if input.kind != before.input.kind || input.target != before.input.target {
+        // The approved page was another page: the next check captures the new one.
+        sqlx::query("DELETE FROM defacement_baselines WHERE monitor_id = $1")
+            .bind(before.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes monitor `before` with its history, remembering what it checked so the automatic
+/// pass does not add it back.
+pub(crate) async fn delete_monitor_row(
+    conn: &mut AnyConnection,
+    before: &Monitor,
+    at: i64,
+) -> Result<()> {
+    let origin = sqlx::query("SELECT auto_kind, auto_target FROM monitors WHERE id = $1")
+        .bind(before.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let auto_kind: Option<String> = origin.try_get(0)?;
+    let auto_target: Option<String> = origin.try_get(1)?;
+    // Remembered so the automatic pass does not bring back what a user removed, under its
+    // current and (for an edited automatic monitor) its original kind and target.
+    let mut keys = vec![(
+        before.input.kind.code().to_string(),
+        before.input.target.clone(),
+    )];
+    if let (Some(kind), Some(target)) = (auto_kind, auto_target) {
+        keys.push((kind, target));
+    }
+    for (kind, target) in keys {
+        sqlx::query(
+            "INSERT INTO deleted_monitors (asset_id, kind, target, deleted_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (asset_id, kind, target) DO NOTHING",
+        )
+        .bind(before.input.asset_id)
+        .bind(kind)
+        .bind(target)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    // Checks, rollups, outages, the baseline and windows go with it (foreign keys cascade).
+    sqlx::query("DELETE FROM monitors WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Availability per monitor from the rollups before `at`; every id gets an entry, in order.
@@ -391,44 +487,7 @@ impl SqlStore {
         if input.asset_id != before.input.asset_id {
             check_monitor_asset(conn, &paths, input.asset_id).await?;
         }
-        let at = micros(now());
-        // Switching a monitor off or on is a change of status the console shows.
-        let (status, status_since) = match (before.input.enabled, input.enabled) {
-            (true, false) => (MonitorStatus::Paused, Some(at)),
-            (false, true) => (MonitorStatus::Pending, Some(at)),
-            _ => (before.status, before.status_since.map(micros)),
-        };
-        sqlx::query(
-            "UPDATE monitors SET asset_id = $1, name = $2, kind = $3, target = $4, \
-             search_lc = $5, settings = $6, interval_secs = $7, timeout_secs = $8, retries = $9, \
-             enabled = $10, is_public = $11, probes = $12, status = $13, status_since = $14, \
-             automatic = 0, updated_at = $15 WHERE id = $16",
-        )
-        .bind(input.asset_id)
-        .bind(input.name.as_str())
-        .bind(input.kind.code())
-        .bind(input.target.as_str())
-        .bind(search_text(&input))
-        .bind(json_text(&input.settings))
-        .bind(i64::from(input.interval_secs))
-        .bind(i64::from(input.timeout_secs))
-        .bind(i64::from(input.retries))
-        .bind(i64::from(input.enabled))
-        .bind(i64::from(input.public))
-        .bind(json_text(&input.probes))
-        .bind(status.code())
-        .bind(status_since)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-        if input.kind != before.input.kind || input.target != before.input.target {
-            // The approved page was another page: the next check captures the new one.
-            sqlx::query("DELETE FROM defacement_baselines WHERE monitor_id = $1")
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-        }
+        update_monitor_row(conn, &before, &input, micros(now())).await?;
         bump_watch_stamp(conn).await?;
         let after = load_scoped_monitor(conn, &None, id).await?;
         w.commit_audited(actor, AuditRow::updated("monitor", id, &before, &after))
@@ -441,39 +500,7 @@ impl SqlStore {
         let conn = &mut *w.tx;
         let paths = scope_paths(conn, &actor.scope).await?;
         let before = load_scoped_monitor(conn, &paths, id).await?;
-        let origin = sqlx::query("SELECT auto_kind, auto_target FROM monitors WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let auto_kind: Option<String> = origin.try_get(0)?;
-        let auto_target: Option<String> = origin.try_get(1)?;
-        // Remembered so the automatic pass does not bring back what a user removed, under its
-        // current and (for an edited automatic monitor) its original kind and target.
-        let mut keys = vec![(
-            before.input.kind.code().to_string(),
-            before.input.target.clone(),
-        )];
-        if let (Some(kind), Some(target)) = (auto_kind, auto_target) {
-            keys.push((kind, target));
-        }
-        let at = micros(now());
-        for (kind, target) in keys {
-            sqlx::query(
-                "INSERT INTO deleted_monitors (asset_id, kind, target, deleted_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (asset_id, kind, target) DO NOTHING",
-            )
-            .bind(before.input.asset_id)
-            .bind(kind)
-            .bind(target)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-        }
-        // Checks, rollups, outages, the baseline and windows go with it (foreign keys cascade).
-        sqlx::query("DELETE FROM monitors WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        delete_monitor_row(conn, &before, micros(now())).await?;
         bump_watch_stamp(conn).await?;
         w.commit_audited(actor, AuditRow::deleted("monitor", id, &before))
             .await

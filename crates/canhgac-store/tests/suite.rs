@@ -1459,6 +1459,7 @@ fn demo_plan() -> InventoryPlan {
             valid_to: None,
             note: None,
         })],
+        monitors: vec![],
     }
 }
 
@@ -1553,6 +1554,7 @@ async fn inventory_apply_and_export_round_trip() {
                 before: contact_rec("so-a", "Nguyễn Văn An"),
             }],
             authorities: vec![],
+            monitors: vec![],
         };
         // so-a still owns web-a: the whole plan fails and nothing changes.
         let err = s.apply_inventory(&admin(), &plan).await.unwrap_err();

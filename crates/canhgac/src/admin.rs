@@ -120,6 +120,9 @@ fn plan_lines(plan: &InventoryPlan) -> Vec<String> {
             None => format!("{} ({})", a.code, a.name),
         }
     });
+    lines(&mut out, "monitor", &plan.monitors, |m| {
+        format!("{} {} {}: {}", m.system, m.asset_kind, m.asset, m.name)
+    });
     out
 }
 

@@ -111,6 +111,12 @@ fn import_then_export_then_import_again_changes_nothing() {
         None,
     );
     assert!(first.contains("applied:"), "{first}");
+    assert!(
+        first.contains(
+            "create monitor   portal url https://hoabinhxanh.gov.vn/: Trang chủ Cổng thông tin"
+        ),
+        "{first}"
+    );
 
     run_ok(
         dir.path(),
@@ -352,7 +358,13 @@ fn backup_while_serving_then_restore_gives_the_same_data() {
     );
     let at_backup = export(dir.path(), data);
 
-    let server = Server::start(dir.path(), &["--data", data]);
+    // Without the watch engine, which would add automatic monitors (exported data) on its own.
+    let config = dir.path().join("no-watch.toml");
+    std::fs::write(&config, "[watch]\nenabled = false\n").expect("write");
+    let server = Server::start(
+        dir.path(),
+        &["--data", data, "--config", config.to_str().expect("utf-8")],
+    );
     let path = run_ok(dir.path(), &["backup", "backups", "--data", data], None);
     let path = path.trim().to_string();
     assert!(

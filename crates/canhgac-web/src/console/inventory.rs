@@ -223,6 +223,12 @@ fn plan_rows(lang: Lang, plan: &InventoryPlan) -> Vec<Row> {
         },
         &mut rows,
     );
+    rows_of(
+        lang.t(Msg::Monitors),
+        &plan.monitors,
+        |m| format!("{} / {} / {}", m.system, m.asset, m.name),
+        &mut rows,
+    );
     rows
 }
 
