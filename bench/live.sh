@@ -84,7 +84,7 @@ run() {
   token=$("$BIN" token create --data "$data" --user bench --name bench 2>/dev/null | tail -1)
   CANHGAC_DETECTION__RULES="$rules" CANHGAC_WEB__MAX_BODY=512MiB CANHGAC_LOG=warn \
     CANHGAC_SYSLOG__UDP= CANHGAC_SYSLOG__TCP=127.0.0.1:0 \
-    "$BIN" serve --data "$data" --listen 127.0.0.1:0 > "$WORK/serve-$name.out" 2> "$WORK/serve-$name.err" &
+    CANHGAC_WATCH__ENABLED=false "$BIN" serve --data "$data" --listen 127.0.0.1:0 > "$WORK/serve-$name.out" 2> "$WORK/serve-$name.err" &
   SERVER_PID=$!
   local base="" tcp=""
   for _ in $(seq 600); do

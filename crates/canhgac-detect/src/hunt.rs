@@ -197,7 +197,7 @@ where
                                 let position = position as u64;
                                 local.events += 1;
                                 let seen = events.fetch_add(1, Ordering::Relaxed) + 1;
-                                if seen % options.progress_every.max(1) == 0 {
+                                if seen.is_multiple_of(options.progress_every.max(1)) {
                                     report_progress(files_done.load(Ordering::Relaxed));
                                 }
                                 let event = match record {

@@ -297,6 +297,8 @@ impl Canhgac {
             // Syslog on ports the system picks, so a running canhgac does not clash.
             .env("CANHGAC_SYSLOG__UDP", "127.0.0.1:0")
             .env("CANHGAC_SYSLOG__TCP", "127.0.0.1:0")
+            // The demo province's portal and mail names are not ours to check: no monitors run.
+            .env("CANHGAC_WATCH__ENABLED", "false")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

@@ -27,11 +27,11 @@ fn ev(i: u64) -> Event {
     };
     e.fields.push("n", i as i64);
     e.fields.push("code", 100_000 + i as i64);
-    e.fields.push("flag", FieldValue::Bool(i % 4 == 0));
+    e.fields.push("flag", FieldValue::Bool(i.is_multiple_of(4)));
     e.fields
         .push("src", format!("198.51.100.{}:{}", i % 250, 1024 + i));
     e.fields
-        .push("program", if i % 2 == 0 { "sshd" } else { "CRON" });
+        .push("program", if i.is_multiple_of(2) { "sshd" } else { "CRON" });
     e.fields.push(
         "tags",
         FieldValue::List(vec!["alpha".into(), format!("t{}", i % 7).into()]),

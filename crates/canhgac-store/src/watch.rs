@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 use crate::query::Sql;
 use crate::rows::{self, json_text, micros, now, qualified};
 use crate::sql::{
-    fetch_page, lc, path_in, scope_paths, unit_path, AuditRow, Backend, Paths, SqlStore,
+    conflict, fetch_page, lc, path_in, scope_paths, unit_path, AuditRow, Backend, Paths, SqlStore,
 };
 use crate::{Result, StoreError, WatchSummary};
 
@@ -197,9 +197,13 @@ pub(crate) async fn insert_monitor(
     .bind(auto.map(|a| a.0))
     .bind(auto.map(|a| a.1))
     .fetch_one(&mut *conn)
-    .await?
+    .await
+    .map_err(|e| conflict(e, "name", NAME_TAKEN))?
     .try_get(0)?)
 }
+
+/// Why a monitor's name was refused.
+const NAME_TAKEN: &str = "tài sản này đã có một giám sát cùng tên";
 
 /// Writes a user's change of monitor `before` (validated `input`, an asset in scope): status
 /// follows switching it off or on, a new page drops the defacement baseline, and it is no longer
@@ -239,7 +243,8 @@ pub(crate) async fn update_monitor_row(
     .bind(at)
     .bind(before.id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| conflict(e, "name", NAME_TAKEN))?;
     if input.kind != before.input.kind || input.target != before.input.target {
         // The approved page was another page: the next check captures the new one.
         sqlx::query("DELETE FROM defacement_baselines WHERE monitor_id = $1")
@@ -533,13 +538,14 @@ impl SqlStore {
             }
             let taken = sqlx::query(
                 "SELECT 1 FROM monitors WHERE asset_id = $1 AND ((kind = $2 AND target = $3) \
-                 OR (auto_kind = $2 AND auto_target = $3)) \
+                 OR (auto_kind = $2 AND auto_target = $3) OR name = $4) \
                  UNION ALL SELECT 1 FROM deleted_monitors WHERE asset_id = $1 AND kind = $2 \
                  AND target = $3 LIMIT 1",
             )
             .bind(input.asset_id)
             .bind(input.kind.code())
             .bind(input.target.as_str())
+            .bind(input.name.as_str())
             .fetch_optional(&mut *conn)
             .await?;
             if taken.is_some() {

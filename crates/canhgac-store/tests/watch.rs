@@ -953,3 +953,43 @@ async fn public_status_summary_probes_and_the_stamp() {
         assert_eq!(probes[1].address.as_deref(), Some("10.0.0.5"));
     }
 }
+
+#[tokio::test]
+async fn names_tell_the_monitors_of_one_asset_apart() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let f = fixture(store).await;
+        let first = store
+            .create_monitor(&admin(), http(f.asset_a, "https://a.gov.vn/"))
+            .await
+            .unwrap();
+        // The same name on the same asset is refused, naming the field ...
+        let mut twin = http(f.asset_a, "https://a.gov.vn/lien-he");
+        twin.name = first.input.name.clone();
+        match store.create_monitor(&admin(), twin.clone()).await {
+            Err(StoreError::Conflict { field, .. }) => assert_eq!(field, "name"),
+            other => panic!("expected a name conflict, got {other:?}"),
+        }
+        // ... also when renaming another monitor to it; on another asset the name is free.
+        let other = store
+            .create_monitor(&admin(), http(f.asset_a, "https://a.gov.vn/tin-tuc"))
+            .await
+            .unwrap();
+        match store.update_monitor(&admin(), other.id, twin.clone()).await {
+            Err(StoreError::Conflict { field, .. }) => assert_eq!(field, "name"),
+            other => panic!("expected a name conflict, got {other:?}"),
+        }
+        twin.asset_id = f.asset_b;
+        store.create_monitor(&admin(), twin).await.unwrap();
+        // An automatic monitor whose name a user already took is not added.
+        let mut automatic = http(f.asset_a, "https://a.gov.vn/trang-chu");
+        automatic.name = first.input.name.clone();
+        assert_eq!(
+            store
+                .create_automatic_monitors(vec![automatic])
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}

@@ -11,8 +11,15 @@
 //!
 //! Every check is bounded by the monitor's timeout, reads at most
 //! [`CheckOptions::max_body_bytes`] and never panics: whatever the network does, the outcome is
-//! a [`CheckOutcome`] with `ok` and a message. This crate keeps no state: scheduling, retries,
-//! outages, alerts and baselines belong to the watch runtime.
+//! a [`CheckOutcome`] with `ok` and a message.
+//!
+//! Around the checks:
+//! - [`schedule`] runs monitors on time (spread, bounded), fed by a [`schedule::MonitorFeed`]:
+//!   the store inside the server, the server's API in `canhgac probe` ([`remote`]);
+//! - [`state`] is the state machine (retries, flapping, maintenance, outages);
+//! - [`runtime::Watcher`] is the server's engine: it stores checks, raises and resolves alerts
+//!   (down, DNS changed, certificate, defacement) and keeps the [`automatic`] monitors of portal
+//!   and email systems.
 //!
 //! ```no_run
 //! use canhgac_model::{MonitorInput, MonitorKind, LOCAL_PROBE};
@@ -35,6 +42,7 @@ use canhgac_model::{CheckResult, Id, MonitorInput, MonitorKind, PageSnapshot};
 use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
 
+pub mod automatic;
 pub mod conditions;
 mod dns;
 mod http;
@@ -42,6 +50,10 @@ mod icmp;
 mod mail;
 mod net;
 pub mod page;
+pub mod remote;
+pub mod runtime;
+pub mod schedule;
+pub mod state;
 mod text;
 mod tls;
 

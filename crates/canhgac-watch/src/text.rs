@@ -23,7 +23,7 @@ pub(crate) fn date(at: Timestamp) -> String {
 /// `10 giây`, `1,5 giây` for timeouts.
 pub(crate) fn seconds(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         format!("{} giây", millis / 1000)
     } else {
         format!("{},{} giây", millis / 1000, (millis % 1000) / 100)
@@ -34,9 +34,9 @@ pub(crate) fn seconds(duration: Duration) -> String {
 pub(crate) fn bytes(count: usize) -> String {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * 1024;
-    if count >= MIB && count % MIB == 0 {
+    if count >= MIB && count.is_multiple_of(MIB) {
         format!("{} MiB", count / MIB)
-    } else if count >= KIB && count % KIB == 0 {
+    } else if count >= KIB && count.is_multiple_of(KIB) {
         format!("{} KiB", count / KIB)
     } else {
         format!("{count} byte")

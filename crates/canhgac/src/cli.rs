@@ -60,6 +60,28 @@ pub enum Command {
     /// Hunt through log files offline with Sigma rules (EVTX, JSON lines, syslog, access logs).
     /// Exit code 0: no hits; 1: hits; 2: bad input.
     Hunt(HuntArgs),
+    /// Run the monitors assigned to this probe (e.g. one outside the government network) and
+    /// report their results to the server, until stopped.
+    Probe(ProbeArgs),
+}
+
+/// `probe`
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The server, e.g. https://canhgac.example.gov.vn.
+    #[arg(long, env = "CANHGAC_SERVER", value_name = "URL")]
+    pub server: String,
+    /// An API token (canhgac token create) of a user who sees the probe's monitors.
+    #[arg(
+        long,
+        env = "CANHGAC_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
+    /// The probe's name, as monitors list it in their probes (e.g. ngoai-mang).
+    #[arg(long, env = "CANHGAC_PROBE_NAME", value_name = "NAME")]
+    pub name: String,
 }
 
 /// `events ...`

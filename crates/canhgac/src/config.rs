@@ -50,6 +50,8 @@ pub struct Config {
     pub syslog: SyslogConfig,
     /// `[events]`
     pub events: EventsConfig,
+    /// `[watch]`
+    pub watch: WatchConfig,
 }
 
 /// `[server]`: where to listen.
@@ -262,6 +264,48 @@ impl Default for EventsConfig {
     }
 }
 
+/// `[watch]`: monitors of portals, mail servers and DNS records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchConfig {
+    /// Run the monitors on this server (remote probes run them with `canhgac probe`).
+    #[serde(deserialize_with = "bool_or_string")]
+    pub enabled: bool,
+    /// Create monitors for portal and email systems automatically.
+    #[serde(deserialize_with = "bool_or_string")]
+    pub automatic: bool,
+    /// Checks running at once, at most.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub max_concurrent: u32,
+    /// Largest part of a page body read by a check.
+    pub max_body: ByteSize,
+    /// PEM file of extra CA certificates trusted by the checks (e.g. the province's own CA);
+    /// empty for the public web PKI only.
+    pub ca_file: String,
+    /// Every check result is kept this long; hourly summaries longer.
+    pub keep_checks: HumanDuration,
+    /// Hourly summaries (availability, response times) are kept this long.
+    pub keep_rollups: HumanDuration,
+    /// Repeated alerts of one monitor within this window fold into one (a long outage is one
+    /// alert).
+    pub fold_window: HumanDuration,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            automatic: true,
+            max_concurrent: 256,
+            max_body: ByteSize(2 * 1024 * 1024),
+            ca_file: String::new(),
+            keep_checks: HumanDuration::parse("168h").expect("valid literal"),
+            keep_rollups: HumanDuration::parse("9600h").expect("valid literal"),
+            fold_window: HumanDuration::parse("24h").expect("valid literal"),
+        }
+    }
+}
+
 /// Reads a list from TOML, or from one comma-separated string (environment variables).
 fn list_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
     #[derive(Deserialize)]
@@ -373,7 +417,7 @@ impl ByteSize {
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (unit, m) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-            if self.0 % m == 0 {
+            if self.0.is_multiple_of(m) {
                 return write!(f, "{}{unit}", self.0 / m);
             }
         }

@@ -4,7 +4,8 @@
 //! - `serve` runs the console and API ([`serve`]);
 //! - `inventory`, `user`, `token`, `backup`, `restore` are administration commands run on the host
 //!   ([`admin`]);
-//! - `config check` / `config example` help write `canhgac.toml` ([`config`]).
+//! - `config check` / `config example` help write `canhgac.toml` ([`config`]);
+//! - `probe` runs monitors away from the server and reports to it ([`watch`]).
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad input (configuration, inventory files, arguments).
 
@@ -16,6 +17,7 @@ mod detection;
 mod events_cli;
 mod hunt_cli;
 mod serve;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -108,6 +110,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return events_cli::convert(files, format);
         }
         Command::Hunt(_) => return Ok(()),
+        Command::Probe(args) => {
+            let loaded = config::load(explicit, &CliOverrides::default())?;
+            serve::init_logging(&loaded.config.log)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            return runtime.block_on(watch::run_probe(
+                &loaded.config,
+                &args.server,
+                args.token.clone(),
+                &args.name,
+            ));
+        }
     };
     let overrides = CliOverrides {
         listen,
@@ -176,7 +191,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Backup { dir, .. } => admin::backup(&config, &dir).await,
             Command::Restore { file, force, .. } => admin::restore(&config, &file, force).await,
-            Command::Config(_) | Command::Events(_) | Command::Hunt(_) => Ok(()),
+            Command::Config(_) | Command::Events(_) | Command::Hunt(_) | Command::Probe(_) => {
+                Ok(())
+            }
         }
     })
 }

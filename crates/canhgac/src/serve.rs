@@ -57,8 +57,11 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
 
     let live = crate::detection::start(&config, store.clone(), &data_dir).await?;
-    let state = canhgac_web::AppState::new(store.clone(), config.web_settings())
+    let mut state = canhgac_web::AppState::new(store.clone(), config.web_settings())
         .with_detection(live.web.clone());
+    if let Some(watch) = crate::watch::start(&config, store.clone(), live.stop.clone())? {
+        state = state.with_watch(watch);
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

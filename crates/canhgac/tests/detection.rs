@@ -7,9 +7,9 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{admin_token, client, Server};
+use common::{admin_token, api, client, wait_for, Server};
 use serde_json::{json, Value};
 
 const RULE: &str = r#"
@@ -42,54 +42,6 @@ fn send_with_logger(args: &[&str]) {
         "logger {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-async fn api(
-    http: &reqwest::Client,
-    server: &Server,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = http
-        .request(method, format!("{}{path}", server.base))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-/// Polls `path` until `pick` finds something, or fails after 20 s.
-async fn wait_for(
-    http: &reqwest::Client,
-    server: &Server,
-    token: &str,
-    path: &str,
-    pick: impl Fn(&Value) -> Option<Value>,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, body) = api(http, server, token, reqwest::Method::GET, path, None).await;
-        if status == 200 {
-            if let Some(found) = pick(&body) {
-                return found;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing at {path} after 20 s: {status} {body}\nserver log:\n{}",
-            server.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 fn setup(dir: &Path) -> (String, String) {

@@ -34,7 +34,8 @@ CREATE TABLE monitors (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX monitors_asset ON monitors (asset_id);
+-- Names tell monitors of one asset apart (inventory files key monitors by them).
+CREATE UNIQUE INDEX monitors_asset_name ON monitors (asset_id, name);
 CREATE INDEX monitors_name ON monitors (name, id);
 
 -- Plain rowid ids (no AUTOINCREMENT bookkeeping): this is the table written on every check.

@@ -27,6 +27,9 @@ pub fn canhgac(cwd: &Path) -> Command {
     // Tests run servers side by side: syslog on ports the system picks (printed at start).
     command.env("CANHGAC_SYSLOG__UDP", "127.0.0.1:0");
     command.env("CANHGAC_SYSLOG__TCP", "127.0.0.1:0");
+    // Monitors check their targets on the network: only tests that serve their own targets on
+    // loopback switch the watch on (`CANHGAC_WATCH__ENABLED=true`).
+    command.env("CANHGAC_WATCH__ENABLED", "false");
     command
 }
 
@@ -329,5 +332,66 @@ impl PgDatabase {
             .await;
             let _ = conn.close().await;
         }
+    }
+}
+
+/// Calls the API with a bearer token; returns the status and the body (JSON, or a string).
+pub async fn api(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = http
+        .request(method, format!("{}{path}", server.base))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Polls `path` until `pick` finds something, or fails after 20 s.
+pub async fn wait_for(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+    pick: impl Fn(&serde_json::Value) -> Option<serde_json::Value>,
+) -> serde_json::Value {
+    wait_for_within(http, server, token, path, Duration::from_secs(20), pick).await
+}
+
+/// Polls `path` until `pick` finds something, or fails after `within`.
+pub async fn wait_for_within(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+    within: Duration,
+    pick: impl Fn(&serde_json::Value) -> Option<serde_json::Value>,
+) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let (status, body) = api(http, server, token, reqwest::Method::GET, path, None).await;
+        if status == 200 {
+            if let Some(found) = pick(&body) {
+                return found;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing at {path} after {within:?}: {status} {body}\nserver log:\n{}",
+            server.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
