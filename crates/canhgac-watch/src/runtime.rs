@@ -237,6 +237,31 @@ impl Watcher {
                     .store
                     .resolve_monitor_alerts(&down_key, &comment)
                     .await?;
+                // The recovery itself is on the alert list too (for the on-duty staff and the
+                // notification log), already resolved: nobody has to triage good news.
+                let recovered_key = format!("watch:recovered:{}", monitor.id);
+                let notice = self.draft(
+                    monitor,
+                    recovered_key.clone(),
+                    format!("Đã hoạt động trở lại: {}", monitor.input.name),
+                    Severity::Informational,
+                    result.at,
+                    serde_json::json!({
+                        "monitor_id": monitor.id,
+                        "target": monitor.input.target,
+                        "probe": result.probe,
+                        "message": result.message,
+                    }),
+                );
+                inner
+                    .store
+                    .record_alerts(&[notice], inner.config.fold_window)
+                    .await?;
+                inner.alerts.fetch_add(1, Relaxed);
+                inner
+                    .store
+                    .resolve_monitor_alerts(&recovered_key, &comment)
+                    .await?;
             }
             None => {}
         }

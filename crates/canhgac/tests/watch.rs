@@ -268,7 +268,9 @@ async fn portal_defacement_dns_and_certificate_alerts() {
         .cloned()
         .unwrap_or_default();
     assert!(
-        checks.iter().any(|c| c["ok"] == true && c["probe"] == "local"),
+        checks
+            .iter()
+            .any(|c| c["ok"] == true && c["probe"] == "local"),
         "{checks:?}"
     );
     wait_for_within(
@@ -373,6 +375,25 @@ async fn portal_defacement_dns_and_certificate_alerts() {
         |a| (a["status"] == "resolved").then(|| a.clone()),
     )
     .await;
+    // The recovery is on the alert list too, already resolved.
+    let (_, alerts) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/alerts?source=monitor",
+        None,
+    )
+    .await;
+    let recovered = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule_key"] == format!("watch:recovered:{id}"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no recovery notice: {alerts}"));
+    assert_eq!(recovered["severity"], "informational");
+    assert_eq!(recovered["status"], "resolved");
     let (_, outages) = api(
         &http,
         &server,
@@ -497,5 +518,127 @@ async fn portal_defacement_dns_and_certificate_alerts() {
         "{title}"
     );
 
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_remote_probe_runs_its_monitors_and_reports_back() {
+    let page = Arc::new(Mutex::new(HOME.to_owned()));
+    let portal = start_portal(page.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let token = admin_token(dir.path(), &["--data", &data_arg]);
+    let server = Server::start_with_env(
+        dir.path(),
+        &["--data", &data_arg],
+        &[("CANHGAC_WATCH__ENABLED", "true")],
+    );
+    let http = client();
+
+    let unit = create(
+        &http,
+        &server,
+        &token,
+        "/api/v1/units",
+        json!({"name": "Trung tâm giám sát thử nghiệm", "kind": "department"}),
+    )
+    .await;
+    let system = create(
+        &http,
+        &server,
+        &token,
+        "/api/v1/systems",
+        json!({"name": "Hệ thống thử", "kind": "other", "owner_unit_id": unit["id"]}),
+    )
+    .await;
+    let asset = create(
+        &http,
+        &server,
+        &token,
+        "/api/v1/assets",
+        json!({"system_id": system["id"], "kind": "ip", "value": "127.0.0.1"}),
+    )
+    .await;
+    // Run only from the probe "ngoai-mang", not from the server itself.
+    let monitor = create(
+        &http,
+        &server,
+        &token,
+        "/api/v1/monitors",
+        json!({
+            "asset_id": asset["id"], "name": "Cổng nhìn từ ngoài", "kind": "http",
+            "target": format!("http://{portal}/"), "interval_secs": 10, "timeout_secs": 5,
+            "probes": ["ngoai-mang"]
+        }),
+    )
+    .await;
+    let id = monitor["id"].as_i64().unwrap();
+
+    let mut probe = common::canhgac(dir.path())
+        .args(["probe", "--server", &server.base, "--name", "ngoai-mang"])
+        .env("CANHGAC_TOKEN", &token)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let check = wait_for_within(
+        &http,
+        &server,
+        &token,
+        &format!("/api/v1/monitors/{id}/checks"),
+        Duration::from_secs(30),
+        |body| {
+            body.as_array()
+                .or_else(|| body["items"].as_array())?
+                .iter()
+                .find(|c| c["probe"] == "ngoai-mang")
+                .cloned()
+        },
+    )
+    .await;
+    assert_eq!(check["ok"], true, "{check}");
+    let up = wait_for_within(
+        &http,
+        &server,
+        &token,
+        &format!("/api/v1/monitors/{id}"),
+        Duration::from_secs(10),
+        |m| (m["status"] == "up").then(|| m.clone()),
+    )
+    .await;
+    assert_eq!(up["status"], "up");
+    let (_, probes) = api(&http, &server, &token, Method::GET, "/api/v1/probes", None).await;
+    assert!(probes.to_string().contains("ngoai-mang"), "{probes}");
+
+    // The portal fails as seen from the probe: the server raises the alert.
+    page.lock().unwrap().clear();
+    wait_for_within(
+        &http,
+        &server,
+        &token,
+        "/api/v1/alerts?source=monitor",
+        Duration::from_secs(40),
+        |body| open_alert(body, &format!("watch:down:{id}")),
+    )
+    .await;
+    let (_, checks) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        &format!("/api/v1/monitors/{id}/checks"),
+        None,
+    )
+    .await;
+    let checks = checks.as_array().cloned().unwrap_or_default();
+    assert!(
+        checks.iter().all(|c| c["probe"] == "ngoai-mang"),
+        "the server itself never ran it: {checks:?}"
+    );
+
+    let _ = probe.kill();
+    let _ = probe.wait();
     server.stop();
 }
