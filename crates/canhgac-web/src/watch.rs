@@ -15,8 +15,11 @@ pub trait Watch: Send + Sync + 'static {
     /// Results a remote probe reports for monitors assigned to it: stored, run through the
     /// state machine and alerted on exactly like the server's own checks. The caller has
     /// checked that each result's monitor is assigned to `probe` and in the caller's scope.
-    async fn accept_probe_results(&self, probe: &str, results: Vec<CheckResult>)
-        -> Result<(), String>;
+    async fn accept_probe_results(
+        &self,
+        probe: &str,
+        results: Vec<CheckResult>,
+    ) -> Result<(), String>;
 
     /// Runs one check of the monitor now, records it like a scheduled one and returns it.
     async fn check_now(&self, monitor: &Monitor) -> Result<CheckResult, String>;
