@@ -5,8 +5,9 @@
 //! share:
 //!
 //! - [`canhgac_binary`] finds (and builds, through Cargo) the `canhgac` binary of this workspace;
-//! - [`Canhgac`] starts `canhgac serve` on a free loopback port with a fresh data directory and
-//!   reads the address and the one-time setup link it prints;
+//! - [`Canhgac`] starts `canhgac serve` on a free loopback port with a fresh data directory (the
+//!   watch off unless a test turns it on with [`Canhgac::start_with_env`]) and reads the address
+//!   and the one-time setup link it prints;
 //! - [`Chromium`] starts `chromedriver` and a headless Debian `chromium` session driven through
 //!   [`fantoccini`] over plain HTTP on loopback (no TLS stack is compiled in);
 //! - [`artifacts_dir`] is where screenshots go (`target/e2e-artifacts`, kept by CI).
@@ -278,6 +279,13 @@ impl Canhgac {
     /// Starts `BIN serve --listen 127.0.0.1:0 --data TMP` and waits for the `listening on` line
     /// and the setup link.
     pub fn start(bin: &Path) -> Result<Self, HarnessError> {
+        Self::start_with_env(bin, &[])
+    }
+
+    /// [`Canhgac::start`] with extra environment variables, set after the harness's own so they
+    /// win: e.g. `[("CANHGAC_WATCH__ENABLED", "true")]` for a test that serves its own targets
+    /// on loopback.
+    pub fn start_with_env(bin: &Path, env: &[(&str, &str)]) -> Result<Self, HarnessError> {
         let data = tempfile::Builder::new()
             .prefix("canhgac-e2e-data-")
             .tempdir()
@@ -302,7 +310,8 @@ impl Canhgac {
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-            );
+            )
+            .envs(env.iter().copied());
         let mut process = ProcessGuard::spawn(command, &format!("{} serve", bin.display()))?;
         let timeout = Duration::from_secs(60);
         let base_url =
