@@ -117,4 +117,5 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
+pub mod conditions;
 pub mod inventory;

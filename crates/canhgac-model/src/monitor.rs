@@ -278,6 +278,11 @@ impl MonitorInput {
         if self.retries > 20 {
             return Err(FieldError::new("retries", "tối đa 20 lần thử lại"));
         }
+        for (index, condition) in self.settings.conditions.iter().enumerate() {
+            crate::conditions::parse(condition).map_err(|e| {
+                FieldError::new(format!("settings.conditions[{index}]"), e.to_string())
+            })?;
+        }
         if let Some(deface) = &self.settings.defacement {
             if !(0.0..=1.0).contains(&deface.change_threshold) {
                 return Err(FieldError::new(
@@ -570,6 +575,21 @@ mod tests {
         assert_eq!(input.settings.record_type.as_deref(), Some("A"));
         input.settings.record_type = Some("srv".into());
         assert_eq!(input.validate().unwrap_err().field, "settings.record_type");
+    }
+
+    #[test]
+    fn conditions_are_checked_and_the_bad_one_is_named() {
+        let mut input = MonitorInput::new(1, "Cổng", MonitorKind::Http, "https://x.gov.vn/");
+        input.settings.conditions = vec!["[STATUS] == 200".into(), "[STATUS] = 200".into()];
+        let error = input.validate().unwrap_err();
+        assert_eq!(error.field, "settings.conditions[1]");
+        assert!(
+            error.message.contains("[STATUS] = 200"),
+            "{}",
+            error.message
+        );
+        input.settings.conditions.pop();
+        input.validate().unwrap();
     }
 
     #[test]

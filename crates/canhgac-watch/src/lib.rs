@@ -43,7 +43,8 @@ use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
 
 pub mod automatic;
-pub mod conditions;
+/// Gatus-style conditions: the grammar lives in the model, so every input path validates it.
+pub use canhgac_model::conditions;
 mod dns;
 mod http;
 mod icmp;

@@ -395,6 +395,7 @@ messages! {
     TargetHint => "HTTP: URL đầy đủ; TCP, TLS, SMTP, IMAP: máy:cổng; DNS: tên miền; Ping: tên máy hoặc IP", "HTTP: a full URL; TCP, TLS, SMTP, IMAP: host:port; DNS: a domain name; ping: a host or IP";
     IntervalSecs => "Chu kỳ kiểm tra (giây)", "Interval (seconds)";
     TimeoutSecs => "Thời gian chờ (giây)", "Timeout (seconds)";
+    Timing => "Chu kỳ / thời gian chờ", "Interval / timeout";
     Retries => "Số lần lỗi liên tiếp được bỏ qua", "Failures tolerated before alerting";
     MonitorEnabled => "Đang bật kiểm tra", "Checks enabled";
     MonitorPublic => "Hiện trên trang trạng thái công khai (chỉ tên và trạng thái)", "Show on the public status page (name and status only)";
@@ -403,7 +404,7 @@ messages! {
     ProbesShort => "Điểm đo (probe)", "Probes";
     Probe => "Điểm đo (probe)", "Probe";
     Conditions => "Điều kiện (mỗi dòng một điều kiện)", "Conditions (one per line)";
-    ConditionsHint => "Ví dụ: [STATUS] == 200, [RESPONSE_TIME] < 2000, [CERTIFICATE_EXPIRATION] > 336h. Điều kiện viết sai sẽ làm mỗi lần kiểm tra báo lỗi kèm lý do.", "For example: [STATUS] == 200, [RESPONSE_TIME] < 2000, [CERTIFICATE_EXPIRATION] > 336h. A condition that cannot be read makes every check fail, saying why.";
+    ConditionsHint => "Mỗi dòng một điều kiện, tất cả phải đúng. Ví dụ: [STATUS] == 200, [RESPONSE_TIME] < 2000, [CERTIFICATE_EXPIRATION] > 336h, [BODY] == pat(*Cổng thông tin*).", "One condition per line, all must hold. For example: [STATUS] == 200, [RESPONSE_TIME] < 2000, [CERTIFICATE_EXPIRATION] > 336h, [BODY] == pat(*Portal*).";
     BodyContains => "Trang phải chứa (mỗi dòng một chuỗi)", "Body must contain (one per line)";
     BodyNotContains => "Trang không được chứa (mỗi dòng một chuỗi)", "Body must not contain (one per line)";
     HttpMethod => "Phương thức HTTP", "HTTP method";

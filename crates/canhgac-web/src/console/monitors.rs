@@ -296,13 +296,14 @@ pub async fn board(
 // ---- the form ----
 
 /// The form field that shows a model error: `settings.defacement.change_threshold` is the
-/// `change_threshold` field, `settings.record_type` the `record_type` field.
+/// `change_threshold` field, `settings.record_type` the `record_type` field, and
+/// `settings.conditions[2]` the `conditions` field (the message names the condition).
 fn form_field(field: &str) -> String {
-    field
+    let field = field
         .strip_prefix("settings.defacement.")
         .or_else(|| field.strip_prefix("settings."))
-        .unwrap_or(field)
-        .to_string()
+        .unwrap_or(field);
+    field.split('[').next().unwrap_or(field).to_string()
 }
 
 fn add_field_error(errors: &mut Errors, lang: Lang, mut error: FieldError) {
@@ -1035,7 +1036,7 @@ async fn monitor_page(
                     (lang.t(Msg::LastCheck), html! { (monitor.last_check_at.map(|t| ctx.time(t)).unwrap_or_else(|| "—".into())) }),
                     (lang.t(Msg::Latency), html! { (latency(monitor.last_latency_ms)) }),
                     (lang.t(Msg::LastMessage), html! { (forms::or_dash(monitor.last_message.as_deref())) }),
-                    (lang.t(Msg::IntervalSecs), html! { (input.interval_secs) " / " (input.timeout_secs) " s · " (lang.t(Msg::Retries)) ": " (input.retries) }),
+                    (lang.t(Msg::Timing), html! { (input.interval_secs) " s / " (input.timeout_secs) " s · " (lang.t(Msg::Retries)) ": " (input.retries) }),
                     (lang.t(Msg::ProbesShort), html! { (input.probes.join(", ")) }),
                     (lang.t(Msg::MonitorEnabled), html! { (if input.enabled { lang.t(Msg::Yes) } else { lang.t(Msg::No) }) }),
                     (lang.t(Msg::MonitorPublic), html! { (if input.public { lang.t(Msg::Yes) } else { lang.t(Msg::No) }) }),
@@ -1428,5 +1429,6 @@ mod tests {
             "change_threshold"
         );
         assert_eq!(form_field("target"), "target");
+        assert_eq!(form_field("settings.conditions[1]"), "conditions");
     }
 }

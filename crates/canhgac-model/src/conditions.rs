@@ -7,7 +7,7 @@
 //! ([`Context`]).
 //!
 //! ```
-//! use canhgac_watch::conditions::{parse, Context};
+//! use canhgac_model::conditions::{parse, Context};
 //! let condition = parse("[RESPONSE_TIME] < 500").unwrap();
 //! let context = Context { response_time_ms: Some(35), ..Context::default() };
 //! assert!(condition.evaluate(&context).holds);
