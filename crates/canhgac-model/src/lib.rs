@@ -53,9 +53,10 @@ pub use contact::{Authority, AuthorityInput, Contact, ContactInput};
 pub use event::{Event, EventKind, FieldValue, Fields};
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind};
 pub use monitor::{
-    Availability, CheckResult, DefacementBaseline, DefacementSettings, MaintenanceWindow, Monitor,
-    MonitorFilter, MonitorInput, MonitorKind, MonitorRollup, MonitorSettings, MonitorStateUpdate,
-    MonitorStatus, Outage, PageSnapshot, ProbeInfo, PublicMonitorStatus, LOCAL_PROBE,
+    asset_covers, check_target_in_scope, target_host, Availability, CheckResult,
+    DefacementBaseline, DefacementSettings, MaintenanceWindow, Monitor, MonitorFilter,
+    MonitorInput, MonitorKind, MonitorRollup, MonitorSettings, MonitorStateUpdate, MonitorStatus,
+    Outage, PageSnapshot, ProbeInfo, PublicMonitorStatus, LOCAL_PROBE,
 };
 pub use page::{Page, PageRequest};
 pub use scope::{Actor, Scope};

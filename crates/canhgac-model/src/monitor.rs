@@ -296,6 +296,85 @@ impl MonitorInput {
     }
 }
 
+/// The host a monitor reaches: a URL's host, the host of `host:port` or `[v6]:port`, a DNS
+/// name, or an address; `None` when the target names none.
+pub fn target_host(kind: MonitorKind, target: &str) -> Option<String> {
+    let target = target.trim();
+    if kind == MonitorKind::Http {
+        let url = url::Url::parse(target).ok()?;
+        return url
+            .host_str()
+            .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase());
+    }
+    let host = if let Some(rest) = target.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else if target.matches(':').count() == 1 {
+        target.split(':').next().unwrap_or(target)
+    } else {
+        target
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether an asset (`kind`, normalised `value`) covers `host`: the same address, an address
+/// inside the network, the domain or one of its subdomains, or the URL's host. Monitors reach
+/// only hosts their system's assets cover, as scans do: the inventory is the scope.
+pub fn asset_covers(kind: crate::AssetKind, value: &str, host: &str) -> bool {
+    use crate::AssetKind;
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    match kind {
+        AssetKind::Ip => host
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .zip(value.parse::<std::net::IpAddr>().ok())
+            .is_some_and(|(h, v)| h == v),
+        AssetKind::Cidr => host
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .zip(value.parse::<ipnet::IpNet>().ok())
+            .is_some_and(|(h, net)| net.contains(&h)),
+        AssetKind::Domain => {
+            let domain = value.strip_prefix("*.").unwrap_or(value);
+            host == domain || host.ends_with(&format!(".{domain}"))
+        }
+        AssetKind::Url => url::Url::parse(value)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+            })
+            .is_some_and(|h| h == host),
+    }
+}
+
+/// Checks that a monitor's target is covered by one of `assets` (kind, normalised value): its
+/// system's assets. Names the `target` field when it is not.
+pub fn check_target_in_scope(
+    input: &MonitorInput,
+    assets: &[(crate::AssetKind, String)],
+) -> Result<(), FieldError> {
+    let Some(host) = target_host(input.kind, &input.target) else {
+        return Err(FieldError::new(
+            "target",
+            "không đọc được tên máy hoặc địa chỉ",
+        ));
+    };
+    if assets
+        .iter()
+        .any(|(kind, value)| asset_covers(*kind, value, &host))
+    {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "target",
+            format!(
+                "{host} không thuộc tài sản nào của hệ thống này; hãy thêm nó vào danh mục tài sản trước (giám sát chỉ chạm tới những gì có trong danh mục)"
+            ),
+        ))
+    }
+}
+
 /// Trimmed, de-duplicated probe names; the local probe when none is given.
 fn normalise_probes(probes: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -590,6 +669,65 @@ mod tests {
         );
         input.settings.conditions.pop();
         input.validate().unwrap();
+    }
+
+    #[test]
+    fn hosts_of_every_target_form() {
+        let host = |kind, target| target_host(kind, target);
+        assert_eq!(
+            host(MonitorKind::Http, "https://Portal.gov.vn:8443/a").as_deref(),
+            Some("portal.gov.vn")
+        );
+        assert_eq!(
+            host(MonitorKind::Smtp, "mail.gov.vn:25").as_deref(),
+            Some("mail.gov.vn")
+        );
+        assert_eq!(
+            host(MonitorKind::Smtp, "[2001:db8::1]:25").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            host(MonitorKind::Icmp, "2001:db8::1").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            host(MonitorKind::Dns, "portal.gov.vn.").as_deref(),
+            Some("portal.gov.vn")
+        );
+    }
+
+    #[test]
+    fn targets_must_be_covered_by_the_systems_assets() {
+        use crate::AssetKind;
+        let assets = vec![
+            (AssetKind::Domain, "portal.gov.vn".to_owned()),
+            (AssetKind::Cidr, "203.0.113.0/24".to_owned()),
+            (AssetKind::Url, "https://dvc.example.vn/a".to_owned()),
+            (AssetKind::Ip, "2001:db8::25".to_owned()),
+        ];
+        let ok = |kind, target: &str| {
+            check_target_in_scope(&MonitorInput::new(1, "m", kind, target), &assets).is_ok()
+        };
+        assert!(ok(MonitorKind::Http, "https://portal.gov.vn/tin-tuc"));
+        assert!(ok(MonitorKind::Http, "https://www.portal.gov.vn/"));
+        assert!(ok(MonitorKind::Tcp, "203.0.113.7:443"));
+        assert!(ok(MonitorKind::Http, "http://dvc.example.vn:8080/"));
+        assert!(ok(MonitorKind::Smtp, "[2001:db8::25]:25"));
+        assert!(ok(MonitorKind::Dns, "mail.portal.gov.vn"));
+        assert!(!ok(
+            MonitorKind::Http,
+            "http://169.254.169.254/latest/meta-data/"
+        ));
+        assert!(!ok(MonitorKind::Http, "https://evilportal.gov.vn/"));
+        assert!(!ok(MonitorKind::Tcp, "203.0.114.7:443"));
+        assert!(!ok(MonitorKind::Http, "https://example.vn/"));
+        let error = check_target_in_scope(
+            &MonitorInput::new(1, "m", MonitorKind::Icmp, "10.0.0.1"),
+            &assets,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "target");
+        assert!(error.message.contains("10.0.0.1"));
     }
 
     #[test]

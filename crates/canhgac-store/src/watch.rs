@@ -164,6 +164,28 @@ fn search_text(input: &MonitorInput) -> String {
     lc(&format!("{} {}", input.name, input.target))
 }
 
+/// Refuses a target that no asset of the monitor's system covers: monitors touch only what is
+/// in the inventory, like scans.
+pub(crate) async fn check_target(conn: &mut AnyConnection, input: &MonitorInput) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT kind, value FROM assets WHERE system_id = \
+         (SELECT system_id FROM assets WHERE id = $1)",
+    )
+    .bind(input.asset_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut assets = Vec::with_capacity(rows.len());
+    for row in rows {
+        let kind: String = row.try_get(0)?;
+        let value: String = row.try_get(1)?;
+        if let Some(kind) = canhgac_model::AssetKind::from_code(&kind) {
+            assets.push((kind, value));
+        }
+    }
+    canhgac_model::check_target_in_scope(input, &assets)?;
+    Ok(())
+}
+
 /// Inserts a validated monitor of an existing asset; returns its id.
 pub(crate) async fn insert_monitor(
     conn: &mut AnyConnection,
@@ -171,6 +193,7 @@ pub(crate) async fn insert_monitor(
     automatic: bool,
     at: i64,
 ) -> Result<Id> {
+    check_target(conn, input).await?;
     let auto = automatic.then(|| (input.kind.code(), input.target.as_str()));
     Ok(sqlx::query(
         "INSERT INTO monitors (asset_id, name, kind, target, search_lc, settings, interval_secs, \
@@ -214,6 +237,7 @@ pub(crate) async fn update_monitor_row(
     input: &MonitorInput,
     at: i64,
 ) -> Result<()> {
+    check_target(conn, input).await?;
     // Switching a monitor off or on is a change of status the console shows.
     let (status, status_since) = match (before.input.enabled, input.enabled) {
         (true, false) => (MonitorStatus::Paused, Some(at)),
@@ -549,6 +573,11 @@ impl SqlStore {
             .fetch_optional(&mut *conn)
             .await?;
             if taken.is_some() {
+                continue;
+            }
+            if let Err(e) = check_target(conn, &input).await {
+                tracing::warn!(asset_id = input.asset_id, error = %e,
+                    "automatic monitor skipped: target outside the system's assets");
                 continue;
             }
             created.push(insert_monitor(conn, &input, true, at).await?);

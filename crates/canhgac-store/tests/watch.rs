@@ -611,9 +611,14 @@ async fn automatic_monitors_are_not_duplicated_nor_brought_back_after_deletion()
             .unwrap();
         assert_eq!(after, 0, "{}: neither comes back", t.name);
 
-        // Another asset gets its own.
-        let other = store
+        // Another asset gets its own, but only for a target its system's assets cover.
+        let outside = store
             .create_automatic_monitors(vec![http(f.asset_b, "https://a.gov.vn/")])
+            .await
+            .unwrap();
+        assert_eq!(outside, 0, "{}: a.gov.vn is not system B's", t.name);
+        let other = store
+            .create_automatic_monitors(vec![http(f.asset_b, "https://b.gov.vn/lien-he")])
             .await
             .unwrap();
         assert_eq!(other, 1);
@@ -980,7 +985,32 @@ async fn names_tell_the_monitors_of_one_asset_apart() {
             other => panic!("expected a name conflict, got {other:?}"),
         }
         twin.asset_id = f.asset_b;
+        twin.target = "https://b.gov.vn/lien-he".into();
         store.create_monitor(&admin(), twin).await.unwrap();
+        // A target no asset of the system covers is refused, naming the field: monitors touch
+        // only what is in the inventory.
+        for target in [
+            "https://evil.example.net/",
+            "http://169.254.169.254/latest/",
+        ] {
+            match store
+                .create_monitor(&admin(), http(f.asset_a, target))
+                .await
+            {
+                Err(StoreError::Invalid(e)) => assert_eq!(e.field, "target"),
+                other => panic!("{target}: expected a target error, got {other:?}"),
+            }
+        }
+        let mut moved = store
+            .get_monitor(&Scope::All, first.id)
+            .await
+            .unwrap()
+            .input;
+        moved.target = "https://b.gov.vn/".into();
+        assert!(matches!(
+            store.update_monitor(&admin(), first.id, moved).await,
+            Err(StoreError::Invalid(_))
+        ));
         // An automatic monitor whose name a user already took is not added.
         let mut automatic = http(f.asset_a, "https://a.gov.vn/trang-chu");
         automatic.name = first.input.name.clone();

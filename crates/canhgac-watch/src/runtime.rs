@@ -328,7 +328,7 @@ impl Watcher {
             severity,
             tags: vec![format!("monitor.{}", monitor.input.kind.code())],
             unit_id: Some(monitor.unit_id),
-            host: target_host(&monitor.input.target),
+            host: canhgac_model::target_host(monitor.input.kind, &monitor.input.target),
             time: at,
             evidence,
         }
@@ -631,23 +631,6 @@ pub fn down_rule_key(monitor: &Monitor) -> String {
     }
 }
 
-/// The host part of a monitor target (URL, `host:port`, `[v6]:port`, name).
-pub fn target_host(target: &str) -> Option<String> {
-    if let Ok(url) = url::Url::parse(target) {
-        if let Some(host) = url.host_str() {
-            return Some(host.trim_matches(['[', ']']).to_owned());
-        }
-    }
-    let host = if let Some(rest) = target.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else if target.matches(':').count() == 1 {
-        target.split(':').next().unwrap_or(target)
-    } else {
-        target
-    };
-    (!host.is_empty()).then(|| host.to_owned())
-}
-
 fn format_time(at: Timestamp) -> String {
     at.to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap_or(jiff::tz::TimeZone::UTC))
         .strftime("%H:%M %d/%m/%Y")
@@ -658,30 +641,4 @@ fn format_date(at: Timestamp) -> String {
     at.to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap_or(jiff::tz::TimeZone::UTC))
         .strftime("%d/%m/%Y")
         .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_of_every_target_form() {
-        assert_eq!(
-            target_host("https://Portal.gov.vn:8443/a").as_deref(),
-            Some("portal.gov.vn")
-        );
-        assert_eq!(
-            target_host("mail.gov.vn:25").as_deref(),
-            Some("mail.gov.vn")
-        );
-        assert_eq!(
-            target_host("[2001:db8::1]:25").as_deref(),
-            Some("2001:db8::1")
-        );
-        assert_eq!(target_host("2001:db8::1").as_deref(), Some("2001:db8::1"));
-        assert_eq!(
-            target_host("portal.gov.vn").as_deref(),
-            Some("portal.gov.vn")
-        );
-    }
 }

@@ -90,11 +90,11 @@ fn start_dns(answers: Arc<Mutex<Vec<[u8; 4]>>>) -> SocketAddr {
     addr
 }
 
-/// A TLS server for `localhost` whose certificate expires in `days` days; returns its port and
+/// A TLS server for 127.0.0.1 whose certificate expires in `days` days; returns its port and
 /// the certificate's PEM (the test trusts it through `[watch] ca_file`).
 async fn start_tls(days: i64) -> (u16, String) {
     let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
     let expiry = jiff::Timestamp::now()
         .checked_add(jiff::SignedDuration::from_hours(24 * days))
         .unwrap()
@@ -469,8 +469,7 @@ async fn portal_defacement_dns_and_certificate_alerts() {
         "{dns_alert}"
     );
 
-    // A certificate that expires in five days: alert, naming the days left. (The server answers
-    // on 127.0.0.1 for the name "localhost", which is not an inventory domain.)
+    // A certificate that expires in five days: alert, naming the days left.
     let tls_asset = create(
         &http,
         &server,
@@ -486,7 +485,7 @@ async fn portal_defacement_dns_and_certificate_alerts() {
         "/api/v1/monitors",
         json!({
             "asset_id": tls_asset["id"], "name": "Chứng thư cổng", "kind": "tls",
-            "target": format!("localhost:{tls_port}")
+            "target": format!("127.0.0.1:{tls_port}")
         }),
     )
     .await;
