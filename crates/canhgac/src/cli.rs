@@ -60,6 +60,10 @@ pub enum Command {
     /// Hunt through log files offline with Sigma rules (EVTX, JSON lines, syslog, access logs).
     /// Exit code 0: no hits; 1: hits; 2: bad input.
     Hunt(HuntArgs),
+    /// Breached and shared passwords, offline: import the Pwned Passwords list, check a password
+    /// or hashes, audit an Active Directory NTLM dump.
+    #[command(subcommand)]
+    Passwords(PasswordsCommand),
     /// Run the monitors assigned to this probe (e.g. one outside the government network) and
     /// report their results to the server, until stopped.
     Probe(ProbeArgs),
@@ -188,6 +192,72 @@ pub enum HuntFormat {
     Json,
     /// CSV with a header.
     Csv,
+}
+
+/// `passwords ...`
+#[derive(Debug, Subcommand)]
+pub enum PasswordsCommand {
+    /// Import a Pwned Passwords download (HASH:COUNT lines) into a compact sorted file.
+    Import {
+        /// The hash algorithm of the list.
+        #[arg(long, value_enum)]
+        kind: PasswordHashKind,
+        /// The list (`-`: standard input).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The file to write (replaced only once the import is complete).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// Memory for sorting, in MiB, when the list is not sorted.
+        #[arg(long, value_name = "MIB", default_value_t = 64)]
+        sort_memory: usize,
+        /// No progress line on standard error.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Check one password read from standard input (typed without echo on a terminal); it is
+    /// never printed or logged. Exit code 1 when it is breached.
+    Check {
+        /// A file written by `passwords import`.
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+    },
+    /// Check a list of hashes (one per line, hex, of the file's kind). Exit code 1 when one is
+    /// breached.
+    CheckHashes {
+        /// A file written by `passwords import`.
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+        /// The hashes (`-`: standard input).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+        format: HuntFormat,
+    },
+    /// Audit an NTLM dump (user:rid:lm:nt::: lines, as secretsdump and DSInternals export):
+    /// breached, empty and shared passwords, without showing any password or hash.
+    /// Exit code 0: clean; 1: findings; 2: bad input.
+    Audit {
+        /// An NTLM file written by `passwords import --kind ntlm`.
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+        /// The dump (`-`: standard input).
+        #[arg(value_name = "DUMP")]
+        dump: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+        format: HuntFormat,
+    },
+}
+
+/// Hash algorithms of breached-password lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PasswordHashKind {
+    /// SHA-1 (the Pwned Passwords default download).
+    Sha1,
+    /// NTLM (the Pwned Passwords NTLM download; for Active Directory audits).
+    Ntlm,
 }
 
 /// Where the data is, shared by every command that opens the store.

@@ -5,7 +5,8 @@
 //! - `inventory`, `user`, `token`, `backup`, `restore` are administration commands run on the host
 //!   ([`admin`]);
 //! - `config check` / `config example` help write `canhgac.toml` ([`config`]);
-//! - `probe` runs monitors away from the server and reports to it ([`watch`]).
+//! - `probe` runs monitors away from the server and reports to it ([`watch`]);
+//! - `hunt` and `passwords` work offline on local files ([`hunt_cli`], [`passwords_cli`]).
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad input (configuration, inventory files, arguments).
 
@@ -16,6 +17,7 @@ mod datadir;
 mod detection;
 mod events_cli;
 mod hunt_cli;
+mod passwords_cli;
 mod serve;
 mod watch;
 
@@ -43,6 +45,10 @@ fn main() -> ExitCode {
     // Hunting is offline: no configuration, no store; its exit code says whether it found hits.
     if let Command::Hunt(args) = &cli.command {
         return hunt_cli::run(args);
+    }
+    // So are the password checks: they read a local file and never touch the store.
+    if let Command::Passwords(command) = &cli.command {
+        return passwords_cli::run(command);
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,7 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let format = format.map(cli::LogFormatArg::file_format);
             return events_cli::convert(files, format);
         }
-        Command::Hunt(_) => return Ok(()),
+        Command::Hunt(_) | Command::Passwords(_) => return Ok(()),
         Command::Probe(args) => {
             let loaded = config::load(explicit, &CliOverrides::default())?;
             serve::init_logging(&loaded.config.log)?;
@@ -191,9 +197,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Backup { dir, .. } => admin::backup(&config, &dir).await,
             Command::Restore { file, force, .. } => admin::restore(&config, &file, force).await,
-            Command::Config(_) | Command::Events(_) | Command::Hunt(_) | Command::Probe(_) => {
-                Ok(())
-            }
+            Command::Config(_)
+            | Command::Events(_)
+            | Command::Hunt(_)
+            | Command::Passwords(_)
+            | Command::Probe(_) => Ok(()),
         }
     })
 }
