@@ -372,3 +372,69 @@ fn the_audit_needs_an_ntlm_file() {
         Err(PasswordsError::WrongKind { .. })
     ));
 }
+
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any bytes: no panic; an error only when no line is valid, else a file that opens.
+        #[test]
+        fn import_never_panics(input in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("x.cgpw");
+            match import(Cursor::new(input), HashKind::Ntlm, &out) {
+                Ok(report) => {
+                    prop_assert!(report.records > 0);
+                    prop_assert!(BreachedSet::open(&out).is_ok());
+                }
+                Err(PasswordsError::Empty { .. }) => prop_assert!(!out.exists()),
+                Err(e) => prop_assert!(false, "{e}"),
+            }
+        }
+
+        /// Records in any order, repeated or not, with any chunk size: the file answers what a
+        /// map of the same lines answers.
+        #[test]
+        fn import_matches_a_map(
+            lines in proptest::collection::vec((0u8..4, any::<[u8; 15]>(), 0u32..1000), 1..300),
+            chunk_records in 1usize..50,
+        ) {
+            let mut model: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
+            let mut text = String::new();
+            for (first, rest, count) in &lines {
+                // Few distinct first bytes: repeats and shared fan-out buckets are common.
+                let mut hash = vec![*first];
+                hash.extend_from_slice(rest);
+                let entry = model.entry(hash.clone()).or_insert(0);
+                *entry = entry.saturating_add(*count);
+                text.push_str(&format!("{}:{count}\n", hex::encode(&hash)));
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("x.cgpw");
+            let report = import_text(&text, HashKind::Ntlm, &out, chunk_records * 24);
+            prop_assert_eq!(report.records, model.len() as u64);
+            let set = BreachedSet::open(&out).unwrap();
+            for (hash, count) in &model {
+                prop_assert_eq!(set.lookup(hash).unwrap(), Some(*count));
+                let mut other = hash.clone();
+                other[15] ^= 0x55;
+                if !model.contains_key(&other) {
+                    prop_assert_eq!(set.lookup(&other).unwrap(), None);
+                }
+            }
+        }
+
+        /// Any text: no panic, no computer account among the accounts.
+        #[test]
+        fn dump_parsing_never_panics(input in "(([A-Za-z\\\\$:0-9a-f_]{0,40})\n){0,30}") {
+            let dump = parse_dump(Cursor::new(input)).unwrap();
+            prop_assert!(dump.accounts.iter().all(|a| !a.name.ends_with('$')));
+        }
+    }
+}
