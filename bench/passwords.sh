@@ -11,9 +11,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-10000000}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  (cd "$ROOT" && cargo build --release -q -p canhgac-passwords --example bench)
+  (cd "$ROOT" && cargo build --release -q -p canhgac-passwords --example passwords_bench)
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/canhgac-passwords.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 echo "N=$N, $(nproc) cores, $(uname -m)"
-"$TARGET_DIR/release/examples/bench" "$N" "$WORK"
+"$TARGET_DIR/release/examples/passwords_bench" "$N" "$WORK"

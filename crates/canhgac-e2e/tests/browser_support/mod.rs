@@ -210,7 +210,18 @@ pub async fn click_and_wait(client: &Client, button: Element) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match before.tag_name().await {
-            Err(error) if error.is_stale_element_reference() || error.is_no_such_element() => break,
+            // Chromium reports a node of a replaced document either as stale or, at times, as an
+            // "unknown error" saying the node does not belong to the document: both mean the
+            // new page is there.
+            Err(error)
+                if error.is_stale_element_reference()
+                    || error.is_no_such_element()
+                    || error
+                        .to_string()
+                        .contains("does not belong to the document") =>
+            {
+                break
+            }
             Err(error) => return Err(error.into()),
             Ok(_) => {}
         }
