@@ -2,7 +2,7 @@
 //! download is), then time 100 000 random lookups (half hits, half misses) in the file, against
 //! the same lookups in a `HashSet` loaded in memory.
 //!
-//! `cargo run --release -p canhgac-passwords --example bench -- [N] [WORK_DIR]`
+//! `cargo run --release -p canhgac-passwords --example passwords_bench -- [N] [WORK_DIR]`
 //! (default N = 10 000 000; see `bench/passwords.sh`).
 
 use std::collections::HashSet;
