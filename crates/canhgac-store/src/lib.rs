@@ -600,8 +600,6 @@ pub trait Store: Send + Sync + 'static {
         monitor_id: Option<Id>,
         at: Timestamp,
     ) -> Result<Vec<MaintenanceWindow>>;
-    /// System: windows covering `at`.
-    async fn active_maintenance(&self, at: Timestamp) -> Result<Vec<MaintenanceWindow>>;
     /// Adds a window to a monitor in the actor's scope (validated, audited).
     async fn create_maintenance(
         &self,

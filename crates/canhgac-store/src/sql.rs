@@ -2588,10 +2588,6 @@ impl Store for SqlStore {
         self.list_maintenance_impl(scope, monitor_id, at).await
     }
 
-    async fn active_maintenance(&self, at: Timestamp) -> Result<Vec<MaintenanceWindow>> {
-        self.active_maintenance_impl(at).await
-    }
-
     async fn create_maintenance(
         &self,
         actor: &Actor,

@@ -1037,24 +1037,6 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn active_maintenance_impl(
-        &self,
-        at: Timestamp,
-    ) -> Result<Vec<MaintenanceWindow>> {
-        let mut conn = self.pool.acquire().await?;
-        sqlx::query(&format!(
-            "SELECT {} FROM maintenance_windows WHERE starts_at <= $1 AND ends_at > $1 \
-             ORDER BY monitor_id, id",
-            rows::WINDOW_COLS
-        ))
-        .bind(micros(at))
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(rows::window)
-        .collect()
-    }
-
     pub(crate) async fn create_maintenance_impl(
         &self,
         actor: &Actor,

@@ -295,16 +295,13 @@ impl Watcher {
         });
         if stale {
             let now = Timestamp::now();
-            // Windows that start soon are read too, so the cache stays right until the next read.
-            let windows = self.inner.store.active_maintenance(now).await?;
-            let upcoming = self
+            // Every window not yet ended, including those that start before the next read.
+            let windows = self
                 .inner
                 .store
                 .list_maintenance(&Scope::All, None, now)
                 .await?;
-            let mut all = windows;
-            all.extend(upcoming);
-            *cache = (Some(now), all);
+            *cache = (Some(now), windows);
         }
         Ok(cache
             .1

@@ -143,6 +143,17 @@ async fn start_tls(days: i64) -> (u16, String) {
     (port, pem)
 }
 
+/// A server with the watch on (tests keep it off by default) and an admin token.
+fn start_watching(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+    let data = dir.join("data");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let token = admin_token(dir, &["--data", &data_arg]);
+    let mut env = env.to_vec();
+    env.push(("CANHGAC_WATCH__ENABLED", "true"));
+    let server = Server::start_with_env(dir, &["--data", &data_arg], &env);
+    (server, token)
+}
+
 async fn create(
     http: &reqwest::Client,
     server: &Server,
@@ -174,18 +185,11 @@ async fn portal_defacement_dns_and_certificate_alerts() {
     let (tls_port, tls_pem) = start_tls(5).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data_arg = data.to_str().unwrap().to_owned();
-    let token = admin_token(dir.path(), &["--data", &data_arg]);
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &tls_pem).unwrap();
-    let server = Server::start_with_env(
+    let (server, token) = start_watching(
         dir.path(),
-        &["--data", &data_arg],
-        &[
-            ("CANHGAC_WATCH__ENABLED", "true"),
-            ("CANHGAC_WATCH__CA_FILE", ca_file.to_str().unwrap()),
-        ],
+        &[("CANHGAC_WATCH__CA_FILE", ca_file.to_str().unwrap())],
     );
     let http = client();
 
@@ -525,14 +529,7 @@ async fn a_remote_probe_runs_its_monitors_and_reports_back() {
     let page = Arc::new(Mutex::new(HOME.to_owned()));
     let portal = start_portal(page.clone()).await;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data_arg = data.to_str().unwrap().to_owned();
-    let token = admin_token(dir.path(), &["--data", &data_arg]);
-    let server = Server::start_with_env(
-        dir.path(),
-        &["--data", &data_arg],
-        &[("CANHGAC_WATCH__ENABLED", "true")],
-    );
+    let (server, token) = start_watching(dir.path(), &[]);
     let http = client();
 
     let unit = create(
