@@ -35,6 +35,7 @@ mod asset;
 mod audit;
 mod contact;
 mod event;
+pub mod finding;
 mod indicator;
 mod monitor;
 mod page;
@@ -51,6 +52,10 @@ pub use asset::{normalise_address, Asset, AssetInput, AssetKind, Software};
 pub use audit::{AuditEntry, AuditFilter};
 pub use contact::{Authority, AuthorityInput, Contact, ContactInput};
 pub use event::{Event, EventKind, FieldValue, Fields};
+pub use finding::{
+    Finding, FindingBatch, FindingCount, FindingDraft, FindingFilter, FindingOutcome,
+    FindingSnapshot, FindingSource, FindingStatus,
+};
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind};
 pub use monitor::{
     asset_covers, check_target_in_scope, target_host, Availability, CheckResult,
