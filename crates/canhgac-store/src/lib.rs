@@ -45,7 +45,8 @@ use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
     Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
     AuditFilter, Authority, AuthorityInput, Availability, CheckResult, Contact, ContactInput,
-    DefacementBaseline, Id, Indicator, IndicatorInput, IndicatorKind, InformationSystem,
+    DefacementBaseline, Finding, FindingBatch, FindingCount, FindingFilter, FindingOutcome,
+    FindingSource, FindingStatus, Id, Indicator, IndicatorInput, IndicatorKind, InformationSystem,
     MaintenanceWindow, Monitor, MonitorFilter, MonitorInput, MonitorRollup, MonitorStateUpdate,
     Outage, Page, PageRequest, PageSnapshot, ProbeInfo, PublicMonitorStatus, RuleOverride, Scope,
     Suppression, SystemInput, SystemKind, Timestamp, Unit, UnitInput, UnitKind, User, UserInput,
@@ -620,6 +621,35 @@ pub trait Store: Send + Sync + 'static {
     /// Monitors in scope by status.
     async fn watch_summary(&self, scope: &Scope) -> Result<WatchSummary>;
 
+    // ---- findings (every producer: scans, password audits, file sweeps, breach lists) ----
+    /// Merges a batch of findings in one transaction; a batch with a snapshot also marks fixed
+    /// the open findings of that run's shape it no longer contains. Every draft's unit (given,
+    /// or attributed from its host) must be in the actor's scope.
+    async fn record_findings(&self, actor: &Actor, batch: &FindingBatch) -> Result<FindingOutcome>;
+    /// Findings in scope, most severe and recent first.
+    async fn list_findings(
+        &self,
+        scope: &Scope,
+        filter: &FindingFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Finding>>;
+    /// One finding in scope.
+    async fn get_finding(&self, scope: &Scope, id: Id) -> Result<Finding>;
+    /// Changes a finding's state (accepting or calling it false needs a reason); audited.
+    async fn set_finding_status(
+        &self,
+        actor: &Actor,
+        id: Id,
+        status: FindingStatus,
+        reason: Option<String>,
+    ) -> Result<Finding>;
+    /// Counts of findings in scope by unit, source, category and state.
+    async fn finding_counts(
+        &self,
+        scope: &Scope,
+        source: Option<FindingSource>,
+    ) -> Result<Vec<FindingCount>>;
+
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
@@ -633,6 +663,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
 }
 
 mod detection;
+mod findings;
 mod import;
 mod query;
 mod rows;

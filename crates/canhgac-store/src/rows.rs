@@ -462,3 +462,33 @@ pub(crate) fn probe(row: &AnyRow) -> Result<canhgac_model::ProbeInfo> {
         address: get(row, T, "address")?,
     })
 }
+
+pub(crate) const FINDING_COLS: &str = "id, source, key, category, title, severity, unit_id, \
+     system_id, asset_id, host, subject, evidence, remediation, status, status_reason, \
+     first_seen, last_seen, sightings, status_changed_at";
+
+pub(crate) fn finding(row: &AnyRow) -> Result<canhgac_model::Finding> {
+    use canhgac_model::{FindingSource, FindingStatus, Severity};
+    const T: &str = "findings";
+    Ok(canhgac_model::Finding {
+        id: get(row, T, "id")?,
+        source: code(row, T, "source", FindingSource::from_code)?,
+        key: get(row, T, "key")?,
+        category: get(row, T, "category")?,
+        title: get(row, T, "title")?,
+        severity: code(row, T, "severity", Severity::from_code)?,
+        unit_id: get(row, T, "unit_id")?,
+        system_id: get(row, T, "system_id")?,
+        asset_id: get(row, T, "asset_id")?,
+        host: get(row, T, "host")?,
+        subject: get(row, T, "subject")?,
+        evidence: json(row, T, "evidence")?,
+        remediation: get(row, T, "remediation")?,
+        status: code(row, T, "status", FindingStatus::from_code)?,
+        status_reason: get(row, T, "status_reason")?,
+        first_seen: ts(row, T, "first_seen")?,
+        last_seen: ts(row, T, "last_seen")?,
+        sightings: get(row, T, "sightings")?,
+        status_changed_at: ts(row, T, "status_changed_at")?,
+    })
+}

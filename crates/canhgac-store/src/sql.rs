@@ -44,6 +44,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "watch",
         include_str!("../migrations/sqlite/0003_watch.sql"),
     ),
+    (
+        4,
+        "findings",
+        include_str!("../migrations/sqlite/0004_findings.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -60,6 +65,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "watch",
         include_str!("../migrations/postgres/0003_watch.sql"),
+    ),
+    (
+        4,
+        "findings",
+        include_str!("../migrations/postgres/0004_findings.sql"),
     ),
 ];
 
@@ -2618,6 +2628,46 @@ impl Store for SqlStore {
 
     async fn watch_summary(&self, scope: &Scope) -> Result<WatchSummary> {
         self.watch_summary_impl(scope).await
+    }
+
+    async fn record_findings(
+        &self,
+        actor: &Actor,
+        batch: &canhgac_model::FindingBatch,
+    ) -> Result<canhgac_model::FindingOutcome> {
+        self.record_findings_impl(actor, batch).await
+    }
+
+    async fn list_findings(
+        &self,
+        scope: &Scope,
+        filter: &canhgac_model::FindingFilter,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::Finding>> {
+        self.list_findings_impl(scope, filter, page).await
+    }
+
+    async fn get_finding(&self, scope: &Scope, id: Id) -> Result<canhgac_model::Finding> {
+        self.get_finding_impl(scope, id).await
+    }
+
+    async fn set_finding_status(
+        &self,
+        actor: &Actor,
+        id: Id,
+        status: canhgac_model::FindingStatus,
+        reason: Option<String>,
+    ) -> Result<canhgac_model::Finding> {
+        self.set_finding_status_impl(actor, id, status, reason)
+            .await
+    }
+
+    async fn finding_counts(
+        &self,
+        scope: &Scope,
+        source: Option<canhgac_model::FindingSource>,
+    ) -> Result<Vec<canhgac_model::FindingCount>> {
+        self.finding_counts_impl(scope, source).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
