@@ -11,9 +11,10 @@ use std::collections::BTreeSet;
 
 use api_support::{apis, ids, Api, Auth};
 use canhgac_model::{
-    Actor, AlertDraft, AlertSource, AssetInput, AssetKind, ContactInput, Id, IndicatorInput,
-    IndicatorKind, MaintenanceWindow, MonitorInput, MonitorKind, Role, RuleOverride, Scope,
-    Severity, Suppression, SystemInput, SystemKind, UnitInput, UnitKind,
+    Actor, AlertDraft, AlertSource, AssetInput, AssetKind, ContactInput, FindingBatch,
+    FindingDraft, FindingSource, Id, IndicatorInput, IndicatorKind, MaintenanceWindow,
+    MonitorInput, MonitorKind, Role, RuleOverride, Scope, Severity, Suppression, SystemInput,
+    SystemKind, UnitInput, UnitKind,
 };
 
 /// The remote probe every monitor of the tenancy world is assigned to.
@@ -43,6 +44,10 @@ enum Case {
     ScopedMonitorSub,
     /// `POST /probes/{name}/results`: results for B's monitors are refused.
     ScopedProbeResults,
+    /// `POST /findings`: findings on B's hosts or units (or without a unit) are refused.
+    ScopedFindingReport,
+    /// `POST /findings/{id}/status`: B's findings (and unattributed ones) answer 404.
+    ScopedFindingStatus,
     /// Not unit-scoped; why.
     Exempt(&'static str),
 }
@@ -78,6 +83,11 @@ fn case_of(method: &str, path: &str) -> Case {
             Case::EveryUnitOnly
         }
         ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
+        ("get", "/findings") => Case::ScopedRead("findings"),
+        ("get", "/findings/counts") => Case::ScopedRead("finding-counts"),
+        ("get", "/findings/{id}") => Case::ScopedById("findings"),
+        ("post", "/findings") => Case::ScopedFindingReport,
+        ("post", "/findings/{id}/status") => Case::ScopedFindingStatus,
         ("get", "/monitors") => Case::ScopedRead("monitors"),
         ("get" | "put" | "delete", "/monitors/{id}") => Case::ScopedById("monitors"),
         ("post", "/monitors") => Case::ScopedCreate("monitors"),
@@ -141,6 +151,7 @@ struct Side {
     suppressions: Vec<Id>,
     monitors: Vec<Id>,
     maintenance: Vec<Id>,
+    findings: Vec<Id>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -156,6 +167,7 @@ impl Side {
             "suppressions" => &self.suppressions,
             "monitors" => &self.monitors,
             "maintenance" => &self.maintenance,
+            "findings" => &self.findings,
             other => panic!("no collection {other}"),
         }
     }
@@ -337,6 +349,32 @@ async fn world(api: &Api) -> World {
         };
         side.maintenance
             .push(store.create_maintenance(&actor, window).await.unwrap().id);
+        // Findings: a web shell on the unit's host, attributed through its asset.
+        store
+            .record_findings(
+                &actor,
+                &FindingBatch {
+                    findings: vec![finding_on(&format!("203.0.113.{n}"), tag)],
+                    snapshot: None,
+                },
+            )
+            .await
+            .unwrap();
+        let listed = store
+            .list_findings(
+                &Scope::All,
+                &Default::default(),
+                &canhgac_model::PageRequest::new(1, 500),
+            )
+            .await
+            .unwrap();
+        side.findings.extend(
+            listed
+                .items
+                .iter()
+                .filter(|f| f.subject.ends_with(&format!("{tag}.php")))
+                .map(|f| f.id),
+        );
     }
     // An alert without a unit and a global suppression belong to nobody's subtree: only
     // callers who see every unit reach them.
@@ -357,6 +395,30 @@ async fn world(api: &Api) -> World {
             .await
             .unwrap(),
     );
+    // A finding on a host no unit owns: only callers who see every unit reach it.
+    store
+        .record_findings(
+            &actor,
+            &FindingBatch {
+                findings: vec![finding_on("198.51.100.99", "orphan")],
+                snapshot: None,
+            },
+        )
+        .await
+        .unwrap();
+    let orphan = store
+        .list_findings(
+            &Scope::All,
+            &Default::default(),
+            &canhgac_model::PageRequest::new(1, 500),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|f| f.unit_id.is_none())
+        .unwrap();
+    b.findings.push(orphan.id);
     let global = Suppression {
         id: 0,
         rule_key: None,
@@ -400,6 +462,7 @@ async fn snapshot(api: &Api) -> Value {
         "indicators": store.list_indicators(&Default::default(), &page).await.unwrap().items,
         "monitors": store.list_monitors(&all, &Default::default(), &page).await.unwrap().items,
         "maintenance": store.list_maintenance(&all, None, canhgac_model::Timestamp::now()).await.unwrap(),
+        "findings": store.list_findings(&all, &Default::default(), &page).await.unwrap().items,
     })
 }
 
@@ -415,12 +478,31 @@ fn valid_body(collection: &str, w: &World) -> Value {
         "monitors" => {
             json!({"asset_id": w.a.assets[0], "name": "Đổi tên", "kind": "tcp", "target": "203.0.113.2:443"})
         }
-        "maintenance" => json!({}),
+        "maintenance" | "findings" => json!({}),
         other => panic!("no collection {other}"),
     }
 }
 
 const NONEXISTENT: Id = 987_654_321;
+
+/// A web shell found on `host` (attributed through the inventory).
+fn finding_on(host: &str, tag: &str) -> FindingDraft {
+    FindingDraft {
+        source: FindingSource::Malware,
+        key: format!("yara:tenancy:{host}:/var/www/{tag}.php"),
+        category: "webshell".into(),
+        title: format!("Web shell {tag}"),
+        severity: Severity::Critical,
+        unit_id: None,
+        system_id: None,
+        asset_id: None,
+        host: Some(host.into()),
+        subject: format!("/var/www/{tag}.php"),
+        evidence: json!({}),
+        remediation: None,
+        observed_at: canhgac_model::Timestamp::now(),
+    }
+}
 
 async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
     let before = snapshot(api).await;
@@ -576,6 +658,43 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                     assert_eq!(problem["field"], "[0].monitor_id", "{what} #{index}");
                 }
             }
+            Case::ScopedFindingReport => {
+                // On B's host, naming B's unit, naming B's unit as the run's scope, and on a
+                // host nobody owns: each refused, nothing written (checked by the snapshot).
+                let mut named = finding_on("198.51.100.1", "named");
+                named.unit_id = Some(w.b_root);
+                let batches = [
+                    json!({"findings": [finding_on("203.0.113.4", "beta-host")]}),
+                    json!({"findings": [named]}),
+                    json!({"findings": [], "snapshot": {"source": "malware", "unit_ids": [w.b_root]}}),
+                    json!({"findings": [], "snapshot": {"source": "malware", "unit_ids": [null]}}),
+                    json!({"findings": [finding_on("198.51.100.2", "nobody")]}),
+                ];
+                for (index, batch) in batches.into_iter().enumerate() {
+                    let reply = api.post("/api/v1/findings", auth, batch).await;
+                    let status = reply.status.as_u16();
+                    assert_eq!(status, 403, "{what} #{index}: {}", reply.text());
+                    reply.problem(403);
+                }
+            }
+            Case::ScopedFindingStatus => {
+                let mut answers = BTreeSet::new();
+                for id in w.b.findings.iter().copied().chain([NONEXISTENT]) {
+                    let reply = api
+                        .post(
+                            &format!("/api/v1/findings/{id}/status"),
+                            auth,
+                            json!({"status": "fixed"}),
+                        )
+                        .await;
+                    let mut problem = reply.problem(404);
+                    if let Some(detail) = problem["detail"].as_str() {
+                        problem["detail"] = json!(detail.replace(&format!(" {id} "), " ID "));
+                    }
+                    answers.insert(problem.to_string());
+                }
+                assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
+            }
             Case::OwnTokens => {}
             Case::Exempt(_) => {}
         }
@@ -702,6 +821,35 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                     .await
                     .ok(200);
                 assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
+            }
+        }
+        "findings" => {
+            let listing = api.get("/api/v1/findings?per_page=500", auth).await.ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.findings.iter().copied().collect();
+            assert!(!own.is_empty());
+            assert_eq!(got, own, "{what}: exactly A's findings");
+            assert_eq!(listing["total"], own.len(), "{what}");
+            for probe in [
+                format!("unit_id={}", w.b_root),
+                "q=beta".into(),
+                "q=orphan".into(),
+            ] {
+                let listing = api
+                    .get(&format!("/api/v1/findings?{probe}"), auth)
+                    .await
+                    .ok(200);
+                assert!(ids(&listing).is_empty(), "{what}?{probe}: {listing}");
+            }
+        }
+        "finding-counts" => {
+            let counts = api.get("/api/v1/findings/counts", auth).await.ok(200);
+            let rows = counts.as_array().unwrap();
+            let total: i64 = rows.iter().map(|r| r["count"].as_i64().unwrap()).sum();
+            assert_eq!(total as usize, w.a.findings.len(), "{what}: {counts}");
+            for row in rows {
+                let unit = row["unit_id"].as_i64().expect("no unattributed row");
+                assert!(w.a.units.contains(&unit), "{what}: {row}");
             }
         }
         "probe-monitors" => {

@@ -24,6 +24,7 @@ pub mod authorities;
 pub mod contacts;
 pub mod error;
 pub mod events;
+pub mod findings;
 pub mod guard;
 pub mod indicators;
 pub mod inventory;
@@ -193,6 +194,12 @@ api_routes! {
     post "/monitors/{id}/maintenance" => monitors::create_maintenance;
     delete "/maintenance/{id}" => monitors::delete_maintenance;
 
+    get "/findings" => findings::list;
+    post "/findings" => findings::record;
+    get "/findings/counts" => findings::counts;
+    get "/findings/{id}" => findings::get;
+    post "/findings/{id}/status" => findings::set_status;
+
     get "/probes" => probes::list;
     get "/probes/{name}/monitors" => probes::monitors;
     post "/probes/{name}/results" => probes::results;
@@ -225,7 +232,7 @@ async fn method_not_allowed() -> ApiError {
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
+    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records; findings of scans, audits, file sweeps and breach lists. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
     paths(
         account::me, account::dashboard, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
@@ -246,6 +253,7 @@ async fn method_not_allowed() -> ApiError {
         monitors::checks, monitors::rollups, monitors::availability, monitors::outages,
         monitors::baseline, monitors::approve_baseline, monitors::check_now,
         monitors::list_maintenance, monitors::create_maintenance, monitors::delete_maintenance,
+        findings::list, findings::record, findings::counts, findings::get, findings::set_status,
         probes::list, probes::monitors, probes::results, probes::public_status,
         ops::openapi, ops::healthz, ops::metrics,
     ),
@@ -267,6 +275,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "indicators", description = "Indicators of compromise (IOC)"),
         (name = "rules", description = "Detection rules, their overrides, and suppressions"),
         (name = "monitors", description = "Monitors (giám sát): checks, history, defacement baselines, maintenance, remote probes, the public status"),
+        (name = "findings", description = "Findings (phát hiện): weaknesses found by scans, password audits, file sweeps and breach lists, with their lifecycle"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]
