@@ -147,6 +147,20 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/findings",
+        vi: "Phát hiện",
+        en: "Findings",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
+        href: "/hygiene",
+        vi: "An toàn tài khoản",
+        en: "Account hygiene",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/monitors",
         vi: "Giám sát",
         en: "Monitors",

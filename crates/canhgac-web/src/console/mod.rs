@@ -12,6 +12,7 @@
 //! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
 //!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`]; detection:
 //!   [`alerts`], [`events`], [`indicators`], [`rules`] (rules, overrides, suppressions);
+//!   findings of every producer and the account hygiene view: [`findings`];
 //!   [`header`]: the open-alert count of the page header; watch: [`monitors`] (status board,
 //!   monitor pages, maintenance, defacement approval, the public `/status` page) with its
 //!   server-side SVG [`chart`].
@@ -35,6 +36,7 @@ pub mod crud;
 pub mod dashboard;
 pub mod error;
 pub mod events;
+pub mod findings;
 pub mod format;
 pub mod forms;
 pub mod header;
@@ -103,6 +105,10 @@ pub fn router() -> Router<AppState> {
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::show))
         .route("/alerts/{id}/triage", post(alerts::triage))
+        .route("/findings", get(findings::list))
+        .route("/findings/{id}", get(findings::show))
+        .route("/findings/{id}/status", post(findings::set_status))
+        .route("/hygiene", get(findings::hygiene))
         .route("/events", get(events::search))
         .route("/events/import", post(events::import))
         .route(
