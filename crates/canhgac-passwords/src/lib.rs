@@ -30,6 +30,7 @@
 //! must not end up on a terminal or in a log).
 
 mod audit;
+pub mod findings;
 mod import;
 mod set;
 

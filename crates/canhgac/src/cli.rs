@@ -248,7 +248,32 @@ pub enum PasswordsCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
         format: HuntFormat,
+        #[command(flatten)]
+        report: AuditServer,
     },
+}
+
+/// Where `passwords audit` reports its findings (account names only; never a password or hash).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditServer {
+    /// Also send the findings to this server (e.g. http://127.0.0.1:8080) as one complete run:
+    /// accounts no longer found are marked fixed there.
+    #[arg(long, env = "CANHGAC_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// An API token (canhgac token create); needed with --server.
+    #[arg(
+        long,
+        env = "CANHGAC_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// The unit (its code) of every account the --accounts file does not map.
+    #[arg(long, value_name = "CODE")]
+    pub unit: Option<String>,
+    /// A CSV mapping accounts to units: `account,unit` (the unit's code) per line.
+    #[arg(long, value_name = "PATH")]
+    pub accounts: Option<PathBuf>,
 }
 
 /// Hash algorithms of breached-password lists.

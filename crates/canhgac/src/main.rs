@@ -16,6 +16,7 @@ mod config;
 mod datadir;
 mod detection;
 mod events_cli;
+mod findings_client;
 mod hunt_cli;
 mod passwords_cli;
 mod serve;

@@ -12,7 +12,7 @@ use canhgac_passwords::{
     AuditReport, BreachedSet, HashKind, ImportOptions, MalformedLine, PasswordsError,
 };
 
-use crate::cli::{HuntFormat, PasswordHashKind, PasswordsCommand};
+use crate::cli::{AuditServer, HuntFormat, PasswordHashKind, PasswordsCommand};
 
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -36,7 +36,12 @@ pub fn run(command: &PasswordsCommand) -> ExitCode {
         } => import(*kind, file, out, *sort_memory, *quiet),
         PasswordsCommand::Check { db } => check(db),
         PasswordsCommand::CheckHashes { db, file, format } => check_hashes(db, file, *format),
-        PasswordsCommand::Audit { db, dump, format } => audit(db, dump, *format),
+        PasswordsCommand::Audit {
+            db,
+            dump,
+            format,
+            report,
+        } => audit(db, dump, *format, report),
     }
 }
 
@@ -295,7 +300,35 @@ fn check_hashes(db: &Path, file: &Path, format: HuntFormat) -> ExitCode {
     }
 }
 
-fn audit(db: &Path, dump_path: &Path, format: HuntFormat) -> ExitCode {
+fn audit(db: &Path, dump_path: &Path, format: HuntFormat, server: &AuditServer) -> ExitCode {
+    // Check the server options before the (long) audit, not after.
+    let mapping = match server.server.as_deref() {
+        None => None,
+        Some(_) if server.token.is_none() => {
+            return bad_input("--server needs --token (or CANHGAC_TOKEN)")
+        }
+        Some(_) if server.unit.is_none() && server.accounts.is_none() => {
+            return bad_input(
+                "--server needs --unit CODE or --accounts FILE to know each account's unit",
+            )
+        }
+        Some(_) => match server
+            .accounts
+            .as_deref()
+            .map(|path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+                    .and_then(|text| {
+                        canhgac_passwords::findings::parse_account_units(&text)
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    })
+            })
+            .transpose()
+        {
+            Ok(mapping) => Some(mapping.unwrap_or_default()),
+            Err(message) => return bad_input(message),
+        },
+    };
     let set = match open_set(db) {
         Ok(set) => set,
         Err(code) => return code,
@@ -356,6 +389,15 @@ fn audit(db: &Path, dump_path: &Path, format: HuntFormat) -> ExitCode {
         report.ignored_lines,
         report.malformed_lines,
     );
+    if let (Some(mapping), Some(url), Some(token)) =
+        (mapping, server.server.as_deref(), server.token.as_deref())
+    {
+        if let Err(e) =
+            crate::findings_client::send_audit(url, token, server.unit.as_deref(), mapping, &report)
+        {
+            return failure(format!("{e:#}"));
+        }
+    }
     if report.has_findings() {
         ExitCode::from(1)
     } else {

@@ -322,3 +322,241 @@ fn bad_input_writes_nothing_and_exits_2() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The "Done when" of the audit: a dump of two units' accounts is audited and reported to the
+/// server; each unit sees its breached and shared passwords (and only its own), no password or
+/// hash reaches the server, and a later run marks fixed the accounts that changed password.
+#[tokio::test]
+async fn audit_findings_reach_the_server_per_unit() {
+    use common::{admin_token, api, complete_setup, Server};
+    use reqwest::Method;
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let data = cwd.join("data");
+    let data_arg = data.to_str().unwrap();
+    let token = admin_token(cwd, &["--data", data_arg]);
+    let server = Server::start(cwd, &["--data", data_arg]);
+    let _ = complete_setup;
+    let http = reqwest::Client::new();
+
+    // Two units; an officer of the department.
+    let mut unit_ids = Vec::new();
+    for (name, code) in [
+        ("Sở Thông tin", "so-tttt"),
+        ("UBND xã An Bình", "xa-an-binh"),
+    ] {
+        let (status, unit) = api(
+            &http,
+            &server,
+            &token,
+            Method::POST,
+            "/api/v1/units",
+            Some(json!({"name": name, "code": code, "kind": "department"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{unit}");
+        unit_ids.push(unit["id"].as_i64().unwrap());
+    }
+    let (status, officer) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({"username": "canbo.so", "role": "unit_officer", "unit_ids": [unit_ids[0]]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{officer}");
+    let (status, officer_token) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        &format!("/api/v1/users/{}/tokens", officer["id"]),
+        Some(json!({"name": "kiểm tra"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{officer_token}");
+    let officer_token = officer_token["secret"].as_str().unwrap().to_string();
+
+    let list = cwd.join("pwned-ntlm.txt");
+    let db = cwd.join("ntlm.cgpw");
+    write_list(&list, &mut ntlm_list());
+    let db_arg = db.to_str().unwrap();
+    run_ok(
+        cwd,
+        &[
+            "passwords",
+            "import",
+            "--kind",
+            "ntlm",
+            list.to_str().unwrap(),
+            "--out",
+            db_arg,
+        ],
+        None,
+    );
+    let lm = "aad3b435b51404eeaad3b435b51404ee";
+    let nt = |p: &str| hex::encode(ntlm_of(p));
+    // an.nguyen (department) uses a breached password; binh.tran (department) and chi.le (the
+    // commune) share one.
+    let write_dump = |an_password: &str| {
+        let dump = cwd.join("ntds.txt");
+        std::fs::write(
+            &dump,
+            format!(
+                "TINH\\an.nguyen:1104:{lm}:{}:::\n\
+                 TINH\\binh.tran:1105:{lm}:{}:::\n\
+                 TINH\\chi.le:1106:{lm}:{}:::\n\
+                 TINH\\dung.pham:1107:{lm}:{}:::\n",
+                nt(an_password),
+                nt(SHARED),
+                nt(SHARED),
+                nt(UNIQUE),
+            ),
+        )
+        .unwrap();
+        dump
+    };
+    let accounts = cwd.join("accounts.csv");
+    std::fs::write(&accounts, "account,unit\nchi.le,xa-an-binh\n").unwrap();
+    let audit_args = |dump: &Path, token: &str, unit: &str| -> Vec<String> {
+        [
+            "passwords",
+            "audit",
+            "--db",
+            db_arg,
+            "--server",
+            &server.base,
+            "--token",
+            token,
+            "--unit",
+            unit,
+            "--accounts",
+            accounts.to_str().unwrap(),
+            dump.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run_audit = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(cwd, &args, None)
+    };
+
+    let dump = write_dump(BREACHED);
+    let out = run_audit(audit_args(&dump, &token, "so-tttt"));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("đã gửi 3 phát hiện") && stderr.contains("3 mới"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&token), "the token was printed");
+
+    let (status, found) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/findings?source=passwords&per_page=100",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items = found["items"].as_array().unwrap();
+    let find = |category: &str, unit: i64| {
+        items
+            .iter()
+            .find(|f| f["category"] == category && f["unit_id"] == unit)
+            .unwrap_or_else(|| panic!("no {category} in unit {unit}: {found}"))
+            .clone()
+    };
+    let breached = find("breached_password", unit_ids[0]);
+    assert_eq!(breached["subject"], "TINH\\an.nguyen");
+    assert_eq!(breached["evidence"]["breach_count"], 42);
+    let shared_so = find("shared_password", unit_ids[0]);
+    assert_eq!(shared_so["subject"], "TINH\\binh.tran");
+    let shared_xa = find("shared_password", unit_ids[1]);
+    assert_eq!(shared_xa["subject"], "TINH\\chi.le");
+    assert_eq!(shared_xa["evidence"]["accounts_in_other_units"], 1);
+    assert_nothing_secret(&found.to_string());
+
+    // The department's officer sees the department's findings only, and its hygiene counts.
+    let (_, mine) = api(
+        &http,
+        &server,
+        &officer_token,
+        Method::GET,
+        "/api/v1/findings?per_page=100",
+        None,
+    )
+    .await;
+    assert_eq!(mine["total"], 2, "{mine}");
+    assert!(mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["unit_id"] == unit_ids[0]));
+    let (_, counts) = api(
+        &http,
+        &server,
+        &officer_token,
+        Method::GET,
+        "/api/v1/findings/counts",
+        None,
+    )
+    .await;
+    assert!(
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["unit_id"] == unit_ids[0]),
+        "{counts}"
+    );
+    // Nor may the officer report the commune's accounts.
+    let out = run_audit(audit_args(&dump, &officer_token, "so-tttt"));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("xa-an-binh"), "{stderr}");
+
+    // an.nguyen changes password: the next complete run marks it fixed.
+    let dump = write_dump("Mật-khẩu-mới-2026!");
+    let out = run_audit(audit_args(&dump, &token, "so-tttt"));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(stderr.contains("1 đã khắc phục"), "{stderr}");
+    let (_, fixed) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        &format!("/api/v1/findings/{}", breached["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(fixed["status"], "fixed", "{fixed}");
+
+    // Unknown unit codes and a missing token are refused before anything is sent.
+    let out = run_audit(audit_args(&dump, &token, "khong-co"));
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("khong-co"));
+    let out = run(
+        cwd,
+        &[
+            "passwords",
+            "audit",
+            "--db",
+            db_arg,
+            "--server",
+            &server.base,
+            dump.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    server.stop();
+}
