@@ -504,6 +504,47 @@ impl SqlStore {
         Ok(after)
     }
 
+    pub(crate) async fn email_directory_impl(
+        &self,
+        scope: &Scope,
+    ) -> Result<crate::EmailDirectory> {
+        let mut conn = self.pool.acquire().await?;
+        let paths = scope_paths(&mut conn, scope).await?;
+        let mut sql = Sql::new(
+            "SELECT a.value, s.owner_unit_id FROM assets a JOIN systems s ON s.id = a.system_id \
+             JOIN units u ON u.id = s.owner_unit_id WHERE a.kind = 'domain' AND s.kind = 'email'",
+        );
+        if let Some(prefixes) = &paths {
+            sql.push(" AND ");
+            sql.push_path_scope("u.path", prefixes);
+        }
+        sql.push(" ORDER BY a.id");
+        let mut directory = crate::EmailDirectory::default();
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            let domain: String = row.try_get(0)?;
+            // A wildcard domain stands for its subdomains, which suffix matching covers.
+            let domain = domain.trim_start_matches("*.").to_lowercase();
+            directory.domains.push((domain, row.try_get(1)?));
+        }
+        let mut sql = Sql::new(
+            "SELECT c.email, c.unit_id FROM contacts c JOIN units u ON u.id = c.unit_id \
+             WHERE c.email IS NOT NULL",
+        );
+        if let Some(prefixes) = &paths {
+            sql.push(" AND ");
+            sql.push_path_scope("u.path", prefixes);
+        }
+        sql.push(" ORDER BY c.id");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            let email: String = row.try_get(0)?;
+            let email = email.trim().to_lowercase();
+            if !email.is_empty() {
+                directory.addresses.push((email, row.try_get(1)?));
+            }
+        }
+        Ok(directory)
+    }
+
     pub(crate) async fn finding_counts_impl(
         &self,
         scope: &Scope,

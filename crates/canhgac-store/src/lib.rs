@@ -643,6 +643,10 @@ pub trait Store: Send + Sync + 'static {
         status: FindingStatus,
         reason: Option<String>,
     ) -> Result<Finding>;
+    /// The official email domains (domain assets of email systems) and the contacts' addresses
+    /// of the units in scope, each with its unit, lower-cased: what breach lists are matched
+    /// against.
+    async fn email_directory(&self, scope: &Scope) -> Result<EmailDirectory>;
     /// Counts of findings in scope by unit, source, category and state.
     async fn finding_counts(
         &self,
@@ -655,6 +659,15 @@ pub trait Store: Send + Sync + 'static {
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
     /// Closes connections, waiting for writes in flight.
     async fn close(&self);
+}
+
+/// Official email domains and known addresses, each with the unit it belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EmailDirectory {
+    /// (domain, unit): domain assets of systems of kind `email`, by the system's owner.
+    pub domains: Vec<(String, Id)>,
+    /// (address, unit): contacts' email addresses.
+    pub addresses: Vec<(String, Id)>,
 }
 
 /// Opens the store at `url` (`sqlite://PATH` or `postgres://...`), creating and migrating it.

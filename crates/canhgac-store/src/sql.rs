@@ -2662,6 +2662,10 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn email_directory(&self, scope: &Scope) -> Result<crate::EmailDirectory> {
+        self.email_directory_impl(scope).await
+    }
+
     async fn finding_counts(
         &self,
         scope: &Scope,

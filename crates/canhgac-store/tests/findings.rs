@@ -370,3 +370,48 @@ async fn findings_stay_in_their_units() {
         assert!(err.contains("findings[1].title"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn email_directory_holds_mail_domains_and_contacts_in_scope() {
+    use canhgac_model::ContactInput;
+    for t in test_stores().await {
+        let store = &*t.store;
+        let f = fixture(store).await;
+        // Unit A's mail system serves a.gov.vn (the portal's domain asset is not a mail domain);
+        // unit B has a contact with an address.
+        let mail = store
+            .create_system(
+                &admin(),
+                SystemInput::new("Thư A", SystemKind::Email, f.unit_a),
+            )
+            .await
+            .unwrap();
+        let mut domain = AssetInput::new(AssetKind::Domain, "*.Mail-A.gov.vn");
+        domain.system_id = mail.id;
+        store.create_asset(&admin(), domain).await.unwrap();
+        let contact = ContactInput {
+            unit_id: f.unit_b,
+            name: "Trần Văn Bình".into(),
+            position: None,
+            responsibility: None,
+            phone: None,
+            email: Some("Binh@B.gov.vn".into()),
+        };
+        store.create_contact(&admin(), contact).await.unwrap();
+
+        let all = store.email_directory(&Scope::All).await.unwrap();
+        assert_eq!(
+            all.domains,
+            vec![("mail-a.gov.vn".to_string(), f.unit_a)],
+            "{}",
+            t.name
+        );
+        assert_eq!(all.addresses, vec![("binh@b.gov.vn".to_string(), f.unit_b)]);
+        let only_a = store
+            .email_directory(&officer(vec![f.unit_a]).scope)
+            .await
+            .unwrap();
+        assert_eq!(only_a.domains.len(), 1);
+        assert!(only_a.addresses.is_empty());
+    }
+}

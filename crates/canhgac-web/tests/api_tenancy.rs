@@ -79,9 +79,8 @@ fn case_of(method: &str, path: &str) -> Case {
         ("delete", "/suppressions/{id}") => Case::ScopedById("suppressions"),
         ("get", "/rules") => Case::ScopedRead("rules"),
         ("put" | "delete", "/rules/{key}/override") => Case::ScopedOverride,
-        ("post", "/indicators" | "/indicators/import") | ("delete", "/indicators/{id}") => {
-            Case::EveryUnitOnly
-        }
+        ("post", "/indicators" | "/indicators/import" | "/exposures/import")
+        | ("delete", "/indicators/{id}") => Case::EveryUnitOnly,
         ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
         ("get", "/findings") => Case::ScopedRead("findings"),
         ("get", "/findings/counts") => Case::ScopedRead("finding-counts"),
@@ -587,6 +586,14 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                             "/api/v1/indicators",
                             auth,
                             json!({"kind": "ip", "value": "192.0.2.77"}),
+                        )
+                        .await
+                    }
+                    "/exposures/import" => {
+                        api.post(
+                            "/api/v1/exposures/import",
+                            auth,
+                            json!("ai@alpha.gov.vn:facebook.com"),
                         )
                         .await
                     }

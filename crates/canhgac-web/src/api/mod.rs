@@ -24,6 +24,7 @@ pub mod authorities;
 pub mod contacts;
 pub mod error;
 pub mod events;
+pub mod exposures;
 pub mod findings;
 pub mod guard;
 pub mod indicators;
@@ -199,6 +200,7 @@ api_routes! {
     get "/findings/counts" => findings::counts;
     get "/findings/{id}" => findings::get;
     post "/findings/{id}/status" => findings::set_status;
+    post "/exposures/import" => exposures::import;
 
     get "/probes" => probes::list;
     get "/probes/{name}/monitors" => probes::monitors;
@@ -254,6 +256,7 @@ async fn method_not_allowed() -> ApiError {
         monitors::baseline, monitors::approve_baseline, monitors::check_now,
         monitors::list_maintenance, monitors::create_maintenance, monitors::delete_maintenance,
         findings::list, findings::record, findings::counts, findings::get, findings::set_status,
+        exposures::import,
         probes::list, probes::monitors, probes::results, probes::public_status,
         ops::openapi, ops::healthz, ops::metrics,
     ),

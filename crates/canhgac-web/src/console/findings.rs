@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use canhgac_model::finding::category;
 use canhgac_model::{Finding, FindingFilter, FindingSource, FindingStatus, Id, Severity};
 use maud::{html, Markup};
@@ -20,7 +20,7 @@ use super::events::evidence_table;
 use super::forms::{self, Errors, FieldCtx, FormData, Params};
 use super::i18n::{Lang, Msg};
 use super::layout;
-use super::session::{see_other, CsrfForm, Ctx};
+use super::session::{see_other, CsrfForm, CsrfMultipart, Ctx};
 use super::units::unit_names;
 use crate::api::may_respond;
 use crate::AppState;
@@ -399,6 +399,76 @@ struct Cell {
 
 /// `GET /hygiene`: per unit, accounts and addresses at risk, with how many are still open.
 pub async fn hygiene(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, PageError> {
+    hygiene_page(&state, &ctx, None).await
+}
+
+/// `POST /hygiene/exposures` (multipart: `list`, optional `sites`): imports a breach list and
+/// shows the hygiene view with what the import did.
+pub async fn import_exposures(
+    State(state): State<AppState>,
+    CsrfMultipart { ctx, files, .. }: CsrfMultipart,
+) -> Result<Response, PageError> {
+    // Breach lists cover the whole province.
+    ctx.require(may_respond(ctx.role()) && ctx.scope().is_all())?;
+    let lang = ctx.lang;
+    let file = |name: &str| {
+        files
+            .iter()
+            .find(|(field, f)| field == name && !f.bytes.is_empty())
+    };
+    let decode = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).ok();
+    let notice = match file("list").map(|(_, f)| decode(&f.bytes)) {
+        None => error_notice(lang.pick("Chưa chọn tệp danh sách.", "No list file was chosen.")),
+        Some(None) => error_notice(lang.pick(
+            "Tệp danh sách không phải văn bản UTF-8.",
+            "The list is not UTF-8 text.",
+        )),
+        Some(Some(list)) => {
+            let sites = file("sites").and_then(|(_, f)| decode(&f.bytes));
+            match crate::api::exposures::import_text(
+                &state,
+                &ctx.scope(),
+                &ctx.actor(),
+                &list,
+                sites.as_deref(),
+            )
+            .await
+            {
+                Ok(result) => html! {
+                    div.notice.success role="status" #exposure-result {
+                        p {
+                            (lang.pick("Đã đọc", "Read")) " " (result.lines) " " (lang.pick("dòng", "lines")) "; "
+                            strong data-matched=(result.matched) { (result.matched) } " "
+                            (lang.pick("địa chỉ thư công vụ của tỉnh", "official addresses of the province")) ", "
+                            (result.outside_province) " " (lang.pick("địa chỉ ngoài tỉnh (bỏ qua)", "outside addresses (skipped)")) ", "
+                            (result.unrecognised_sources) " " (lang.pick("nguồn không nhận ra (không lưu, có thể là mật khẩu)", "unrecognised sources (not kept: they may be passwords)")) "."
+                        }
+                        p {
+                            (lang.pick("Phát hiện", "Findings")) ": "
+                            span data-created=(result.outcome.created) { (result.outcome.created) } " " (lang.pick("mới", "new")) ", "
+                            (result.outcome.updated) " " (lang.pick("đã có", "known")) ", "
+                            (result.outcome.reopened) " " (lang.pick("tái diễn", "reopened")) "."
+                        }
+                    }
+                },
+                Err(error) => error_notice(&error.to_string()),
+            }
+        }
+    };
+    let page = hygiene_page(&state, &ctx, Some(notice)).await?;
+    Ok(page.into_response())
+}
+
+fn error_notice(message: &str) -> Markup {
+    html! { div.notice.error role="alert" #exposure-result { p { (message) } } }
+}
+
+async fn hygiene_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<Markup>,
+) -> Result<Markup, PageError> {
+    let state = state.clone();
     let lang = ctx.lang;
     let scope = ctx.scope();
     let counts = state.store.finding_counts(&scope, None).await?;
@@ -425,6 +495,7 @@ pub async fn hygiene(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
     }
     let ids: Vec<Id> = table.keys().flatten().copied().collect();
     let names = unit_names(&state, &scope, &ids).await?;
+    let can_import = may_respond(ctx.role()) && scope.is_all();
     let link = |unit: Option<Id>, category: &str, open: bool| {
         let mut query = vec![format!("category={category}")];
         if let Some(unit) = unit {
@@ -436,6 +507,7 @@ pub async fn hygiene(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
         format!("/findings?{}", query.join("&"))
     };
     let body = html! {
+        @if let Some(notice) = notice { (notice) }
         p.hint { (lang.pick(
             "Tài khoản dùng mật khẩu đã bị lộ hoặc dùng chung mật khẩu (từ kết quả rà soát `canhgac passwords audit`), và địa chỉ thư công vụ có trong dữ liệu lộ lọt, nhất là địa chỉ đã dùng để đăng ký mạng xã hội, diễn đàn (mục 1e của chỉ thị). Mỗi ô: số còn mở / tổng số; bấm để xem và cập nhật tình trạng khắc phục.",
             "Accounts with breached or shared passwords (from `canhgac passwords audit` runs), and official addresses found in breach data, above all those used to register on social networks and forums (directive clause 1e). Each cell: still open / total; follow it to see and update remediation.",
@@ -473,6 +545,25 @@ pub async fn hygiene(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
                         }
                     }
                 }
+            }
+        }
+        @if can_import {
+            form.card.entity-form #exposure-form method="post" action="/hygiene/exposures" enctype="multipart/form-data" {
+                h2 { (lang.pick("Nhập danh sách địa chỉ thư bị lộ lọt", "Import a breach list of email addresses")) }
+                p.hint { (lang.pick(
+                    "Danh sách dạng email[:nguồn] mỗi dòng, hoặc CSV có cột email (và site, domain, category). Chỉ giữ địa chỉ thuộc tên miền thư điện tử công vụ trong danh mục (tài sản tên miền của hệ thống thư điện tử) và địa chỉ của đầu mối liên hệ. Nhập tất cả hoặc không gì cả: một dòng lỗi làm hỏng cả tệp và được chỉ rõ số dòng. Nguồn không nhận ra không được lưu (có thể là mật khẩu).",
+                    "Lines email[:source], or a CSV with an email column (and site, domain, category). Only addresses of the official email domains in the inventory (domain assets of email systems) and contacts' addresses are kept. All or nothing: a bad line refuses the file and is named. Unrecognised sources are not kept (they may be passwords).",
+                )) }
+                (forms::csrf_field(&ctx.csrf))
+                div.field {
+                    label for="list" { (lang.pick("Tệp danh sách", "List file")) }
+                    input type="file" id="list" name="list" required;
+                }
+                div.field {
+                    label for="sites" { (lang.pick("Thông tin các trang bị lộ (CSV, không bắt buộc)", "Breach metadata (CSV, optional)")) }
+                    input type="file" id="sites" name="sites";
+                }
+                div.actions { button.primary type="submit" { (lang.pick("Nhập", "Import")) } }
             }
         }
     };

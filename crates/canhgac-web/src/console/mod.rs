@@ -109,6 +109,7 @@ pub fn router() -> Router<AppState> {
         .route("/findings/{id}", get(findings::show))
         .route("/findings/{id}/status", post(findings::set_status))
         .route("/hygiene", get(findings::hygiene))
+        .route("/hygiene/exposures", post(findings::import_exposures))
         .route("/events", get(events::search))
         .route("/events/import", post(events::import))
         .route(
