@@ -509,8 +509,8 @@ async fn hygiene_page(
     let body = html! {
         @if let Some(notice) = notice { (notice) }
         p.hint { (lang.pick(
-            "Tài khoản dùng mật khẩu đã bị lộ hoặc dùng chung mật khẩu (từ kết quả rà soát `canhgac passwords audit`), và địa chỉ thư công vụ có trong dữ liệu lộ lọt, nhất là địa chỉ đã dùng để đăng ký mạng xã hội, diễn đàn (mục 1e của chỉ thị). Mỗi ô: số còn mở / tổng số; bấm để xem và cập nhật tình trạng khắc phục.",
-            "Accounts with breached or shared passwords (from `canhgac passwords audit` runs), and official addresses found in breach data, above all those used to register on social networks and forums (directive clause 1e). Each cell: still open / total; follow it to see and update remediation.",
+            "Tài khoản dùng mật khẩu đã bị lộ hoặc dùng chung mật khẩu (từ kết quả rà soát canhgac passwords audit), và địa chỉ thư công vụ có trong dữ liệu lộ lọt, nhất là địa chỉ đã dùng để đăng ký mạng xã hội, diễn đàn (mục 1e của chỉ thị). Mỗi ô: số còn mở / tổng số; bấm để xem và cập nhật tình trạng khắc phục.",
+            "Accounts with breached or shared passwords (from canhgac passwords audit runs), and official addresses found in breach data, above all those used to register on social networks and forums (directive clause 1e). Each cell: still open / total; follow it to see and update remediation.",
         )) }
         @if table.is_empty() {
             p.empty #hygiene-empty { (lang.pick("Chưa có kết quả rà soát nào.", "No audit results yet.")) }
