@@ -46,6 +46,8 @@ string_enum! {
         Indicator = "ioc",
         /// A monitor: down, certificate expiring, DNS changed, page defaced.
         Monitor = "monitor",
+        /// A finding that is a sign of compromise (a web shell or malware on a server).
+        Finding = "finding",
     }
 }
 

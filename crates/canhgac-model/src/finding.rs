@@ -174,7 +174,7 @@ pub struct FindingBatch {
 }
 
 /// What recording a batch did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FindingOutcome {
     /// New findings.
@@ -185,6 +185,10 @@ pub struct FindingOutcome {
     pub reopened: u64,
     /// Open findings the snapshot no longer contains, now fixed.
     pub fixed: u64,
+    /// Ids of the findings created or reopened by the batch (what may need someone's attention
+    /// now).
+    #[serde(default)]
+    pub raised: Vec<Id>,
 }
 
 /// A stored finding.

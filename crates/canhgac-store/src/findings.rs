@@ -275,6 +275,7 @@ impl SqlStore {
                         )
                         .bind(micros(at));
                         outcome.reopened += 1;
+                        outcome.raised.push(id);
                     } else {
                         outcome.updated += 1;
                     }
@@ -313,6 +314,7 @@ impl SqlStore {
                     .try_get(0)?;
                     touched.insert(id);
                     outcome.created += 1;
+                    outcome.raised.push(id);
                 }
             }
         }

@@ -235,3 +235,104 @@ async fn breach_list_shows_official_addresses_on_social_sites() {
     assert_eq!(forum["total"], 1, "{forum}");
     server.stop();
 }
+
+/// A web shell reported by a sweep on a unit's server becomes a finding of that unit and an
+/// alert for the people on duty; reporting it again raises nothing new; a complete run without
+/// it marks it fixed.
+#[tokio::test]
+async fn malware_findings_raise_alerts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let data = cwd.join("data");
+    let data_arg = data.to_str().unwrap();
+    let token = admin_token(cwd, &["--data", data_arg]);
+    let server = Server::start(cwd, &["--data", data_arg]);
+    let http = reqwest::Client::new();
+    let unit = create(
+        &http,
+        &server,
+        &token,
+        "/api/v1/units",
+        json!({"name": "Sở Y tế", "code": "so-yte", "kind": "department"}),
+    )
+    .await;
+    let system = create(&http, &server, &token, "/api/v1/systems",
+        json!({"name": "Cổng Sở Y tế", "code": "cong-yte", "kind": "portal", "owner_unit_id": unit})).await;
+    create(
+        &http,
+        &server,
+        &token,
+        "/api/v1/assets",
+        json!({"system_id": system, "kind": "ip", "value": "10.20.30.40"}),
+    )
+    .await;
+
+    let batch = |findings: Value| {
+        json!({
+            "findings": findings,
+            "snapshot": {"source": "malware", "categories": ["webshell"], "unit_ids": [unit], "subject_prefix": "/var/www"}
+        })
+    };
+    let shell = json!({
+        "source": "malware", "key": "yara:php_eval:web01:/var/www/up/a.php", "category": "webshell",
+        "title": "Web shell PHP: /var/www/up/a.php", "severity": "critical", "host": "10.20.30.40",
+        "subject": "/var/www/up/a.php", "evidence": {"rule": "php_eval"},
+        "observed_at": "2026-11-26T01:00:00Z"
+    });
+    for round in 0..2 {
+        let (status, outcome) = api(
+            &http,
+            &server,
+            &token,
+            Method::POST,
+            "/api/v1/findings",
+            Some(batch(json!([shell.clone()]))),
+        )
+        .await;
+        assert_eq!(status, 200, "{outcome}");
+        assert_eq!(
+            outcome["created"],
+            if round == 0 { 1 } else { 0 },
+            "{outcome}"
+        );
+    }
+    let (_, alerts) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/alerts?source=finding",
+        None,
+    )
+    .await;
+    assert_eq!(alerts["total"], 1, "{alerts}");
+    let alert = &alerts["items"][0];
+    assert_eq!(alert["unit_id"], unit);
+    assert_eq!(alert["severity"], "critical");
+    assert_eq!(alert["host"], "10.20.30.40");
+    let (_, found) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/findings?source=malware",
+        None,
+    )
+    .await;
+    assert_eq!(
+        found["items"][0]["system_id"], system,
+        "attributed through the asset"
+    );
+
+    let (_, outcome) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/findings",
+        Some(batch(json!([]))),
+    )
+    .await;
+    assert_eq!(outcome["fixed"], 1, "{outcome}");
+    server.stop();
+}

@@ -6,8 +6,8 @@ use axum::extract::{OriginalUri, State};
 use axum::response::Response;
 use axum::Json;
 use canhgac_model::{
-    Finding, FindingBatch, FindingCount, FindingFilter, FindingOutcome, FindingSource,
-    FindingStatus, Id, Page, Severity,
+    AlertDraft, AlertSource, Finding, FindingBatch, FindingCount, FindingFilter, FindingOutcome,
+    FindingSource, FindingStatus, Id, Page, Scope, Severity,
 };
 use serde::Deserialize;
 
@@ -151,9 +151,46 @@ pub async fn record(
     ApiJson(batch): ApiJson<FindingBatch>,
 ) -> Result<Json<FindingOutcome>, ApiError> {
     require_responder(&caller)?;
-    Ok(Json(
-        state.store.record_findings(&caller.actor(), &batch).await?,
-    ))
+    let outcome = state.store.record_findings(&caller.actor(), &batch).await?;
+    raise_alerts(&state, &outcome.raised).await?;
+    Ok(Json(outcome))
+}
+
+/// Findings of malware on a server are signs of compromise: each new or reopened one also
+/// becomes an alert, so the people on duty hear of it the way they hear of attacks.
+pub async fn raise_alerts(state: &AppState, raised: &[Id]) -> Result<(), ApiError> {
+    let mut drafts = Vec::new();
+    for id in raised {
+        let finding = state.store.get_finding(&Scope::All, *id).await?;
+        if finding.source != FindingSource::Malware || finding.severity < Severity::Medium {
+            continue;
+        }
+        drafts.push(AlertDraft {
+            source: AlertSource::Finding,
+            rule_key: format!("finding:{id}"),
+            title: finding.title.clone(),
+            severity: finding.severity,
+            tags: vec![format!("finding.{}", finding.category)],
+            unit_id: finding.unit_id,
+            host: finding.host.clone(),
+            time: finding.last_seen,
+            evidence: serde_json::json!({
+                "finding_id": finding.id,
+                "subject": finding.subject,
+                "category": finding.category,
+                "evidence": finding.evidence,
+            }),
+        });
+    }
+    if !drafts.is_empty() {
+        // One alert per finding (the rule key names it), so the window only folds repeats.
+        state
+            .store
+            .record_alerts(&drafts, jiff::SignedDuration::from_hours(24))
+            .await?;
+        state.alert_counts.forget();
+    }
+    Ok(())
 }
 
 /// What `POST /findings/{id}/status` reads.
