@@ -93,6 +93,8 @@ pub mod category {
     pub const SHARED_PASSWORD: &str = "shared_password";
     /// An account has an empty password.
     pub const EMPTY_PASSWORD: &str = "empty_password";
+    /// The directory still stores an LM hash of an account's password (crackable in minutes).
+    pub const LM_HASH: &str = "lm_hash";
     /// An official address is in breach data.
     pub const EMAIL_BREACHED: &str = "email_breached";
     /// An official address was used to register on a social network or forum (clause 1e).

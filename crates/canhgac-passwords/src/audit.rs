@@ -25,6 +25,9 @@ pub struct DumpAccount {
     pub rid: Option<u32>,
     /// The NT hash.
     pub nt: [u8; 16],
+    /// Whether the dump holds an LM hash for it (other than the empty one): LM hashes are
+    /// cracked in minutes, so storing them is a finding of its own.
+    pub lm_stored: bool,
 }
 
 /// A parsed NTLM dump.
@@ -105,8 +108,8 @@ fn parse_account(text: &str) -> Result<Parsed, MalformedReason> {
         return Ok(Parsed::Ignored);
     }
     let fields: Vec<&str> = text.split(':').collect();
-    let (name, rid, nt) = match fields.len() {
-        2 => (fields[0], None, fields[1]),
+    let (name, rid, lm, nt) = match fields.len() {
+        2 => (fields[0], None, None, fields[1]),
         // Kerberos keys (`user:aes256-cts-hmac-sha1-96:...`) and clear-text lines
         // (`user:CLEARTEXT:...`) are not NT hashes.
         3 => return Ok(Parsed::Ignored),
@@ -115,7 +118,7 @@ fn parse_account(text: &str) -> Result<Parsed, MalformedReason> {
                 .trim()
                 .parse::<u32>()
                 .map_err(|_| MalformedReason::BadFields)?;
-            (fields[0], Some(rid), fields[3])
+            (fields[0], Some(rid), Some(fields[2]), fields[3])
         }
         _ => return Err(MalformedReason::BadFields),
     };
@@ -129,12 +132,24 @@ fn parse_account(text: &str) -> Result<Parsed, MalformedReason> {
     }
     let mut hash = [0u8; 16];
     hex::decode_to_slice(nt, &mut hash).map_err(|_| MalformedReason::NotHex)?;
+    // The LM field is only looked at, never kept: anything but the empty LM hash (or a
+    // placeholder of zeros or stars some tools write) means an LM hash is stored.
+    let lm_stored = lm.map(str::trim).is_some_and(|lm| {
+        lm.len() == 32
+            && lm.bytes().all(|b| b.is_ascii_hexdigit())
+            && !lm.eq_ignore_ascii_case(EMPTY_LM)
+            && lm.bytes().any(|b| b != b'0')
+    });
     Ok(Parsed::Account(DumpAccount {
         name: name.to_string(),
         rid,
         nt: hash,
+        lm_stored,
     }))
 }
+
+/// The LM hash of the empty password: what a dump shows when no LM hash is stored.
+const EMPTY_LM: &str = "aad3b435b51404eeaad3b435b51404ee";
 
 fn is_history(user: &str) -> bool {
     user.rsplit_once("_history")
@@ -154,6 +169,8 @@ pub struct AccountFinding {
     pub empty_password: bool,
     /// The id of the group of accounts sharing its password, when it shares it.
     pub shared_group: Option<String>,
+    /// Whether an LM hash of its password is stored (weak; crackable in minutes).
+    pub lm_hash_stored: bool,
 }
 
 /// Accounts sharing one password.
@@ -181,6 +198,8 @@ pub struct AuditReport {
     pub empty_password_accounts: u64,
     /// Accounts sharing their password with another.
     pub shared_accounts: u64,
+    /// Accounts with an LM hash stored.
+    pub lm_hash_accounts: u64,
     /// Computer accounts skipped.
     pub machine_accounts_skipped: u64,
     /// Password-history entries skipped.
@@ -266,13 +285,17 @@ pub fn audit(
         if empty_password {
             report.empty_password_accounts += 1;
         }
-        if breach_count.is_some() || empty_password || shared_group.is_some() {
+        if account.lm_stored {
+            report.lm_hash_accounts += 1;
+        }
+        if breach_count.is_some() || empty_password || shared_group.is_some() || account.lm_stored {
             report.findings.push(AccountFinding {
                 account: account.name.clone(),
                 rid: account.rid,
                 breach_count,
                 empty_password,
                 shared_group,
+                lm_hash_stored: account.lm_stored,
             });
         }
     }

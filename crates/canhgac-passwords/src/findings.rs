@@ -97,6 +97,7 @@ impl AccountUnits {
 
 const REMEDY_BREACHED: &str = "Yêu cầu đổi mật khẩu ngay (mật khẩu này có trong dữ liệu lộ lọt công khai, kẻ tấn công dùng nó đầu tiên khi dò mật khẩu); bật xác thực hai yếu tố; kiểm tra nhật ký đăng nhập của tài khoản.";
 const REMEDY_EMPTY: &str = "Đặt mật khẩu mạnh hoặc vô hiệu hoá tài khoản; kiểm tra vì sao tài khoản được phép có mật khẩu rỗng.";
+const REMEDY_LM: &str = "Tắt lưu băm LM (chính sách nhóm \"Network security: Do not store LAN Manager hash value on next password change\"), rồi yêu cầu tài khoản đổi mật khẩu để băm LM cũ bị xoá.";
 const REMEDY_SHARED: &str = "Mỗi người một tài khoản, mỗi tài khoản một mật khẩu riêng (chỉ thị: không dùng chung tài khoản, mật khẩu); đổi mật khẩu của các tài khoản trong nhóm.";
 
 /// The findings of `report` for the server, as one complete run over the units of `units`.
@@ -185,6 +186,24 @@ pub fn audit_batch(
             ));
         }
     }
+    for account in report.findings.iter().filter(|a| a.lm_hash_stored) {
+        let Some(unit) = units.unit_of(&account.account) else {
+            continue;
+        };
+        findings.push(draft(
+            unit,
+            format!("lm:{}", account.account.to_lowercase()),
+            category::LM_HASH,
+            format!(
+                "Tài khoản {} còn lưu băm LM của mật khẩu (dễ bẻ khoá)",
+                account.account
+            ),
+            Severity::Medium,
+            account.account.clone(),
+            serde_json::json!({"account": account.account, "rid": account.rid}),
+            REMEDY_LM,
+        ));
+    }
     for group in &report.shared_groups {
         // The key names the whole group's accounts, so that the same accounts sharing a
         // password again are the same finding, and a changed group is a new one.
@@ -247,6 +266,7 @@ pub fn audit_batch(
                 category::BREACHED_PASSWORD.into(),
                 category::EMPTY_PASSWORD.into(),
                 category::SHARED_PASSWORD.into(),
+                category::LM_HASH.into(),
             ],
             unit_ids: units.units().into_iter().map(Some).collect(),
             subject_prefix: None,
@@ -269,6 +289,7 @@ mod tests {
                 breach_count: breach,
                 empty_password: empty,
                 shared_group: group.map(str::to_string),
+                lm_hash_stored: name == "XA\\dung",
             };
         AuditReport {
             findings: vec![
@@ -316,6 +337,7 @@ mod tests {
         assert!(keys.contains(&(Some(1), "breached:so\\an")));
         assert!(keys.contains(&(Some(2), "breached:xa\\chi")));
         assert!(keys.contains(&(Some(2), "empty:xa\\dung")));
+        assert!(keys.contains(&(Some(2), "lm:xa\\dung")));
         let shared: Vec<&FindingDraft> = batch
             .findings
             .iter()

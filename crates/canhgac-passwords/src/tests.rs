@@ -438,3 +438,32 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn stored_lm_hashes_are_noticed_but_not_kept() {
+    let nt = hex::encode(ntlm_of("x"));
+    let dump = format!(
+        "with-lm:1001:e52cac67419a9a224a3b108f3fa6cb6d:{nt}:::\n\
+         empty-lm:1002:AAD3B435B51404EEAAD3B435B51404EE:{nt}:::\n\
+         zero-lm:1003:00000000000000000000000000000000:{nt}:::\n\
+         stars:1004:********************************:{nt}:::\n\
+         nt-only:{nt}\n"
+    );
+    let parsed = parse_dump(dump.as_bytes()).unwrap();
+    let lm: Vec<(&str, bool)> = parsed
+        .accounts
+        .iter()
+        .map(|a| (a.name.as_str(), a.lm_stored))
+        .collect();
+    assert_eq!(
+        lm,
+        vec![
+            ("with-lm", true),
+            ("empty-lm", false),
+            ("zero-lm", false),
+            ("stars", false),
+            ("nt-only", false)
+        ]
+    );
+    assert!(!format!("{parsed:?}").contains("e52cac67"));
+}

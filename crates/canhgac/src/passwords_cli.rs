@@ -378,12 +378,13 @@ fn audit(db: &Path, dump_path: &Path, format: HuntFormat, server: &AuditServer) 
         }
     }
     eprintln!(
-        "{} tài khoản đã kiểm tra: {} mật khẩu bị lộ, {} mật khẩu rỗng, {} dùng chung mật khẩu ({} nhóm); bỏ qua {} tài khoản máy, {} mục lịch sử mật khẩu, {} dòng khác, {} dòng lỗi",
+        "{} tài khoản đã kiểm tra: {} mật khẩu bị lộ, {} mật khẩu rỗng, {} dùng chung mật khẩu ({} nhóm), {} còn lưu băm LM; bỏ qua {} tài khoản máy, {} mục lịch sử mật khẩu, {} dòng khác, {} dòng lỗi",
         report.accounts_checked,
         report.breached_accounts,
         report.empty_password_accounts,
         report.shared_accounts,
         report.shared_groups.len(),
+        report.lm_hash_accounts,
         report.machine_accounts_skipped,
         report.history_entries_skipped,
         report.ignored_lines,
@@ -405,19 +406,22 @@ fn audit(db: &Path, dump_path: &Path, format: HuntFormat, server: &AuditServer) 
     }
 }
 
-fn notes(empty: bool) -> &'static str {
+fn notes(empty: bool, lm: bool) -> String {
+    let mut notes = Vec::new();
     if empty {
-        "mật khẩu rỗng"
-    } else {
-        ""
+        notes.push("mật khẩu rỗng");
     }
+    if lm {
+        notes.push("còn lưu băm LM");
+    }
+    notes.join(", ")
 }
 
 fn write_table(out: &mut dyn Write, report: &AuditReport) -> std::io::Result<()> {
     if report.findings.is_empty() {
         return writeln!(
             out,
-            "Không có tài khoản nào dùng mật khẩu bị lộ, rỗng hay dùng chung."
+            "Không có tài khoản nào dùng mật khẩu bị lộ, rỗng, dùng chung hay còn lưu băm LM."
         );
     }
     let width = report
@@ -442,7 +446,7 @@ fn write_table(out: &mut dyn Write, report: &AuditReport) -> std::io::Result<()>
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "-".into()),
             f.shared_group.as_deref().unwrap_or("-"),
-            notes(f.empty_password)
+            notes(f.empty_password, f.lm_hash_stored)
         )?;
     }
     if !report.shared_groups.is_empty() {
@@ -474,16 +478,20 @@ fn write_table(out: &mut dyn Write, report: &AuditReport) -> std::io::Result<()>
 }
 
 fn write_csv(out: &mut dyn Write, report: &AuditReport) -> std::io::Result<()> {
-    writeln!(out, "account,rid,breach_count,empty_password,shared_group")?;
+    writeln!(
+        out,
+        "account,rid,breach_count,empty_password,shared_group,lm_hash_stored"
+    )?;
     for f in &report.findings {
         writeln!(
             out,
-            "{},{},{},{},{}",
+            "{},{},{},{},{},{}",
             csv_field(&f.account),
             f.rid.map(|r| r.to_string()).unwrap_or_default(),
             f.breach_count.map(|c| c.to_string()).unwrap_or_default(),
             f.empty_password,
-            f.shared_group.as_deref().unwrap_or_default()
+            f.shared_group.as_deref().unwrap_or_default(),
+            f.lm_hash_stored
         )?;
     }
     Ok(())

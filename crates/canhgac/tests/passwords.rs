@@ -139,12 +139,14 @@ fn import_check_and_audit() {
     // password, a computer account.
     let lm = "aad3b435b51404eeaad3b435b51404ee";
     let nt = |p: &str| hex::encode(ntlm_of(p));
+    // A stored LM hash (any non-empty one): reported, never printed.
+    let weak_lm = "e52cac67419a9a224a3b108f3fa6cb6d";
     let dump = cwd.join("ntds.txt");
     std::fs::write(
         &dump,
         format!(
             "[*] Dumping Domain Credentials (domain\\uid:rid:lmhash:nthash)\n\
-             SOTTTT\\an.nguyen:1104:{lm}:{}:::\n\
+             SOTTTT\\an.nguyen:1104:{weak_lm}:{}:::\n\
              SOTTTT\\binh.tran:1105:{lm}:{}:::\n\
              SOTTTT\\chi.le:1106:{lm}:{}:::\n\
              SOTTTT\\dung.pham:1107:{lm}:{}:::\n\
@@ -175,7 +177,11 @@ fn import_check_and_audit() {
             .unwrap_or_else(|| panic!("{name} not in\n{stdout}"))
             .to_string()
     };
-    assert!(line_of("an.nguyen").contains("42"));
+    assert!(line_of("an.nguyen").contains("42") && line_of("an.nguyen").contains("còn lưu băm LM"));
+    assert!(
+        !stdout.contains(weak_lm) && !stdout.contains(&weak_lm[..8]),
+        "{stdout}"
+    );
     assert!(line_of("Guest").contains("mật khẩu rỗng"));
     assert!(
         !stdout.contains("dung.pham") && !stdout.contains("MAYCHU01"),
@@ -218,6 +224,7 @@ fn import_check_and_audit() {
         "an.nguyen and the empty Guest"
     );
     assert_eq!(json["shared_accounts"], 2);
+    assert_eq!(json["lm_hash_accounts"], 1);
     let group = &json["shared_groups"][0];
     assert_eq!(group["accounts"].as_array().unwrap().len(), 2);
     assert_eq!(group["id"].as_str().unwrap().len(), 4);
@@ -242,7 +249,7 @@ fn import_check_and_audit() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "account,rid,breach_count,empty_password,shared_group"
+        "account,rid,breach_count,empty_password,shared_group,lm_hash_stored"
     );
     let out = run(
         cwd,
@@ -409,7 +416,7 @@ async fn audit_findings_reach_the_server_per_unit() {
             format!(
                 "TINH\\an.nguyen:1104:{lm}:{}:::\n\
                  TINH\\binh.tran:1105:{lm}:{}:::\n\
-                 TINH\\chi.le:1106:{lm}:{}:::\n\
+                 TINH\\chi.le:1106:e52cac67419a9a224a3b108f3fa6cb6d:{}:::\n\
                  TINH\\dung.pham:1107:{lm}:{}:::\n",
                 nt(an_password),
                 nt(SHARED),
@@ -452,7 +459,7 @@ async fn audit_findings_reach_the_server_per_unit() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("đã gửi 3 phát hiện") && stderr.contains("3 mới"),
+        stderr.contains("đã gửi 4 phát hiện") && stderr.contains("4 mới"),
         "{stderr}"
     );
     assert!(!stderr.contains(&token), "the token was printed");
@@ -483,6 +490,7 @@ async fn audit_findings_reach_the_server_per_unit() {
     let shared_xa = find("shared_password", unit_ids[1]);
     assert_eq!(shared_xa["subject"], "TINH\\chi.le");
     assert_eq!(shared_xa["evidence"]["accounts_in_other_units"], 1);
+    assert_eq!(find("lm_hash", unit_ids[1])["subject"], "TINH\\chi.le");
     assert_nothing_secret(&found.to_string());
 
     // The department's officer sees the department's findings only, and its hygiene counts.

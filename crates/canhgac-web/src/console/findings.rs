@@ -62,6 +62,7 @@ pub fn category_label(lang: Lang, code: &str) -> String {
         category::BREACHED_PASSWORD => lang.pick("Mật khẩu đã bị lộ", "Breached password"),
         category::SHARED_PASSWORD => lang.pick("Dùng chung mật khẩu", "Shared password"),
         category::EMPTY_PASSWORD => lang.pick("Mật khẩu rỗng", "Empty password"),
+        category::LM_HASH => lang.pick("Còn lưu băm LM", "LM hash stored"),
         category::EMAIL_BREACHED => lang.pick("Thư công vụ bị lộ lọt", "Official address breached"),
         category::EMAIL_ON_SOCIAL_SITE => lang.pick(
             "Thư công vụ dùng trên mạng xã hội, diễn đàn",
@@ -161,6 +162,7 @@ pub async fn list(
         category::BREACHED_PASSWORD,
         category::SHARED_PASSWORD,
         category::EMPTY_PASSWORD,
+        category::LM_HASH,
         category::EMAIL_BREACHED,
         category::EMAIL_ON_SOCIAL_SITE,
     ]
@@ -365,7 +367,7 @@ pub async fn set_status(
 }
 
 /// The hygiene view's columns: (category, Vietnamese heading, English heading).
-const HYGIENE_COLUMNS: [(&str, &str, &str); 5] = [
+const HYGIENE_COLUMNS: [(&str, &str, &str); 6] = [
     (
         category::BREACHED_PASSWORD,
         "Mật khẩu đã bị lộ",
@@ -377,6 +379,7 @@ const HYGIENE_COLUMNS: [(&str, &str, &str); 5] = [
         "Shared-password groups",
     ),
     (category::EMPTY_PASSWORD, "Mật khẩu rỗng", "Empty passwords"),
+    (category::LM_HASH, "Còn lưu băm LM", "LM hashes stored"),
     (
         category::EMAIL_ON_SOCIAL_SITE,
         "Thư công vụ trên mạng xã hội, diễn đàn",
