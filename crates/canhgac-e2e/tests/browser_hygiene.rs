@@ -194,5 +194,15 @@ async fn walk_through(server: &Canhgac, client: &Client) -> Result<()> {
         cell(client, &unit_id, "email_on_social_site").await? == (0, 1),
         "the accepted finding is no longer open"
     );
+
+    // 6. The dashboard counts the two findings still open.
+    client.goto(&server.url("/")).await?;
+    let open = client
+        .find(Locator::Css(r#"#open-findings [data-count="open-findings"]"#))
+        .await
+        .context("the dashboard has an open-findings card")?
+        .text()
+        .await?;
+    ensure!(open == "2", "open findings on the dashboard: {open}");
     Ok(())
 }

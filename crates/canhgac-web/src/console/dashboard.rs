@@ -1,4 +1,5 @@
-//! `GET /`: counts within the caller's scope, open alerts by severity, monitors by status, the
+//! `GET /`: counts within the caller's scope, open alerts by severity, monitors by status, open
+//! findings by category, the
 //! logs received (when detection runs), systems per kind, and a per-unit table.
 
 use axum::extract::State;
@@ -17,6 +18,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Pag
     let alerts = state.store.alert_summary(&ctx.scope()).await?;
     let intake = state.detection.as_ref().map(|d| d.status());
     let monitors = super::monitors::dashboard_card(&state, &ctx).await?;
+    let findings = super::findings::dashboard_card(&state, &ctx).await?;
     let lang = ctx.lang;
     let tiles = [
         ("units", Msg::Units, counts.units, "/units"),
@@ -52,6 +54,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Pag
                 }
             }
             (monitors)
+            (findings)
             @if let Some(intake) = &intake {
                 section.card #logs-received {
                     h2 { a href="/events" { (lang.t(Msg::LogsReceived)) } }

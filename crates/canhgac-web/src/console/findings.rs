@@ -366,6 +366,38 @@ pub async fn set_status(
     ))
 }
 
+/// The dashboard's card: open findings by category (nothing when there are none at all).
+pub async fn dashboard_card(state: &AppState, ctx: &Ctx) -> Result<Markup, PageError> {
+    let lang = ctx.lang;
+    let counts = state.store.finding_counts(&ctx.scope(), None).await?;
+    if counts.is_empty() {
+        return Ok(html! {});
+    }
+    let mut open: BTreeMap<&str, i64> = BTreeMap::new();
+    for count in counts.iter().filter(|c| c.status.is_open()) {
+        *open.entry(count.category.as_str()).or_default() += count.count;
+    }
+    let total: i64 = open.values().sum();
+    Ok(html! {
+        section.card #open-findings {
+            h2 { a href="/findings?status=open" { (lang.pick("Phát hiện chưa khắc phục", "Open findings")) } }
+            p { a href="/findings?status=open" { strong data-count="open-findings" { (total) } } }
+            @if !open.is_empty() {
+                table.data {
+                    tbody {
+                        @for (category, n) in &open {
+                            tr data-category=(category) {
+                                td { (category_label(lang, category)) }
+                                td.num { a href={ "/findings?status=open&category=" (category) } { (n) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
 /// The hygiene view's columns: (category, Vietnamese heading, English heading).
 const HYGIENE_COLUMNS: [(&str, &str, &str); 6] = [
     (
