@@ -25,6 +25,7 @@ pub mod auth;
 pub mod console;
 pub mod detection;
 pub mod events;
+pub mod malware;
 pub mod watch;
 
 /// Settings of the web server, from the `[web]` section of the configuration.
@@ -78,6 +79,8 @@ pub struct AppState {
     pub detection: Option<Arc<dyn detection::Detection>>,
     /// The watch engine, when the server runs one.
     pub watch: Option<Arc<dyn watch::Watch>>,
+    /// The file scanner (YARA and known-bad hashes), when the server has one.
+    pub file_scanner: Option<Arc<dyn malware::FileScanner>>,
     /// Open-alert counts for the console's page header.
     pub alert_counts: console::header::AlertCounts,
 }
@@ -94,6 +97,7 @@ impl AppState {
             metrics: Arc::new(api::metrics::Metrics::default()),
             detection: None,
             watch: None,
+            file_scanner: None,
             alert_counts: console::header::AlertCounts::default(),
         }
     }
@@ -101,6 +105,12 @@ impl AppState {
     /// The same state with a watch engine plugged in.
     pub fn with_watch(mut self, watch: Arc<dyn watch::Watch>) -> Self {
         self.watch = Some(watch);
+        self
+    }
+
+    /// The same state with a file scanner plugged in.
+    pub fn with_file_scanner(mut self, scanner: Arc<dyn malware::FileScanner>) -> Self {
+        self.file_scanner = Some(scanner);
         self
     }
 

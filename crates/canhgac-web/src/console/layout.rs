@@ -161,6 +161,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/malware/scan",
+        vi: "Quét tệp mã độc",
+        en: "Scan a file",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/monitors",
         vi: "Giám sát",
         en: "Monitors",

@@ -12,7 +12,8 @@
 //! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
 //!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`]; detection:
 //!   [`alerts`], [`events`], [`indicators`], [`rules`] (rules, overrides, suppressions);
-//!   findings of every producer and the account hygiene view: [`findings`];
+//!   findings of every producer and the account hygiene view: [`findings`]; scanning an
+//!   uploaded file: [`malware`];
 //!   [`header`]: the open-alert count of the page header; watch: [`monitors`] (status board,
 //!   monitor pages, maintenance, defacement approval, the public `/status` page) with its
 //!   server-side SVG [`chart`].
@@ -44,6 +45,7 @@ pub mod i18n;
 pub mod indicators;
 pub mod inventory;
 pub mod layout;
+pub mod malware;
 pub mod monitors;
 pub mod rules;
 pub mod session;
@@ -110,6 +112,7 @@ pub fn router() -> Router<AppState> {
         .route("/findings/{id}/status", post(findings::set_status))
         .route("/hygiene", get(findings::hygiene))
         .route("/hygiene/exposures", post(findings::import_exposures))
+        .route("/malware/scan", get(malware::form).post(malware::scan))
         .route("/events", get(events::search))
         .route("/events/import", post(events::import))
         .route(
