@@ -195,7 +195,7 @@ async fn queue_bulletin_mail(
     conn: &mut AnyConnection,
     bulletin: &Bulletin,
     to: &Addressee,
-    write: &WriteBulletinMail,
+    write: &WriteBulletinMail<'_>,
     at: i64,
 ) -> Result<bool> {
     let mail = write(&BulletinAddressee {
@@ -350,7 +350,7 @@ impl SqlStore {
         &self,
         actor: &Actor,
         mut input: BulletinInput,
-        write: &WriteBulletinMail,
+        write: &WriteBulletinMail<'_>,
     ) -> Result<BulletinDetail> {
         input.validate()?;
         let at = micros(now());
@@ -510,7 +510,7 @@ impl SqlStore {
         &self,
         actor: &Actor,
         id: Id,
-        write: &WriteBulletinMail,
+        write: &WriteBulletinMail<'_>,
     ) -> Result<u64> {
         let at = micros(now());
         let mut w = self.begin_write().await?;

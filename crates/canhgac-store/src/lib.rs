@@ -249,9 +249,10 @@ pub struct AlertSummary {
 
 /// Writes the email of one bulletin addressee (see [`Store::create_bulletin`]): the caller owns
 /// the wording and the link; the store owns who gets it.
-pub type WriteBulletinMail = dyn Fn(&canhgac_model::bulletin::BulletinAddressee<'_>) -> canhgac_model::bulletin::BulletinMail
+pub type WriteBulletinMail<'a> = dyn Fn(&canhgac_model::bulletin::BulletinAddressee<'_>) -> canhgac_model::bulletin::BulletinMail
     + Send
-    + Sync;
+    + Sync
+    + 'a;
 
 /// The persistence seam of canhgac. See the crate documentation for the invariants.
 ///
@@ -639,7 +640,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         actor: &Actor,
         input: BulletinInput,
-        write: &WriteBulletinMail,
+        write: &WriteBulletinMail<'_>,
     ) -> Result<BulletinDetail>;
     /// Bulletins addressed to a unit in scope, newest first, with the counts of that scope.
     async fn list_bulletins(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Bulletin>>;
@@ -651,7 +652,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         actor: &Actor,
         id: Id,
-        write: &WriteBulletinMail,
+        write: &WriteBulletinMail<'_>,
     ) -> Result<u64>;
     /// System: bulletins with automatic reminders that have an unconfirmed recipient with fewer
     /// than `max_reminders` reminders, last written to at least `remind_every_days` before `at`.

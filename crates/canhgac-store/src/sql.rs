@@ -2641,7 +2641,7 @@ impl Store for SqlStore {
         &self,
         actor: &Actor,
         input: BulletinInput,
-        write: &WriteBulletinMail,
+        write: &WriteBulletinMail<'_>,
     ) -> Result<BulletinDetail> {
         self.create_bulletin_impl(actor, input, write).await
     }
@@ -2658,7 +2658,7 @@ impl Store for SqlStore {
         &self,
         actor: &Actor,
         id: Id,
-        write: &WriteBulletinMail,
+        write: &WriteBulletinMail<'_>,
     ) -> Result<u64> {
         self.remind_bulletin_impl(actor, id, write).await
     }
