@@ -311,3 +311,16 @@ pub struct BulletinConfirmation {
     /// The link had already been followed before.
     pub already: bool,
 }
+
+/// What a confirmation link leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BulletinLink {
+    /// Bulletin title.
+    pub title: String,
+    /// Bulletin text.
+    pub body: String,
+    /// Who the link was sent to.
+    pub name: String,
+    /// When they confirmed, if they have.
+    pub confirmed_at: Option<Timestamp>,
+}

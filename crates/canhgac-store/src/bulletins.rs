@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use canhgac_model::bulletin::{
-    Bulletin, BulletinAddressee, BulletinConfirmation, BulletinDetail, BulletinInput,
+    Bulletin, BulletinAddressee, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink,
     BulletinRecipient, BulletinUnit, OutboxCounts, OutboxDraft, OutboxFilter, OutboxMail,
     OutboxMessage, OutboxState, EMAIL_CHANNEL,
 };
@@ -644,6 +644,32 @@ impl SqlStore {
             confirmed_at: from_micros("bulletin_recipients", at)?,
             already: false,
         }))
+    }
+
+    pub(crate) async fn bulletin_link_impl(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<BulletinLink>> {
+        let row = sqlx::query(
+            "SELECT b.title, b.body, r.name, r.confirmed_at FROM bulletin_links l \
+             JOIN bulletin_recipients r ON r.id = l.recipient_id \
+             JOIN bulletins b ON b.id = r.bulletin_id WHERE l.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(BulletinLink {
+                title: row.try_get(0)?,
+                body: row.try_get(1)?,
+                name: row.try_get(2)?,
+                confirmed_at: row
+                    .try_get::<Option<i64>, _>(3)?
+                    .map(|v| from_micros("bulletin_recipients", v))
+                    .transpose()?,
+            })
+        })
+        .transpose()
     }
 
     pub(crate) async fn enqueue_outbox_impl(

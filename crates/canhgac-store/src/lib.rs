@@ -42,8 +42,8 @@
 
 use async_trait::async_trait;
 use canhgac_model::bulletin::{
-    Bulletin, BulletinConfirmation, BulletinDetail, BulletinInput, OutboxCounts, OutboxDraft,
-    OutboxFilter, OutboxMail, OutboxMessage,
+    Bulletin, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink, OutboxCounts,
+    OutboxDraft, OutboxFilter, OutboxMail, OutboxMessage,
 };
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
@@ -669,6 +669,9 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         at: Timestamp,
     ) -> Result<Option<BulletinConfirmation>>;
+    /// What the link with this token hash leads to, without confirming anything (the page a
+    /// link opens shows the bulletin before the official confirms). `None` for an unknown token.
+    async fn bulletin_link(&self, token_hash: &str) -> Result<Option<BulletinLink>>;
     /// System: queues messages; a draft whose dedup key was already used is dropped (`None`).
     async fn enqueue_outbox(&self, drafts: &[OutboxDraft]) -> Result<Vec<Option<Id>>>;
     /// Outbox messages about units in scope (messages about no unit only for callers who see

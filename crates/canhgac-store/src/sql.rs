@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use canhgac_model::bulletin::{
-    Bulletin, BulletinConfirmation, BulletinDetail, BulletinInput, OutboxCounts, OutboxDraft,
-    OutboxFilter, OutboxMail, OutboxMessage,
+    Bulletin, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink, OutboxCounts,
+    OutboxDraft, OutboxFilter, OutboxMail, OutboxMessage,
 };
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
@@ -2678,6 +2678,10 @@ impl Store for SqlStore {
         at: Timestamp,
     ) -> Result<Option<BulletinConfirmation>> {
         self.confirm_bulletin_impl(token_hash, at).await
+    }
+
+    async fn bulletin_link(&self, token_hash: &str) -> Result<Option<BulletinLink>> {
+        self.bulletin_link_impl(token_hash).await
     }
 
     async fn enqueue_outbox(&self, drafts: &[OutboxDraft]) -> Result<Vec<Option<Id>>> {

@@ -217,6 +217,15 @@ async fn bulletin_recipients_links_and_scope() {
         // Confirming: unknown tokens do nothing; a link confirms once, and again is harmless.
         let at: Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
         assert!(store.confirm_bulletin("nope", at).await.unwrap().is_none());
+        assert!(store.bulletin_link("nope").await.unwrap().is_none());
+        // Opening the link shows the bulletin and confirms nothing.
+        let link = store
+            .bulletin_link(&token(id, "An", 0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((link.name.as_str(), link.confirmed_at), ("An", None));
+        assert_eq!(link.body, "Nội dung cảnh báo lừa đảo.");
         let first = store
             .confirm_bulletin(&token(id, "An", 0), at)
             .await
@@ -234,6 +243,12 @@ async fn bulletin_recipients_links_and_scope() {
             .unwrap();
         assert!(again.already);
         assert_eq!(again.confirmed_at, at);
+        let link = store
+            .bulletin_link(&token(id, "An", 0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(link.confirmed_at, Some(at));
         let detail = store.get_bulletin(&Scope::All, id).await.unwrap();
         assert_eq!(detail.bulletin.confirmed, 1);
         let sở_a_row = detail.units.iter().find(|u| u.unit_id == f.sở_a).unwrap();
