@@ -18,6 +18,7 @@ mod detection;
 mod events_cli;
 mod hunt_cli;
 mod passwords_cli;
+mod respond;
 mod serve;
 mod watch;
 
