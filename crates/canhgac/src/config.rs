@@ -944,6 +944,24 @@ mod tests {
     }
 
     #[test]
+    fn smtp_password_comes_from_the_environment_and_is_never_shown() {
+        let env = vec![
+            (
+                "CANHGAC_SMTP__PASSWORD".to_string(),
+                "s3cret-pass".to_string(),
+            ),
+            ("CANHGAC_SMTP__PORT".to_string(), "2525".to_string()),
+        ];
+        let config =
+            from_sources(None, Some("[smtp]\nhost = \"mail.example.vn\"\n"), &env).expect("parses");
+        assert_eq!(config.smtp.password, "s3cret-pass");
+        assert_eq!(config.smtp.port, 2525);
+        assert!(!config.to_masked_toml().contains("s3cret-pass"));
+        assert!(config.to_masked_toml().contains("password = \"***\""));
+        assert!(!format!("{config:?}").contains("s3cret-pass"));
+    }
+
+    #[test]
     fn unknown_key_names_file_and_key() {
         let err = from_sources(
             Some(Path::new("canhgac.toml")),
