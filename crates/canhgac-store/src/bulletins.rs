@@ -121,9 +121,12 @@ fn recipient_row(row: &AnyRow) -> Result<BulletinRecipient> {
 /// Appends `AND` some unit of bulletin `alias` is in scope.
 fn and_bulletin_visible(sql: &mut Sql, alias: &str, paths: &Paths) {
     if let Some(prefixes) = paths {
-        sql.push(" AND EXISTS (SELECT 1 FROM bulletin_units vb JOIN units vu ON vu.id = vb.unit_id WHERE vb.bulletin_id = ")
-            .push(alias)
-            .push(".id AND ");
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM bulletin_units vb JOIN units vu ON vu.id = vb.unit_id \
+             WHERE vb.bulletin_id = ",
+        )
+        .push(alias)
+        .push(".id AND ");
         sql.push_path_scope("vu.path", prefixes);
         sql.push(")");
     }

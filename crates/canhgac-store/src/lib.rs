@@ -42,8 +42,8 @@
 
 use async_trait::async_trait;
 use canhgac_model::bulletin::{
-    Bulletin, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink, OutboxCounts,
-    OutboxDraft, OutboxFilter, OutboxMail, OutboxMessage,
+    Bulletin, BulletinAddressee, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink,
+    BulletinMail, OutboxCounts, OutboxDraft, OutboxFilter, OutboxMail, OutboxMessage,
 };
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
@@ -249,10 +249,7 @@ pub struct AlertSummary {
 
 /// Writes the email of one bulletin addressee (see [`Store::create_bulletin`]): the caller owns
 /// the wording and the link; the store owns who gets it.
-pub type WriteBulletinMail<'a> = dyn Fn(&canhgac_model::bulletin::BulletinAddressee<'_>) -> canhgac_model::bulletin::BulletinMail
-    + Send
-    + Sync
-    + 'a;
+pub type WriteBulletinMail<'a> = dyn Fn(&BulletinAddressee<'_>) -> BulletinMail + Send + Sync + 'a;
 
 /// The persistence seam of canhgac. See the crate documentation for the invariants.
 ///
