@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 const PYTHON: &str = "/usr/bin/python3";
 
 fn sink_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp_sink.py")
+    // The email channel's own tests use the same sink.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../canhgac-respond/tests/fixtures/smtp_sink.py")
 }
 
 fn aiosmtpd_available() -> bool {
