@@ -198,7 +198,9 @@ async fn walk_through(server: &Canhgac, client: &Client) -> Result<()> {
     // 6. The dashboard counts the two findings still open.
     client.goto(&server.url("/")).await?;
     let open = client
-        .find(Locator::Css(r#"#open-findings [data-count="open-findings"]"#))
+        .find(Locator::Css(
+            r#"#open-findings [data-count="open-findings"]"#,
+        ))
         .await
         .context("the dashboard has an open-findings card")?
         .text()

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod console;
 pub mod detection;
 pub mod events;
+pub mod respond;
 pub mod watch;
 
 /// Settings of the web server, from the `[web]` section of the configuration.
@@ -80,6 +81,8 @@ pub struct AppState {
     pub watch: Option<Arc<dyn watch::Watch>>,
     /// Open-alert counts for the console's page header.
     pub alert_counts: console::header::AlertCounts,
+    /// Bulletin emails and the outbox sender.
+    pub respond: Arc<respond::Respond>,
 }
 
 impl AppState {
@@ -95,12 +98,19 @@ impl AppState {
             detection: None,
             watch: None,
             alert_counts: console::header::AlertCounts::default(),
+            respond: Arc::new(respond::Respond::default()),
         }
     }
 
     /// The same state with a watch engine plugged in.
     pub fn with_watch(mut self, watch: Arc<dyn watch::Watch>) -> Self {
         self.watch = Some(watch);
+        self
+    }
+
+    /// The same state with the respond capability's settings (public URL, email) plugged in.
+    pub fn with_respond(mut self, respond: respond::Respond) -> Self {
+        self.respond = Arc::new(respond);
         self
     }
 
