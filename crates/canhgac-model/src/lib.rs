@@ -33,6 +33,7 @@
 mod alert;
 mod asset;
 mod audit;
+pub mod bulletin;
 mod contact;
 mod event;
 pub mod finding;

@@ -41,6 +41,10 @@
 //! ```
 
 use async_trait::async_trait;
+use canhgac_model::bulletin::{
+    Bulletin, BulletinAddressee, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink,
+    BulletinMail, OutboxCounts, OutboxDraft, OutboxFilter, OutboxMail, OutboxMessage,
+};
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
     Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
@@ -243,6 +247,10 @@ pub struct AlertSummary {
     /// Open alerts per severity, most severe first.
     pub open_by_severity: Vec<(canhgac_model::Severity, u64)>,
 }
+
+/// Writes the email of one bulletin addressee (see [`Store::create_bulletin`]): the caller owns
+/// the wording and the link; the store owns who gets it.
+pub type WriteBulletinMail<'a> = dyn Fn(&BulletinAddressee<'_>) -> BulletinMail + Send + Sync + 'a;
 
 /// The persistence seam of canhgac. See the crate documentation for the invariants.
 ///
@@ -653,6 +661,74 @@ pub trait Store: Send + Sync + 'static {
         scope: &Scope,
         source: Option<FindingSource>,
     ) -> Result<Vec<FindingCount>>;
+    // ---- bulletins and the outbox ----
+    /// Sends a bulletin (audited): records it, takes the contacts with an email of its units
+    /// (and of every unit below them with `include_subunits`), one per address, and queues one
+    /// email each, written by `write`, all in one transaction. Every chosen unit must be in the
+    /// actor's scope. Returns the bulletin as the actor sees it.
+    async fn create_bulletin(
+        &self,
+        actor: &Actor,
+        input: BulletinInput,
+        write: &WriteBulletinMail<'_>,
+    ) -> Result<BulletinDetail>;
+    /// Bulletins addressed to a unit in scope, newest first, with the counts of that scope.
+    async fn list_bulletins(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Bulletin>>;
+    /// One bulletin with the units and recipients in scope.
+    async fn get_bulletin(&self, scope: &Scope, id: Id) -> Result<BulletinDetail>;
+    /// Queues a reminder (audited) to every recipient in the actor's scope who has not confirmed
+    /// and whose latest message has left the outbox; returns how many were queued.
+    async fn remind_bulletin(
+        &self,
+        actor: &Actor,
+        id: Id,
+        write: &WriteBulletinMail<'_>,
+    ) -> Result<u64>;
+    /// System: bulletins with automatic reminders that have an unconfirmed recipient with fewer
+    /// than `max_reminders` reminders, last written to at least `remind_every_days` before `at`.
+    async fn bulletins_due_for_reminder(
+        &self,
+        at: Timestamp,
+        max_reminders: u32,
+    ) -> Result<Vec<Id>>;
+    /// Records the confirmation behind a link, by the SHA-256 (hex) of its token; no sign-in
+    /// (the token is the credential), idempotent, audited the first time. `None` for an unknown
+    /// token.
+    async fn confirm_bulletin(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<BulletinConfirmation>>;
+    /// What the link with this token hash leads to, without confirming anything (the page a
+    /// link opens shows the bulletin before the official confirms). `None` for an unknown token.
+    async fn bulletin_link(&self, token_hash: &str) -> Result<Option<BulletinLink>>;
+    /// System: queues messages; a draft whose dedup key was already used is dropped (`None`).
+    async fn enqueue_outbox(&self, drafts: &[OutboxDraft]) -> Result<Vec<Option<Id>>>;
+    /// Outbox messages about units in scope (messages about no unit only for callers who see
+    /// everything), newest first; bodies are not read.
+    async fn list_outbox(
+        &self,
+        scope: &Scope,
+        filter: &OutboxFilter,
+        page: &PageRequest,
+    ) -> Result<Page<OutboxMessage>>;
+    /// Outbox messages in scope per state.
+    async fn outbox_counts(&self, scope: &Scope) -> Result<OutboxCounts>;
+    /// System: takes up to `limit` messages of `channel` that are due at `at` (queued, or
+    /// sending with a lapsed lease), marks them sending until `lease_until` and counts an
+    /// attempt.
+    async fn claim_outbox(
+        &self,
+        channel: &str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxMail>>;
+    /// System: the server accepted a claimed message.
+    async fn outbox_sent(&self, id: Id, at: Timestamp) -> Result<()>;
+    /// System: an attempt failed with `error` (which must hold no secret): queued again for
+    /// `retry_at`, or failed for good with `None`.
+    async fn outbox_failed(&self, id: Id, error: &str, retry_at: Option<Timestamp>) -> Result<()>;
 
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
@@ -675,6 +751,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     Ok(std::sync::Arc::new(SqlStore::open(url).await?))
 }
 
+mod bulletins;
 mod detection;
 mod findings;
 mod import;

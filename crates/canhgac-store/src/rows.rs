@@ -57,7 +57,7 @@ pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
-fn get<'r, T>(row: &'r AnyRow, table: &str, col: &str) -> Result<T>
+pub(crate) fn get<'r, T>(row: &'r AnyRow, table: &str, col: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
@@ -65,11 +65,11 @@ where
         .map_err(|e| StoreError::Corrupt(format!("{table}.{col}: {e}")))
 }
 
-fn ts(row: &AnyRow, table: &str, col: &str) -> Result<Timestamp> {
+pub(crate) fn ts(row: &AnyRow, table: &str, col: &str) -> Result<Timestamp> {
     from_micros(table, get::<i64>(row, table, col)?)
 }
 
-fn opt_ts(row: &AnyRow, table: &str, col: &str) -> Result<Option<Timestamp>> {
+pub(crate) fn opt_ts(row: &AnyRow, table: &str, col: &str) -> Result<Option<Timestamp>> {
     get::<Option<i64>>(row, table, col)?
         .map(|v| from_micros(table, v))
         .transpose()

@@ -4,6 +4,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use canhgac_model::bulletin::{
+    Bulletin, BulletinConfirmation, BulletinDetail, BulletinInput, BulletinLink, OutboxCounts,
+    OutboxDraft, OutboxFilter, OutboxMail, OutboxMessage,
+};
 use canhgac_model::inventory::{InventoryDocument, InventoryPlan, PlanSummary};
 use canhgac_model::{
     Actor, Alert, AlertDraft, AlertFilter, AlertStatus, ApiToken, Asset, AssetInput, AuditEntry,
@@ -23,7 +27,7 @@ use crate::rows::{self, date_text, json_text, micros, now, qualified};
 use crate::{
     AlertSummary, AssetFilter, ContactFilter, Dashboard, IndicatorFilter, IndicatorImport, Result,
     Session, Store, StoreError, SystemFilter, UnitBrief, UnitCounts, UnitFilter, UserCredentials,
-    WatchSummary,
+    WatchSummary, WriteBulletinMail,
 };
 
 /// Migrations per backend, applied in order; the number is the version recorded in
@@ -49,6 +53,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "findings",
         include_str!("../migrations/sqlite/0004_findings.sql"),
     ),
+    // ---- bulletins and the outbox ----
+    (
+        5,
+        "bulletins",
+        include_str!("../migrations/sqlite/0005_bulletins.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -70,6 +80,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "findings",
         include_str!("../migrations/postgres/0004_findings.sql"),
+    ),
+    // ---- bulletins and the outbox ----
+    (
+        5,
+        "bulletins",
+        include_str!("../migrations/postgres/0005_bulletins.sql"),
     ),
 ];
 
@@ -2672,6 +2688,90 @@ impl Store for SqlStore {
         source: Option<canhgac_model::FindingSource>,
     ) -> Result<Vec<canhgac_model::FindingCount>> {
         self.finding_counts_impl(scope, source).await
+    }
+
+    // ---- bulletins and the outbox ----
+    async fn create_bulletin(
+        &self,
+        actor: &Actor,
+        input: BulletinInput,
+        write: &WriteBulletinMail<'_>,
+    ) -> Result<BulletinDetail> {
+        self.create_bulletin_impl(actor, input, write).await
+    }
+
+    async fn list_bulletins(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Bulletin>> {
+        self.list_bulletins_impl(scope, page).await
+    }
+
+    async fn get_bulletin(&self, scope: &Scope, id: Id) -> Result<BulletinDetail> {
+        self.get_bulletin_impl(scope, id).await
+    }
+
+    async fn remind_bulletin(
+        &self,
+        actor: &Actor,
+        id: Id,
+        write: &WriteBulletinMail<'_>,
+    ) -> Result<u64> {
+        self.remind_bulletin_impl(actor, id, write).await
+    }
+
+    async fn bulletins_due_for_reminder(
+        &self,
+        at: Timestamp,
+        max_reminders: u32,
+    ) -> Result<Vec<Id>> {
+        self.bulletins_due_for_reminder_impl(at, max_reminders)
+            .await
+    }
+
+    async fn confirm_bulletin(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<BulletinConfirmation>> {
+        self.confirm_bulletin_impl(token_hash, at).await
+    }
+
+    async fn bulletin_link(&self, token_hash: &str) -> Result<Option<BulletinLink>> {
+        self.bulletin_link_impl(token_hash).await
+    }
+
+    async fn enqueue_outbox(&self, drafts: &[OutboxDraft]) -> Result<Vec<Option<Id>>> {
+        self.enqueue_outbox_impl(drafts).await
+    }
+
+    async fn list_outbox(
+        &self,
+        scope: &Scope,
+        filter: &OutboxFilter,
+        page: &PageRequest,
+    ) -> Result<Page<OutboxMessage>> {
+        self.list_outbox_impl(scope, filter, page).await
+    }
+
+    async fn outbox_counts(&self, scope: &Scope) -> Result<OutboxCounts> {
+        self.outbox_counts_impl(scope).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        channel: &str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxMail>> {
+        self.claim_outbox_impl(channel, at, lease_until, limit)
+            .await
+    }
+
+    async fn outbox_sent(&self, id: Id, at: Timestamp) -> Result<()> {
+        self.outbox_sent_impl(id, at).await
+    }
+
+    async fn outbox_failed(&self, id: Id, error: &str, retry_at: Option<Timestamp>) -> Result<()> {
+        self.outbox_failed_impl(id, error, retry_at).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {

@@ -26,6 +26,7 @@ pub mod console;
 pub mod detection;
 pub mod events;
 pub mod malware;
+pub mod respond;
 pub mod watch;
 
 /// Settings of the web server, from the `[web]` section of the configuration.
@@ -83,6 +84,8 @@ pub struct AppState {
     pub file_scanner: Option<Arc<dyn malware::FileScanner>>,
     /// Open-alert counts for the console's page header.
     pub alert_counts: console::header::AlertCounts,
+    /// Bulletin emails and the outbox sender.
+    pub respond: Arc<respond::Respond>,
 }
 
 impl AppState {
@@ -99,6 +102,7 @@ impl AppState {
             watch: None,
             file_scanner: None,
             alert_counts: console::header::AlertCounts::default(),
+            respond: Arc::new(respond::Respond::default()),
         }
     }
 
@@ -111,6 +115,12 @@ impl AppState {
     /// The same state with a file scanner plugged in.
     pub fn with_file_scanner(mut self, scanner: Arc<dyn malware::FileScanner>) -> Self {
         self.file_scanner = Some(scanner);
+        self
+    }
+
+    /// The same state with the respond capability's settings (public URL, email) plugged in.
+    pub fn with_respond(mut self, respond: respond::Respond) -> Self {
+        self.respond = Arc::new(respond);
         self
     }
 

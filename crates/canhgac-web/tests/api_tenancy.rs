@@ -48,6 +48,10 @@ enum Case {
     ScopedFindingReport,
     /// `POST /findings/{id}/status`: B's findings (and unattributed ones) answer 404.
     ScopedFindingStatus,
+    /// `POST /bulletins/{id}/remind`: B's bulletins answer 404, like unknown ids.
+    ScopedBulletinRemind,
+    /// Refused (403) to a unit officer: admins and analysts only.
+    EveryUnitReader,
     /// Not unit-scoped; why.
     Exempt(&'static str),
 }
@@ -121,6 +125,11 @@ fn case_of(method: &str, path: &str) -> Case {
             Case::Exempt("events are attributed by their source, not their sender")
         }
         ("get", "/detection/status") => Case::Exempt("counters of the whole intake"),
+        ("get", "/bulletins") => Case::ScopedRead("bulletins"),
+        ("get", "/bulletins/{id}") => Case::ScopedById("bulletins"),
+        ("post", "/bulletins") => Case::ScopedCreate("bulletins"),
+        ("post", "/bulletins/{id}/remind") => Case::ScopedBulletinRemind,
+        ("get", "/outbox") => Case::EveryUnitReader,
         ("get", "/me") => Case::Exempt("the caller themself"),
         ("get", "/openapi.json") => Case::Exempt("public document"),
         (_, p) if p.starts_with("/authorities") => {
@@ -151,6 +160,7 @@ struct Side {
     monitors: Vec<Id>,
     maintenance: Vec<Id>,
     findings: Vec<Id>,
+    bulletins: Vec<Id>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -167,6 +177,7 @@ impl Side {
             "monitors" => &self.monitors,
             "maintenance" => &self.maintenance,
             "findings" => &self.findings,
+            "bulletins" => &self.bulletins,
             other => panic!("no collection {other}"),
         }
     }
@@ -436,6 +447,28 @@ async fn world(api: &Api) -> World {
         )
         .await
         .unwrap();
+    // Bulletins: one to A's subtree, one to B's, and one to the whole province, which A sees
+    // with A's people only.
+    let write = |to: &canhgac_model::bulletin::BulletinAddressee<'_>| {
+        canhgac_model::bulletin::BulletinMail {
+            token_hash: format!("{}-{}-{}", to.bulletin_id, to.name, to.reminder),
+            subject: to.title.to_string(),
+            body_text: to.body.to_string(),
+            body_html: None,
+        }
+    };
+    for (unit, in_a) in [(a_root.id, true), (b_root.id, false), (province.id, true)] {
+        let input = canhgac_model::bulletin::BulletinInput {
+            title: format!("Bản tin {unit}"),
+            body: "Cảnh báo thư giả mạo.".into(),
+            unit_ids: vec![unit],
+            include_subunits: true,
+            remind_every_days: None,
+        };
+        let detail = store.create_bulletin(&actor, input, &write).await.unwrap();
+        let side = if in_a { &mut a } else { &mut b };
+        side.bulletins.push(detail.bulletin.id);
+    }
     World {
         a,
         b,
@@ -450,6 +483,10 @@ async fn snapshot(api: &Api) -> Value {
     let all = Scope::All;
     let page = canhgac_model::PageRequest::new(1, 500);
     let store = &api.store;
+    let mut bulletins = Vec::new();
+    for b in store.list_bulletins(&all, &page).await.unwrap().items {
+        bulletins.push(store.get_bulletin(&all, b.id).await.unwrap());
+    }
     json!({
         "units": store.list_units(&all, &Default::default(), &page).await.unwrap().items,
         "systems": store.list_systems(&all, &Default::default(), &page).await.unwrap().items,
@@ -462,6 +499,7 @@ async fn snapshot(api: &Api) -> Value {
         "monitors": store.list_monitors(&all, &Default::default(), &page).await.unwrap().items,
         "maintenance": store.list_maintenance(&all, None, canhgac_model::Timestamp::now()).await.unwrap(),
         "findings": store.list_findings(&all, &Default::default(), &page).await.unwrap().items,
+        "bulletins": bulletins,
     })
 }
 
@@ -701,6 +739,23 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                     answers.insert(problem.to_string());
                 }
                 assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
+            }
+            Case::ScopedBulletinRemind => {
+                let mut answers = BTreeSet::new();
+                for id in w.b.bulletins.iter().copied().chain([NONEXISTENT]) {
+                    let reply = api
+                        .post(&format!("/api/v1/bulletins/{id}/remind"), auth, json!({}))
+                        .await;
+                    let mut problem = reply.problem(404);
+                    if let Some(detail) = problem["detail"].as_str() {
+                        problem["detail"] = json!(detail.replace(&format!(" {id} "), " ID "));
+                    }
+                    answers.insert(problem.to_string());
+                }
+                assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
+            }
+            Case::EveryUnitReader => {
+                api.get(&format!("/api/v1{path}"), auth).await.problem(403);
             }
             Case::OwnTokens => {}
             Case::Exempt(_) => {}
@@ -978,6 +1033,33 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                 );
             }
         }
+        "bulletins" => {
+            let listing = api
+                .get("/api/v1/bulletins?per_page=500", auth)
+                .await
+                .ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.bulletins.iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly the bulletins sent to A's units");
+            for id in own {
+                let detail = api
+                    .get(&format!("/api/v1/bulletins/{id}"), auth)
+                    .await
+                    .ok(200);
+                for r in detail["recipients"].as_array().unwrap() {
+                    let unit = r["unit_id"].as_i64().unwrap();
+                    assert!(w.a.units.contains(&unit), "{what}: {r}");
+                }
+                for u in detail["units"].as_array().unwrap() {
+                    let unit = u["unit_id"].as_i64().unwrap();
+                    assert!(w.a.units.contains(&unit), "{what}: {u}");
+                }
+                let text = detail.to_string();
+                assert!(!text.contains("beta@"), "{what}: {text}");
+            }
+            let searched = api.get("/api/v1/bulletins?q=beta", auth).await.ok(200);
+            assert!(ids(&searched).iter().all(|id| w.a.bulletins.contains(id)));
+        }
         other => panic!("no read case {other}"),
     }
 }
@@ -1011,6 +1093,12 @@ async fn check_create(api: &Api, w: &World, auth: &Auth, collection: &str, what:
             json!({"asset_id": w.b.assets[1], "name": "Lạ", "kind": "tcp", "target": "198.51.100.7:443"}),
             json!({"asset_id": w.b.assets[0], "name": "Lạ", "kind": "tcp", "target": "198.51.100.7:443"}),
             json!({"asset_id": NONEXISTENT, "name": "Lạ", "kind": "tcp", "target": "198.51.100.7:443"}),
+        ],
+        "bulletins" => vec![
+            json!({"title": "Lạ", "body": "x", "unit_ids": [w.b_root]}),
+            json!({"title": "Lạ", "body": "x", "unit_ids": [w.province], "include_subunits": true}),
+            json!({"title": "Lạ", "body": "x", "unit_ids": [w.a_root, w.b.units[2]]}),
+            json!({"title": "Lạ", "body": "x", "unit_ids": [NONEXISTENT]}),
         ],
         other => panic!("no collection {other}"),
     };

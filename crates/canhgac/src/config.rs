@@ -52,6 +52,12 @@ pub struct Config {
     pub events: EventsConfig,
     /// `[watch]`
     pub watch: WatchConfig,
+    /// `[smtp]`
+    pub smtp: SmtpConfig,
+    /// `[outbox]`
+    pub outbox: OutboxConfig,
+    /// `[bulletins]`
+    pub bulletins: BulletinsConfig,
 }
 
 /// `[server]`: where to listen.
@@ -60,12 +66,15 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address and port of the HTTP server.
     pub listen: SocketAddr,
+    /// The URL people reach the server at (links in emails); empty for `http://<listen>`.
+    pub public_url: String,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: String::new(),
         }
     }
 }
@@ -302,6 +311,111 @@ impl Default for WatchConfig {
             keep_checks: HumanDuration::parse("168h").expect("valid literal"),
             keep_rollups: HumanDuration::parse("9600h").expect("valid literal"),
             fold_window: HumanDuration::parse("24h").expect("valid literal"),
+        }
+    }
+}
+
+// ---- bulletins and the outbox ----
+
+/// `[smtp]`: the one mail server of the product (bulletins now, alert notifications later).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server host name; empty: no email (messages wait in the outbox).
+    pub host: String,
+    /// Port; 0 for the usual port of `security` (25, 587, 465).
+    #[serde(deserialize_with = "u32_or_string")]
+    pub port: u32,
+    /// `none`, `starttls` or `tls`.
+    pub security: String,
+    /// User name for authentication; empty for none.
+    pub username: String,
+    /// Password (better given as `CANHGAC_SMTP__PASSWORD`); never logged nor shown.
+    pub password: String,
+    /// Sender address.
+    pub from: String,
+    /// Sender display name.
+    pub from_name: String,
+    /// PEM file of extra CA certificates trusted for the server; empty for public CAs only.
+    pub ca_file: String,
+    /// Longest wait for the server per attempt.
+    pub timeout: HumanDuration,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 0,
+            security: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            from: String::new(),
+            from_name: "canhgac".into(),
+            ca_file: String::new(),
+            timeout: HumanDuration::parse("30s").expect("valid literal"),
+        }
+    }
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("from", &self.from)
+            .field("from_name", &self.from_name)
+            .field("ca_file", &self.ca_file)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// `[outbox]`: how failed notifications are retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Wait after the first failed attempt; doubled after each further failure...
+    pub retry_first: HumanDuration,
+    /// ... up to this.
+    pub retry_max: HumanDuration,
+    /// Attempts before a message is marked failed.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub max_attempts: u32,
+    /// How often the outbox is looked at (new messages are sent at once anyway).
+    pub poll: HumanDuration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            retry_first: HumanDuration::parse("30s").expect("valid literal"),
+            retry_max: HumanDuration::parse("1h").expect("valid literal"),
+            max_attempts: 10,
+            poll: HumanDuration::parse("10s").expect("valid literal"),
+        }
+    }
+}
+
+/// `[bulletins]`: awareness bulletins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BulletinsConfig {
+    /// Automatic reminders one official receives at most per bulletin.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub max_reminders: u32,
+    /// How often bulletins are checked for due automatic reminders.
+    pub reminder_check: HumanDuration,
+}
+
+impl Default for BulletinsConfig {
+    fn default() -> Self {
+        Self {
+            max_reminders: 3,
+            reminder_check: HumanDuration::parse("1h").expect("valid literal"),
         }
     }
 }
@@ -734,6 +848,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.storage.database_url = mask_url(&shown.storage.effective_database_url());
+        if !shown.smtp.password.is_empty() {
+            shown.smtp.password = "***".into();
+        }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 
@@ -824,6 +941,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn smtp_password_comes_from_the_environment_and_is_never_shown() {
+        let env = vec![
+            (
+                "CANHGAC_SMTP__PASSWORD".to_string(),
+                "s3cret-pass".to_string(),
+            ),
+            ("CANHGAC_SMTP__PORT".to_string(), "2525".to_string()),
+        ];
+        let config =
+            from_sources(None, Some("[smtp]\nhost = \"mail.example.vn\"\n"), &env).expect("parses");
+        assert_eq!(config.smtp.password, "s3cret-pass");
+        assert_eq!(config.smtp.port, 2525);
+        assert!(!config.to_masked_toml().contains("s3cret-pass"));
+        assert!(config.to_masked_toml().contains("password = \"***\""));
+        assert!(!format!("{config:?}").contains("s3cret-pass"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod events_cli;
 mod findings_client;
 mod hunt_cli;
 mod passwords_cli;
+mod respond;
 mod serve;
 mod watch;
 

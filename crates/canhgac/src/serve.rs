@@ -66,6 +66,14 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr().context("bound address")?;
+    // ---- bulletins and the outbox ----
+    let respond = crate::respond::start(
+        &config,
+        store.clone(),
+        live.stop.clone(),
+        &format!("http://{}", browsable(addr)),
+    )?;
+    state = state.with_respond(respond);
 
     let setup_file = data_dir.join(SETUP_FILE);
     if store.count_users().await? == 0 {

@@ -21,6 +21,7 @@ pub mod account;
 pub mod alerts;
 pub mod assets;
 pub mod authorities;
+pub mod bulletins;
 pub mod contacts;
 pub mod error;
 pub mod events;
@@ -207,6 +208,13 @@ api_routes! {
     post "/probes/{name}/results" => probes::results;
     get "/status/public" => probes::public_status;
 
+    // ---- bulletins and the outbox ----
+    get "/bulletins" => bulletins::list;
+    post "/bulletins" => bulletins::create;
+    get "/bulletins/{id}" => bulletins::get;
+    post "/bulletins/{id}/remind" => bulletins::remind;
+    get "/outbox" => bulletins::outbox;
+
     get "/openapi.json" => ops::openapi;
 }
 
@@ -234,7 +242,7 @@ async fn method_not_allowed() -> ApiError {
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records; findings of scans, audits, file sweeps and breach lists. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
+    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records; findings of scans, audits, file sweeps and breach lists; awareness bulletins and the notification outbox. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
     paths(
         account::me, account::dashboard, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
@@ -258,6 +266,7 @@ async fn method_not_allowed() -> ApiError {
         findings::list, findings::record, findings::counts, findings::get, findings::set_status,
         exposures::import,
         probes::list, probes::monitors, probes::results, probes::public_status,
+        bulletins::list, bulletins::create, bulletins::get, bulletins::remind, bulletins::outbox,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -279,6 +288,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "rules", description = "Detection rules, their overrides, and suppressions"),
         (name = "monitors", description = "Monitors (giám sát): checks, history, defacement baselines, maintenance, remote probes, the public status"),
         (name = "findings", description = "Findings (phát hiện): weaknesses found by scans, password audits, file sweeps and breach lists, with their lifecycle"),
+        (name = "bulletins", description = "Awareness bulletins (bản tin an toàn thông tin) by email with read confirmations, and the outbox of every message"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

@@ -203,6 +203,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/bulletins",
+        vi: "Bản tin ATTT",
+        en: "Bulletins",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/users",
         vi: "Người dùng",
         en: "Users",

@@ -16,7 +16,8 @@
 //!   uploaded file: [`malware`];
 //!   [`header`]: the open-alert count of the page header; watch: [`monitors`] (status board,
 //!   monitor pages, maintenance, defacement approval, the public `/status` page) with its
-//!   server-side SVG [`chart`].
+//!   server-side SVG [`chart`]; respond: [`bulletins`] (awareness bulletins, the outbox, the
+//!   public confirmation page).
 //!
 //! Handlers never decide visibility themselves: they pass the caller's scope to the store, which
 //! answers `NotFound` for records outside it; role checks (viewer, admin) are done here.
@@ -31,6 +32,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth_pages;
 pub mod authorities;
+pub mod bulletins;
 pub mod chart;
 pub mod contacts;
 pub mod crud;
@@ -149,6 +151,16 @@ pub fn router() -> Router<AppState> {
             post(monitors::delete_maintenance),
         )
         .route("/status", get(monitors::public_status))
+        // ---- bulletins and the outbox ----
+        .route("/bulletins", get(bulletins::list).post(bulletins::create))
+        .route("/bulletins/new", get(bulletins::new_form))
+        .route("/bulletins/{id}", get(bulletins::show))
+        .route("/bulletins/{id}/remind", post(bulletins::remind))
+        .route(
+            "/bulletins/confirm/{token}",
+            get(bulletins::confirm_page).post(bulletins::confirm),
+        )
+        .route("/outbox", get(bulletins::outbox))
         .route("/audit", get(audit::list))
         .route("/inventory", get(inventory::page).post(inventory::upload))
         .route("/inventory/apply", post(inventory::apply))

@@ -1,0 +1,152 @@
+//! The respond capability of canhgac: getting word to people.
+//!
+//! DESIGN.md gives this room the roster, routing, the notification outbox, incidents and report
+//! documents. This first slice owns three of its pieces; the others come with the respond issue:
+//!
+//! - [`outbox`]: the delivery loop over the store's persisted outbox. Messages are queued in the
+//!   store (unique by a dedup key, so never queued twice for the same person), claimed with a
+//!   lease, delivered through a [`Channel`], and marked sent, retried with capped exponential
+//!   backoff ([`RetryPolicy`]) or failed with the last error. All state is in the store, so a
+//!   restart loses nothing.
+//! - [`email`]: the one email [`Channel`] of the product, SMTP through `lettre` (plain, STARTTLS
+//!   or implicit TLS, with authentication), configured once by [`SmtpSettings`]. The password is
+//!   never logged, shown or written into an error.
+//! - [`bulletins`]: awareness bulletins: the email each official receives, with a personal link
+//!   `{public_url}/bulletins/confirm/{token}` to confirm they read it, and reminders.
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<dyn canhgac_store::Store>) -> Result<(), canhgac_respond::RespondError> {
+//! use std::sync::Arc;
+//! use canhgac_respond::email::{EmailChannel, SmtpSettings};
+//! use canhgac_respond::{outbox::OutboxWorker, RetryPolicy};
+//! let settings = SmtpSettings::new("mail.example.gov.vn", "canhgac@example.gov.vn");
+//! let channel = Arc::new(EmailChannel::new(&settings)?);
+//! let worker = OutboxWorker::new(store, channel, RetryPolicy::default());
+//! let wake = worker.waker();
+//! tokio::spawn(worker.run(std::future::pending()));
+//! wake.notify_one(); // something was queued: look now rather than at the next poll
+//! # Ok(()) }
+//! ```
+
+pub mod bulletins;
+pub mod email;
+pub mod outbox;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use canhgac_model::bulletin::OutboxMail;
+
+/// What can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    /// The channel's configuration cannot be used (names the key at fault).
+    #[error("{key}: {message}")]
+    Config {
+        /// The configuration key, e.g. `smtp.ca_file`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] canhgac_store::StoreError),
+}
+
+/// Why a delivery attempt failed. The text must hold no secret: it is stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    /// What happened, for the console.
+    pub message: String,
+    /// Retrying cannot help (e.g. the server refused the address with a 5xx reply).
+    pub permanent: bool,
+}
+
+impl DeliveryError {
+    /// A failure worth retrying (network, 4xx, timeouts).
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    /// A failure retrying cannot fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+}
+
+/// A way to deliver outbox messages to people (email now; webhook, Telegram, Zalo later).
+#[async_trait]
+pub trait Channel: Send + Sync + 'static {
+    /// The outbox channel name this delivers (`email`).
+    fn name(&self) -> &'static str;
+    /// Delivers one message.
+    async fn deliver(&self, mail: &OutboxMail) -> Result<(), DeliveryError>;
+}
+
+/// How failed deliveries are retried: `first_delay`, doubled per attempt up to `max_delay`,
+/// given up after `max_attempts` attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Wait after the first failure.
+    pub first_delay: Duration,
+    /// Longest wait between attempts.
+    pub max_delay: Duration,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: 10,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after failed attempt number `attempt` (1-based), or `None` to give up.
+    pub fn delay_after(&self, attempt: u32) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        let doublings = attempt.saturating_sub(1).min(30);
+        let delay = self.first_delay.saturating_mul(1u32 << doublings);
+        Some(delay.min(self.max_delay))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_then_gives_up() {
+        let policy = RetryPolicy {
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(60),
+            max_attempts: 6,
+        };
+        let delays: Vec<Option<u64>> = (1..=7)
+            .map(|a| policy.delay_after(a).map(|d| d.as_secs()))
+            .collect();
+        assert_eq!(
+            delays,
+            [Some(10), Some(20), Some(40), Some(60), Some(60), None, None]
+        );
+        // Huge attempt numbers do not overflow.
+        let lenient = RetryPolicy {
+            max_attempts: u32::MAX,
+            ..policy
+        };
+        assert_eq!(lenient.delay_after(1000), Some(Duration::from_secs(60)));
+    }
+}
