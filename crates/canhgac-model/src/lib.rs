@@ -16,7 +16,9 @@
 //! - [`AlertDraft`] and [`Alert`]: a detector's hit, and hits folded for triage;
 //! - [`Indicator`]: an indicator of compromise;
 //! - [`Monitor`] and [`CheckResult`]: continuous checks of portals, mail servers and DNS records,
-//!   with outages, defacement baselines and maintenance windows.
+//!   with outages, defacement baselines and maintenance windows;
+//! - [`bulletin`]: awareness bulletins with read confirmations, and the notification outbox
+//!   ([`bulletin::OutboxDraft`], [`bulletin::OutboxState`]) every message to a person goes through.
 //!
 //! Inputs (`*Input` types) are validated by their `validate` methods, which normalise values
 //! (lower-case domains, canonical IPs) and report the field at fault:

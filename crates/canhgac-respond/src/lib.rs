@@ -9,7 +9,7 @@
 //!   backoff ([`RetryPolicy`]) or failed with the last error. All state is in the store, so a
 //!   restart loses nothing.
 //! - [`email`]: the one email [`Channel`] of the product, SMTP through `lettre` (plain, STARTTLS
-//!   or implicit TLS, with authentication), configured once by [`SmtpSettings`]. The password is
+//!   or implicit TLS, with authentication), configured once by [`email::SmtpSettings`]. The password is
 //!   never logged, shown or written into an error.
 //! - [`bulletins`]: awareness bulletins: the email each official receives, with a personal link
 //!   `{public_url}/bulletins/confirm/{token}` to confirm they read it, and reminders.

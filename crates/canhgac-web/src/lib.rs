@@ -156,16 +156,41 @@ pub fn router(state: AppState) -> Router {
             api::metrics::track,
         ))
         .layer(
-            // The span names the path only: query strings can carry secrets (`/setup?token=`).
+            // The span names the path only: query strings can carry secrets (`/setup?token=`),
+            // and so do the paths of bulletin confirmation links, which are cut.
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |request: &axum::http::Request<axum::body::Body>| {
                     tracing::info_span!(
                         "http",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        path = %loggable_path(request.uri().path()),
                     )
                 },
             ),
         )
         .with_state(state)
+}
+
+/// A request path fit for the log: the token of a bulletin confirmation link is replaced.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const CONFIRM: &str = canhgac_respond::bulletins::CONFIRM_PATH;
+    if path.starts_with(CONFIRM) {
+        std::borrow::Cow::Owned(format!("{CONFIRM}***"))
+    } else {
+        std::borrow::Cow::Borrowed(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn confirmation_tokens_stay_out_of_the_log() {
+        assert_eq!(
+            loggable_path("/bulletins/confirm/AbCdEf0123456789abcdefABCDEF0123456789abcde"),
+            "/bulletins/confirm/***"
+        );
+        assert_eq!(loggable_path("/bulletins/7"), "/bulletins/7");
+    }
 }

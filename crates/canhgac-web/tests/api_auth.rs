@@ -135,8 +135,25 @@ async fn viewers_only_read() {
             .ok(201)["id"]
             .as_i64()
             .unwrap();
+        let bulletin = api
+            .post(
+                "/api/v1/bulletins",
+                &admin,
+                json!({"title": "Bản tin", "body": "Nội dung", "unit_ids": [unit]}),
+            )
+            .await
+            .ok(201)["bulletin"]["id"]
+            .as_i64()
+            .unwrap();
         let (_, viewer) = api.user_with_token("viewer", Role::Viewer, vec![]).await;
         assert_eq!(api.get("/api/v1/units", &viewer).await.ok(200)["total"], 1);
+        // Viewers read bulletins, but not the outbox (admins and analysts).
+        assert_eq!(
+            api.get("/api/v1/bulletins", &viewer).await.ok(200)["total"],
+            1
+        );
+        api.get("/api/v1/outbox", &viewer).await.problem(403);
+        api.get("/api/v1/outbox", &admin).await.ok(200);
         api.get(&format!("/api/v1/systems/{system}"), &viewer)
             .await
             .ok(200);
@@ -173,6 +190,12 @@ async fn viewers_only_read() {
                 "/api/v1/authorities".into(),
                 Some(json!({"name": "X"})),
             ),
+            (
+                "POST",
+                "/api/v1/bulletins".into(),
+                Some(json!({"title": "X", "body": "X", "unit_ids": [unit]})),
+            ),
+            ("POST", format!("/api/v1/bulletins/{bulletin}/remind"), None),
         ];
         for (method, path, body) in writes {
             let reply = api

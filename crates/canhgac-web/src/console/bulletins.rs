@@ -26,15 +26,28 @@ use super::session::{see_other, CsrfForm, Ctx};
 use crate::api::may_respond;
 use crate::AppState;
 
+/// A delivery state in the page's language.
+fn state_label(lang: Lang, state: OutboxState) -> &'static str {
+    lang.pick(
+        state.label_vi(),
+        match state {
+            OutboxState::Queued => "Queued",
+            OutboxState::Sending => "Sending",
+            OutboxState::Sent => "Sent",
+            OutboxState::Failed => "Failed",
+        },
+    )
+}
+
 /// A delivery state as a badge.
 fn delivery_badge(lang: Lang, state: Option<OutboxState>) -> Markup {
-    let (class, text) = match state {
-        Some(OutboxState::Sent) => ("mon-up", lang.pick("Đã gửi", "Sent")),
-        Some(OutboxState::Failed) => ("mon-down", lang.pick("Gửi thất bại", "Failed")),
-        Some(OutboxState::Sending) => ("mon-pending", lang.pick("Đang gửi", "Sending")),
-        Some(OutboxState::Queued) => ("mon-pending", lang.pick("Đang chờ gửi", "Queued")),
-        None => ("mon-paused", "—"),
+    let class = match state {
+        Some(OutboxState::Sent) => "mon-up",
+        Some(OutboxState::Failed) => "mon-down",
+        Some(OutboxState::Sending | OutboxState::Queued) => "mon-pending",
+        None => "mon-paused",
     };
+    let text = state.map_or("—", |s| state_label(lang, s));
     html! {
         span class={ "badge " (class) } data-delivery=[state.map(|s| s.code())] { (text) }
     }
@@ -409,7 +422,7 @@ pub async fn outbox(
     let counts = state.store.outbox_counts(&scope).await?;
     let states: Vec<(String, String)> = OutboxState::ALL
         .iter()
-        .map(|s| (s.code().to_string(), s.label_vi().to_string()))
+        .map(|s| (s.code().to_string(), state_label(lang, *s).to_string()))
         .collect();
     let now = Timestamp::now();
     let body = html! {
