@@ -67,6 +67,115 @@ pub enum Command {
     /// Run the monitors assigned to this probe (e.g. one outside the government network) and
     /// report their results to the server, until stopped.
     Probe(ProbeArgs),
+    /// Scan files and directories with YARA rules (our web-shell rules built in), or watch a
+    /// web root and report to the server. Exit code 0: clean; 1: hits; 2: the run could not
+    /// start (bad flag, no rule loaded, a path that does not exist).
+    Yara(YaraArgs),
+    /// Compare the MD5/SHA-1/SHA-256 of files with known-bad hashes (a list file, or the
+    /// server's indicators). Exit code 0: clean; 1: hits; 2: the run could not start.
+    Sweep(SweepArgs),
+}
+
+/// Where a file sweep walks, shared by `yara` and `sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct WalkArgs {
+    /// Skip files larger than this many bytes (they are reported).
+    #[arg(long, value_name = "BYTES", default_value_t = canhgac_malware::walk::DEFAULT_MAX_SIZE)]
+    pub max_size: u64,
+    /// Skip paths matching this glob (repeatable); without `/` it matches a file or directory
+    /// name (e.g. `node_modules`, `*.log`), with `/` the whole path.
+    #[arg(long = "skip", value_name = "GLOB")]
+    pub skip: Vec<String>,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// No progress line on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `yara`
+#[derive(Debug, Args)]
+pub struct YaraArgs {
+    /// Files or directories to scan (directories recursively).
+    #[arg(
+        value_name = "PATH",
+        required_unless_present = "watch",
+        conflicts_with = "watch"
+    )]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Directories (or files) of YARA rules, .yar/.yara (repeatable); added to the built-in
+    /// web-shell rules.
+    #[arg(long = "rules", short = 'r', value_name = "DIR")]
+    pub rules: Vec<std::path::PathBuf>,
+    /// Leave out the built-in web-shell rules.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Never memory-map files (read every file into memory).
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Seconds a file's scan may take before it is skipped and reported.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Scan DIR every interval and post the findings to the server, until stopped.
+    #[arg(long, value_name = "DIR", requires_all = ["server", "token"])]
+    pub watch: Option<std::path::PathBuf>,
+    /// With --watch: the server, e.g. https://canhgac.example.gov.vn.
+    #[arg(long, env = "CANHGAC_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// With --watch: an API token (canhgac token create).
+    #[arg(
+        long,
+        env = "CANHGAC_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// With --watch: time between runs, e.g. 30m, 1h, 1d.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub interval: String,
+    /// With --watch: the host name reported [default: this machine's name].
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// With --watch: one run, then exit (for cron and tests).
+    #[arg(long, requires = "watch")]
+    pub once: bool,
+    /// Walking and output.
+    #[command(flatten)]
+    pub walk: WalkArgs,
+}
+
+/// `sweep`
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("list").required(true).args(["hashes", "server"]))]
+pub struct SweepArgs {
+    /// Files or directories to sweep (directories recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// A hash list: one MD5, SHA-1 or SHA-256 per line, optionally followed by a label after a
+    /// comma or spaces; `#` starts a comment.
+    #[arg(long, value_name = "FILE")]
+    pub hashes: Option<std::path::PathBuf>,
+    /// Take the md5/sha1/sha256 indicators of this server instead.
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub server: Option<String>,
+    /// With --server: an API token (canhgac token create).
+    #[arg(
+        long,
+        env = "CANHGAC_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Walking and output.
+    #[command(flatten)]
+    pub walk: WalkArgs,
 }
 
 /// `probe`

@@ -6,7 +6,9 @@
 //!   ([`admin`]);
 //! - `config check` / `config example` help write `canhgac.toml` ([`config`]);
 //! - `probe` runs monitors away from the server and reports to it ([`watch`]);
-//! - `hunt` and `passwords` work offline on local files ([`hunt_cli`], [`passwords_cli`]).
+//! - `hunt` and `passwords` work offline on local files ([`hunt_cli`], [`passwords_cli`]);
+//! - `yara` and `sweep` look for malware in files; `yara --watch` reports a web root's findings
+//!   to the server ([`malware_cli`]).
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad input (configuration, inventory files, arguments).
 
@@ -18,6 +20,7 @@ mod detection;
 mod events_cli;
 mod findings_client;
 mod hunt_cli;
+mod malware_cli;
 mod passwords_cli;
 mod respond;
 mod serve;
@@ -51,6 +54,12 @@ fn main() -> ExitCode {
     // So are the password checks: they read a local file and never touch the store.
     if let Command::Passwords(command) = &cli.command {
         return passwords_cli::run(command);
+    }
+    // Malware sweeps too (the watch mode talks to the server only through its API).
+    match &cli.command {
+        Command::Yara(args) => return malware_cli::yara(args),
+        Command::Sweep(args) => return malware_cli::sweep(args),
+        _ => {}
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,7 +126,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let format = format.map(cli::LogFormatArg::file_format);
             return events_cli::convert(files, format);
         }
-        Command::Hunt(_) | Command::Passwords(_) => return Ok(()),
+        Command::Hunt(_) | Command::Passwords(_) | Command::Yara(_) | Command::Sweep(_) => {
+            return Ok(())
+        }
         Command::Probe(args) => {
             let loaded = config::load(explicit, &CliOverrides::default())?;
             serve::init_logging(&loaded.config.log)?;
@@ -203,6 +214,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Events(_)
             | Command::Hunt(_)
             | Command::Passwords(_)
+            | Command::Yara(_)
+            | Command::Sweep(_)
             | Command::Probe(_) => Ok(()),
         }
     })
