@@ -31,12 +31,12 @@ text_ext = ["php", "html", "js", "css", "aspx", "jsp", "txt", "xml"]
 bin_ext = ["png", "jpg", "pdf", "zip", "bin", "docx"]
 while written < target:
     roll = rng.random()
-    if roll < 0.70:
+    if roll < 0.85:
         size = rng.randint(1_000, 64_000)
         ext = rng.choice(text_ext)
         start = rng.randrange(0, len(text_pool) - size)
         data = bytearray(text_pool[start:start + size])
-    elif roll < 0.97:
+    elif roll < 0.99:
         size = rng.randint(64_000, 4_000_000)
         ext = rng.choice(bin_ext)
         data = bytearray(rng.randbytes(size))
@@ -46,8 +46,8 @@ while written < target:
         data = bytearray(rng.randbytes(size))
     index += 1
     rel = f"site{index % 17:02d}/d{(index // 17) % 53:02d}/f{index:06d}.{ext}"
-    if index % 97 == 0:
-        kind, snippet = planted_snippets[(index // 97) % len(planted_snippets)]
+    if index % 41 == 0:
+        kind, snippet = planted_snippets[(index // 41) % len(planted_snippets)]
         at = rng.randrange(0, max(1, len(data) - len(snippet)))
         data[at:at + len(snippet)] = snippet
         planted.append(rel)

@@ -20,7 +20,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   (cd "$ROOT" && cargo build --release -q -p canhgac --bin canhgac)
 fi
-BIN=$TARGET_DIR/release/canhgac
+BIN=${CANHGAC_BIN:-$TARGET_DIR/release/canhgac}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/canhgac-yara.XXXXXX")
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 
