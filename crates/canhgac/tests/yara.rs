@@ -585,7 +585,6 @@ fn watch_says_when_the_server_refuses_and_exits_2_with_once() {
 }
 
 #[test]
-#[ignore = "POST /api/v1/findings is being built on another branch; run after it is merged"]
 fn watch_reports_to_a_real_server_and_a_cleaned_file_is_fixed() {
     let w = web_root();
     let data = w.cwd.join("data");
