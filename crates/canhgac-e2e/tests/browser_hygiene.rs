@@ -33,6 +33,11 @@ const LIST: &str = "nam.nv@sotttt.tinh-thu.gov.vn:facebook.com\n\
                     lan.pt@sotttt.tinh-thu.gov.vn:Matkhau@123\n\
                     ai.do@gmail.com:facebook.com\n";
 
+/// An inert web shell of our test corpus: it matches our PHP rule, it does nothing.
+const WEB_SHELL: &str = include_str!(
+    "../../canhgac-malware/tests/fixtures/webshells/match/php_eval_request_input.eval_post.php"
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breach_list_upload_and_remediation_in_chromium() {
     drive(
@@ -206,5 +211,44 @@ async fn walk_through(server: &Canhgac, client: &Client) -> Result<()> {
         .text()
         .await?;
     ensure!(open == "2", "open findings on the dashboard: {open}");
+
+    // 7. A suspicious file found on a server, scanned from the console: our web-shell rule names
+    // it; a clean page matches nothing.
+    for (file, text, expect_match) in [
+        ("avatar.php", WEB_SHELL, true),
+        (
+            "lien-he.php",
+            "<?php echo htmlspecialchars($_GET['ten'] ?? ''); ?>",
+            false,
+        ),
+    ] {
+        client.goto(&server.url("/malware/scan")).await?;
+        let path = dir.path().join(file);
+        std::fs::write(&path, text)?;
+        let form = client
+            .find(Locator::Id("scan-form"))
+            .await
+            .context("the scan form")?;
+        form.find(Locator::Css(r#"input[name="file"]"#))
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        let button = form.find(Locator::Css(r#"button[type="submit"]"#)).await?;
+        click_and_wait(client, button).await?;
+        let result = client
+            .find(Locator::Id("scan-result"))
+            .await
+            .context("the scan shows its result")?;
+        let matches = result.attr("data-matches").await?.unwrap_or_default();
+        let text = result.text().await?;
+        if expect_match {
+            ensure!(
+                matches != "0" && text.contains("php_eval_request_input"),
+                "the web shell {file} should match our rule: {text}"
+            );
+        } else {
+            ensure!(matches == "0", "the clean page {file} matched: {text}");
+        }
+    }
     Ok(())
 }

@@ -21,6 +21,7 @@ mod events_cli;
 mod findings_client;
 mod hunt_cli;
 mod malware_cli;
+mod malware_scan;
 mod passwords_cli;
 mod respond;
 mod serve;

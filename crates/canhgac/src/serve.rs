@@ -59,6 +59,10 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let live = crate::detection::start(&config, store.clone(), &data_dir).await?;
     let mut state = canhgac_web::AppState::new(store.clone(), config.web_settings())
         .with_detection(live.web.clone());
+    match crate::malware_scan::UploadScanner::load(&data_dir, store.clone()) {
+        Ok(scanner) => state = state.with_file_scanner(std::sync::Arc::new(scanner)),
+        Err(error) => tracing::warn!(%error, "the console's file scan is off"),
+    }
     if let Some(watch) = crate::watch::start(&config, store.clone(), live.stop.clone())? {
         state = state.with_watch(watch);
     }
