@@ -11,18 +11,14 @@ use sqlx::{AnyConnection, Row};
 
 use crate::query::Sql;
 use crate::rows::{self, json_text, micros, now, qualified};
-use crate::sql::{fetch_page, lc, scope_paths, unit_path, AuditRow, Paths, SqlStore};
+use crate::sql::{
+    and_unit_subtree, fetch_page, lc, scope_paths, severity_rank, unit_path, AuditRow, Paths,
+    SqlStore,
+};
 use crate::{AlertSummary, IndicatorFilter, IndicatorImport, Result, StoreError};
 
 /// Samples of matching events kept in an alert; later hits only count.
 const EVIDENCE_SAMPLES: usize = 5;
-
-fn rank(severity: Severity) -> i64 {
-    Severity::ALL
-        .iter()
-        .position(|s| *s == severity)
-        .unwrap_or(0) as i64
-}
 
 /// `AND` the alert's unit is in scope; unattributed alerts only when the scope is everything.
 fn and_alert_scope(sql: &mut Sql, paths: &Paths) {
@@ -134,7 +130,7 @@ impl SqlStore {
                 .bind(last.max(t))
                 .bind(json_text(&evidence))
                 .bind(draft.severity.code())
-                .bind(rank(draft.severity))
+                .bind(severity_rank(draft.severity))
                 .bind(updated_at)
                 .bind(id)
                 .bind(hits)
@@ -153,7 +149,7 @@ impl SqlStore {
                 .bind(draft.rule_key.as_str())
                 .bind(draft.title.as_str())
                 .bind(draft.severity.code())
-                .bind(rank(draft.severity))
+                .bind(severity_rank(draft.severity))
                 .bind(json_text(&draft.tags))
                 .bind(draft.unit_id)
                 .bind(draft.host.clone())
@@ -185,29 +181,16 @@ impl SqlStore {
         let paths = scope_paths(&mut conn, scope).await?;
         let mut sql = Sql::new("FROM alerts a WHERE 1 = 1");
         and_alert_scope(&mut sql, &paths);
-        if !filter.statuses.is_empty() {
-            sql.push(" AND a.status IN (");
-            for (i, status) in filter.statuses.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(status.code());
-            }
-            sql.push(")");
-        }
+        sql.and_in("a.status", filter.statuses.iter().map(|s| s.code()));
         if let Some(min) = filter.min_severity {
-            sql.push(" AND a.severity_rank >= ").bind(rank(min));
+            sql.push(" AND a.severity_rank >= ")
+                .bind(severity_rank(min));
         }
         if let Some(source) = filter.source {
             sql.push(" AND a.source = ").bind(source.code());
         }
         if let Some(unit) = filter.unit_id {
-            let filter_path = unit_path(&mut conn, unit).await?;
-            // An unknown unit shows nothing rather than everything.
-            let prefix = filter_path.unwrap_or_else(|| "\u{1}no-such-unit".into());
-            sql.push(" AND a.unit_id IN (SELECT fu.id FROM units fu WHERE ");
-            sql.push_path_scope("fu.path", &[prefix]);
-            sql.push(")");
+            and_unit_subtree(&mut conn, &mut sql, "a.unit_id", unit).await?;
         }
         let q = filter
             .q

@@ -12,24 +12,20 @@ use std::collections::{BTreeSet, HashSet};
 
 use canhgac_model::{
     Actor, AssetKind, FieldError, Finding, FindingBatch, FindingCount, FindingDraft, FindingFilter,
-    FindingOutcome, FindingSource, FindingStatus, Id, Page, PageRequest, Scope, Severity,
+    FindingOutcome, FindingSource, FindingStatus, Id, Page, PageRequest, Scope,
 };
 use sqlx::{AnyConnection, Row};
 
 use crate::query::Sql;
 use crate::rows::{self, json_text, micros, now, qualified};
-use crate::sql::{fetch_page, lc, path_in, scope_paths, unit_path, AuditRow, Paths, SqlStore};
+use crate::sql::{
+    and_unit_subtree, fetch_page, lc, path_in, scope_paths, severity_rank, unit_path, AuditRow,
+    Paths, SqlStore,
+};
 use crate::{Result, StoreError};
 
 /// More findings than this in one batch is refused (split the run).
 pub const MAX_BATCH: usize = 50_000;
-
-fn rank(severity: Severity) -> i64 {
-    Severity::ALL
-        .iter()
-        .position(|s| *s == severity)
-        .unwrap_or(0) as i64
-}
 
 /// `AND` the finding's unit is in scope; findings without a unit only when the scope is
 /// everything.
@@ -258,7 +254,8 @@ impl SqlStore {
                     sql.bind(draft.category.as_str());
                     sql.push(", title = ").bind(draft.title.as_str());
                     sql.push(", severity = ").bind(draft.severity.code());
-                    sql.push(", severity_rank = ").bind(rank(draft.severity));
+                    sql.push(", severity_rank = ")
+                        .bind(severity_rank(draft.severity));
                     sql.push(", system_id = ").bind(system);
                     sql.push(", asset_id = ").bind(asset);
                     sql.push(", host = ").bind(draft.host.clone());
@@ -298,7 +295,7 @@ impl SqlStore {
                     .bind(draft.category.as_str())
                     .bind(draft.title.as_str())
                     .bind(draft.severity.code())
-                    .bind(rank(draft.severity))
+                    .bind(severity_rank(draft.severity))
                     .bind(unit)
                     .bind(system)
                     .bind(asset)
@@ -401,18 +398,10 @@ impl SqlStore {
         let paths = scope_paths(&mut conn, scope).await?;
         let mut sql = Sql::new("FROM findings f WHERE 1 = 1");
         and_finding_scope(&mut sql, &paths);
-        if !filter.statuses.is_empty() {
-            sql.push(" AND f.status IN (");
-            for (i, status) in filter.statuses.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(status.code());
-            }
-            sql.push(")");
-        }
+        sql.and_in("f.status", filter.statuses.iter().map(|s| s.code()));
         if let Some(min) = filter.min_severity {
-            sql.push(" AND f.severity_rank >= ").bind(rank(min));
+            sql.push(" AND f.severity_rank >= ")
+                .bind(severity_rank(min));
         }
         if let Some(source) = filter.source {
             sql.push(" AND f.source = ").bind(source.code());
@@ -421,12 +410,7 @@ impl SqlStore {
             sql.push(" AND f.category = ").bind(category);
         }
         if let Some(unit) = filter.unit_id {
-            let filter_path = unit_path(&mut conn, unit).await?;
-            // An unknown unit shows nothing rather than everything.
-            let prefix = filter_path.unwrap_or_else(|| "\u{1}no-such-unit".into());
-            sql.push(" AND f.unit_id IN (SELECT fu.id FROM units fu WHERE ");
-            sql.push_path_scope("fu.path", &[prefix]);
-            sql.push(")");
+            and_unit_subtree(&mut conn, &mut sql, "f.unit_id", unit).await?;
         }
         let q = filter
             .q

@@ -84,6 +84,26 @@ impl Sql {
 
     /// Appends `col >= lo AND col < hi` alternatives matching paths under any of `prefixes`;
     /// a plain range keeps the path index usable on both engines (unlike `LIKE`).
+    /// Appends ` AND column IN (values...)`, or nothing when `values` is empty.
+    pub(crate) fn and_in<'v>(
+        &mut self,
+        column: &str,
+        values: impl IntoIterator<Item = &'v str>,
+    ) -> &mut Self {
+        let mut values = values.into_iter().peekable();
+        if values.peek().is_none() {
+            return self;
+        }
+        self.push(" AND ").push(column).push(" IN (");
+        for (i, value) in values.enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
     pub(crate) fn push_path_scope(&mut self, column: &str, prefixes: &[String]) -> &mut Self {
         if prefixes.is_empty() {
             return self.push("1 = 0");

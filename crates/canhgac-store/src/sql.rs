@@ -429,6 +429,33 @@ async fn load_unit(conn: &mut AnyConnection, id: Id) -> Result<Option<UnitWithPa
     .transpose()
 }
 
+/// `AND column` is `unit` or one of its descendants (a listing's unit filter); an unknown unit
+/// matches nothing rather than everything.
+pub(crate) async fn and_unit_subtree(
+    conn: &mut AnyConnection,
+    sql: &mut Sql,
+    column: &str,
+    unit: Id,
+) -> Result<()> {
+    let prefix = unit_path(conn, unit)
+        .await?
+        .unwrap_or_else(|| "\u{1}no-such-unit".into());
+    sql.push(" AND ")
+        .push(column)
+        .push(" IN (SELECT fu.id FROM units fu WHERE ");
+    sql.push_path_scope("fu.path", &[prefix]);
+    sql.push(")");
+    Ok(())
+}
+
+/// 0 (informational) to 4 (critical): severities stored as numbers for "at least" filters.
+pub(crate) fn severity_rank(severity: canhgac_model::Severity) -> i64 {
+    canhgac_model::Severity::ALL
+        .iter()
+        .position(|s| *s == severity)
+        .unwrap_or(0) as i64
+}
+
 pub(crate) async fn unit_path(conn: &mut AnyConnection, id: Id) -> Result<Option<String>> {
     Ok(sqlx::query("SELECT path FROM units WHERE id = $1")
         .bind(id)

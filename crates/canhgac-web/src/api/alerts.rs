@@ -36,7 +36,8 @@ pub struct AlertQuery {
     per_page: Option<i64>,
 }
 
-fn parse_enum<T: std::str::FromStr<Err = String>>(
+/// Reads an enum code of a query parameter, naming the parameter when it is not one.
+pub(crate) fn parse_enum<T: std::str::FromStr<Err = String>>(
     field: &'static str,
     value: &str,
 ) -> Result<T, ApiError> {

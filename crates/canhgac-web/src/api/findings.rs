@@ -11,6 +11,7 @@ use canhgac_model::{
 };
 use serde::Deserialize;
 
+use super::alerts::parse_enum;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::events::{id_param, query_pairs};
 use super::paging::{listing, page_request};
@@ -39,16 +40,6 @@ pub struct FindingQuery {
     page: Option<i64>,
     /// Items per page, 1–500 (default 50).
     per_page: Option<i64>,
-}
-
-fn parse_enum<T: std::str::FromStr<Err = String>>(
-    field: &'static str,
-    value: &str,
-) -> Result<T, ApiError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|message: String| ApiError::invalid(field, message))
 }
 
 /// Reads the finding filters and paging of a query string (shared with the console).
