@@ -17,6 +17,7 @@
 //! - [`Indicator`]: an indicator of compromise;
 //! - [`Monitor`] and [`CheckResult`]: continuous checks of portals, mail servers and DNS records,
 //!   with outages, defacement baselines and maintenance windows;
+//! - [`scan`]: what the external scanner's checks report ([`scan::ScanIssue`]);
 //! - [`bulletin`]: awareness bulletins with read confirmations, and the notification outbox
 //!   ([`bulletin::OutboxDraft`], [`bulletin::OutboxState`]) every message to a person goes through.
 //!
@@ -42,6 +43,7 @@ pub mod finding;
 mod indicator;
 mod monitor;
 mod page;
+pub mod scan;
 mod scope;
 mod system;
 mod unit;

@@ -1,0 +1,1 @@
+//! DNS client of canhgac (skeleton; being built).

@@ -1,0 +1,1 @@
+//! Mail posture checks of canhgac (skeleton; being built).

@@ -1,0 +1,1 @@
+//! Nuclei-compatible template engine of canhgac (skeleton; being built).

@@ -1,0 +1,1 @@
+//! External scanner of canhgac (skeleton; being built).

@@ -1,0 +1,1 @@
+//! TLS review of canhgac (skeleton; being built).

@@ -1,0 +1,1 @@
+//! Offline vulnerability database of canhgac (skeleton; being built).
