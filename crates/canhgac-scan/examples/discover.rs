@@ -17,7 +17,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
     let ports = parse_ports(&args.next().unwrap_or_else(|| "all".into()))?;
     let started = Instant::now();
-    let report = discover(&hosts, &ports, &DiscoveryOptions::default(), Arc::new(Progress::default())).await;
+    let report = discover(
+        &hosts,
+        &ports,
+        &DiscoveryOptions::default(),
+        Arc::new(Progress::default()),
+    )
+    .await;
     let elapsed = started.elapsed();
     for open in &report.open {
         println!("{}:{}", open.ip, open.port);

@@ -280,7 +280,11 @@ async fn probe(
             pacer.wait().await;
         }
         tries = tries.saturating_add(1);
-        let timeout = host.rtt.lock().unwrap_or_else(|e| e.into_inner()).timeout(options);
+        let timeout = host
+            .rtt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .timeout(options);
         let started = Instant::now();
         match tokio::time::timeout(timeout, connect(addr)).await {
             Ok(Ok(())) => {
@@ -398,7 +402,10 @@ mod tests {
             rtt.observe(Duration::from_millis(900));
         }
         let slow = rtt.timeout(&options);
-        assert!(slow > Duration::from_millis(900) && slow <= options.max_timeout, "{slow:?}");
+        assert!(
+            slow > Duration::from_millis(900) && slow <= options.max_timeout,
+            "{slow:?}"
+        );
     }
 
     #[tokio::test]

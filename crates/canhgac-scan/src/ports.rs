@@ -110,8 +110,14 @@ mod tests {
         let error = parse_ports("80,0").unwrap_err();
         assert_eq!(error.spec, "0");
         assert!(parse_ports("80,,81").is_err());
-        assert!(parse_ports("90-80").unwrap_err().problem.contains("lớn hơn"));
-        assert!(parse_ports("http").unwrap_err().problem.contains("không phải"));
+        assert!(parse_ports("90-80")
+            .unwrap_err()
+            .problem
+            .contains("lớn hơn"));
+        assert!(parse_ports("http")
+            .unwrap_err()
+            .problem
+            .contains("không phải"));
         assert!(parse_ports("70000").is_err());
     }
 

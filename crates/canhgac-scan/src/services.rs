@@ -201,8 +201,8 @@ impl ProbeDb {
             if !probes.iter().any(|p| p.name == m.probe) {
                 return Err(problem("không có probe này".to_owned()));
             }
-            let pattern = Regex::new(&format!("(?s-u){}", m.pattern))
-                .map_err(|e| problem(e.to_string()))?;
+            let pattern =
+                Regex::new(&format!("(?s-u){}", m.pattern)).map_err(|e| problem(e.to_string()))?;
             matches.push(Match {
                 probe: m.probe.clone(),
                 service: m.service.clone(),
@@ -376,7 +376,9 @@ pub async fn identify(
                 return service;
             }
             // A TLS alert or handshake in answer to plaintext: the port speaks TLS.
-            if response.len() >= 2 && (response[0] == 0x15 || response[0] == 0x16) && response[1] == 3
+            if response.len() >= 2
+                && (response[0] == 0x15 || response[0] == 0x16)
+                && response[1] == 3
             {
                 break;
             }
@@ -391,7 +393,10 @@ pub async fn identify(
     }
     service.tls = true;
     service.service = "tls".to_owned();
-    for probe in probes.iter().filter(|p| p.tls && should_try(p, port.port, options)) {
+    for probe in probes
+        .iter()
+        .filter(|p| p.tls && should_try(p, port.port, options))
+    {
         let Ok(payload) = unescape(&probe.payload.replace("{host}", host)) else {
             continue;
         };
@@ -410,7 +415,10 @@ pub async fn identify(
 }
 
 fn should_try(probe: &Probe, port: u16, options: &IdentifyOptions) -> bool {
-    options.all_probes || probe.payload.is_empty() || probe.ports.contains(&port) || probe.name == "http"
+    options.all_probes
+        || probe.payload.is_empty()
+        || probe.ports.contains(&port)
+        || probe.name == "http"
 }
 
 fn apply(service: &mut Service, found: Identified, probe: &str) {
@@ -628,28 +636,51 @@ mod tests {
         let error = ProbeDb::parse(text).unwrap_err().to_string();
         assert!(error.contains("mẫu so khớp thứ 1"), "{error}");
         let text = "[[match]]\nprobe='nope'\nservice='x'\npattern='a'\n";
-        assert!(ProbeDb::parse(text).unwrap_err().to_string().contains("không có probe"));
+        assert!(ProbeDb::parse(text)
+            .unwrap_err()
+            .to_string()
+            .contains("không có probe"));
     }
 
     #[test]
     fn banners_name_products_and_versions() {
         let db = ProbeDb::builtin();
-        let ssh = db.identify("banner", b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n").unwrap();
+        let ssh = db
+            .identify("banner", b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+            .unwrap();
         assert_eq!(ssh.service, "ssh");
         assert_eq!(ssh.version.as_deref(), Some("9.2p1"));
         assert_eq!(
             ssh.cpe.as_deref(),
             Some("cpe:2.3:a:openbsd:openssh:9.2p1:*:*:*:*:*:*:*")
         );
-        let smtp = db.identify("banner", b"220 mail.sotttt.gov.vn ESMTP Postfix (Debian/GNU)\r\n").unwrap();
-        assert_eq!((smtp.service.as_str(), smtp.product.as_deref()), ("smtp", Some("Postfix")));
-        let mysql = db.identify("banner", b"J\x00\x00\x00\x0a8.0.36\x00\x08\x00\x00\x00abc").unwrap();
-        assert_eq!((mysql.product.as_deref(), mysql.version.as_deref()), (Some("MySQL"), Some("8.0.36")));
+        let smtp = db
+            .identify(
+                "banner",
+                b"220 mail.sotttt.gov.vn ESMTP Postfix (Debian/GNU)\r\n",
+            )
+            .unwrap();
+        assert_eq!(
+            (smtp.service.as_str(), smtp.product.as_deref()),
+            ("smtp", Some("Postfix"))
+        );
+        let mysql = db
+            .identify("banner", b"J\x00\x00\x00\x0a8.0.36\x00\x08\x00\x00\x00abc")
+            .unwrap();
+        assert_eq!(
+            (mysql.product.as_deref(), mysql.version.as_deref()),
+            (Some("MySQL"), Some("8.0.36"))
+        );
         let apache = db
-            .identify("http", b"HTTP/1.1 200 OK\r\nDate: x\r\nServer: Apache/2.4.49 (Unix)\r\n\r\n")
+            .identify(
+                "http",
+                b"HTTP/1.1 200 OK\r\nDate: x\r\nServer: Apache/2.4.49 (Unix)\r\n\r\n",
+            )
             .unwrap();
         assert_eq!(apache.version.as_deref(), Some("2.4.49"));
-        let redis = db.identify("redis", b"-NOAUTH Authentication required.\r\n").unwrap();
+        let redis = db
+            .identify("redis", b"-NOAUTH Authentication required.\r\n")
+            .unwrap();
         assert_eq!(redis.info.as_deref(), Some("cần xác thực"));
         assert!(db.identify("banner", b"\x00\x01garbage").is_none());
     }

@@ -181,7 +181,13 @@ pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
     };
     report.status = Some(home.status);
     report.title = title(&home.body);
-    let issue = |check: &str, cat: &str, severity: Severity, titles: (&str, &str), fix: (&str, &str), subject: String, evidence: ScanEvidence| ScanIssue {
+    let issue = |check: &str,
+                 cat: &str,
+                 severity: Severity,
+                 titles: (&str, &str),
+                 fix: (&str, &str),
+                 subject: String,
+                 evidence: ScanEvidence| ScanIssue {
         check: check.to_owned(),
         category: cat.to_owned(),
         severity,
@@ -252,11 +258,16 @@ pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
     }
 
     // Version banners.
-    let banners: Vec<String> = ["server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version"]
-        .iter()
-        .filter_map(|name| home.header(name).map(|v| format!("{name}: {v}")))
-        .filter(|line| line.chars().any(|c| c.is_ascii_digit()))
-        .collect();
+    let banners: Vec<String> = [
+        "server",
+        "x-powered-by",
+        "x-aspnet-version",
+        "x-aspnetmvc-version",
+    ]
+    .iter()
+    .filter_map(|name| home.header(name).map(|v| format!("{name}: {v}")))
+    .filter(|line| line.chars().any(|c| c.is_ascii_digit()))
+    .collect();
     if !banners.is_empty() {
         let mut evidence = ScanEvidence::exchange(home.request.clone(), &home.head_text());
         evidence.extracted = banners.clone();
@@ -305,7 +316,10 @@ pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
             ));
         }
         for (path, extract) in VERSION_PAGES {
-            if report.technologies.iter().any(|t| t.product == extract.0 && t.version.is_some())
+            if report
+                .technologies
+                .iter()
+                .any(|t| t.product == extract.0 && t.version.is_some())
                 || !report.technologies.iter().any(|t| t.product == extract.0)
             {
                 continue;
@@ -313,8 +327,10 @@ pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
             if let Some(response) = client.get(path).await {
                 if response.status == 200 {
                     if let Some(version) = capture(extract.1, &response.body) {
-                        if let Some(tech) =
-                            report.technologies.iter_mut().find(|t| t.product == extract.0)
+                        if let Some(tech) = report
+                            .technologies
+                            .iter_mut()
+                            .find(|t| t.product == extract.0)
                         {
                             tech.version = Some(version.clone());
                             tech.cpe = tech.cpe.replacen(":*:", &format!(":{version}:"), 1);
@@ -326,9 +342,16 @@ pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
         }
         // Telerik UI's upload handler answers a plain probe when registered (CVE-2017-11317,
         // CVE-2019-18935 territory).
-        if report.technologies.iter().any(|t| t.product == "Telerik UI for ASP.NET AJAX") {
+        if report
+            .technologies
+            .iter()
+            .any(|t| t.product == "Telerik UI for ASP.NET AJAX")
+        {
             if let Some(response) = client.get("/Telerik.Web.UI.WebResource.axd?type=rau").await {
-                if response.body.contains("RadAsyncUpload handler is registered") {
+                if response
+                    .body
+                    .contains("RadAsyncUpload handler is registered")
+                {
                     report.issues.push(issue(
                         "web.telerik.rau",
                         category::WEB_EXPOSURE,
@@ -384,7 +407,13 @@ fn rand_suffix() -> u64 {
 
 fn slug(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect::<String>()
         .trim_matches('_')
         .to_owned()
@@ -392,7 +421,8 @@ fn slug(text: &str) -> String {
 
 /// A response that looks like the site's answer to a path that does not exist.
 fn is_soft404(response: &Response, soft404: Option<&Response>) -> bool {
-    if matches!(response.status, 404 | 410 | 400 | 500..=599) || (300..400).contains(&response.status)
+    if matches!(response.status, 404 | 410 | 400 | 500..=599)
+        || (300..400).contains(&response.status)
     {
         return true;
     }
@@ -517,8 +547,10 @@ fn login_form(r: &Response) -> bool {
 
 const FIX_REMOVE_VI: &str = "Xóa tệp khỏi thư mục web hoặc chặn truy cập trong cấu hình máy chủ web; nếu tệp chứa mật khẩu hoặc khóa, đổi ngay các mật khẩu và khóa đó.";
 const FIX_REMOVE_EN: &str = "Remove the file from the web root or deny access to it in the web server; if it holds passwords or keys, change them now.";
-const FIX_PANEL_VI: &str = "Chỉ cho phép truy cập trang quản trị từ mạng nội bộ hoặc VPN, bật xác thực hai yếu tố.";
-const FIX_PANEL_EN: &str = "Allow the admin page only from the internal network or a VPN, with two-factor authentication.";
+const FIX_PANEL_VI: &str =
+    "Chỉ cho phép truy cập trang quản trị từ mạng nội bộ hoặc VPN, bật xác thực hai yếu tố.";
+const FIX_PANEL_EN: &str =
+    "Allow the admin page only from the internal network or a VPN, with two-factor authentication.";
 
 const PATH_PROBES: &[PathProbe] = &[
     PathProbe {
@@ -694,7 +726,13 @@ const PATH_PROBES: &[PathProbe] = &[
 /// (path, (product, regex with the version in group 1)).
 const VERSION_PAGES: &[(&str, (&str, &str))] = &[
     ("/feed/", ("WordPress", r"wordpress\.org/\?v=([\d.]+)")),
-    ("/readme.html", ("WordPress", r"(?i)<br />\s*(?:version|phiên bản)\s*([\d.]+)")),
+    (
+        "/readme.html",
+        (
+            "WordPress",
+            r"(?i)<br />\s*(?:version|phiên bản)\s*([\d.]+)",
+        ),
+    ),
     (
         "/administrator/manifests/files/joomla.xml",
         ("Joomla", r"<version>([\d.]+)</version>"),
@@ -736,7 +774,10 @@ fn fingerprint(home: &Response) -> Vec<Technology> {
         });
     };
     let gen = generator.as_deref().unwrap_or("");
-    if gen.starts_with("WordPress") || body.contains("/wp-content/") || body.contains("/wp-includes/") {
+    if gen.starts_with("WordPress")
+        || body.contains("/wp-content/")
+        || body.contains("/wp-includes/")
+    {
         add(
             "WordPress",
             capture(r"WordPress ([\d.]+)", gen),
@@ -744,13 +785,30 @@ fn fingerprint(home: &Response) -> Vec<Technology> {
             "generator / wp-content",
         );
     }
-    if gen.starts_with("Joomla") || body.contains("/media/jui/") || body.contains("/media/system/js/") {
-        add("Joomla", None, "cpe:2.3:a:joomla:joomla\\!:{v}:*:*:*:*:*:*:*", "generator / media");
+    if gen.starts_with("Joomla")
+        || body.contains("/media/jui/")
+        || body.contains("/media/system/js/")
+    {
+        add(
+            "Joomla",
+            None,
+            "cpe:2.3:a:joomla:joomla\\!:{v}:*:*:*:*:*:*:*",
+            "generator / media",
+        );
     }
     let x_generator = home.header("x-generator").unwrap_or("");
-    if gen.starts_with("Drupal") || x_generator.starts_with("Drupal") || body.contains("Drupal.settings") {
-        let version = capture(r"Drupal ([\d.]+)", gen).or_else(|| capture(r"Drupal ([\d.]+)", x_generator));
-        add("Drupal", version, "cpe:2.3:a:drupal:drupal:{v}:*:*:*:*:*:*:*", "generator / X-Generator");
+    if gen.starts_with("Drupal")
+        || x_generator.starts_with("Drupal")
+        || body.contains("Drupal.settings")
+    {
+        let version =
+            capture(r"Drupal ([\d.]+)", gen).or_else(|| capture(r"Drupal ([\d.]+)", x_generator));
+        add(
+            "Drupal",
+            version,
+            "cpe:2.3:a:drupal:drupal:{v}:*:*:*:*:*:*:*",
+            "generator / X-Generator",
+        );
     }
     if let Some(liferay) = home.header("liferay-portal") {
         add(
@@ -760,7 +818,12 @@ fn fingerprint(home: &Response) -> Vec<Technology> {
             "Liferay-Portal header",
         );
     } else if body.contains("Liferay.ThemeDisplay") || body.contains("/o/frontend-js-web/") {
-        add("Liferay Portal", None, "cpe:2.3:a:liferay:liferay_portal:{v}:*:*:*:*:*:*:*", "markup");
+        add(
+            "Liferay Portal",
+            None,
+            "cpe:2.3:a:liferay:liferay_portal:{v}:*:*:*:*:*:*:*",
+            "markup",
+        );
     }
     if let Some(sharepoint) = home.header("microsoftsharepointteamservices") {
         add(
@@ -770,8 +833,17 @@ fn fingerprint(home: &Response) -> Vec<Technology> {
             "MicrosoftSharePointTeamServices header",
         );
     }
-    if cookies.contains("dnn_IsMobile") || cookies.contains(".DOTNETNUKE") || body.contains("DNN Platform") || body.contains("/DesktopModules/") {
-        add("DotNetNuke", None, "cpe:2.3:a:dnnsoftware:dotnetnuke:{v}:*:*:*:*:*:*:*", "cookie / markup");
+    if cookies.contains("dnn_IsMobile")
+        || cookies.contains(".DOTNETNUKE")
+        || body.contains("DNN Platform")
+        || body.contains("/DesktopModules/")
+    {
+        add(
+            "DotNetNuke",
+            None,
+            "cpe:2.3:a:dnnsoftware:dotnetnuke:{v}:*:*:*:*:*:*:*",
+            "cookie / markup",
+        );
     }
     if gen.contains("NukeViet") || body.contains("nv_base_siteurl") || body.contains("NukeViet") {
         add(
@@ -781,7 +853,10 @@ fn fingerprint(home: &Response) -> Vec<Technology> {
             "generator / markup",
         );
     }
-    if let Some(server) = home.header("server").filter(|s| s.contains("Microsoft-IIS")) {
+    if let Some(server) = home
+        .header("server")
+        .filter(|s| s.contains("Microsoft-IIS"))
+    {
         add(
             "Microsoft IIS",
             capture(r"Microsoft-IIS/([\d.]+)", server),
@@ -796,8 +871,17 @@ fn fingerprint(home: &Response) -> Vec<Technology> {
             "cpe:2.3:a:microsoft:asp.net:{v}:*:*:*:*:*:*:*",
             "X-AspNet-Version header",
         );
-    } else if home.header("x-powered-by").is_some_and(|v| v.contains("ASP.NET")) || body.contains("__VIEWSTATE") {
-        add("ASP.NET", None, "cpe:2.3:a:microsoft:asp.net:{v}:*:*:*:*:*:*:*", "X-Powered-By / __VIEWSTATE");
+    } else if home
+        .header("x-powered-by")
+        .is_some_and(|v| v.contains("ASP.NET"))
+        || body.contains("__VIEWSTATE")
+    {
+        add(
+            "ASP.NET",
+            None,
+            "cpe:2.3:a:microsoft:asp.net:{v}:*:*:*:*:*:*:*",
+            "X-Powered-By / __VIEWSTATE",
+        );
     }
     if body.contains("Telerik.Web.UI") {
         add(
@@ -872,21 +956,41 @@ mod tests {
             "web.listing.uploads",
             "web.tech.wordpress",
         ] {
-            assert!(found.contains(&expected), "{expected} missing from {found:?}");
+            assert!(
+                found.contains(&expected),
+                "{expected} missing from {found:?}"
+            );
         }
         // HSTS is only asked of HTTPS pages; the 404s are not findings.
         assert!(!found.contains(&"http.header.strict-transport-security"));
         assert!(!found.contains(&"web.exposed.backup"));
-        let git = report.issues.iter().find(|i| i.check == "web.exposed.git").unwrap();
-        assert_eq!(git.subject, format!("http://127.0.0.1:{}/.git/config", addr.port()));
+        let git = report
+            .issues
+            .iter()
+            .find(|i| i.check == "web.exposed.git")
+            .unwrap();
+        assert_eq!(
+            git.subject,
+            format!("http://127.0.0.1:{}/.git/config", addr.port())
+        );
         assert!(git.evidence.response.as_deref().unwrap().contains("[core]"));
         assert_eq!(git.severity, Severity::High);
         let wordpress = &report.technologies[0];
         assert_eq!(wordpress.version.as_deref(), Some("6.1.1"));
-        assert_eq!(wordpress.cpe, "cpe:2.3:a:wordpress:wordpress:6.1.1:*:*:*:*:*:*:*");
+        assert_eq!(
+            wordpress.cpe,
+            "cpe:2.3:a:wordpress:wordpress:6.1.1:*:*:*:*:*:*:*"
+        );
         assert_eq!(report.title.as_deref(), Some("Cổng thông tin điện tử tỉnh"));
-        let banner = report.issues.iter().find(|i| i.check == "http.banner.version").unwrap();
-        assert!(banner.evidence.extracted.contains(&"server: Apache/2.4.49 (Unix)".to_owned()));
+        let banner = report
+            .issues
+            .iter()
+            .find(|i| i.check == "http.banner.version")
+            .unwrap();
+        assert!(banner
+            .evidence
+            .extracted
+            .contains(&"server: Apache/2.4.49 (Unix)".to_owned()));
     }
 
     #[tokio::test]
@@ -894,11 +998,26 @@ mod tests {
         let router = Router::new().fallback(|| async {
             (
                 [
-                    (header::HeaderName::from_static("x-frame-options"), "SAMEORIGIN"),
-                    (header::HeaderName::from_static("x-content-type-options"), "nosniff"),
-                    (header::HeaderName::from_static("content-security-policy"), "default-src 'self'"),
-                    (header::HeaderName::from_static("referrer-policy"), "no-referrer"),
-                    (header::HeaderName::from_static("permissions-policy"), "camera=()"),
+                    (
+                        header::HeaderName::from_static("x-frame-options"),
+                        "SAMEORIGIN",
+                    ),
+                    (
+                        header::HeaderName::from_static("x-content-type-options"),
+                        "nosniff",
+                    ),
+                    (
+                        header::HeaderName::from_static("content-security-policy"),
+                        "default-src 'self'",
+                    ),
+                    (
+                        header::HeaderName::from_static("referrer-policy"),
+                        "no-referrer",
+                    ),
+                    (
+                        header::HeaderName::from_static("permissions-policy"),
+                        "camera=()",
+                    ),
                 ],
                 "<html><body>Trang chủ [core] APP_KEY=1\nDB=2\n CREATE TABLE</body></html>",
             )
@@ -916,7 +1035,10 @@ mod tests {
     #[tokio::test]
     async fn a_redirect_to_https_is_not_a_finding() {
         let router = Router::new().fallback(|| async {
-            (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "https://portal.example/")])
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(header::LOCATION, "https://portal.example/")],
+            )
         });
         let addr = serve(router).await;
         let target = WebTarget {
@@ -924,7 +1046,14 @@ mod tests {
             addr,
             tls: false,
         };
-        let report = check(&target, &WebOptions { paths: false, ..WebOptions::default() }).await;
+        let report = check(
+            &target,
+            &WebOptions {
+                paths: false,
+                ..WebOptions::default()
+            },
+        )
+        .await;
         assert!(report.issues.is_empty(), "{:?}", checks(&report));
         assert_eq!(report.status, Some(301));
     }
@@ -932,7 +1061,12 @@ mod tests {
     #[test]
     fn platforms_are_recognised_from_headers_and_markup() {
         let mut headers = HeaderMap::new();
-        headers.insert("liferay-portal", "Liferay Community Edition Portal 7.4.3.112 CE GA112".parse().unwrap());
+        headers.insert(
+            "liferay-portal",
+            "Liferay Community Edition Portal 7.4.3.112 CE GA112"
+                .parse()
+                .unwrap(),
+        );
         headers.insert("server", "Microsoft-IIS/10.0".parse().unwrap());
         headers.insert("x-aspnet-version", "4.0.30319".parse().unwrap());
         headers.insert("set-cookie", "dnn_IsMobile=False; path=/".parse().unwrap());
@@ -943,12 +1077,20 @@ mod tests {
             request: "GET /".into(),
         };
         let found = fingerprint(&response);
-        let get = |p: &str| found.iter().find(|t| t.product == p).and_then(|t| t.version.clone());
+        let get = |p: &str| {
+            found
+                .iter()
+                .find(|t| t.product == p)
+                .and_then(|t| t.version.clone())
+        };
         assert_eq!(get("Liferay Portal").as_deref(), Some("7.4.3.112"));
         assert_eq!(get("Microsoft IIS").as_deref(), Some("10.0"));
         assert_eq!(get("ASP.NET").as_deref(), Some("4.0.30319"));
         assert_eq!(get("NukeViet").as_deref(), Some("4.5"));
-        assert_eq!(get("Telerik UI for ASP.NET AJAX").as_deref(), Some("2013.2.717.40"));
+        assert_eq!(
+            get("Telerik UI for ASP.NET AJAX").as_deref(),
+            Some("2013.2.717.40")
+        );
         assert!(found.iter().any(|t| t.product == "DotNetNuke"));
     }
 }
