@@ -162,6 +162,10 @@ pub struct FindingSnapshot {
     /// Only findings whose subject starts with this (e.g. the web root a sweep walked).
     #[serde(default)]
     pub subject_prefix: Option<String>,
+    /// Only findings on these hosts (e.g. the hosts a scan reached). Their units, as the
+    /// inventory attributes them, are added to `unit_ids`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
 
 /// Findings reported together, e.g. one run of a tool.

@@ -196,10 +196,7 @@ mod tests {
     fn a_draft_keeps_the_host_for_attribution_and_english_in_evidence() {
         let draft = issue().into_draft(jiff::Timestamp::UNIX_EPOCH);
         assert_eq!(draft.source, FindingSource::Scan);
-        assert_eq!(
-            draft.key,
-            "http.header.hsts|https://portal.example.gov.vn/"
-        );
+        assert_eq!(draft.key, "http.header.hsts|https://portal.example.gov.vn/");
         assert_eq!(draft.host.as_deref(), Some("portal.example.gov.vn"));
         assert_eq!(draft.evidence["title_en"], "HSTS missing");
         assert_eq!(draft.evidence["port"], 443);

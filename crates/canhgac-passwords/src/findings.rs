@@ -270,6 +270,7 @@ pub fn audit_batch(
             ],
             unit_ids: units.units().into_iter().map(Some).collect(),
             subject_prefix: None,
+            hosts: Vec::new(),
         }),
     })
 }

@@ -7,13 +7,15 @@
 //! - [`services`]: what runs on an open port, from our probe database (`data/probes.toml`);
 //! - [`web`]: web portal checks (HTTPS, headers, banners, exposed files and panels, CMS);
 //! - [`exposure`]: risky services reachable from outside (RDP, SMB, databases...);
-//! - [`run`]: profiles and a scan run from discovery to issues, with progress counters.
+//! - [`run`]: profiles and a scan run from discovery to issues, with progress counters;
+//! - [`output`]: the report as a table, JSON lines, CSV or SARIF.
 //!
 //! This crate never scans a target the caller did not put in scope (see the `scope` checks of
 //! the server and the CLI's `--allow-target`).
 
 pub mod discovery;
 pub mod exposure;
+pub mod output;
 pub mod ports;
 pub mod run;
 pub mod services;

@@ -152,7 +152,8 @@ impl SqlStore {
         let needs_index = batch
             .findings
             .iter()
-            .any(|d| d.unit_id.is_none() && d.host.is_some());
+            .any(|d| d.unit_id.is_none() && d.host.is_some())
+            || batch.snapshot.as_ref().is_some_and(|s| !s.hosts.is_empty());
         let index = if needs_index {
             Some(AssetIndex::load(conn).await?)
         } else {
@@ -199,8 +200,22 @@ impl SqlStore {
             }
             resolved.push((draft, unit, system, asset));
         }
+        // A snapshot over hosts covers the units the inventory gives those hosts.
+        let mut snapshot_units: Vec<Option<Id>> = Vec::new();
         if let Some(snapshot) = &batch.snapshot {
-            for unit in &snapshot.unit_ids {
+            snapshot_units.extend(snapshot.unit_ids.iter().copied());
+            for host in &snapshot.hosts {
+                let unit = index
+                    .as_ref()
+                    .and_then(|index| index.attribute(host))
+                    .map(|(unit, _, _)| unit);
+                if !snapshot_units.contains(&unit) {
+                    snapshot_units.push(unit);
+                }
+            }
+        }
+        if batch.snapshot.is_some() {
+            for unit in &snapshot_units {
                 match unit {
                     None if paths.is_some() => {
                         return Err(StoreError::OutOfScope(
@@ -330,16 +345,26 @@ impl SqlStore {
                 sql.push(")");
             }
             sql.push(" AND merge_unit IN (");
-            if snapshot.unit_ids.is_empty() {
+            if snapshot_units.is_empty() {
                 sql.push("NULL");
             }
-            for (i, unit) in snapshot.unit_ids.iter().enumerate() {
+            for (i, unit) in snapshot_units.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
                 }
                 sql.bind(unit.unwrap_or(0));
             }
             sql.push(")");
+            if !snapshot.hosts.is_empty() {
+                sql.push(" AND lower(host) IN (");
+                for (i, host) in snapshot.hosts.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(host.trim_end_matches('.').to_lowercase());
+                }
+                sql.push(")");
+            }
             if let Some(prefix) = snapshot.subject_prefix.as_deref().filter(|p| !p.is_empty()) {
                 sql.push(" AND substr(subject, 1, CAST(")
                     .bind(prefix.chars().count() as i64)

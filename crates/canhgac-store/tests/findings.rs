@@ -114,6 +114,7 @@ fn run(findings: Vec<FindingDraft>, prefix: &str, unit: Id) -> FindingBatch {
             categories: vec!["webshell".into()],
             unit_ids: vec![Some(unit)],
             subject_prefix: Some(prefix.into()),
+            hosts: Vec::new(),
         }),
     }
 }
@@ -413,5 +414,96 @@ async fn email_directory_holds_mail_domains_and_contacts_in_scope() {
             .unwrap();
         assert_eq!(only_a.domains.len(), 1);
         assert!(only_a.addresses.is_empty());
+    }
+}
+
+fn scan_issue(host: &str, check: &str, observed: &str) -> FindingDraft {
+    FindingDraft {
+        source: FindingSource::Scan,
+        key: format!("{check}|https://{host}/"),
+        category: "http_hardening".into(),
+        title: "Thiếu HSTS".into(),
+        severity: Severity::Medium,
+        unit_id: None,
+        system_id: None,
+        asset_id: None,
+        host: Some(host.into()),
+        subject: format!("https://{host}/"),
+        evidence: serde_json::json!({}),
+        remediation: None,
+        observed_at: at(observed),
+    }
+}
+
+#[tokio::test]
+async fn a_scan_snapshot_over_hosts_fixes_only_what_those_hosts_no_longer_show() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let f = fixture(store).await;
+        let a = officer(vec![f.unit_a]);
+        let b = officer(vec![f.unit_b]);
+        let snapshot = |hosts: &[&str]| {
+            Some(FindingSnapshot {
+                source: FindingSource::Scan,
+                categories: vec!["http_hardening".into()],
+                unit_ids: Vec::new(),
+                subject_prefix: None,
+                hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            })
+        };
+        let first = FindingBatch {
+            findings: vec![
+                scan_issue(
+                    "portal.a.gov.vn",
+                    "http.header.hsts",
+                    "2026-11-20T01:00:00Z",
+                ),
+                scan_issue("portal.a.gov.vn", "http.header.csp", "2026-11-20T01:00:00Z"),
+                scan_issue("mail.a.gov.vn", "http.header.hsts", "2026-11-20T01:00:00Z"),
+            ],
+            snapshot: snapshot(&["portal.a.gov.vn", "mail.a.gov.vn"]),
+        };
+        let outcome = store.record_findings(&a, &first).await.unwrap();
+        assert_eq!(outcome.created, 3, "{}", t.name);
+
+        // The portal is rescanned alone and HSTS is now set: only the portal's HSTS finding is
+        // fixed; the mail host was not scanned and keeps its finding.
+        let second = FindingBatch {
+            findings: vec![scan_issue(
+                "portal.a.gov.vn",
+                "http.header.csp",
+                "2026-11-21T01:00:00Z",
+            )],
+            snapshot: snapshot(&["Portal.A.gov.vn."]),
+        };
+        let outcome = store.record_findings(&a, &second).await.unwrap();
+        assert_eq!((outcome.updated, outcome.fixed), (1, 1), "{}", t.name);
+        let open: Vec<String> = store
+            .list_findings(&a.scope, &FindingFilter::default(), &all())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|f| f.status.is_open())
+            .map(|f| format!("{} {}", f.host.unwrap_or_default(), f.key))
+            .collect();
+        assert_eq!(open.len(), 2, "{}: {open:?}", t.name);
+        assert!(open
+            .iter()
+            .all(|k| !k.starts_with("portal.a.gov.vn http.header.hsts")));
+
+        // B's officer cannot close A's findings by claiming to have scanned A's host.
+        let sneaky = FindingBatch {
+            findings: Vec::new(),
+            snapshot: snapshot(&["mail.a.gov.vn"]),
+        };
+        assert!(
+            matches!(
+                store.record_findings(&b, &sneaky).await.unwrap_err(),
+                StoreError::OutOfScope(_)
+            ),
+            "{}",
+            t.name
+        );
     }
 }
