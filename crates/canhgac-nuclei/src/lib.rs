@@ -1,1 +1,6 @@
-//! Nuclei-compatible template engine of canhgac (skeleton; being built).
+//! Nuclei-compatible template engine of canhgac.
+pub mod dsl;
+pub mod functions;
+pub mod loader;
+pub mod operators;
+pub mod template;
