@@ -645,8 +645,61 @@ fn parse_dsl(text: &str) -> Result<Expr, LoadError> {
 }
 
 fn compile_regex(pattern: &str) -> Result<Regex, LoadError> {
-    Regex::new(pattern)
+    Regex::new(&go_braces(pattern))
         .map_err(|e| LoadError::Unsupported(format!("regex the engine cannot compile: {e}")))
+}
+
+/// Go's RE2 reads a `{` that does not start a repetition (`{type:`) as a literal; the `regex`
+/// crate refuses it, so such braces are escaped first.
+fn go_braces(pattern: &str) -> String {
+    let bytes = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len());
+    let mut escaped = false;
+    for (i, c) in pattern.char_indices() {
+        if escaped {
+            escaped = false;
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '{' if !is_repetition(&bytes[i + 1..]) => {
+                out.push_str("\\{");
+                continue;
+            }
+            '}' if !closes_repetition(&bytes[..i]) => {
+                out.push_str("\\}");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `n}`, `n,}` or `n,m}` follows.
+fn is_repetition(after: &[u8]) -> bool {
+    let Some(close) = after.iter().position(|b| *b == b'}') else {
+        return false;
+    };
+    let inner = &after[..close];
+    let mut halves = inner.splitn(2, |b| *b == b',');
+    let first = halves.next().unwrap_or_default();
+    let second = halves.next().unwrap_or_default();
+    !first.is_empty() && first.iter().all(u8::is_ascii_digit) && second.iter().all(u8::is_ascii_digit)
+}
+
+/// The `}` ends a repetition opened just before it.
+fn closes_repetition(before: &[u8]) -> bool {
+    match before.iter().rposition(|b| *b == b'{') {
+        Some(open) => {
+            let mut after = before[open + 1..].to_vec();
+            after.push(b'}');
+            is_repetition(&after) && (open == 0 || before[open - 1] != b'\\')
+        }
+        None => false,
+    }
 }
 
 fn parse_payloads(request: &Hash, base_dir: &Path) -> Result<Payloads, LoadError> {
@@ -669,8 +722,11 @@ fn parse_payloads(request: &Hash, base_dir: &Path) -> Result<Payloads, LoadError
             other => {
                 let file = scalar(other)
                     .ok_or_else(|| LoadError::Invalid(format!("payloads.{name}: bad value")))?;
-                let path = base_dir.join(&file);
-                let content = std::fs::read_to_string(&path).map_err(|_| {
+                // Relative to the template, or to a parent (the templates root holds `helpers/`).
+                let content = base_dir
+                    .ancestors()
+                    .find_map(|dir| std::fs::read_to_string(dir.join(&file)).ok())
+                    .ok_or_else(|| {
                     LoadError::Unsupported(format!("payload file {file} not found next to the template"))
                 })?;
                 content
@@ -737,18 +793,21 @@ fn parse_matcher(m: &Hash) -> Result<Matcher, LoadError> {
                 .map(|s| s.parse().map_err(|_| LoadError::Invalid(format!("size {s:?}"))))
                 .collect::<Result<_, _>>()?,
         ),
+        "word" if hex_encoded => MatcherKind::Binary(
+            // Hex words are byte strings; an odd trailing digit is dropped, as Go's decoder does.
+            list_of(m, "words")?
+                .iter()
+                .map(|w| {
+                    let digits = w.trim();
+                    let even = &digits[..digits.len() - digits.len() % 2];
+                    hex::decode(even).map_err(|e| LoadError::Invalid(format!("hex word: {e}")))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
         "word" => {
-            let mut words = Vec::new();
-            for word in list_of(m, "words")? {
-                check_markers(&word)?;
-                let word = if hex_encoded {
-                    let bytes = hex::decode(word.trim())
-                        .map_err(|e| LoadError::Invalid(format!("hex word: {e}")))?;
-                    String::from_utf8_lossy(&bytes).into_owned()
-                } else {
-                    word
-                };
-                words.push(word);
+            let words = list_of(m, "words")?;
+            for word in &words {
+                check_markers(word)?;
             }
             MatcherKind::Words(words)
         }
@@ -1033,5 +1092,13 @@ mod tests {
         assert_eq!(t.info.classification.cvss_score, Some(9.8));
         assert_eq!(t.protocol(), "tcp");
         assert!(t.tcp[0].inputs[0].hex);
+    }
+
+    #[test]
+    fn go_literal_braces_compile() {
+        let re = compile_regex(r#"CLIENT_VERSION",\s+{type:Z, v:"(.*?)"}"#).unwrap();
+        assert!(re.is_match(r#"CLIENT_VERSION", {type:Z, v:"1"}"#));
+        let re = compile_regex("a{2,3}b{1}").unwrap();
+        assert!(re.is_match("aab") && !re.is_match("ab"));
     }
 }
