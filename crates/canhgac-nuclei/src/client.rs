@@ -281,7 +281,8 @@ async fn read_response(
             .map(|(_, v)| v.as_str())
     };
     let no_body = head_request || status < 200 || status == 204 || status == 304;
-    let chunked = header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let chunked =
+        header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let length: Option<usize> = header("content-length").and_then(|v| v.parse().ok());
     let body = if no_body {
         Vec::new()

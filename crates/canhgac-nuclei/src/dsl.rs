@@ -253,7 +253,9 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, DslError> {
                 }
             }
             tokens.push((Token::Str(out), start));
-        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             if c == b'0' && matches!(bytes.get(i + 1), Some(b'x' | b'X')) {
                 i += 2;
                 while i < bytes.len() && bytes[i].is_ascii_hexdigit() {
@@ -577,8 +579,8 @@ fn binary(op: BinOp, left: Value, right: Value) -> Result<Value, DslError> {
             None => Value::Str(format!("{left}{right}")),
         },
         BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
-            let (a, b) =
-                numbers.ok_or_else(|| operator_error(format!("{left} and {right} are not numbers")))?;
+            let (a, b) = numbers
+                .ok_or_else(|| operator_error(format!("{left} and {right} are not numbers")))?;
             Value::Num(match op {
                 BinOp::Sub => a - b,
                 BinOp::Mul => a * b,
@@ -588,13 +590,10 @@ fn binary(op: BinOp, left: Value, right: Value) -> Result<Value, DslError> {
                 _ => a % b,
             })
         }
-        BinOp::And | BinOp::Or => unreachable_logic(),
+        // Short-circuited in `Expr::eval`; kept total for callers that pass evaluated sides.
+        BinOp::And => Value::Bool(left.truthy() && right.truthy()),
+        BinOp::Or => Value::Bool(left.truthy() || right.truthy()),
     })
-}
-
-// `&&` and `||` short-circuit in `Expr::eval` and never reach `binary`.
-fn unreachable_logic() -> Value {
-    Value::Bool(false)
 }
 
 /// Replaces every `{{...}}` in `text`: a variable's value when the inner text names one, else the
@@ -651,10 +650,10 @@ fn find_closing(text: &str) -> Option<usize> {
             }
         } else if c == b'\'' || c == b'"' {
             quote = Some(c);
-        } else if text[i..].starts_with("{{") {
+        } else if bytes[i..].starts_with(b"{{") {
             depth += 1;
             i += 1;
-        } else if text[i..].starts_with("}}") {
+        } else if bytes[i..].starts_with(b"}}") {
             if depth == 0 {
                 return Some(i);
             }
@@ -726,11 +725,17 @@ mod tests {
         assert_eq!(eval("(1 + 2) * 3", &v), Value::Num(9.0));
         assert_eq!(eval("10 % 4 - 1", &v), Value::Num(1.0));
         assert_eq!(eval("status_code == 200 && !false", &v), Value::Bool(true));
-        assert_eq!(eval("status_code != 301 && status_code != 302", &v), Value::Bool(true));
+        assert_eq!(
+            eval("status_code != 301 && status_code != 302", &v),
+            Value::Bool(true)
+        );
         assert_eq!(eval("status_code >= 500 || 1 < 2", &v), Value::Bool(true));
         assert_eq!(eval("'a' + 'b' + 1", &v), Value::Str("ab1".into()));
         assert_eq!(eval("-3 + 1", &v), Value::Num(-2.0));
-        assert_eq!(eval("status_code == 200 ? 'yes' : 'no'", &v), Value::Str("yes".into()));
+        assert_eq!(
+            eval("status_code == 200 ? 'yes' : 'no'", &v),
+            Value::Str("yes".into())
+        );
         assert_eq!(eval("body =~ 'Tom(cat)'", &v), Value::Bool(true));
     }
 

@@ -100,6 +100,7 @@ pub struct Engine {
 }
 
 /// One request of an `http` block, ready to send.
+#[derive(Clone)]
 struct Prepared {
     endpoint: Endpoint,
     /// `scheme://host:port/target` as written (subject of hits).
@@ -150,7 +151,15 @@ impl Engine {
         let mut history = 0usize;
         for block in &template.http {
             let stop = self
-                .run_http(template, block, target, &mut vars, &mut cookies, &mut history, &mut outcome)
+                .run_http(
+                    template,
+                    block,
+                    target,
+                    &mut vars,
+                    &mut cookies,
+                    &mut history,
+                    &mut outcome,
+                )
                 .await;
             if stop {
                 return outcome;
@@ -213,7 +222,7 @@ impl Engine {
                         continue;
                     }
                 };
-                let response = match self.send_following(block, prepared.clone_for_send(), outcome).await {
+                let response = match self.send_following(block, prepared.clone(), outcome).await {
                     Ok(response) => response,
                     Err(error) => {
                         outcome.errors.push(format!("{}: {error}", template.id));
@@ -330,28 +339,33 @@ impl Engine {
         unresolved(&text)?;
         let normalized = text.replace("\r\n", "\n");
         let (head, body) = match normalized.split_once("\n\n") {
-            Some((head, body)) => (head.to_owned(), body.trim_end_matches(['\n', '\r']).to_owned()),
+            Some((head, body)) => (
+                head.to_owned(),
+                body.trim_end_matches(['\n', '\r']).to_owned(),
+            ),
             None => (normalized.trim_end().to_owned(), String::new()),
         };
         let mut lines = head.lines();
         let request_line = lines.next().ok_or("empty raw request")?;
         let mut words = request_line.split(' ');
         let method = words.next().unwrap_or("GET").to_owned();
-        let request_target = words.next().ok_or("raw request without a target")?.to_owned();
-        let (endpoint, request_target, url) = if request_target.starts_with("http://")
-            || request_target.starts_with("https://")
-        {
-            let (endpoint, path) = split_url(&request_target)?;
-            (endpoint, path, request_target.clone())
-        } else {
-            let endpoint = Endpoint {
-                tls: target.scheme == "https",
-                host: target.host.clone(),
-                port: target.port,
+        let request_target = words
+            .next()
+            .ok_or("raw request without a target")?
+            .to_owned();
+        let (endpoint, request_target, url) =
+            if request_target.starts_with("http://") || request_target.starts_with("https://") {
+                let (endpoint, path) = split_url(&request_target)?;
+                (endpoint, path, request_target.clone())
+            } else {
+                let endpoint = Endpoint {
+                    tls: target.scheme == "https",
+                    host: target.host.clone(),
+                    port: target.port,
+                };
+                let url = format!("{}{}", target.root_url(), request_target);
+                (endpoint, request_target, url)
             };
-            let url = format!("{}{}", target.root_url(), request_target);
-            (endpoint, request_target, url)
-        };
         let mut headers: Vec<(String, String)> = lines
             .filter_map(|line| {
                 let (name, value) = line.split_once(':')?;
@@ -359,11 +373,17 @@ impl Engine {
             })
             .collect();
         // The Host header goes to the target we were given, whatever the template wrote.
-        match headers.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        match headers
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
             Some(host) => host.1 = host_header(&endpoint),
             None => headers.insert(0, ("Host".into(), host_header(&endpoint))),
         }
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("user-agent")) {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        {
             headers.push(("User-Agent".into(), self.options.user_agent.clone()));
         }
         Ok(build_request(
@@ -411,10 +431,11 @@ impl Engine {
             else {
                 return Ok(response);
             };
-            let next_url = match url::Url::parse(&prepared.url).and_then(|base| base.join(&location)) {
-                Ok(url) => url.to_string(),
-                Err(_) => return Ok(response),
-            };
+            let next_url =
+                match url::Url::parse(&prepared.url).and_then(|base| base.join(&location)) {
+                    Ok(url) => url.to_string(),
+                    Err(_) => return Ok(response),
+                };
             let Ok((endpoint, request_target)) = split_url(&next_url) else {
                 return Ok(response);
             };
@@ -545,45 +566,57 @@ impl Engine {
                     let read = read_some(&mut stream, size, false).await;
                     all_read.extend_from_slice(&read);
                     if let Some(name) = &input.name {
-                        named.insert(name.clone(), Value::Str(String::from_utf8_lossy(&read).into_owned()));
+                        named.insert(
+                            name.clone(),
+                            Value::Str(String::from_utf8_lossy(&read).into_owned()),
+                        );
                     }
                 }
             }
             let final_read = read_some(
                 &mut stream,
-                if block.read_all { self.options.max_response_size } else { block.read_size },
+                if block.read_all {
+                    self.options.max_response_size
+                } else {
+                    block.read_size
+                },
                 block.read_all,
             )
             .await;
             all_read.extend_from_slice(&final_read);
-            let data = if final_read.is_empty() { all_read.clone() } else { final_read };
-            named.insert("data".into(), Value::Str(String::from_utf8_lossy(&data).into_owned()));
-            named.insert("raw".into(), Value::Str(String::from_utf8_lossy(&all_read).into_owned()));
+            let data = if final_read.is_empty() {
+                all_read.clone()
+            } else {
+                final_read
+            };
+            named.insert(
+                "data".into(),
+                Value::Str(String::from_utf8_lossy(&data).into_owned()),
+            );
+            named.insert(
+                "raw".into(),
+                Value::Str(String::from_utf8_lossy(&all_read).into_owned()),
+            );
             named.insert("request".into(), Value::Str(sent.clone()));
             named.insert("host".into(), Value::Str(endpoint.address()));
             Ok::<_, String>((sent, named, data))
         };
-        tokio::time::timeout(timeout, work)
-            .await
-            .map_err(|_| format!("timed out after {timeout:?} talking to {}", endpoint.address()))?
-    }
-}
-
-impl Prepared {
-    fn clone_for_send(&self) -> Prepared {
-        Prepared {
-            endpoint: self.endpoint.clone(),
-            url: self.url.clone(),
-            bytes: self.bytes.clone(),
-            method: self.method.clone(),
-            headers: self.headers.clone(),
-        }
+        tokio::time::timeout(timeout, work).await.map_err(|_| {
+            format!(
+                "timed out after {timeout:?} talking to {}",
+                endpoint.address()
+            )
+        })?
     }
 }
 
 /// Reads up to `limit` bytes: until the limit, the end of the stream, or a pause in the data
 /// (servers that answer and wait). With `until_closed`, pauses do not end the read.
-async fn read_some(stream: &mut Box<dyn client::Stream>, limit: usize, until_closed: bool) -> Vec<u8> {
+async fn read_some(
+    stream: &mut Box<dyn client::Stream>,
+    limit: usize,
+    until_closed: bool,
+) -> Vec<u8> {
     let mut data = Vec::new();
     let mut chunk = vec![0u8; 8192];
     while data.len() < limit {
@@ -609,7 +642,9 @@ fn tcp_endpoints(
     vars: &Vars,
 ) -> Vec<Endpoint> {
     let (host, port) = match address.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(':') => (host.trim_matches(['[', ']']).to_owned(), port.parse().ok()),
+        Some((host, port)) if !host.ends_with(':') => {
+            (host.trim_matches(['[', ']']).to_owned(), port.parse().ok())
+        }
         _ => (address.trim_matches(['[', ']']).to_owned(), None),
     };
     let mut ports: Vec<u16> = block
@@ -669,7 +704,10 @@ fn split_url(url: &str) -> Result<(Endpoint, String), String> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6.split_once(']').ok_or("bad IPv6 host")?;
         let port = after.strip_prefix(':').map(str::parse).transpose();
-        (host.to_owned(), port.map_err(|_| "bad port")?.unwrap_or(default_port))
+        (
+            host.to_owned(),
+            port.map_err(|_| "bad port")?.unwrap_or(default_port),
+        )
     } else {
         match authority.rsplit_once(':') {
             Some((host, port)) => (
@@ -721,7 +759,9 @@ fn build_request(
     }
     if cookie_reuse
         && !cookies.is_empty()
-        && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("cookie"))
     {
         let jar: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
         headers.push(("Cookie".into(), jar.join("; ")));
@@ -783,7 +823,10 @@ fn http_parts(response: &HttpResponse, request: &str) -> Vars {
     let head = format!("{}\r\n", response.head);
     vars.insert("status_code".into(), Value::Num(f64::from(response.status)));
     vars.insert("content_length".into(), Value::Num(length));
-    vars.insert("duration".into(), Value::Num(response.duration.as_secs_f64()));
+    vars.insert(
+        "duration".into(),
+        Value::Num(response.duration.as_secs_f64()),
+    );
     vars.insert("header".into(), Value::Str(head.clone()));
     vars.insert("all_headers".into(), Value::Str(head.clone()));
     vars.insert("all".into(), Value::Str(format!("{head}{body}")));
@@ -851,10 +894,20 @@ mod tests {
     #[test]
     fn urls_split_without_normalising_the_path() {
         let (endpoint, path) = split_url("https://h:8443/a/../etc/passwd?x=1#f").unwrap();
-        assert_eq!(endpoint, Endpoint { tls: true, host: "h".into(), port: 8443 });
+        assert_eq!(
+            endpoint,
+            Endpoint {
+                tls: true,
+                host: "h".into(),
+                port: 8443
+            }
+        );
         assert_eq!(path, "/a/../etc/passwd?x=1");
         let (endpoint, path) = split_url("http://[::1]/").unwrap();
-        assert_eq!((endpoint.host.as_str(), endpoint.port, path.as_str()), ("::1", 80, "/"));
+        assert_eq!(
+            (endpoint.host.as_str(), endpoint.port, path.as_str()),
+            ("::1", 80, "/")
+        );
         assert!(split_url("ftp://h/").is_err());
         assert!(unresolved("/{{missing}}").is_err());
         assert!(unresolved("/{{7*7}}").is_ok());

@@ -128,13 +128,21 @@ fn contains(n: &str, a: &[Value]) -> Result<Value, DslError> {
 fn contains_all(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 2, usize::MAX)?;
     let haystack = text(a, 0);
-    boolean(a[1..].iter().all(|needle| haystack.contains(&needle.to_string())))
+    boolean(
+        a[1..]
+            .iter()
+            .all(|needle| haystack.contains(&needle.to_string())),
+    )
 }
 
 fn contains_any(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 2, usize::MAX)?;
     let haystack = text(a, 0);
-    boolean(a[1..].iter().any(|needle| haystack.contains(&needle.to_string())))
+    boolean(
+        a[1..]
+            .iter()
+            .any(|needle| haystack.contains(&needle.to_string())),
+    )
 }
 
 fn starts_with(n: &str, a: &[Value]) -> Result<Value, DslError> {
@@ -152,13 +160,19 @@ fn ends_with(n: &str, a: &[Value]) -> Result<Value, DslError> {
 fn line_starts_with(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 2, usize::MAX)?;
     let s = text(a, 0);
-    boolean(s.lines().any(|line| a[1..].iter().any(|p| line.starts_with(&p.to_string()))))
+    boolean(
+        s.lines()
+            .any(|line| a[1..].iter().any(|p| line.starts_with(&p.to_string()))),
+    )
 }
 
 fn line_ends_with(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 2, usize::MAX)?;
     let s = text(a, 0);
-    boolean(s.lines().any(|line| a[1..].iter().any(|p| line.ends_with(&p.to_string()))))
+    boolean(
+        s.lines()
+            .any(|line| a[1..].iter().any(|p| line.ends_with(&p.to_string()))),
+    )
 }
 
 /// `regex(pattern, text)`; also used by the `=~` operator.
@@ -445,7 +459,10 @@ fn murmur3_32(data: &[u8]) -> u32 {
         let mut k = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
         hash ^= k;
-        hash = hash.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+        hash = hash
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64);
     }
     let tail = chunks.remainder();
     if !tail.is_empty() {
@@ -495,7 +512,11 @@ fn compare_versions(n: &str, a: &[Value]) -> Result<Value, DslError> {
         for single in constraint.to_string().split(',') {
             let single = single.trim();
             let ops = [">=", "<=", "!=", "==", ">", "<", "="];
-            let op = ops.iter().find(|op| single.starts_with(**op)).copied().unwrap_or("=");
+            let op = ops
+                .iter()
+                .find(|op| single.starts_with(**op))
+                .copied()
+                .unwrap_or("=");
             let other = single[if single.starts_with(op) { op.len() } else { 0 }..].trim();
             if version_parts(other).is_empty() {
                 return Err(fail(n, format!("bad constraint {single:?}")));
@@ -520,7 +541,9 @@ fn compare_versions(n: &str, a: &[Value]) -> Result<Value, DslError> {
 fn unix_time(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 0, 1)?;
     let offset = if a.is_empty() { 0.0 } else { number(n, a, 0)? };
-    Ok(Value::Num(jiff::Timestamp::now().as_second() as f64 + offset))
+    Ok(Value::Num(
+        jiff::Timestamp::now().as_second() as f64 + offset,
+    ))
 }
 
 /// `date_time(format, [unix seconds])` with `%Y %M %D %H %m %S` (nuclei's letters) or the
@@ -602,14 +625,21 @@ fn rand_text_numeric(n: &str, a: &[Value]) -> Result<Value, DslError> {
 
 fn rand_char(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 0, 1)?;
-    let args = [Value::Num(1.0), a.first().cloned().unwrap_or(Value::Str(String::new()))];
+    let args = [
+        Value::Num(1.0),
+        a.first().cloned().unwrap_or(Value::Str(String::new())),
+    ];
     random_from(n, &args, ALPHANUMERIC)
 }
 
 fn rand_int(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 0, 2)?;
     let min = if a.is_empty() { 0.0 } else { number(n, a, 0)? } as i64;
-    let max = if a.len() < 2 { i32::MAX as f64 } else { number(n, a, 1)? } as i64;
+    let max = if a.len() < 2 {
+        i32::MAX as f64
+    } else {
+        number(n, a, 1)?
+    } as i64;
     if min >= max {
         return Err(fail(n, "min must be below max"));
     }
@@ -639,12 +669,19 @@ mod tests {
         );
         assert_eq!(
             call("sha256", &[s("abc")]),
-            Ok(s("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+            Ok(s(
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            ))
         );
         // RFC 4231 test case 2.
         assert_eq!(
-            call("hmac", &[s("sha256"), s("what do ya want for nothing?"), s("Jefe")]),
-            Ok(s("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+            call(
+                "hmac",
+                &[s("sha256"), s("what do ya want for nothing?"), s("Jefe")]
+            ),
+            Ok(s(
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            ))
         );
         // Reference values of MurmurHash3_x86_32 with seed 0.
         assert_eq!(call("mmh3", &[s("")]), Ok(s("0")));
@@ -657,18 +694,33 @@ mod tests {
     fn strings_and_versions() {
         assert_eq!(call("trim_prefix", &[s("v1.2"), s("v")]), Ok(s("1.2")));
         assert_eq!(call("trim", &[s("xxaxx"), s("x")]), Ok(s("a")));
-        assert_eq!(call("replace_regex", &[s("a1b22"), s("[0-9]+"), s("#")]), Ok(s("a#b#")));
-        assert_eq!(call("contains_any", &[s("abc"), s("x"), s("b")]), Ok(Value::Bool(true)));
-        assert_eq!(call("contains_all", &[s("abc"), s("x"), s("b")]), Ok(Value::Bool(false)));
         assert_eq!(
-            call("compare_versions", &[s("v1.0.0"), s(">v0.0.1"), s("<v1.0.1")]),
+            call("replace_regex", &[s("a1b22"), s("[0-9]+"), s("#")]),
+            Ok(s("a#b#"))
+        );
+        assert_eq!(
+            call("contains_any", &[s("abc"), s("x"), s("b")]),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            call("contains_all", &[s("abc"), s("x"), s("b")]),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            call(
+                "compare_versions",
+                &[s("v1.0.0"), s(">v0.0.1"), s("<v1.0.1")]
+            ),
             Ok(Value::Bool(true))
         );
         assert_eq!(
             call("compare_versions", &[s("2.4.49"), s("< 2.4.49")]),
             Ok(Value::Bool(false))
         );
-        assert_eq!(call("date_time", &[s("%Y-%M-%D"), Value::Num(0.0)]), Ok(s("1970-01-01")));
+        assert_eq!(
+            call("date_time", &[s("%Y-%M-%D"), Value::Num(0.0)]),
+            Ok(s("1970-01-01"))
+        );
         let Ok(Value::Str(random)) = call("rand_text_numeric", &[Value::Num(6.0)]) else {
             panic!("rand_text_numeric");
         };

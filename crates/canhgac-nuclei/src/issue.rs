@@ -35,7 +35,10 @@ impl TemplateHit {
         };
         let (remediation_vi, remediation_en) = match &info.remediation {
             Some(text) => (text.clone(), text.clone()),
-            None => (GENERIC_REMEDIATION_VI.to_owned(), GENERIC_REMEDIATION_EN.to_owned()),
+            None => (
+                GENERIC_REMEDIATION_VI.to_owned(),
+                GENERIC_REMEDIATION_EN.to_owned(),
+            ),
         };
         let mut evidence = ScanEvidence::exchange(self.request.clone(), &self.response);
         evidence.extracted = self.extracted.clone();

@@ -60,7 +60,11 @@ impl LoadReport {
         let skipped = self
             .skipped
             .iter()
-            .filter(|s| s.protocol.as_deref().is_some_and(|p| protocols.contains(&p)))
+            .filter(|s| {
+                s.protocol
+                    .as_deref()
+                    .is_some_and(|p| protocols.contains(&p))
+            })
             .count();
         (loaded, loaded + skipped + self.broken.len())
     }

@@ -215,17 +215,20 @@ impl Matcher {
                 let Some(corpus) = parts.text(self.part.as_deref()) else {
                     return (false, Vec::new());
                 };
-                self.combine(regexes.iter().map(|re| {
-                    re.find(&corpus).map(|found| found.as_str().to_owned())
-                }))
+                self.combine(
+                    regexes
+                        .iter()
+                        .map(|re| re.find(&corpus).map(|found| found.as_str().to_owned())),
+                )
             }
             MatcherKind::Binary(needles) => {
                 let Some(corpus) = parts.bytes(self.part.as_deref()) else {
                     return (false, Vec::new());
                 };
                 self.combine(needles.iter().map(|needle| {
-                    (!needle.is_empty() && corpus.windows(needle.len()).any(|w| w == needle.as_slice()))
-                        .then(|| hex::encode(needle))
+                    (!needle.is_empty()
+                        && corpus.windows(needle.len()).any(|w| w == needle.as_slice()))
+                    .then(|| hex::encode(needle))
                 }))
             }
             MatcherKind::Dsl(expressions) => self.combine(expressions.iter().map(|expr| {
@@ -365,7 +368,9 @@ impl JsonQuery {
         for stage in text.split('|') {
             let stage = stage.trim();
             if !stage.starts_with('.') {
-                return Err(format!("jq expression {text:?} is outside the supported subset"));
+                return Err(format!(
+                    "jq expression {text:?} is outside the supported subset"
+                ));
             }
             let mut rest = &stage[1..];
             while !rest.is_empty() {
@@ -378,7 +383,8 @@ impl JsonQuery {
                         steps.push(JsonStep::Iterate);
                     } else if let Ok(index) = inside.parse::<i64>() {
                         steps.push(JsonStep::Index(index));
-                    } else if inside.len() >= 2 && inside.starts_with('"') && inside.ends_with('"') {
+                    } else if inside.len() >= 2 && inside.starts_with('"') && inside.ends_with('"')
+                    {
                         steps.push(JsonStep::Key(inside[1..inside.len() - 1].to_owned()));
                     } else {
                         return Err(format!("jq expression {text:?}: unsupported [{inside}]"));
@@ -422,7 +428,8 @@ impl JsonQuery {
                     }
                     (JsonStep::Index(i), serde_json::Value::Array(items)) => {
                         let index = if *i < 0 { items.len() as i64 + i } else { *i };
-                        if let Some(found) = usize::try_from(index).ok().and_then(|i| items.get(i)) {
+                        if let Some(found) = usize::try_from(index).ok().and_then(|i| items.get(i))
+                        {
                             next.push(found.clone());
                         }
                     }
@@ -435,10 +442,7 @@ impl JsonQuery {
             }
             current = next;
         }
-        current
-            .into_iter()
-            .filter(|v| !v.is_null())
-            .collect()
+        current.into_iter().filter(|v| !v.is_null()).collect()
     }
 }
 

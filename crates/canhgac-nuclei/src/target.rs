@@ -34,8 +34,24 @@ pub struct Target {
 
 /// Second-level suffixes under which the registrable name has three labels.
 const TWO_LABEL_SUFFIXES: &[&str] = &[
-    "gov.vn", "com.vn", "edu.vn", "org.vn", "net.vn", "ac.vn", "info.vn", "biz.vn", "name.vn",
-    "pro.vn", "health.vn", "int.vn", "co.uk", "org.uk", "gov.uk", "ac.uk", "com.au", "co.jp",
+    "gov.vn",
+    "com.vn",
+    "edu.vn",
+    "org.vn",
+    "net.vn",
+    "ac.vn",
+    "info.vn",
+    "biz.vn",
+    "name.vn",
+    "pro.vn",
+    "health.vn",
+    "int.vn",
+    "co.uk",
+    "org.uk",
+    "gov.uk",
+    "ac.uk",
+    "com.au",
+    "co.jp",
 ];
 
 impl Target {
@@ -169,7 +185,9 @@ mod tests {
 
     #[test]
     fn built_in_variables_follow_nuclei_example() {
-        let vars = Target::parse("http://localhost:9001/test/123").unwrap().variables();
+        let vars = Target::parse("http://localhost:9001/test/123")
+            .unwrap()
+            .variables();
         assert_eq!(var(&vars, "BaseURL"), "http://localhost:9001/test/123");
         assert_eq!(var(&vars, "RootURL"), "http://localhost:9001");
         assert_eq!(var(&vars, "Hostname"), "localhost:9001");
@@ -182,7 +200,9 @@ mod tests {
 
     #[test]
     fn domain_parts_know_vietnamese_government_suffixes() {
-        let vars = Target::parse("https://dichvucong.hanoi.gov.vn/").unwrap().variables();
+        let vars = Target::parse("https://dichvucong.hanoi.gov.vn/")
+            .unwrap()
+            .variables();
         assert_eq!(var(&vars, "BaseURL"), "https://dichvucong.hanoi.gov.vn");
         assert_eq!(var(&vars, "TLD"), "gov.vn");
         assert_eq!(var(&vars, "DN"), "hanoi");

@@ -469,7 +469,10 @@ fn to_json(yaml: &Yaml) -> serde_json::Value {
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
-            .map_or_else(|| serde_json::Value::String(r.clone()), serde_json::Value::Number),
+            .map_or_else(
+                || serde_json::Value::String(r.clone()),
+                serde_json::Value::Number,
+            ),
         Yaml::Boolean(b) => serde_json::Value::Bool(*b),
         Yaml::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
         Yaml::Hash(hash) => serde_json::Value::Object(
@@ -546,7 +549,9 @@ pub fn from_yaml(doc: &Yaml, path: &Path) -> Result<Template, LoadError> {
         && template.ssl.is_empty()
         && template.tcp.is_empty()
     {
-        return Err(LoadError::Unsupported("no http, dns, ssl or tcp requests".into()));
+        return Err(LoadError::Unsupported(
+            "no http, dns, ssl or tcp requests".into(),
+        ));
     }
     Ok(template)
 }
@@ -606,7 +611,9 @@ fn check_request_keys(request: &Hash) -> Result<(), LoadError> {
 /// Refuses markers we cannot resolve: out-of-band placeholders and unknown functions.
 fn check_markers(text: &str) -> Result<(), LoadError> {
     if text.contains("interactsh") {
-        return Err(LoadError::Unsupported("interactsh (out-of-band) placeholders".into()));
+        return Err(LoadError::Unsupported(
+            "interactsh (out-of-band) placeholders".into(),
+        ));
     }
     for marker in dsl::markers(text) {
         let inner = marker.trim();
@@ -637,7 +644,9 @@ fn check_functions(expr: &Expr) -> Result<(), LoadError> {
 
 fn parse_dsl(text: &str) -> Result<Expr, LoadError> {
     if text.contains("interactsh") {
-        return Err(LoadError::Unsupported("interactsh (out-of-band) placeholders".into()));
+        return Err(LoadError::Unsupported(
+            "interactsh (out-of-band) placeholders".into(),
+        ));
     }
     let expr = dsl::parse(text.trim()).map_err(|e| LoadError::Invalid(e.to_string()))?;
     check_functions(&expr)?;
@@ -687,7 +696,9 @@ fn is_repetition(after: &[u8]) -> bool {
     let mut halves = inner.splitn(2, |b| *b == b',');
     let first = halves.next().unwrap_or_default();
     let second = halves.next().unwrap_or_default();
-    !first.is_empty() && first.iter().all(u8::is_ascii_digit) && second.iter().all(u8::is_ascii_digit)
+    !first.is_empty()
+        && first.iter().all(u8::is_ascii_digit)
+        && second.iter().all(u8::is_ascii_digit)
 }
 
 /// The `}` ends a repetition opened just before it.
@@ -727,8 +738,10 @@ fn parse_payloads(request: &Hash, base_dir: &Path) -> Result<Payloads, LoadError
                     .ancestors()
                     .find_map(|dir| std::fs::read_to_string(dir.join(&file)).ok())
                     .ok_or_else(|| {
-                    LoadError::Unsupported(format!("payload file {file} not found next to the template"))
-                })?;
+                        LoadError::Unsupported(format!(
+                            "payload file {file} not found next to the template"
+                        ))
+                    })?;
                 content
                     .lines()
                     .map(|line| line.trim_end_matches('\r').to_owned())
@@ -760,7 +773,11 @@ fn parse_operators(request: &Hash) -> Result<Operators, LoadError> {
 }
 
 fn parse_condition(hash: &Hash, name: &str) -> Result<Condition, LoadError> {
-    match text_of(hash, name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match text_of(hash, name)
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("or") => Ok(Condition::Or),
         Some("and") => Ok(Condition::And),
         Some(other) => Err(LoadError::Invalid(format!("{name}: {other:?}"))),
@@ -777,20 +794,27 @@ fn check_part(part: &Option<String>) -> Result<(), LoadError> {
 }
 
 fn parse_matcher(m: &Hash) -> Result<Matcher, LoadError> {
-    let kind_name = text_of(m, "type").ok_or_else(|| LoadError::Invalid("matcher without type".into()))?;
+    let kind_name =
+        text_of(m, "type").ok_or_else(|| LoadError::Invalid("matcher without type".into()))?;
     let case_insensitive = flag(m, "case-insensitive");
     let hex_encoded = text_of(m, "encoding").as_deref() == Some("hex");
     let kind = match kind_name.as_str() {
         "status" => MatcherKind::Status(
             list_of(m, "status")?
                 .iter()
-                .map(|s| s.parse().map_err(|_| LoadError::Invalid(format!("status {s:?}"))))
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| LoadError::Invalid(format!("status {s:?}")))
+                })
                 .collect::<Result<_, _>>()?,
         ),
         "size" => MatcherKind::Size(
             list_of(m, "size")?
                 .iter()
-                .map(|s| s.parse().map_err(|_| LoadError::Invalid(format!("size {s:?}"))))
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| LoadError::Invalid(format!("size {s:?}")))
+                })
                 .collect::<Result<_, _>>()?,
         ),
         "word" if hex_encoded => MatcherKind::Binary(
@@ -826,7 +850,9 @@ fn parse_matcher(m: &Hash) -> Result<Matcher, LoadError> {
         "binary" => MatcherKind::Binary(
             list_of(m, "binary")?
                 .iter()
-                .map(|b| hex::decode(b.trim()).map_err(|e| LoadError::Invalid(format!("binary: {e}"))))
+                .map(|b| {
+                    hex::decode(b.trim()).map_err(|e| LoadError::Invalid(format!("binary: {e}")))
+                })
                 .collect::<Result<_, _>>()?,
         ),
         "dsl" => MatcherKind::Dsl(
@@ -894,7 +920,9 @@ fn parse_http(request: &Hash, base_dir: &Path) -> Result<HttpRequest, LoadError>
     let paths = list_of(request, "path")?;
     let raw = list_of(request, "raw")?;
     if paths.is_empty() && raw.is_empty() {
-        return Err(LoadError::Invalid("http request without path or raw".into()));
+        return Err(LoadError::Invalid(
+            "http request without path or raw".into(),
+        ));
     }
     let mut headers = Vec::new();
     if let Some(map) = key(request, "headers").and_then(Yaml::as_hash) {
@@ -942,14 +970,19 @@ const DNS_TYPES: &[&str] = &[
 ];
 
 fn parse_dns(request: &Hash, base_dir: &Path) -> Result<DnsRequest, LoadError> {
-    let name = text_of(request, "name").ok_or_else(|| LoadError::Invalid("dns without name".into()))?;
+    let name =
+        text_of(request, "name").ok_or_else(|| LoadError::Invalid("dns without name".into()))?;
     check_markers(&name)?;
-    let record_type = text_of(request, "type").unwrap_or_else(|| "A".into()).to_uppercase();
+    let record_type = text_of(request, "type")
+        .unwrap_or_else(|| "A".into())
+        .to_uppercase();
     if record_type == "AXFR" {
         return Err(LoadError::Unsupported("dns AXFR (zone transfer)".into()));
     }
     if !DNS_TYPES.contains(&record_type.as_str()) {
-        return Err(LoadError::Unsupported(format!("dns record type {record_type}")));
+        return Err(LoadError::Unsupported(format!(
+            "dns record type {record_type}"
+        )));
     }
     if key(request, "trace").is_some_and(|v| *v == Yaml::Boolean(true)) {
         return Err(LoadError::Unsupported("dns trace".into()));
@@ -974,8 +1007,8 @@ fn parse_ssl(request: &Hash) -> Result<SslRequest, LoadError> {
             return Err(LoadError::Unsupported(feature.into()));
         }
     }
-    let address =
-        text_of(request, "address").ok_or_else(|| LoadError::Invalid("ssl without address".into()))?;
+    let address = text_of(request, "address")
+        .ok_or_else(|| LoadError::Invalid("ssl without address".into()))?;
     check_markers(&address)?;
     let versions = ["sslv3", "tls10", "tls11", "tls12", "tls13"];
     let min_version = text_of(request, "min_version");
@@ -1039,9 +1072,19 @@ mod tests {
     fn payload_attack_modes_combine_as_nuclei_does() {
         let lists = vec![
             ("user".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
-            ("pass".to_owned(), vec!["1".to_owned(), "2".to_owned(), "3".to_owned()]),
+            (
+                "pass".to_owned(),
+                vec!["1".to_owned(), "2".to_owned(), "3".to_owned()],
+            ),
         ];
-        let count = |attack| Payloads { lists: lists.clone(), attack }.combinations().len();
+        let count = |attack| {
+            Payloads {
+                lists: lists.clone(),
+                attack,
+            }
+            .combinations()
+            .len()
+        };
         assert_eq!(count(AttackMode::Pitchfork), 2);
         assert_eq!(count(AttackMode::ClusterBomb), 6);
         assert_eq!(count(AttackMode::BatteringRam), 5);

@@ -1,5 +1,7 @@
 //! Compatibility figure over the public template set, when it is present on this machine.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use canhgac_nuclei::loader::load_dir;
