@@ -1,4 +1,5 @@
 //! The client against the fixed-zone server over real loopback sockets.
+#![allow(clippy::unwrap_used)] // fixtures that fail should stop the test
 
 use std::time::{Duration, Instant};
 
