@@ -1,5 +1,8 @@
 //! The review against real servers on loopback.
 
+// Test set-up failing is a test failure; allow-unwrap-in-tests does not reach helpers.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::collections::BTreeSet;
