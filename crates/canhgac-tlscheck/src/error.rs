@@ -9,7 +9,7 @@ use crate::StartTls;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The TCP connection failed (closed port, unreachable host).
-    #[error("không kết nối được tới {addr} / cannot connect to {addr}: {source}")]
+    #[error("cannot connect to {addr}: {source}")]
     Connect {
         /// The target.
         addr: SocketAddr,

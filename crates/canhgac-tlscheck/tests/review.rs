@@ -338,7 +338,7 @@ async fn chain_completeness_with_and_without_the_intermediate() {
 
 #[tokio::test]
 async fn smtp_starttls_then_tls() {
-    let addr = smtp_server(self_signed("mail.example.gov.vn"), false).await;
+    let addr = mail_server(StartTls::Smtp, self_signed("mail.example.gov.vn"), false).await;
     let target = TlsTarget::new(addr, Some("mail.example.gov.vn")).with_starttls(StartTls::Smtp);
     let report = review(&target, &options()).await.unwrap();
     assert_eq!(
@@ -356,12 +356,64 @@ async fn smtp_starttls_then_tls() {
         Some("mail.example.gov.vn")
     );
 
-    let refusing = smtp_server(self_signed("mail.example.gov.vn"), true).await;
+    let refusing = mail_server(StartTls::Smtp, self_signed("mail.example.gov.vn"), true).await;
     let target = TlsTarget::new(refusing, None).with_starttls(StartTls::Smtp);
     match review(&target, &options()).await {
         Err(TlsError::StartTls { reply, .. }) => assert!(reply.starts_with("454"), "{reply}"),
         other => panic!("expected a STARTTLS refusal, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn imap_and_pop3_starttls_preludes() {
+    for protocol in [StartTls::Imap, StartTls::Pop3] {
+        let addr = mail_server(protocol, self_signed("mail.example.gov.vn"), false).await;
+        let target = TlsTarget::new(addr, Some("mail.example.gov.vn")).with_starttls(protocol);
+        let quick = TlsOptions {
+            enumerate_ciphers: false,
+            ..options()
+        };
+        let report = review(&target, &quick).await.unwrap();
+        assert_eq!(
+            report.offered_versions(),
+            vec![TlsVersion::Tls12, TlsVersion::Tls13],
+            "{protocol}"
+        );
+        assert!(report.certificate.is_some(), "{protocol}");
+
+        let refusing = mail_server(protocol, self_signed("mail.example.gov.vn"), true).await;
+        let target = TlsTarget::new(refusing, None).with_starttls(protocol);
+        assert!(
+            matches!(
+                review(&target, &quick).await,
+                Err(TlsError::StartTls { .. })
+            ),
+            "{protocol}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_hello_retry_request_still_means_tls13_is_offered() {
+    let addr = p256_only_server(self_signed("portal.example.gov.vn")).await;
+    let report = review(
+        &TlsTarget::new(addr, Some("portal.example.gov.vn")),
+        &options(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.offered_versions(), vec![TlsVersion::Tls13]);
+    let probe = &report.versions[4];
+    assert!(
+        probe.answer.starts_with("HelloRetryRequest TLS 1.3"),
+        "{}",
+        probe.answer
+    );
+    assert_eq!(suite_ids(&report, TlsVersion::Tls13).len(), 3);
+    assert!(
+        report.certificate.is_some(),
+        "rustls finishes the retry with P-256"
+    );
 }
 
 #[tokio::test]
@@ -491,7 +543,7 @@ async fn closed_silent_http_and_garbage_endpoints_fail_clearly_and_quickly() {
     );
 
     // An SMTP server behind a port we review with POP3's prelude.
-    let smtp = smtp_server(self_signed("mail.example.gov.vn"), false).await;
+    let smtp = mail_server(StartTls::Smtp, self_signed("mail.example.gov.vn"), false).await;
     let wrong = review(
         &TlsTarget::new(smtp, None).with_starttls(StartTls::Pop3),
         &quick,

@@ -18,6 +18,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use canhgac_tlscheck::StartTls;
+
 /// An `openssl s_server -www`, killed on drop.
 pub struct OpensslServer {
     child: Child,
@@ -214,9 +216,9 @@ pub async fn rustls_server(
     addr
 }
 
-/// An SMTP server that offers STARTTLS and then speaks TLS 1.2/1.3 with rustls; with
-/// `refuse`, it answers STARTTLS with 454.
-pub async fn smtp_server(cert: Issued, refuse: bool) -> SocketAddr {
+/// A mail server that offers STARTTLS in `protocol`'s words and then speaks TLS 1.2/1.3 with
+/// rustls; with `refuse`, it turns the STARTTLS command down.
+pub async fn mail_server(protocol: StartTls, cert: Issued, refuse: bool) -> SocketAddr {
     let acceptor = TlsAcceptor::from(server_config(
         vec![cert.der],
         cert.key,
@@ -229,36 +231,91 @@ pub async fn smtp_server(cert: Issued, refuse: bool) -> SocketAddr {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let mut reader = BufReader::new(stream);
+                // (greeting, [(expected command, reply)...], go-ahead, refusal)
+                let (greeting, steps, go_ahead, refusal): (
+                    &[u8],
+                    Vec<(&str, &[u8])>,
+                    &[u8],
+                    &[u8],
+                ) = match protocol {
+                    StartTls::Smtp => (
+                        b"220 mail.example.gov.vn ESMTP\r\n",
+                        vec![(
+                            "EHLO ",
+                            b"250-mail.example.gov.vn\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+                        )],
+                        b"220 2.0.0 Ready\r\n",
+                        b"454 4.7.0 TLS not available\r\n",
+                    ),
+                    StartTls::Imap => (
+                        b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n",
+                        vec![],
+                        b"* BYE not really\r\na OK Begin TLS now\r\n",
+                        b"a BAD not now\r\n",
+                    ),
+                    StartTls::Pop3 => (
+                        b"+OK POP3 ready\r\n",
+                        vec![],
+                        b"+OK Begin TLS\r\n",
+                        b"-ERR not now\r\n",
+                    ),
+                };
+                let starttls = match protocol {
+                    StartTls::Smtp => "STARTTLS\r\n",
+                    StartTls::Imap => "a STARTTLS\r\n",
+                    StartTls::Pop3 => "STLS\r\n",
+                };
+                if reader.get_mut().write_all(greeting).await.is_err() {
+                    return;
+                }
                 let mut line = String::new();
-                if reader
-                    .get_mut()
-                    .write_all(b"220 mail.example.gov.vn ESMTP\r\n")
-                    .await
-                    .is_err()
-                {
-                    return;
+                for (command, reply) in steps {
+                    line.clear();
+                    if reader.read_line(&mut line).await.unwrap_or(0) == 0
+                        || !line.starts_with(command)
+                    {
+                        return;
+                    }
+                    let _ = reader.get_mut().write_all(reply).await;
                 }
-                if reader.read_line(&mut line).await.unwrap_or(0) == 0 || !line.starts_with("EHLO ")
-                {
-                    return;
-                }
-                let _ = reader
-                    .get_mut()
-                    .write_all(b"250-mail.example.gov.vn\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
-                    .await;
                 line.clear();
-                if reader.read_line(&mut line).await.unwrap_or(0) == 0 || line != "STARTTLS\r\n" {
+                if reader.read_line(&mut line).await.unwrap_or(0) == 0 || line != starttls {
+                    let _ = reader.get_mut().write_all(refusal).await;
                     return;
                 }
                 if refuse {
-                    let _ = reader
-                        .get_mut()
-                        .write_all(b"454 4.7.0 TLS not available\r\n")
-                        .await;
+                    let _ = reader.get_mut().write_all(refusal).await;
                     return;
                 }
-                let _ = reader.get_mut().write_all(b"220 2.0.0 Ready\r\n").await;
+                let _ = reader.get_mut().write_all(go_ahead).await;
                 if let Ok(mut tls) = acceptor.accept(reader.into_inner()).await {
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A rustls server whose only key-exchange group is P-256, so our x25519 key share earns a
+/// HelloRetryRequest.
+pub async fn p256_only_server(cert: Issued) -> SocketAddr {
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.kx_groups = vec![rustls::crypto::ring::kx_group::SECP256R1];
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der], cert.key)
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(stream).await {
                     let _ = tls.shutdown().await;
                 }
             });
