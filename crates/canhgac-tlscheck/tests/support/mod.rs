@@ -216,6 +216,46 @@ pub async fn rustls_server(
     addr
 }
 
+/// What a mail server says up to the TLS handshake.
+struct MailScript {
+    greeting: &'static [u8],
+    /// Commands expected before STARTTLS (their prefix) and the replies.
+    steps: Vec<(&'static str, &'static [u8])>,
+    starttls: &'static str,
+    go_ahead: &'static [u8],
+    refusal: &'static [u8],
+}
+
+fn mail_script(protocol: StartTls) -> MailScript {
+    match protocol {
+        StartTls::Smtp => MailScript {
+            greeting: b"220 mail.example.gov.vn ESMTP\r\n",
+            steps: vec![(
+                "EHLO ",
+                b"250-mail.example.gov.vn\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+            )],
+            starttls: "STARTTLS\r\n",
+            go_ahead: b"220 2.0.0 Ready\r\n",
+            refusal: b"454 4.7.0 TLS not available\r\n",
+        },
+        StartTls::Imap => MailScript {
+            greeting: b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n",
+            steps: vec![],
+            starttls: "a STARTTLS\r\n",
+            // An untagged line before the tagged answer, as servers may send.
+            go_ahead: b"* BYE not really\r\na OK Begin TLS now\r\n",
+            refusal: b"a BAD not now\r\n",
+        },
+        StartTls::Pop3 => MailScript {
+            greeting: b"+OK POP3 ready\r\n",
+            steps: vec![],
+            starttls: "STLS\r\n",
+            go_ahead: b"+OK Begin TLS\r\n",
+            refusal: b"-ERR not now\r\n",
+        },
+    }
+}
+
 /// A mail server that offers STARTTLS in `protocol`'s words and then speaks TLS 1.2/1.3 with
 /// rustls; with `refuse`, it turns the STARTTLS command down.
 pub async fn mail_server(protocol: StartTls, cert: Issued, refuse: bool) -> SocketAddr {
@@ -231,40 +271,13 @@ pub async fn mail_server(protocol: StartTls, cert: Issued, refuse: bool) -> Sock
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let mut reader = BufReader::new(stream);
-                // (greeting, [(expected command, reply)...], go-ahead, refusal)
-                let (greeting, steps, go_ahead, refusal): (
-                    &[u8],
-                    Vec<(&str, &[u8])>,
-                    &[u8],
-                    &[u8],
-                ) = match protocol {
-                    StartTls::Smtp => (
-                        b"220 mail.example.gov.vn ESMTP\r\n",
-                        vec![(
-                            "EHLO ",
-                            b"250-mail.example.gov.vn\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
-                        )],
-                        b"220 2.0.0 Ready\r\n",
-                        b"454 4.7.0 TLS not available\r\n",
-                    ),
-                    StartTls::Imap => (
-                        b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n",
-                        vec![],
-                        b"* BYE not really\r\na OK Begin TLS now\r\n",
-                        b"a BAD not now\r\n",
-                    ),
-                    StartTls::Pop3 => (
-                        b"+OK POP3 ready\r\n",
-                        vec![],
-                        b"+OK Begin TLS\r\n",
-                        b"-ERR not now\r\n",
-                    ),
-                };
-                let starttls = match protocol {
-                    StartTls::Smtp => "STARTTLS\r\n",
-                    StartTls::Imap => "a STARTTLS\r\n",
-                    StartTls::Pop3 => "STLS\r\n",
-                };
+                let MailScript {
+                    greeting,
+                    steps,
+                    starttls,
+                    go_ahead,
+                    refusal,
+                } = mail_script(protocol);
                 if reader.get_mut().write_all(greeting).await.is_err() {
                     return;
                 }
