@@ -445,11 +445,34 @@ pub(crate) fn describe(answer: &ServerAnswer) -> String {
             };
             format!("{kind} {version}, {}", suite_name(hello.cipher_suite))
         }
-        ServerAnswer::Alert { description } => format!(
-            "alert {description} ({:?})",
-            tls_parser::TlsAlertDescription(*description)
-        ),
+        ServerAnswer::Alert { description } => {
+            format!("alert {description} ({})", alert_name(*description))
+        }
         ServerAnswer::Closed => "connection closed without an answer".to_owned(),
         ServerAnswer::NotTls { excerpt } => format!("not TLS: {excerpt}"),
+    }
+}
+
+/// The RFC 8446 name of an alert a refusing server sends.
+fn alert_name(description: u8) -> &'static str {
+    match description {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        47 => "illegal_parameter",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        120 => "no_application_protocol",
+        _ => "other",
     }
 }

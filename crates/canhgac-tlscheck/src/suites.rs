@@ -138,8 +138,12 @@ pub fn candidate_suites(version: TlsVersion) -> Vec<u16> {
         })
         .map(|suite| suite.id.0)
         .collect();
-    // Strongest first, as a browser would, so the version probe sees a suite the server likes.
-    ids.sort_by_key(|id| (std::cmp::Reverse(classify(*id).0), *id));
+    // Strongest first and ECDHE before DHE, as a browser would, so the version probe sees a
+    // suite the server likes.
+    ids.sort_by_key(|id| {
+        let ecdhe = TlsCipherSuite::from_id(*id).is_some_and(|s| s.kx == TlsCipherKx::Ecdhe);
+        (std::cmp::Reverse(classify(*id).0), !ecdhe, *id)
+    });
     ids
 }
 
@@ -182,6 +186,7 @@ mod tests {
             "PSK suites need a key we do not have"
         );
         assert_eq!(classify(ids[0]).0, SuiteStrength::Secure);
+        assert_eq!(ids[0], 0xC02B, "ECDHE before DHE");
         assert_eq!(candidate_suites(TlsVersion::Tls13), TLS13_SUITES.to_vec());
         assert_eq!(suite_name(0xC02F), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
         assert_eq!(suite_name(0xFAFA), "0xFAFA");
