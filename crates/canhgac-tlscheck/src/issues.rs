@@ -476,3 +476,110 @@ fn certificate_evidence(report: &TlsReport, leaf: &CertificateInfo) -> ScanEvide
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CertificateReview, TlsTarget, VersionProbe};
+    use jiff::Timestamp;
+
+    fn leaf(key_type: &str, bits: u32, signature_oid: &str, days_left: i64) -> CertificateInfo {
+        let now = now();
+        CertificateInfo {
+            subject: "CN=portal.example.gov.vn".into(),
+            issuer: "CN=Intermediate".into(),
+            common_name: Some("portal.example.gov.vn".into()),
+            dns_names: vec!["portal.example.gov.vn".into()],
+            ip_addresses: vec![],
+            not_before: Timestamp::from_second(now.as_second() - 86_400 * 100).expect("date"),
+            not_after: Timestamp::from_second(now.as_second() + 86_400 * days_left + 3600)
+                .expect("date"),
+            key_type: key_type.into(),
+            key_bits: Some(bits),
+            signature_algorithm: signature_oid.into(),
+            signature_oid: signature_oid.into(),
+            self_signed: false,
+            serial: "01".into(),
+        }
+    }
+
+    fn now() -> Timestamp {
+        "2026-06-01T00:00:00Z".parse().expect("timestamp")
+    }
+
+    fn report(chain: Vec<CertificateInfo>) -> TlsReport {
+        TlsReport {
+            target: TlsTarget::new("192.0.2.1:443".parse().expect("addr"), None),
+            reviewed_at: now(),
+            expiry_warning_days: 30,
+            versions: vec![VersionProbe {
+                version: TlsVersion::Tls12,
+                offered: true,
+                suites_offered: 10,
+                answer: "ServerHello TLS 1.2".into(),
+                chosen: None,
+            }],
+            suites: vec![],
+            certificate: Some(CertificateReview {
+                chain,
+                trust: ChainTrust::Trusted,
+                checked_name: None,
+                name_matches: None,
+                source: "TLS 1.2 handshake".into(),
+            }),
+            failures: vec![],
+        }
+    }
+
+    fn found(chain: Vec<CertificateInfo>) -> Vec<(String, Severity)> {
+        issues(&report(chain), "portal.example.gov.vn", 443)
+            .into_iter()
+            .map(|issue| (issue.check, issue.severity))
+            .collect()
+    }
+
+    const SHA256_RSA: &str = "1.2.840.113549.1.1.11";
+
+    #[test]
+    fn key_sizes_have_thresholds() {
+        assert!(found(vec![leaf("RSA", 2048, SHA256_RSA, 200)]).is_empty());
+        assert_eq!(
+            found(vec![leaf("RSA", 1024, SHA256_RSA, 200)]),
+            vec![("cert.weak_key".to_owned(), Severity::Medium)]
+        );
+        assert_eq!(
+            found(vec![leaf("RSA", 512, SHA256_RSA, 200)]),
+            vec![("cert.weak_key".to_owned(), Severity::High)]
+        );
+        assert!(found(vec![leaf("EC", 256, SHA256_RSA, 200)]).is_empty());
+        assert_eq!(
+            found(vec![leaf("EC", 192, SHA256_RSA, 200)]),
+            vec![("cert.weak_key".to_owned(), Severity::High)]
+        );
+    }
+
+    #[test]
+    fn expiry_warning_uses_the_threshold_in_days() {
+        assert!(found(vec![leaf("EC", 256, SHA256_RSA, 30)]).is_empty());
+        let expiring = found(vec![leaf("EC", 256, SHA256_RSA, 29)]);
+        assert_eq!(
+            expiring,
+            vec![("cert.expiring".to_owned(), Severity::Medium)]
+        );
+    }
+
+    #[test]
+    fn md5_outranks_sha1_and_a_root_self_signature_does_not_count() {
+        let md5 = "1.2.840.113549.1.1.4";
+        let sha1 = "1.2.840.113549.1.1.5";
+        let mut intermediate = leaf("RSA", 2048, md5, 900);
+        intermediate.subject = "CN=Intermediate".into();
+        assert_eq!(
+            found(vec![leaf("RSA", 2048, sha1, 200), intermediate]),
+            vec![("cert.signature_md5".to_owned(), Severity::High)]
+        );
+        let mut root = leaf("RSA", 2048, sha1, 900);
+        root.self_signed = true;
+        assert!(found(vec![leaf("RSA", 2048, SHA256_RSA, 200), root]).is_empty());
+    }
+}

@@ -6,6 +6,8 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use canhgac_model::Severity;
@@ -418,7 +420,14 @@ async fn a_hello_retry_request_still_means_tls13_is_offered() {
 
 #[tokio::test]
 async fn sslv3_is_seen_on_a_server_that_speaks_it() {
-    let addr = sslv3_server().await;
+    // 3DES and RC4, SSLv3 only.
+    let addr = legacy_server(
+        0x0300,
+        &[0x000A, 0x0005],
+        Duration::ZERO,
+        Arc::new(Concurrency::default()),
+    )
+    .await;
     let report = review(&TlsTarget::new(addr, None), &options())
         .await
         .unwrap();
@@ -430,12 +439,48 @@ async fn sslv3_is_seen_on_a_server_that_speaks_it() {
     assert!(has(&report, "tls.protocol.ssl3", Severity::High));
     assert!(has(&report, "tls.cipher.insecure", Severity::High), "RC4");
     assert!(has(&report, "tls.cipher.sweet32", Severity::Medium), "3DES");
+    // Asked for TLS 1.2, the server falls back to SSLv3: that is not TLS 1.2 offered.
     let tls12 = report
         .versions
         .iter()
         .find(|p| p.version == TlsVersion::Tls12)
         .unwrap();
-    assert_eq!(tls12.answer, "alert 70 (protocol_version)");
+    assert!(!tls12.offered);
+    assert!(
+        tls12.answer.starts_with("ServerHello SSLv3"),
+        "{}",
+        tls12.answer
+    );
+}
+
+#[tokio::test]
+async fn probes_never_exceed_the_concurrency_limit() {
+    for limit in [1, 3] {
+        let concurrency = Arc::new(Concurrency::default());
+        // A TLS 1.1 server with three suites, slow to answer so probes overlap.
+        let addr = legacy_server(
+            0x0302,
+            &[0xC013, 0x002F, 0x0035],
+            Duration::from_millis(40),
+            concurrency.clone(),
+        )
+        .await;
+        let limited = TlsOptions {
+            max_concurrent_probes: limit,
+            ..options()
+        };
+        let report = review(&TlsTarget::new(addr, None), &limited).await.unwrap();
+        assert_eq!(report.offered_versions(), vec![TlsVersion::Tls11]);
+        assert_eq!(
+            suite_ids(&report, TlsVersion::Tls11),
+            BTreeSet::from([0xC013, 0x002F, 0x0035])
+        );
+        assert_eq!(
+            concurrency.most.load(Ordering::SeqCst),
+            limit,
+            "limit {limit}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -374,54 +375,81 @@ pub fn closed_port() -> SocketAddr {
     addr
 }
 
-/// An SSLv3-only server: to a hello whose `client_version` is 3.0 it answers a well-formed
-/// SSLv3 ServerHello (choosing the first of its suites the client offers) and ServerHelloDone;
-/// to anything else a `protocol_version` alert. Its suites: 3DES and RC4.
-pub async fn sslv3_server() -> SocketAddr {
-    const SUITES: [u16; 2] = [0x000A, 0x0005];
+/// Counts the connections a server holds open at once.
+#[derive(Default)]
+pub struct Concurrency {
+    open: AtomicUsize,
+    pub most: AtomicUsize,
+}
+
+/// A server of one old `version` that we write by hand (OpenSSL here cannot speak SSLv3): to a
+/// hello whose `client_version` is at least `version` it answers a well-formed ServerHello of
+/// `version` (choosing the first of `suites` the client offers, else a `handshake_failure`
+/// alert) and a ServerHelloDone; to an older hello a `protocol_version` alert. Each connection
+/// is held `hold` before answering, and counted in `concurrency`.
+pub async fn legacy_server(
+    version: u16,
+    suites: &'static [u16],
+    hold: Duration,
+    concurrency: Arc<Concurrency>,
+) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
+            let concurrency = concurrency.clone();
             tokio::spawn(async move {
-                let mut header = [0u8; 5];
-                if stream.read_exact(&mut header).await.is_err() {
-                    return;
+                let open = concurrency.open.fetch_add(1, Ordering::SeqCst) + 1;
+                concurrency.most.fetch_max(open, Ordering::SeqCst);
+                tokio::time::sleep(hold).await;
+                let answer = legacy_answer(&mut stream, version, suites).await;
+                // Counted out before answering: the client holds its permit until it has read
+                // the answer, so what we count never exceeds what it allows.
+                concurrency.open.fetch_sub(1, Ordering::SeqCst);
+                if let Some(answer) = answer {
+                    let _ = stream.write_all(&answer).await;
                 }
-                let length = u16::from_be_bytes([header[3], header[4]]) as usize;
-                let mut body = vec![0u8; length];
-                if stream.read_exact(&mut body).await.is_err() || body.len() < 39 {
-                    return;
-                }
-                let client_version = u16::from_be_bytes([body[4], body[5]]);
-                if client_version != 0x0300 {
-                    let _ = stream.write_all(&[21, 3, 0, 0, 2, 2, 70]).await;
-                    return;
-                }
-                let session_len = body[38] as usize;
-                let at = 39 + session_len;
-                let suites_len = u16::from_be_bytes([body[at], body[at + 1]]) as usize;
-                let offered: Vec<u16> = body[at + 2..at + 2 + suites_len]
-                    .chunks(2)
-                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                    .collect();
-                let Some(chosen) = offered.iter().find(|s| SUITES.contains(s)) else {
-                    let _ = stream.write_all(&[21, 3, 0, 0, 2, 2, 40]).await;
-                    return;
-                };
-                let mut hello = vec![3, 0];
-                hello.extend_from_slice(&[0x5a; 32]);
-                hello.push(0);
-                hello.extend_from_slice(&chosen.to_be_bytes());
-                hello.push(0);
-                let mut messages = vec![2, 0, 0, hello.len() as u8];
-                messages.extend_from_slice(&hello);
-                messages.extend_from_slice(&[14, 0, 0, 0]);
-                let mut record = vec![22, 3, 0, 0, messages.len() as u8];
-                record.extend_from_slice(&messages);
-                let _ = stream.write_all(&record).await;
             });
         }
     });
     addr
+}
+
+async fn legacy_answer(
+    stream: &mut tokio::net::TcpStream,
+    version: u16,
+    suites: &[u16],
+) -> Option<Vec<u8>> {
+    let [major, minor] = version.to_be_bytes();
+    let mut header = [0u8; 5];
+    stream.read_exact(&mut header).await.ok()?;
+    let length = u16::from_be_bytes([header[3], header[4]]) as usize;
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    let client_version = u16::from_be_bytes([*body.get(4)?, *body.get(5)?]);
+    if client_version < version {
+        return Some(vec![21, major, minor, 0, 2, 2, 70]);
+    }
+    let session_len = *body.get(38)? as usize;
+    let at = 39 + session_len;
+    let suites_len = u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]) as usize;
+    let offered: Vec<u16> = body
+        .get(at + 2..at + 2 + suites_len)?
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    let Some(chosen) = offered.iter().find(|s| suites.contains(s)) else {
+        return Some(vec![21, major, minor, 0, 2, 2, 40]);
+    };
+    let mut hello = vec![major, minor];
+    hello.extend_from_slice(&[0x5a; 32]);
+    hello.push(0);
+    hello.extend_from_slice(&chosen.to_be_bytes());
+    hello.push(0);
+    let mut messages = vec![2, 0, 0, hello.len() as u8];
+    messages.extend_from_slice(&hello);
+    messages.extend_from_slice(&[14, 0, 0, 0]);
+    let mut record = vec![22, major, minor, 0, messages.len() as u8];
+    record.extend_from_slice(&messages);
+    Some(record)
 }
