@@ -9,10 +9,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::client::{self, Endpoint, HttpResponse};
+use crate::dns_ssl;
 use crate::dsl::{self, Value, Vars};
 use crate::operators::{OperatorResult, Parts};
 use crate::target::Target;
-use crate::template::{HttpRequest, TcpRequest, Template};
+use crate::template::{DnsRequest, HttpRequest, SslRequest, TcpRequest, Template};
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct EngineOptions {
     pub user_agent: String,
     /// Upper bound on any template's `max-redirects`.
     pub max_redirects: usize,
+    /// Resolver of `dns` requests; the system's first nameserver when `None`.
+    pub resolver: Option<canhgac_dns::Resolver>,
 }
 
 impl Default for EngineOptions {
@@ -40,6 +43,7 @@ impl Default for EngineOptions {
             max_response_size: 1024 * 1024,
             user_agent: "canhgac-scanner/0.1".into(),
             max_redirects: 10,
+            resolver: None,
         }
     }
 }
@@ -173,15 +177,21 @@ impl Engine {
                 return outcome;
             }
         }
-        if !template.dns.is_empty() {
-            outcome
-                .errors
-                .push("dns requests are not yet executable in this build".into());
+        for block in &template.dns {
+            if self
+                .run_dns(template, block, target, &mut vars, &mut outcome)
+                .await
+            {
+                return outcome;
+            }
         }
-        if !template.ssl.is_empty() {
-            outcome
-                .errors
-                .push("ssl requests are not yet executable in this build".into());
+        for block in &template.ssl {
+            if self
+                .run_ssl(template, block, target, &mut vars, &mut outcome)
+                .await
+            {
+                return outcome;
+            }
         }
         outcome
     }
@@ -271,16 +281,13 @@ impl Engine {
                         response.head,
                         String::from_utf8_lossy(&response.body)
                     );
-                    push_hits(
-                        outcome,
+                    let at = Hit {
                         template,
-                        "http",
+                        protocol: "http",
                         target,
-                        &prepared.url,
-                        request_text,
-                        response_text,
-                        result,
-                    );
+                        matched_at: &prepared.url,
+                    };
+                    push_hits(outcome, at, request_text, response_text, result);
                     if stop_at_first {
                         return true;
                     }
@@ -512,16 +519,14 @@ impl Engine {
                             let result = block.operators.execute(&mut parts);
                             apply_dynamic(&result, vars, &mut local);
                             if result.matched {
-                                push_hits(
-                                    outcome,
+                                let address = endpoint.address();
+                                let at = Hit {
                                     template,
-                                    "tcp",
+                                    protocol: "tcp",
                                     target,
-                                    &endpoint.address(),
-                                    request,
-                                    printable(&raw),
-                                    result,
-                                );
+                                    matched_at: &address,
+                                };
+                                push_hits(outcome, at, request, printable(&raw), result);
                                 if template.stop_at_first_match {
                                     return true;
                                 }
@@ -531,6 +536,145 @@ impl Engine {
                     }
                 }
             }
+        }
+        false
+    }
+
+    async fn run_dns(
+        &self,
+        template: &Template,
+        block: &DnsRequest,
+        target: &Target,
+        vars: &mut Vars,
+        outcome: &mut RunOutcome,
+    ) -> bool {
+        let resolver = match self.options.resolver {
+            Some(resolver) => resolver,
+            None => match canhgac_dns::Resolver::from_config(None) {
+                Ok(resolver) => resolver.with_timeout(self.options.timeout),
+                Err(error) => {
+                    outcome.errors.push(format!("{}: {error}", template.id));
+                    return false;
+                }
+            },
+        };
+        for combination in block.payloads.combinations() {
+            let mut local = vars.clone();
+            for (name, value) in &combination {
+                local.insert(name.clone(), Value::Str(dsl::interpolate(value, &local)));
+            }
+            let name = dsl::interpolate(&block.name, &local);
+            if let Err(error) = unresolved(&name) {
+                outcome.errors.push(format!("{}: {error}", template.id));
+                continue;
+            }
+            let answer = {
+                let _permits = self.permits("dns").await;
+                outcome.requests_sent += 1;
+                dns_ssl::dns_parts(&resolver, &name, &block.record_type, block.retries).await
+            };
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    outcome
+                        .errors
+                        .push(format!("{}: {name}: {error}", template.id));
+                    continue;
+                }
+            };
+            let request = answer
+                .get("question")
+                .map(Value::to_string)
+                .unwrap_or_default();
+            let response = answer.get("raw").map(Value::to_string).unwrap_or_default();
+            let mut parts = Parts {
+                vars: local.clone(),
+                default_part: "raw",
+                ..Parts::default()
+            };
+            parts.vars.extend(answer);
+            let result = block.operators.execute(&mut parts);
+            apply_dynamic(&result, vars, &mut local);
+            if result.matched {
+                let at = Hit {
+                    template,
+                    protocol: "dns",
+                    target,
+                    matched_at: &name,
+                };
+                push_hits(outcome, at, request, response, result);
+                if template.stop_at_first_match {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    async fn run_ssl(
+        &self,
+        template: &Template,
+        block: &SslRequest,
+        target: &Target,
+        vars: &mut Vars,
+        outcome: &mut RunOutcome,
+    ) -> bool {
+        let address = dsl::interpolate(&block.address, vars);
+        if let Err(error) = unresolved(&address) {
+            outcome.errors.push(format!("{}: {error}", template.id));
+            return false;
+        }
+        let parts_vars = {
+            let _permits = self.permits(&target.host).await;
+            outcome.requests_sent += 1;
+            dns_ssl::ssl_parts(
+                &address,
+                &target.host,
+                block.min_version.as_deref(),
+                block.max_version.as_deref(),
+                &block.cipher_suites,
+                self.options.timeout,
+            )
+            .await
+        };
+        let parts_vars = match parts_vars {
+            Ok(Some(found)) => found,
+            // The server refused the offer: nothing to match (a finding only when accepted).
+            Ok(None) => return false,
+            Err(error) => {
+                outcome
+                    .errors
+                    .push(format!("{}: {address}: {error}", template.id));
+                return false;
+            }
+        };
+        let response = parts_vars
+            .get("response")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        let mut parts = Parts {
+            vars: vars.clone(),
+            default_part: "response",
+            ..Parts::default()
+        };
+        parts.vars.extend(parts_vars);
+        let result = block.operators.execute(&mut parts);
+        let mut local = vars.clone();
+        apply_dynamic(&result, vars, &mut local);
+        if result.matched {
+            let request = format!(
+                "TLS ClientHello to {address} ({}..{})",
+                block.min_version.as_deref().unwrap_or("tls10"),
+                block.max_version.as_deref().unwrap_or("tls13")
+            );
+            let at = Hit {
+                template,
+                protocol: "ssl",
+                target,
+                matched_at: &address,
+            };
+            push_hits(outcome, at, request, response, result);
+            return template.stop_at_first_match;
         }
         false
     }
@@ -852,17 +996,27 @@ fn printable(bytes: &[u8]) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a match happened.
+struct Hit<'a> {
+    template: &'a Template,
+    protocol: &'static str,
+    target: &'a Target,
+    matched_at: &'a str,
+}
+
 fn push_hits(
     outcome: &mut RunOutcome,
-    template: &Template,
-    protocol: &'static str,
-    target: &Target,
-    matched_at: &str,
+    at: Hit<'_>,
     request: String,
     response: String,
     result: OperatorResult,
 ) {
+    let Hit {
+        template,
+        protocol,
+        target,
+        matched_at,
+    } = at;
     let names: Vec<Option<String>> = if result.matched_names.is_empty() {
         vec![None]
     } else {

@@ -7,8 +7,9 @@
 //! - [`template::Template`] is the typed model; [`operators`] holds matchers and extractors;
 //!   [`dsl`] the expression language and `{{...}}` interpolation.
 //! - [`engine::Engine::run`] sends the requests with its own HTTP/1.1 client (raw requests go
-//!   out as written) and returns [`engine::RunOutcome`]; [`engine::TemplateHit::to_issue`] turns
-//!   a hit into the scanner's result.
+//!   out as written), `tcp` over tokio (TLS by rustls, any certificate accepted), `dns` through
+//!   `canhgac-dns` and `ssl` through `canhgac-tlscheck`, and returns [`engine::RunOutcome`];
+//!   [`engine::TemplateHit::to_issue`] turns a hit into the scanner's result.
 //!
 //! ```no_run
 //! # async fn example() {
@@ -31,6 +32,7 @@
 //! beyond reading template files.
 
 pub mod client;
+pub mod dns_ssl;
 pub mod dsl;
 pub mod engine;
 pub mod functions;

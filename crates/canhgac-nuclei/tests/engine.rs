@@ -470,5 +470,5 @@ fn every_fixture_template_loads() {
     let report = load_dir(&fixture("templates"));
     assert!(report.skipped.is_empty(), "{report}");
     assert!(report.broken.is_empty(), "{report}");
-    assert_eq!(report.templates.len(), 12);
+    assert_eq!(report.templates.len(), 16);
 }
