@@ -144,6 +144,8 @@ impl Engine {
     pub async fn run(&self, template: &Template, target: &Target) -> RunOutcome {
         let mut outcome = RunOutcome::default();
         let mut vars = target.variables();
+        // nuclei's per-run random string, used to prove reflection or uploads.
+        vars.insert("randstr".into(), Value::Str(random_text(27)));
         for (name, value) in &template.constants {
             vars.insert(name.clone(), value.clone());
         }
@@ -986,6 +988,15 @@ fn apply_dynamic(result: &OperatorResult, vars: &mut Vars, local: &mut Vars) {
         vars.insert(name.clone(), Value::Str(value.clone()));
         local.insert(name.clone(), Value::Str(value.clone()));
     }
+}
+
+fn random_text(length: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::thread_rng();
+    (0..length)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// Text of bytes: as is when UTF-8, else hex.

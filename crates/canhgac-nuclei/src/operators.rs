@@ -20,6 +20,27 @@ pub enum Condition {
     And,
 }
 
+/// A DSL expression of a matcher or extractor. Markers inside it (`contains(body,
+/// "{{randstr}}")`) are resolved at match time, then the text is parsed again.
+#[derive(Debug, Clone)]
+pub struct DslExpression {
+    /// The text as written.
+    pub source: String,
+    /// The expression parsed at load time.
+    pub expr: Expr,
+}
+
+impl DslExpression {
+    /// Evaluates against the response's variables.
+    pub fn eval(&self, vars: &Vars) -> Result<Value, dsl::DslError> {
+        if self.source.contains("{{") {
+            dsl::parse(&dsl::interpolate(&self.source, vars))?.eval(vars)
+        } else {
+            self.expr.eval(vars)
+        }
+    }
+}
+
 /// What one matcher tests.
 #[derive(Debug, Clone)]
 pub enum MatcherKind {
@@ -34,7 +55,7 @@ pub enum MatcherKind {
     /// Byte strings, written in hex in the template.
     Binary(Vec<Vec<u8>>),
     /// DSL expressions that must be true.
-    Dsl(Vec<Expr>),
+    Dsl(Vec<DslExpression>),
 }
 
 /// A matcher of a request.
@@ -73,7 +94,7 @@ pub enum ExtractorKind {
     /// A jq subset over a JSON part.
     Json(Vec<JsonQuery>),
     /// DSL expressions.
-    Dsl(Vec<Expr>),
+    Dsl(Vec<DslExpression>),
 }
 
 /// An extractor of a request.

@@ -13,7 +13,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 use crate::dsl::{self, Expr, Value};
 use crate::functions;
 use crate::operators::{
-    Condition, Extractor, ExtractorKind, JsonQuery, Matcher, MatcherKind, Operators,
+    Condition, DslExpression, Extractor, ExtractorKind, JsonQuery, Matcher, MatcherKind, Operators,
 };
 
 /// Why a template did not load.
@@ -642,15 +642,19 @@ fn check_functions(expr: &Expr) -> Result<(), LoadError> {
     }
 }
 
-fn parse_dsl(text: &str) -> Result<Expr, LoadError> {
+fn parse_dsl(text: &str) -> Result<DslExpression, LoadError> {
     if text.contains("interactsh") {
         return Err(LoadError::Unsupported(
             "interactsh (out-of-band) placeholders".into(),
         ));
     }
+    check_markers(text)?;
     let expr = dsl::parse(text.trim()).map_err(|e| LoadError::Invalid(e.to_string()))?;
     check_functions(&expr)?;
-    Ok(expr)
+    Ok(DslExpression {
+        source: text.trim().to_owned(),
+        expr,
+    })
 }
 
 fn compile_regex(pattern: &str) -> Result<Regex, LoadError> {

@@ -334,6 +334,20 @@ async fn redirects_are_followed_up_to_the_cap() {
 }
 
 #[tokio::test]
+async fn randstr_markers_inside_dsl_strings_are_resolved() {
+    let (outcome, log, _) = run("randstr-reflect.yaml").await;
+    assert_eq!(outcome.hits.len(), 1, "{:?}", log.lines());
+    let sent = &log.lines()[0];
+    let marker = sent
+        .trim_start_matches("PUT /echo/")
+        .split('.')
+        .next()
+        .unwrap();
+    assert_eq!(marker.len(), 27);
+    assert!(sent.ends_with(marker), "{sent}");
+}
+
+#[tokio::test]
 async fn cookies_from_one_request_go_with_the_next() {
     let (outcome, log, _) = run("cookie-reuse.yaml").await;
     assert_eq!(outcome.hits.len(), 1, "{:?}", log.lines());
@@ -470,5 +484,5 @@ fn every_fixture_template_loads() {
     let report = load_dir(&fixture("templates"));
     assert!(report.skipped.is_empty(), "{report}");
     assert!(report.broken.is_empty(), "{report}");
-    assert_eq!(report.templates.len(), 16);
+    assert_eq!(report.templates.len(), 17);
 }
