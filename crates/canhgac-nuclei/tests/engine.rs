@@ -486,3 +486,51 @@ fn every_fixture_template_loads() {
     assert!(report.broken.is_empty(), "{report}");
     assert_eq!(report.templates.len(), 17);
 }
+
+async fn slow_server() -> (Target, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (now, high) = (in_flight.clone(), peak.clone());
+    let app = Router::new().fallback(move || {
+        let (now, high) = (now.clone(), high.clone());
+        async move {
+            let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+            high.fetch_max(current, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            "final page"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (Target::parse(&format!("http://{address}")).unwrap(), peak)
+}
+
+async fn peak_with(max_per_host: usize, max_concurrent: usize) -> usize {
+    let (target, peak) = slow_server().await;
+    let engine = Arc::new(Engine::new(EngineOptions {
+        max_per_host,
+        max_concurrent,
+        ..EngineOptions::default()
+    }));
+    let template = Arc::new(load("redirect.yaml"));
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let (engine, template, target) = (engine.clone(), template.clone(), target.clone());
+            tokio::spawn(async move { engine.run(&template, &target).await })
+        })
+        .collect();
+    for run in runs {
+        assert_eq!(run.await.unwrap().hits.len(), 1);
+    }
+    peak.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_respect_the_per_host_and_overall_limits() {
+    assert_eq!(peak_with(2, 32).await, 2);
+    assert_eq!(peak_with(8, 1).await, 1);
+    assert!(peak_with(8, 32).await > 2);
+}

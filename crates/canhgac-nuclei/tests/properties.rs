@@ -49,3 +49,20 @@ fn deep_nesting_is_refused_not_overflowed() {
     let bangs = format!("{}true", "!".repeat(10_000));
     assert!(dsl::parse(&bangs).is_err());
 }
+
+#[test]
+fn deeply_nested_yaml_is_an_error_not_a_stack_overflow() {
+    let deep = format!("id: x\ninfo: {}\n", "[".repeat(100_000));
+    assert!(parse_template(&deep, Path::new("deep.yaml")).is_err());
+    let deep_maps = format!("id: x\ninfo: {}1\n", "{a: ".repeat(100_000));
+    assert!(parse_template(&deep_maps, Path::new("deep.yaml")).is_err());
+    // Balanced nesting in free metadata: whatever the parser accepts is converted without
+    // overflowing.
+    let n = 20_000;
+    let balanced = format!(
+        "id: x\ninfo:\n  name: x\n  metadata: {}{}\nhttp:\n  - path: ['{{{{BaseURL}}}}']\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    let _ = parse_template(&balanced, Path::new("deep.yaml"));
+}
