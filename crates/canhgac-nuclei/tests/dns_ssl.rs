@@ -176,3 +176,18 @@ async fn https_paths_go_over_tls_whatever_the_certificate() {
         .await;
     assert_eq!(outcome.hits.len(), 1, "{:?}", outcome.errors);
 }
+
+#[tokio::test]
+async fn a_tcp_request_can_speak_tls() {
+    let address = tls_server(true).await;
+    let text = "id: tcp-tls\ninfo: {name: t, severity: info}\ntcp:\n  - host: ['tls://{{Hostname}}']\n    \
+                inputs:\n      - data: \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    read-size: 256\n    \
+                matchers:\n      - type: word\n        words: ['secret panel']\n";
+    let template = parse_template(text, Path::new("tcp-tls.yaml")).unwrap();
+    let target = Target::parse(&format!("localhost:{}", address.port())).unwrap();
+    let outcome = Engine::new(EngineOptions::default())
+        .run(&template, &target)
+        .await;
+    assert_eq!(outcome.hits.len(), 1, "{:?}", outcome.errors);
+    assert!(outcome.hits[0].request.starts_with("GET / HTTP/1.0"));
+}

@@ -282,6 +282,15 @@ async fn payload_attack_modes_send_the_expected_requests() {
 }
 
 #[tokio::test]
+async fn payloads_from_a_file_next_to_the_template_fill_path_headers_and_body() {
+    let (outcome, log, _) = run("file-payloads.yaml").await;
+    // Four non-empty lines, four requests.
+    assert_eq!(log.count("POST /echo/"), 4, "{:?}", log.lines());
+    assert_eq!(outcome.hits.len(), 1);
+    assert!(outcome.hits[0].matched_at.ends_with("/echo/.git/config"));
+}
+
+#[tokio::test]
 async fn req_condition_sees_both_responses() {
     let (outcome, log, _) = run("req-condition.yaml").await;
     assert_eq!(log.lines().len(), 2);
@@ -484,7 +493,7 @@ fn every_fixture_template_loads() {
     let report = load_dir(&fixture("templates"));
     assert!(report.skipped.is_empty(), "{report}");
     assert!(report.broken.is_empty(), "{report}");
-    assert_eq!(report.templates.len(), 17);
+    assert_eq!(report.templates.len(), 18);
 }
 
 async fn slow_server() -> (Target, Arc<std::sync::atomic::AtomicUsize>) {
