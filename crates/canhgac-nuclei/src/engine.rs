@@ -103,6 +103,25 @@ pub struct Engine {
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
+/// What the requests of one run share: the cookie jar and the count of responses seen (the
+/// `N` of `body_N`).
+#[derive(Default)]
+struct Session {
+    cookies: Vec<(String, String)>,
+    history: usize,
+}
+
+impl Session {
+    /// The cookies to send with a request of `block` (none when it disables reuse).
+    fn jar(&self, block: &HttpRequest) -> &[(String, String)] {
+        if block.cookie_reuse {
+            &self.cookies
+        } else {
+            &[]
+        }
+    }
+}
+
 /// One request of an `http` block, ready to send.
 #[derive(Clone)]
 struct Prepared {
@@ -153,8 +172,7 @@ impl Engine {
             let value = dsl::interpolate(text, &vars);
             vars.insert(name.clone(), Value::Str(value));
         }
-        let mut cookies: Vec<(String, String)> = Vec::new();
-        let mut history = 0usize;
+        let mut session = Session::default();
         for block in &template.http {
             let stop = self
                 .run_http(
@@ -162,8 +180,7 @@ impl Engine {
                     block,
                     target,
                     &mut vars,
-                    &mut cookies,
-                    &mut history,
+                    &mut session,
                     &mut outcome,
                 )
                 .await;
@@ -198,15 +215,13 @@ impl Engine {
         outcome
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run_http(
         &self,
         template: &Template,
         block: &HttpRequest,
         target: &Target,
         vars: &mut Vars,
-        cookies: &mut Vec<(String, String)>,
-        history: &mut usize,
+        session: &mut Session,
         outcome: &mut RunOutcome,
     ) -> bool {
         let stop_at_first = template.stop_at_first_match || block.stop_at_first_match;
@@ -223,9 +238,9 @@ impl Engine {
             }
             for (position, (is_raw, text)) in items.iter().enumerate() {
                 let prepared = if *is_raw {
-                    self.prepare_raw(text, block, target, &local, cookies)
+                    self.prepare_raw(text, target, &local, session.jar(block))
                 } else {
-                    self.prepare_path(text, block, &local, cookies)
+                    self.prepare_path(text, block, &local, session.jar(block))
                 };
                 let prepared = match prepared {
                     Ok(p) => p,
@@ -234,7 +249,10 @@ impl Engine {
                         continue;
                     }
                 };
-                let response = match self.send_following(block, prepared.clone(), outcome).await {
+                let response = match self
+                    .send_following(block, prepared.clone(), session, outcome)
+                    .await
+                {
                     Ok(response) => response,
                     Err(error) => {
                         outcome.errors.push(format!("{}: {error}", template.id));
@@ -242,13 +260,13 @@ impl Engine {
                     }
                 };
                 if block.cookie_reuse {
-                    remember_cookies(&response, cookies);
+                    remember_cookies(&response, &mut session.cookies);
                 }
-                *history += 1;
+                session.history += 1;
                 let request_text = String::from_utf8_lossy(&prepared.bytes).into_owned();
                 let response_vars = http_parts(&response, &request_text);
                 for (name, value) in &response_vars {
-                    local.insert(format!("{name}_{}", *history), value.clone());
+                    local.insert(format!("{name}_{}", session.history), value.clone());
                 }
                 let last = position + 1 == items.len();
                 if block.req_condition && !last {
@@ -332,14 +350,12 @@ impl Engine {
             headers,
             body.as_deref().unwrap_or_default(),
             cookies,
-            block.cookie_reuse,
         ))
     }
 
     fn prepare_raw(
         &self,
         raw: &str,
-        block: &HttpRequest,
         target: &Target,
         vars: &Vars,
         cookies: &[(String, String)],
@@ -403,7 +419,6 @@ impl Engine {
             headers,
             &body,
             cookies,
-            block.cookie_reuse,
         ))
     }
 
@@ -411,6 +426,7 @@ impl Engine {
         &self,
         block: &HttpRequest,
         mut prepared: Prepared,
+        session: &mut Session,
         outcome: &mut RunOutcome,
     ) -> Result<HttpResponse, String> {
         let max_body = block
@@ -470,9 +486,8 @@ impl Engine {
                 .cloned()
                 .chain(std::iter::once(("Host".to_owned(), host_header(&endpoint))))
                 .collect();
-            let mut cookies = Vec::new();
             if block.cookie_reuse {
-                remember_cookies(&response, &mut cookies);
+                remember_cookies(&response, &mut session.cookies);
             }
             prepared = build_request(
                 endpoint,
@@ -481,8 +496,7 @@ impl Engine {
                 &request_target,
                 headers,
                 "",
-                &cookies,
-                block.cookie_reuse,
+                session.jar(block),
             );
         }
     }
@@ -883,7 +897,6 @@ fn host_header(endpoint: &Endpoint) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn build_request(
     endpoint: Endpoint,
     url: String,
@@ -892,7 +905,6 @@ fn build_request(
     mut headers: Vec<(String, String)>,
     body: &str,
     cookies: &[(String, String)],
-    cookie_reuse: bool,
 ) -> Prepared {
     let chunked = headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
@@ -903,8 +915,7 @@ fn build_request(
             headers.push(("Content-Length".into(), body.len().to_string()));
         }
     }
-    if cookie_reuse
-        && !cookies.is_empty()
+    if !cookies.is_empty()
         && !headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("cookie"))
