@@ -69,11 +69,18 @@ impl LoadReport {
         (loaded, loaded + skipped + self.broken.len())
     }
 
-    /// Loaded templates per protocol.
-    pub fn per_protocol(&self) -> BTreeMap<&'static str, usize> {
-        let mut counts = BTreeMap::new();
+    /// Per declared protocol: (loaded, seen). Broken files have no known protocol and are left
+    /// out.
+    pub fn per_protocol(&self) -> BTreeMap<String, (usize, usize)> {
+        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for template in &self.templates {
-            *counts.entry(template.protocol()).or_insert(0) += 1;
+            let entry = counts.entry(template.protocol().to_owned()).or_default();
+            entry.0 += 1;
+            entry.1 += 1;
+        }
+        for skipped in &self.skipped {
+            let protocol = skipped.protocol.clone().unwrap_or_else(|| "unknown".into());
+            counts.entry(protocol).or_default().1 += 1;
         }
         counts
     }
@@ -112,9 +119,9 @@ impl fmt::Display for LoadReport {
         let per_protocol: Vec<String> = self
             .per_protocol()
             .iter()
-            .map(|(protocol, count)| format!("{protocol} {count}"))
+            .map(|(protocol, (loaded, seen))| format!("{protocol} {loaded}/{seen}"))
             .collect();
-        writeln!(f, "loaded per protocol: {}", per_protocol.join(", "))?;
+        writeln!(f, "per protocol (loaded/seen): {}", per_protocol.join(", "))?;
         if !self.skipped.is_empty() {
             writeln!(f, "skipped {}:", self.skipped.len())?;
             for (reason, count) in self.reasons() {

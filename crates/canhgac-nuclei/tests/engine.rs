@@ -483,7 +483,9 @@ fn unsupported_features_are_skipped_with_the_feature_named() {
     assert_eq!(report.templates.len(), 1);
     let summary = report.to_string();
     assert!(summary.starts_with("1 of 5 load (20.0%)"), "{summary}");
-    assert!(summary.contains("dns 1"), "{summary}");
+    assert!(summary.contains("dns 1/1"), "{summary}");
+    assert!(summary.contains("http 0/2"), "{summary}");
+    assert!(summary.contains("headless 0/1"), "{summary}");
     assert!(summary.contains("headless protocol"), "{summary}");
     assert!(summary.contains("broken.yaml:8"), "{summary}");
 }
