@@ -60,6 +60,7 @@ const HELPERS: &[(&str, Helper)] = &[
     ("sha512", sha512_fn),
     ("hmac", hmac_fn),
     ("mmh3", mmh3_fn),
+    ("generate_jwt", generate_jwt),
     ("compare_versions", compare_versions),
     ("unix_time", unix_time),
     ("date_time", date_time),
@@ -444,6 +445,56 @@ fn hmac_fn(n: &str, a: &[Value]) -> Result<Value, DslError> {
     string(hex::encode(tag))
 }
 
+/// `generate_jwt(json_claims, algorithm, [secret], [max_age_seconds])`: a compact JWT signed
+/// with HS256/HS384/HS512, or unsigned with `none`.
+fn generate_jwt(n: &str, a: &[Value]) -> Result<Value, DslError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    arity(n, a, 2, 4)?;
+    let mut claims: serde_json::Value =
+        serde_json::from_str(&text(a, 0)).map_err(|e| fail(n, format!("claims: {e}")))?;
+    if a.len() == 4 {
+        let max_age = number(n, a, 3)?;
+        if let serde_json::Value::Object(map) = &mut claims {
+            let now = jiff::Timestamp::now().as_second();
+            map.insert("iat".into(), now.into());
+            map.insert("exp".into(), (now + max_age as i64).into());
+        }
+    }
+    let algorithm = text(a, 1).to_ascii_uppercase();
+    let header = serde_json::json!({"alg": if algorithm == "NONE" { "none" } else { algorithm.as_str() }, "typ": "JWT"});
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let secret = text(a, 2);
+    let bad_key = |e: hmac::digest::InvalidLength| fail(n, e.to_string());
+    let signature = match algorithm.as_str() {
+        "NONE" | "" => Vec::new(),
+        "HS256" => {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(bad_key)?;
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        "HS384" => {
+            let mut mac =
+                Hmac::<sha2::Sha384>::new_from_slice(secret.as_bytes()).map_err(bad_key)?;
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        "HS512" => {
+            let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).map_err(bad_key)?;
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        other => return Err(fail(n, format!("unsupported algorithm {other}"))),
+    };
+    string(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature)
+    ))
+}
+
 /// MurmurHash3 x86 32-bit, seed 0, as a signed decimal (the favicon-hash convention).
 fn mmh3_fn(n: &str, a: &[Value]) -> Result<Value, DslError> {
     arity(n, a, 1, 1)?;
@@ -691,6 +742,25 @@ mod tests {
     }
 
     #[test]
+    fn jwts_are_compact_and_signed() {
+        let Ok(Value::Str(unsigned)) = call("generate_jwt", &[s(r#"{"a":1}"#), s("none")]) else {
+            panic!("generate_jwt");
+        };
+        assert_eq!(unsigned, "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJhIjoxfQ.");
+        let Ok(Value::Str(signed)) = call("generate_jwt", &[s(r#"{"a":1}"#), s("HS256"), s("key")])
+        else {
+            panic!("generate_jwt");
+        };
+        let (input, signature) = signed.rsplit_once('.').unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"key").unwrap();
+        mac.update(input.as_bytes());
+        let expected =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        assert_eq!(signature, expected);
+        assert!(call("generate_jwt", &[s("not json"), s("none")]).is_err());
+    }
+
+    #[test]
     fn strings_and_versions() {
         assert_eq!(call("trim_prefix", &[s("v1.2"), s("v")]), Ok(s("1.2")));
         assert_eq!(call("trim", &[s("xxaxx"), s("x")]), Ok(s("a")));
@@ -726,6 +796,6 @@ mod tests {
         };
         assert!(random.len() == 6 && random.chars().all(|c| c.is_ascii_digit()));
         assert!(call("len", &[]).is_err());
-        assert!(!is_known("generate_jwt"));
+        assert!(!is_known("shuffle_text"));
     }
 }

@@ -1102,7 +1102,7 @@ mod tests {
             ("flow: http(1)\nhttp:\n  - path: ['{{BaseURL}}']\n", "flow (JavaScript orchestration)"),
             ("http:\n  - unsafe: true\n    raw: ['GET / HTTP/1.1']\n", "unsafe (rawhttp) requests"),
             ("http:\n  - path: ['{{BaseURL}}/{{interactsh-url}}']\n", "interactsh (out-of-band) placeholders"),
-            ("http:\n  - path: ['{{BaseURL}}/{{generate_jwt(\"a\")}}']\n", "DSL function generate_jwt"),
+            ("http:\n  - path: ['{{BaseURL}}/{{shuffle_text(\"a\")}}']\n", "DSL function shuffle_text"),
             ("http:\n  - path: ['{{BaseURL}}']\n    matchers:\n      - type: xpath\n        xpath: ['/a']\n", "xpath matcher"),
             ("http:\n  - path: ['{{BaseURL}}']\n    matchers:\n      - type: regex\n        regex: ['(?<=a)b']\n", "regex the engine cannot compile"),
         ];

@@ -61,10 +61,20 @@ async fn every_loaded_corpus_template_runs_against_a_local_server() {
     let started = Instant::now();
     let mut requests = 0;
     let mut hits = 0;
+    let mut unresolved = Vec::new();
     for template in &report.templates {
         let outcome = engine.run(template, &target).await;
         requests += outcome.requests_sent;
         hits += outcome.hits.len();
+        unresolved.extend(
+            outcome
+                .errors
+                .into_iter()
+                .filter(|e| e.contains("unresolved")),
+        );
+    }
+    for error in &unresolved {
+        println!("{error}");
     }
     println!(
         "{} templates, {requests} requests, {hits} hits in {:?}",
