@@ -1068,6 +1068,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn response_parts_are_named_as_nuclei_names_them() {
+        let response = HttpResponse {
+            status: 200,
+            head: "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nSet-Cookie: sid=42; Path=/".into(),
+            headers: vec![
+                ("Content-Type".into(), "text/html".into()),
+                ("Set-Cookie".into(), "sid=42; Path=/".into()),
+            ],
+            body: b"<p>hi</p>".to_vec(),
+            duration: Duration::from_millis(1500),
+        };
+        let vars = http_parts(&response, "GET / HTTP/1.1\r\n\r\n");
+        let text = |name: &str| vars[name].to_string();
+        assert!(text("header").starts_with("HTTP/1.1 200 OK\r\n"));
+        assert_eq!(text("content_type"), "text/html");
+        assert_eq!(text("sid"), "42");
+        assert_eq!(text("content_length"), "9");
+        assert_eq!(text("duration"), "1.5");
+        assert!(text("all").ends_with("Path=/\r\n<p>hi</p>"));
+        assert!(text("response").ends_with("\r\n\r\n<p>hi</p>"));
+        assert_eq!(text("request"), "GET / HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
     fn urls_split_without_normalising_the_path() {
         let (endpoint, path) = split_url("https://h:8443/a/../etc/passwd?x=1#f").unwrap();
         assert_eq!(

@@ -417,6 +417,32 @@ async fn tcp_hex_input_binary_and_word_matchers() {
 }
 
 #[tokio::test]
+async fn tcp_named_reads_and_hex_words() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 64];
+            let n = socket.read(&mut buffer).await.unwrap();
+            if buffer[..n] != *b"HELLO 127.0.0.1\r\n" {
+                continue;
+            }
+            socket.write_all(b"250 hello-ok\r\n").await.unwrap();
+            let n = socket.read(&mut buffer).await.unwrap();
+            if buffer[..n] == *b"QUIT\r\n" {
+                socket.write_all(b"221 bye\r\n").await.unwrap();
+            }
+        }
+    });
+    let template = load("tcp-dialogue.yaml");
+    let target = Target::parse(&address.to_string()).unwrap();
+    let outcome = engine().run(&template, &target).await;
+    assert_eq!(outcome.hits.len(), 1, "{:?}", outcome.errors);
+    assert_eq!(outcome.hits[0].response, "221 bye\r\n");
+    assert!(outcome.hits[0].request.starts_with("HELLO 127.0.0.1"));
+}
+
+#[tokio::test]
 async fn chunked_bodies_are_decoded_and_capped() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -495,7 +521,7 @@ fn every_fixture_template_loads() {
     let report = load_dir(&fixture("templates"));
     assert!(report.skipped.is_empty(), "{report}");
     assert!(report.broken.is_empty(), "{report}");
-    assert_eq!(report.templates.len(), 18);
+    assert_eq!(report.templates.len(), 19);
 }
 
 async fn slow_server() -> (Target, Arc<std::sync::atomic::AtomicUsize>) {
