@@ -107,7 +107,7 @@ pub struct Info {
 /// Payload combination (`attack`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AttackMode {
-    /// One list at a time... in nuclei: every payload position gets the same value.
+    /// Every payload position takes the same value (one list, or the union of several).
     #[default]
     BatteringRam,
     /// Lists advance together (zip).
