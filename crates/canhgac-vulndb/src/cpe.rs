@@ -318,8 +318,7 @@ impl fmt::Display for Cpe {
 
 /// Lower-cases a product or vendor name the way NVD writes it: spaces become `_`.
 pub fn normalise_name(name: &str) -> String {
-    name.trim()
-        .split_whitespace()
+    name.split_whitespace()
         .collect::<Vec<_>>()
         .join("_")
         .to_lowercase()

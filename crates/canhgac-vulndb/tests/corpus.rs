@@ -2,6 +2,8 @@
 //! figures: KEV import, a generated NVD file of realistic shape, matching per product.
 //! Run with `--nocapture` to see the figures.
 
+#![allow(clippy::unwrap_used)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;

@@ -1,5 +1,7 @@
 //! `update` against a real HTTP mirror on loopback (axum).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;

@@ -1,5 +1,7 @@
 //! Imports and matching against fixtures we wrote in the real formats.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::path::PathBuf;
 
