@@ -18,6 +18,7 @@ const SCHEMA: &str = include_str!("schema.sql");
 #[derive(Debug, Clone)]
 pub struct VulnDb {
     pub(crate) pool: SqlitePool,
+    pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     path: PathBuf,
 }
 
@@ -157,7 +158,11 @@ impl VulnDb {
             .execute(&pool)
             .await
             .map_err(open_error)?;
-        Ok(VulnDb { pool, path })
+        Ok(VulnDb {
+            pool,
+            write_lock: Default::default(),
+            path,
+        })
     }
 
     /// The database file.

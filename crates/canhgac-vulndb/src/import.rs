@@ -60,8 +60,57 @@ fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
+/// A source's timestamp in one fixed-width UTC form (`2024-01-05T10:00:00.000000000Z`), so
+/// that "newer" is a text comparison whatever precision or offset the source wrote. NVD writes
+/// UTC without an offset; OSV writes RFC 3339. Text that is neither is kept as it is.
+pub(crate) fn normalise_time(text: &str) -> String {
+    let trimmed = text.trim();
+    let civil = if let Ok(instant) = trimmed.parse::<jiff::Timestamp>() {
+        instant.to_zoned(jiff::tz::TimeZone::UTC).datetime()
+    } else if let Ok(civil) = trimmed.parse::<jiff::civil::DateTime>() {
+        civil
+    } else {
+        return trimmed.to_owned();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        civil.year(),
+        civil.month(),
+        civil.day(),
+        civil.hour(),
+        civil.minute(),
+        civil.second(),
+        civil.subsec_nanosecond()
+    )
+}
+
+/// Normalises the timestamps that decide which copy of a record is newer.
+fn normalise_times(parsed: &mut Parsed) {
+    match parsed {
+        Parsed::Kev(_) => {}
+        Parsed::Nvd(cves) => {
+            for cve in cves {
+                cve.last_modified = normalise_time(&cve.last_modified);
+                cve.published = cve.published.as_deref().map(normalise_time);
+            }
+        }
+        Parsed::Osv(records) => {
+            for record in records {
+                record.modified = normalise_time(&record.modified);
+                record.published = record.published.as_deref().map(normalise_time);
+            }
+        }
+    }
+}
+
 /// Parses the bytes of one file named `name` (a path or URL, for messages).
 pub(crate) fn parse_bytes(source: Source, name: &str, bytes: &[u8]) -> Result<Parsed> {
+    let mut parsed = parse_json(source, name, bytes)?;
+    normalise_times(&mut parsed);
+    Ok(parsed)
+}
+
+fn parse_json(source: Source, name: &str, bytes: &[u8]) -> Result<Parsed> {
     let inflated;
     let bytes = if is_gzip(bytes) {
         let mut out = Vec::with_capacity(bytes.len() * 8);
@@ -203,6 +252,9 @@ impl VulnDb {
 
     /// Writes parsed files in one transaction, with one history row each.
     pub(crate) async fn write_loaded(&self, files: Vec<Loaded>) -> Result<Vec<ImportReport>> {
+        // One writer at a time: two deferred transactions upgrading to write locks would fail
+        // with SQLITE_BUSY instead of waiting.
+        let _writer = self.write_lock.lock().await;
         let mut tx = self
             .pool
             .begin()
@@ -752,4 +804,66 @@ async fn write_osv(conn: &mut SqliteConnection, records: &[OsvRecord]) -> Result
         written += newer.len() as u64;
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_normalised_to_one_comparable_form() {
+        assert_eq!(
+            normalise_time("2024-01-05T10:00:00.123"),
+            "2024-01-05T10:00:00.123000000Z"
+        );
+        assert_eq!(
+            normalise_time("2025-01-10T00:00:00Z"),
+            "2025-01-10T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            normalise_time("2025-01-10T07:00:00.5+07:00"),
+            "2025-01-10T00:00:00.500000000Z"
+        );
+        // Whole seconds written without a fraction still sort before a later fraction.
+        assert!(normalise_time("2025-01-10T00:00:00Z") < normalise_time("2025-01-10T00:00:00.1Z"));
+        assert_eq!(normalise_time("not a time"), "not a time");
+    }
+
+    #[test]
+    fn osv_events_become_intervals_in_version_order() {
+        let event = |introduced: Option<&str>, fixed: Option<&str>, last: Option<&str>| OsvEvent {
+            introduced: introduced.map(str::to_owned),
+            fixed: fixed.map(str::to_owned),
+            last_affected: last.map(str::to_owned),
+        };
+        let events = [
+            event(None, Some("2.0.1"), None),
+            event(Some("2.0.0"), None, None),
+            event(Some("0"), None, None),
+            event(None, Some("1.0.0"), None),
+        ];
+        let found = intervals("SEMVER", &events);
+        assert_eq!(
+            found,
+            [
+                Interval {
+                    introduced: "0".into(),
+                    fixed: Some("1.0.0".into()),
+                    last_affected: None
+                },
+                Interval {
+                    introduced: "2.0.0".into(),
+                    fixed: Some("2.0.1".into()),
+                    last_affected: None
+                },
+            ]
+        );
+        // GIT events are commits: kept in the given order.
+        let git = intervals(
+            "GIT",
+            &[event(Some("0"), None, None), event(None, Some("abc"), None)],
+        );
+        assert_eq!(git.len(), 1);
+        assert_eq!(git[0].fixed.as_deref(), Some("abc"));
+    }
 }

@@ -442,7 +442,7 @@ pub fn to_issue(
     product: &ProductRef,
 ) -> ScanIssue {
     let name = display_name(product);
-    let version = product.version.trim();
+    let version = display_version(product);
     let named = if version.is_empty() {
         name.clone()
     } else {
@@ -532,6 +532,20 @@ pub fn to_issue(
         cvss: found.cvss,
         known_exploited: found.known_exploited,
     }
+}
+
+/// The version the caller gave, or the CPE's.
+fn display_version(product: &ProductRef) -> String {
+    let version = product.version.trim();
+    if !version.is_empty() {
+        return version.to_owned();
+    }
+    product
+        .cpe
+        .as_deref()
+        .and_then(|cpe| parse_cpe(cpe).ok())
+        .and_then(|cpe| cpe.version.as_value().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The product as a person would name it: the caller's name, or the CPE product.

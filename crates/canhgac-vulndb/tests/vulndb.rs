@@ -590,6 +590,15 @@ async fn an_issue_says_what_to_update_to_in_both_languages() {
         "Apache HTTP Server 2.4.49 có lỗ hổng CVE-2024-90001"
     );
 
+    // A product known only by its CPE is named by it.
+    let cpe_only = by_cpe("cpe:/a:apache:http_server:2.4.49");
+    let named = to_issue(&found[2], "10.0.0.5", Some(80), &cpe_only);
+    assert_eq!(
+        named.title_en,
+        "http_server 2.4.49 is affected by CVE-2024-90001"
+    );
+    assert_eq!(named.subject, "10.0.0.5:80/tcp");
+
     // Known exploitation lifts a low score to at least high.
     let low_but_exploited = VulnMatch {
         cvss: Some(3.1),
