@@ -252,12 +252,14 @@ impl VulnDb {
 
     /// Writes parsed files in one transaction, with one history row each.
     pub(crate) async fn write_loaded(&self, files: Vec<Loaded>) -> Result<Vec<ImportReport>> {
-        // One writer at a time: two deferred transactions upgrading to write locks would fail
-        // with SQLITE_BUSY instead of waiting.
+        // One writer at a time. Two deferred transactions upgrading to write locks would fail
+        // with SQLITE_BUSY instead of waiting, so the write lock is taken at BEGIN (where
+        // SQLite waits up to the busy timeout for another process's import); in this process
+        // writers queue on the mutex and never run into that timeout.
         let _writer = self.write_lock.lock().await;
         let mut tx = self
             .pool
-            .begin()
+            .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(VulnDbError::db("starting the import"))?;
         let mut reports = Vec::with_capacity(files.len());

@@ -531,6 +531,46 @@ async fn stats_count_records_and_the_last_import_of_each_source() {
     assert_eq!(json["last_imports"][0]["report"]["source"], "kev");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_imports_wait_for_each_other() {
+    let (dir, db) = fresh().await;
+    // A second handle on the same file stands for another process (its own pool and lock).
+    let other = VulnDb::open(dir.path().join("vulndb.sqlite"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        let (db_nvd, db_osv, db_kev) = (db.clone(), other.clone(), db.clone());
+        let update = if round % 2 == 0 {
+            "nvd-sample.json"
+        } else {
+            "nvd-update.json"
+        };
+        tasks.push(tokio::spawn(async move {
+            db_nvd.import(Source::Nvd, fixture(update)).await
+        }));
+        tasks.push(tokio::spawn(async move {
+            db_osv.import(Source::Osv, fixture("osv")).await
+        }));
+        tasks.push(tokio::spawn(async move {
+            db_kev.import(Source::Kev, fixture("kev-sample.json")).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let stats = db.stats().await.unwrap();
+    assert_eq!(
+        (stats.cves, stats.osv_records, stats.kev_entries),
+        (11, 3, 3)
+    );
+    // Whatever the order, the newer CVE-2024-90001 won.
+    assert_eq!(
+        apache(&db, "2.4.53").await,
+        ["CVE-2024-90002", "CVE-2024-90001"]
+    );
+}
+
 #[tokio::test]
 async fn the_database_survives_being_closed_and_reopened() {
     let (dir, db) = loaded().await;
