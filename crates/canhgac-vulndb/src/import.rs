@@ -22,6 +22,9 @@ use crate::formats::{
 use crate::version::Version;
 use crate::zip;
 
+/// The most a gzip file may inflate to: NVD's largest yearly file is a few hundred megabytes.
+const GZIP_LIMIT: u64 = 4 << 30;
+
 /// Records per multi-row statement: well under SQLite's 32,766 bound variables.
 const BATCH: usize = 500;
 
@@ -113,13 +116,20 @@ pub(crate) fn parse_bytes(source: Source, name: &str, bytes: &[u8]) -> Result<Pa
 fn parse_json(source: Source, name: &str, bytes: &[u8]) -> Result<Parsed> {
     let inflated;
     let bytes = if is_gzip(bytes) {
-        let mut out = Vec::with_capacity(bytes.len() * 8);
+        let mut out = Vec::with_capacity(bytes.len().saturating_mul(6).min(1 << 28));
         MultiGzDecoder::new(bytes)
+            .take(GZIP_LIMIT + 1)
             .read_to_end(&mut out)
             .map_err(|error| VulnDbError::Invalid {
                 path: name.to_owned(),
                 message: format!("not a readable gzip file: {error}"),
             })?;
+        if out.len() as u64 > GZIP_LIMIT {
+            return Err(VulnDbError::Invalid {
+                path: name.to_owned(),
+                message: format!("inflates to more than {GZIP_LIMIT} bytes"),
+            });
+        }
         inflated = out;
         &inflated[..]
     } else {
@@ -811,6 +821,23 @@ async fn write_osv(conn: &mut SqliteConnection, records: &[OsvRecord]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_are_refused_without_panicking(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)
+        ) {
+            for source in [Source::Kev, Source::Nvd, Source::Osv] {
+                let _ = parse_bytes(source, "fuzz", &bytes);
+            }
+        }
+    }
+
+    #[test]
+    fn gzip_garbage_is_named() {
+        let error = parse_bytes(Source::Nvd, "bad.json.gz", &[0x1f, 0x8b, 0, 1, 2]);
+        assert!(matches!(error, Err(VulnDbError::Invalid { path, .. }) if path == "bad.json.gz"));
+    }
 
     #[test]
     fn timestamps_are_normalised_to_one_comparable_form() {

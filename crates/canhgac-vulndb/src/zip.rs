@@ -9,6 +9,9 @@ const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 
+/// The largest member we inflate (an OSV record is a few kilobytes).
+const MEMBER_LIMIT: u64 = 64 << 20;
+
 /// One member of an archive, decompressed.
 pub(crate) struct Member {
     pub(crate) name: String,
@@ -84,10 +87,17 @@ pub(crate) fn read_members(
         let data = match method {
             0 => raw.to_vec(),
             8 => {
-                let mut data = Vec::with_capacity(size);
+                // The sizes come from the archive: trust them for neither the allocation nor
+                // the output (a member that inflates past MEMBER_LIMIT is refused).
+                let mut data =
+                    Vec::with_capacity(size.min(raw.len().saturating_mul(4)).min(1 << 24));
                 DeflateDecoder::new(raw)
+                    .take(MEMBER_LIMIT + 1)
                     .read_to_end(&mut data)
                     .map_err(|error| format!("{name}: {error}"))?;
+                if data.len() as u64 > MEMBER_LIMIT {
+                    return Err(format!("{name} inflates to more than {MEMBER_LIMIT} bytes"));
+                }
                 data
             }
             other => return Err(format!("{name}: compression method {other} not supported")),
@@ -95,4 +105,23 @@ pub(crate) fn read_members(
         members.push(Member { name, data });
     }
     Ok(members)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..400), cut in 0usize..400) {
+            // Plant signatures so the walk gets past the first checks.
+            if bytes.len() >= 30 {
+                bytes[..4].copy_from_slice(&LOCAL_HEADER.to_le_bytes());
+                let at = cut.min(bytes.len() - 22);
+                bytes[at..at + 4].copy_from_slice(&END_OF_DIRECTORY.to_le_bytes());
+            }
+            let _ = read_members(&bytes, |_| true);
+        }
+    }
 }
