@@ -210,7 +210,8 @@ fn kev_fields(row: &SqliteRow) -> (bool, Option<String>, Option<String>, bool) {
 }
 
 impl VulnDb {
-    /// Known vulnerabilities of a product version, ranked (KEV first, then by CVSS).
+    /// Known vulnerabilities of a product version, ranked (KEV first, then by CVSS). Without
+    /// a version, only criteria that cover every version (or say no version applies) match.
     pub async fn matches(&self, product: &ProductRef) -> Result<Vec<VulnMatch>> {
         let wanted = Wanted::from_product(product)?;
         if wanted.product.is_empty() {
