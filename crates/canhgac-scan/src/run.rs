@@ -11,6 +11,11 @@ use canhgac_model::Timestamp;
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use canhgac_nuclei::engine::{Engine, EngineOptions};
+use canhgac_nuclei::template::Template;
+use canhgac_tlscheck::{StartTls, TlsOptions, TlsTarget};
+use canhgac_vulndb::{ProductRef, VulnDb};
+
 use crate::discovery::{self, DiscoveryOptions, OpenPort, Progress};
 use crate::exposure;
 use crate::ports;
@@ -97,7 +102,7 @@ impl Profile {
 }
 
 /// How a run goes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// The profile.
     pub profile: Profile,
@@ -111,6 +116,28 @@ pub struct ScanOptions {
     pub web: WebOptions,
     /// Services identified at once.
     pub service_concurrency: usize,
+    /// Identify services and run the checks; when off, the run only lists open ports (like a
+    /// connect scan without version detection).
+    pub identify_services: bool,
+    /// TLS review settings (every service that speaks TLS, and STARTTLS on mail ports).
+    pub tls: TlsOptions,
+    /// Mail domains whose posture (MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT) is checked; with the
+    /// `mail` profile and none given, the targets' host names.
+    pub mail_domains: Vec<String>,
+    /// Mail posture settings (DKIM selectors...).
+    pub mail: canhgac_mailcheck::MailOptions,
+    /// SMTP settings; the open-relay probe runs with the `mail` and `full` profiles (targets
+    /// are in scope by the time a run starts).
+    pub smtp: canhgac_mailcheck::SmtpOptions,
+    /// The DNS resolver for mail posture and `dns` templates (the system's when `None`).
+    pub resolver: Option<std::net::SocketAddr>,
+    /// Nuclei-format templates to run (http against every web service, ssl against every TLS
+    /// service, dns against host names, tcp against hosts).
+    pub templates: Option<Arc<Vec<Template>>>,
+    /// Template engine limits.
+    pub engine: EngineOptions,
+    /// The vulnerability database products and versions are matched against.
+    pub vulndb: Option<Arc<VulnDb>>,
 }
 
 impl ScanOptions {
@@ -126,7 +153,43 @@ impl ScanOptions {
                 ..WebOptions::default()
             },
             service_concurrency: 64,
+            identify_services: true,
+            tls: TlsOptions {
+                enumerate_ciphers: profile != Profile::Quick,
+                ..TlsOptions::default()
+            },
+            mail_domains: Vec::new(),
+            mail: canhgac_mailcheck::MailOptions::default(),
+            smtp: canhgac_mailcheck::SmtpOptions {
+                relay_test: matches!(profile, Profile::Mail | Profile::Full),
+                ..canhgac_mailcheck::SmtpOptions::default()
+            },
+            resolver: None,
+            templates: None,
+            engine: EngineOptions::default(),
+            vulndb: None,
         }
+    }
+
+    /// Checks the mail posture and SMTP servers.
+    pub fn checks_mail(&self) -> bool {
+        matches!(self.profile, Profile::Mail | Profile::Full)
+    }
+
+    /// The categories this run judges: those of the profile, and those of the extra checks the
+    /// options turn on.
+    pub fn categories(&self) -> Vec<String> {
+        let mut out: Vec<&str> = self.profile.categories();
+        if self.checks_mail() {
+            out.extend([category::MAIL_DNS, category::MAIL_SERVER]);
+        }
+        if self.templates.as_ref().is_some_and(|t| !t.is_empty()) {
+            out.push(category::TEMPLATE);
+        }
+        if self.vulndb.is_some() {
+            out.push(category::VULNERABILITY);
+        }
+        out.into_iter().map(str::to_owned).collect()
     }
 }
 
@@ -256,6 +319,148 @@ impl ScanProgress {
     }
 }
 
+/// TLS review, SMTP checks and known vulnerabilities of one identified service.
+async fn service_checks(host: &ScanHost, service: &Service, options: &ScanOptions) -> Vec<ScanIssue> {
+    let mut issues = Vec::new();
+    let port = service.addr.port;
+    let server_name = (host.name.parse::<IpAddr>().is_err()).then_some(host.name.as_str());
+    let starttls = match (service.service.as_str(), service.tls) {
+        ("smtp", false) => Some(StartTls::Smtp),
+        ("imap", false) => Some(StartTls::Imap),
+        ("pop3", false) => Some(StartTls::Pop3),
+        _ => None,
+    };
+    if service.service == "smtp" && options.checks_mail() {
+        let report = canhgac_mailcheck::check_smtp(service.addr.addr(), &host.name, &options.smtp).await;
+        issues.extend(report.issues().iter().cloned());
+    }
+    if service.tls || starttls.is_some() {
+        let mut target = TlsTarget::new(service.addr.addr(), server_name);
+        if let Some(protocol) = starttls {
+            target = target.with_starttls(protocol);
+        }
+        // A mail port without STARTTLS answers the prelude with an error: that is the SMTP
+        // check's finding, not a TLS one.
+        if let Ok(report) = canhgac_tlscheck::review(&target, &options.tls).await {
+            issues.extend(canhgac_tlscheck::issues(&report, &host.name, port));
+        }
+    }
+    if let (Some(db), Some(version)) = (&options.vulndb, &service.version) {
+        if let Some(product) = &service.product {
+            let product = ProductRef {
+                vendor: None,
+                product: product.clone(),
+                version: version.clone(),
+                cpe: service.cpe.clone(),
+            };
+            issues.extend(known_vulnerabilities(db, &host.name, port, &product).await);
+        }
+    }
+    issues
+}
+
+async fn known_vulnerabilities(db: &VulnDb, host: &str, port: u16, product: &ProductRef) -> Vec<ScanIssue> {
+    match db.matches(product).await {
+        Ok(found) => found
+            .iter()
+            .map(|m| canhgac_vulndb::to_issue(m, host, Some(port), product))
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, product = %product.product, "vulnerability lookup failed");
+            Vec::new()
+        }
+    }
+}
+
+/// Issues of checks that look at hosts and domains rather than one service.
+#[derive(Default)]
+struct HostChecks {
+    issues: Vec<ScanIssue>,
+    requests: u64,
+}
+
+/// Mail posture of the mail domains, and the templates.
+async fn host_checks(hosts: &[ScanHost], reports: &[HostReport], options: &ScanOptions) -> HostChecks {
+    let mut out = HostChecks::default();
+    let resolver = match options.resolver {
+        Some(addr) => Some(canhgac_dns::Resolver::new(addr, std::time::Duration::from_secs(5))),
+        None => canhgac_dns::Resolver::from_config(None).ok(),
+    };
+    let names: Vec<String> = hosts
+        .iter()
+        .map(|h| h.name.clone())
+        .filter(|n| n.parse::<IpAddr>().is_err())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if options.checks_mail() {
+        let domains = if options.mail_domains.is_empty() && options.profile == Profile::Mail {
+            names.clone()
+        } else {
+            options.mail_domains.clone()
+        };
+        if let Some(resolver) = &resolver {
+            for domain in &domains {
+                let posture = canhgac_mailcheck::check_domain(resolver, domain, &options.mail).await;
+                out.issues.extend(posture.issues().iter().cloned());
+            }
+        }
+    }
+    let Some(templates) = options.templates.as_ref().filter(|t| !t.is_empty()) else {
+        return out;
+    };
+    let mut engine_options = options.engine.clone();
+    if engine_options.resolver.is_none() {
+        engine_options.resolver = resolver;
+    }
+    let engine = Engine::new(engine_options);
+    let mut targets: Vec<(&'static str, String)> = Vec::new();
+    for report in reports {
+        let bracket = |name: &str| if name.contains(':') { format!("[{name}]") } else { name.to_owned() };
+        for service in &report.services {
+            let authority = format!("{}:{}", bracket(&report.name), service.addr.port);
+            if service.service == "http" {
+                let scheme = if service.tls { "https" } else { "http" };
+                targets.push(("http", format!("{scheme}://{authority}")));
+            }
+            if service.tls {
+                targets.push(("ssl", authority.clone()));
+            }
+        }
+        if let Some(first) = report.services.first() {
+            targets.push(("tcp", format!("{}:{}", bracket(&report.name), first.addr.port)));
+        }
+    }
+    for name in &names {
+        targets.push(("dns", name.clone()));
+    }
+    let jobs: Vec<(&Template, canhgac_nuclei::target::Target)> = templates
+        .iter()
+        .flat_map(|template| {
+            targets
+                .iter()
+                .filter(|(protocol, _)| *protocol == template.protocol())
+                .filter_map(|(_, text)| canhgac_nuclei::target::Target::parse(text).ok())
+                .map(move |target| (template, target))
+        })
+        .collect();
+    let engine = &engine;
+    let results: Vec<(Vec<ScanIssue>, u64)> = stream::iter(jobs)
+        .map(|(template, target)| async move {
+            let outcome = engine.run(template, &target).await;
+            let issues: Vec<ScanIssue> = outcome.hits.iter().map(|hit| hit.to_issue(template)).collect();
+            (issues, outcome.requests_sent as u64)
+        })
+        .buffer_unordered(options.engine.max_concurrent.max(1))
+        .collect()
+        .await;
+    for (issues, requests) in results {
+        out.issues.extend(issues);
+        out.requests += requests;
+    }
+    out
+}
+
 /// What checking one service gave.
 struct ServiceOutcome {
     host: ScanHost,
@@ -314,6 +519,16 @@ pub async fn run(
         .map(|(host, open)| {
             let progress = progress.clone();
             async move {
+                if !options.identify_services {
+                    progress.steps_done.fetch_add(1, Ordering::Relaxed);
+                    return ServiceOutcome {
+                        host,
+                        service: Service::unidentified(open),
+                        issues: Vec::new(),
+                        web_report: None,
+                        requests: 0,
+                    };
+                }
                 let service = services::identify(db, &host.name, open, &options.identify).await;
                 let mut issues = Vec::new();
                 if let Some(issue) = exposure::issue_for(&host.name, &service) {
@@ -321,6 +536,7 @@ pub async fn run(
                 }
                 let mut web_report = None;
                 let mut requests = 0;
+                issues.extend(service_checks(&host, &service, options).await);
                 if service.service == "http" {
                     let target = WebTarget {
                         host: host.name.clone(),
@@ -330,6 +546,25 @@ pub async fn run(
                     let report = web::check(&target, &options.web).await;
                     requests += u64::from(report.requests);
                     issues.extend(report.issues.iter().cloned());
+                    if let Some(db) = &options.vulndb {
+                        for tech in report.technologies.iter().filter(|t| t.version.is_some()) {
+                            let product = ProductRef {
+                                vendor: None,
+                                product: tech.product.clone(),
+                                version: tech.version.clone().unwrap_or_default(),
+                                cpe: Some(tech.cpe.clone()),
+                            };
+                            issues.extend(known_vulnerabilities(db, &host.name, open.port, &product).await);
+                        }
+                    }
+                    if options.checks_mail() {
+                        let client = web::client_for(&target, &options.web);
+                        if let Some(client) = client {
+                            for found in canhgac_mailcheck::probe_webmail(&client, &report.base_url).await {
+                                issues.push(found.issue(&host.name));
+                            }
+                        }
+                    }
                     web_report = Some(report);
                 }
                 progress
@@ -385,6 +620,18 @@ pub async fn run(
             }
         }
     }
+    progress.set(Phase::Checks);
+    let extra = if options.identify_services {
+        host_checks(hosts, &reports, options).await
+    } else {
+        HostChecks::default()
+    };
+    requests += extra.requests;
+    for issue in extra.issues {
+        if !issues.iter().any(|i| i.finding_key() == issue.finding_key()) {
+            issues.push(issue);
+        }
+    }
     for report in &mut reports {
         report.services.sort_by_key(|s| s.addr.port);
         report.web.sort_by(|a, b| a.base_url.cmp(&b.base_url));
@@ -403,12 +650,7 @@ pub async fn run(
         finished_at: Timestamp::now(),
         hosts: reports,
         issues,
-        categories: options
-            .profile
-            .categories()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        categories: options.categories(),
         attempts: found.attempts,
         requests,
     }

@@ -48,6 +48,21 @@ pub struct Service {
 }
 
 impl Service {
+    /// An open port whose service was not looked at.
+    pub fn unidentified(addr: OpenPort) -> Service {
+        Service {
+            addr,
+            service: "unknown".to_owned(),
+            tls: false,
+            product: None,
+            version: None,
+            cpe: None,
+            info: None,
+            probe: None,
+            banner: None,
+        }
+    }
+
     /// `https`, `smtp`, `unknown`...: the service name with TLS folded in for HTTP.
     pub fn display_name(&self) -> String {
         match (self.service.as_str(), self.tls) {
@@ -335,17 +350,7 @@ pub async fn identify(
     port: OpenPort,
     options: &IdentifyOptions,
 ) -> Service {
-    let mut service = Service {
-        addr: port,
-        service: "unknown".to_owned(),
-        tls: false,
-        product: None,
-        version: None,
-        cpe: None,
-        info: None,
-        probe: None,
-        banner: None,
-    };
+    let mut service = Service::unidentified(port);
     let addr = port.addr();
     let probes = db.order(port.port);
     let mut tls = None;

@@ -153,6 +153,19 @@ impl Client {
     }
 }
 
+/// An HTTP client that reaches `target` under its name and accepts any certificate (the TLS
+/// review judges certificates), following no redirects.
+pub fn client_for(target: &WebTarget, options: &WebOptions) -> Option<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls((*crate::services::tls_config()).clone())
+        .resolve(&target.host, target.addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(options.timeout)
+        .user_agent(concat!("canhgac-scan/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .ok()
+}
+
 /// Runs the web checks against one portal.
 pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
     let base = target.base_url();
@@ -160,14 +173,7 @@ pub async fn check(target: &WebTarget, options: &WebOptions) -> WebReport {
         base_url: base.clone(),
         ..WebReport::default()
     };
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls((*crate::services::tls_config()).clone())
-        .resolve(&target.host, target.addr)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(options.timeout)
-        .user_agent(concat!("canhgac-scan/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let Ok(http) = http else {
+    let Some(http) = client_for(target, options) else {
         return report;
     };
     let mut client = Client {

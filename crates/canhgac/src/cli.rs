@@ -74,6 +74,140 @@ pub enum Command {
     /// Compare the MD5/SHA-1/SHA-256 of files with known-bad hashes (a list file, or the
     /// server's indicators). Exit code 0: clean; 1: hits; 2: the run could not start.
     Sweep(SweepArgs),
+    /// Scan targets for weaknesses: open ports and risky services, TLS, web portal and mail
+    /// checks, nuclei-format templates, known CVEs. Exit code 0: no weakness; 1: weaknesses
+    /// found; 2: the scan could not run (bad target, out of scope, bad flag).
+    Scan(ScanArgs),
+    /// Nuclei-format templates.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+    /// The offline vulnerability database (CISA KEV, NVD CVE 2.0, OSV): a file you can carry
+    /// into an air-gapped network.
+    #[command(subcommand)]
+    Vulndb(VulndbCommand),
+}
+
+/// `scan`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Targets: addresses, CIDR networks, host names, URLs, host:port.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// What to check: quick (common ports), full (every port, every check), portal (web),
+    /// mail (mail ports and the domain's mail posture).
+    #[arg(long, default_value = "quick", value_parser = ["quick", "full", "portal", "mail"])]
+    pub profile: String,
+    /// Ports instead of the profile's: 80,443 1-1024 - (all) quick top1000 all.
+    #[arg(long, value_name = "SPEC")]
+    pub ports: Option<String>,
+    /// Run the nuclei-format templates of this directory too (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Vec<std::path::PathBuf>,
+    /// Scan targets outside the inventory (you must be allowed to scan them).
+    #[arg(long)]
+    pub allow_target: bool,
+    /// Output format; json is JSON lines, one weakness per line.
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "csv", "sarif"])]
+    pub format: String,
+    /// Language of titles and advice.
+    #[arg(long, default_value = "vi", value_parser = ["vi", "en"])]
+    pub lang: String,
+    /// Mail domains whose posture to check (mail and full profiles; the targets' names by
+    /// default with the mail profile).
+    #[arg(long = "mail-domain", value_name = "DOMAIN")]
+    pub mail_domains: Vec<String>,
+    /// DKIM selectors to check on the mail domains.
+    #[arg(long = "dkim-selector", value_name = "SELECTOR")]
+    pub dkim_selectors: Vec<String>,
+    /// DNS resolver for the mail posture and dns templates, ip or ip:port.
+    #[arg(long, value_name = "ADDR")]
+    pub resolver: Option<String>,
+    /// Match products and versions against this vulnerability database (canhgac vulndb).
+    #[arg(long, value_name = "FILE")]
+    pub vulndb: Option<std::path::PathBuf>,
+    /// Connection attempts per second overall (no limit by default).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+    /// Connection attempts in flight overall.
+    #[arg(long, value_name = "N", default_value_t = 2048)]
+    pub concurrency: usize,
+    /// Connection attempts in flight against one host.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub per_host: usize,
+    /// Only list open ports: no service identification, no checks (like a connect scan
+    /// without version detection).
+    #[arg(long)]
+    pub discovery_only: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// The server whose inventory is the scope, and which records the findings (open ones
+    /// that this run no longer sees become fixed).
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub server: Option<String>,
+    /// With --server: an API token (canhgac token create).
+    #[arg(
+        long,
+        env = "CANHGAC_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+/// `templates ...`
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Load a directory of templates and say how many load and why the others do not.
+    Check {
+        /// The directory (searched recursively).
+        dir: std::path::PathBuf,
+    },
+}
+
+/// `vulndb ...`
+#[derive(Debug, Subcommand)]
+pub enum VulndbCommand {
+    /// Import files: KEV JSON, NVD CVE 2.0 JSON (.json or .json.gz), OSV records (JSON, a
+    /// directory or a .zip). All or nothing per file.
+    Import {
+        /// Which kind of file.
+        #[arg(long, value_parser = ["kev", "nvd", "osv"])]
+        source: String,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The database file.
+        #[arg(long, value_name = "FILE", default_value = "vulndb.sqlite")]
+        db: std::path::PathBuf,
+    },
+    /// Fetch what a mirror's index.json names and import what changed.
+    Update {
+        /// The mirror's base URL.
+        url: String,
+        /// The database file.
+        #[arg(long, value_name = "FILE", default_value = "vulndb.sqlite")]
+        db: std::path::PathBuf,
+    },
+    /// Counts and the last imports.
+    Stats {
+        /// The database file.
+        #[arg(long, value_name = "FILE", default_value = "vulndb.sqlite")]
+        db: std::path::PathBuf,
+    },
+    /// The known vulnerabilities of a product version, known-exploited first.
+    Match {
+        /// The product (e.g. "http_server", "exchange_server"), or a CPE 2.3 name.
+        product: String,
+        /// The version.
+        version: String,
+        /// The vendor, when the product name is ambiguous.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// The database file.
+        #[arg(long, value_name = "FILE", default_value = "vulndb.sqlite")]
+        db: std::path::PathBuf,
+    },
 }
 
 /// Where a file sweep walks, shared by `yara` and `sweep`.

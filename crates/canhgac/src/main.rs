@@ -24,6 +24,7 @@ mod malware_cli;
 mod malware_scan;
 mod passwords_cli;
 mod respond;
+mod scan_cli;
 mod serve;
 mod watch;
 
@@ -60,6 +61,11 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Yara(args) => return malware_cli::yara(args),
         Command::Sweep(args) => return malware_cli::sweep(args),
+        // Scans, templates and the vulnerability database need no store either: the scope and
+        // the findings go through the server's API when --server is given.
+        Command::Scan(args) => return scan_cli::scan(args),
+        Command::Templates(command) => return scan_cli::templates(command),
+        Command::Vulndb(command) => return scan_cli::vulndb(command),
         _ => {}
     }
     match run(cli) {
@@ -127,7 +133,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let format = format.map(cli::LogFormatArg::file_format);
             return events_cli::convert(files, format);
         }
-        Command::Hunt(_) | Command::Passwords(_) | Command::Yara(_) | Command::Sweep(_) => {
+        Command::Hunt(_)
+        | Command::Passwords(_)
+        | Command::Yara(_)
+        | Command::Sweep(_)
+        | Command::Scan(_)
+        | Command::Templates(_)
+        | Command::Vulndb(_) => {
             return Ok(())
         }
         Command::Probe(args) => {

@@ -1,0 +1,227 @@
+//! The scanner from the command line, with the real binary: the scope comes from the server's
+//! inventory (or `--allow-target`), a weak portal's weaknesses are reported in every format and
+//! recorded as findings of its unit, and a fixed weakness is marked fixed by the next scan.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use common::{admin_token, api, run, Server};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// A portal missing its security headers, showing its server version, and exposing
+/// `/.git/config` until `exposed` is switched off.
+async fn weak_portal(exposed: Arc<AtomicBool>) -> u16 {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = Router::new()
+        .route(
+            "/",
+            get(|| async {
+                (
+                    [("server", "nginx/1.18.0")],
+                    "<html><head><title>Cổng thông tin Sở</title></head><body>Xin chào</body></html>",
+                )
+            }),
+        )
+        .route(
+            "/.git/config",
+            get(move || {
+                let exposed = exposed.load(Ordering::SeqCst);
+                async move {
+                    if exposed {
+                        (axum::http::StatusCode::OK, "[core]\n\tbare = false\n")
+                    } else {
+                        (axum::http::StatusCode::NOT_FOUND, "")
+                    }
+                }
+            }),
+        )
+        .route(
+            "/config.php.bak",
+            get(|| async { "<?php $DB_PASSWORD = 'x';" }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    port
+}
+
+async fn scan(cwd: &Path, args: Vec<String>) -> std::process::Output {
+    let cwd = cwd.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&cwd, &args, None)
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_without_scope_is_refused_and_allowed_targets_are_reported_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = weak_portal(Arc::new(AtomicBool::new(true))).await;
+    let base = |format: &str| {
+        vec![
+            "scan".to_owned(),
+            "127.0.0.1".to_owned(),
+            "--profile".into(),
+            "portal".into(),
+            "--ports".into(),
+            port.to_string(),
+            "--format".into(),
+            format.into(),
+            "--no-progress".into(),
+        ]
+    };
+
+    let refused = scan(dir.path(), base("table")).await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("--allow-target"), "{}", text(&refused.stderr));
+
+    let mut args = base("json");
+    args.push("--allow-target".into());
+    args.push("--templates".into());
+    args.push(fixtures().to_str().unwrap().into());
+    let out = scan(dir.path(), args).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let issues: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let checks: Vec<&str> = issues.iter().map(|i| i["check"].as_str().unwrap()).collect();
+    for expected in [
+        "web.exposed.git",
+        "http.no_https_redirect",
+        "http.banner.version",
+        "http.header.content-security-policy",
+        "template:canhgac-test-config-backup",
+    ] {
+        assert!(checks.contains(&expected), "{expected} missing from {checks:?}");
+    }
+    let git = issues.iter().find(|i| i["check"] == "web.exposed.git").unwrap();
+    assert_eq!(git["subject"], format!("http://127.0.0.1:{port}/.git/config"));
+    assert!(git["evidence"]["response"].as_str().unwrap().contains("[core]"));
+    assert!(text(&out.stderr).contains("nạp 1 mẫu, bỏ qua 1"), "{}", text(&out.stderr));
+
+    let mut args = base("csv");
+    args.push("--allow-target".into());
+    let csv = text(&scan(dir.path(), args).await.stdout);
+    assert!(csv.starts_with("severity,host,port,check,"), "{csv}");
+    assert!(csv.contains("web.exposed.git"));
+
+    let mut args = base("sarif");
+    args.extend(["--allow-target".into(), "--lang".into(), "en".into()]);
+    let sarif: Value = serde_json::from_str(&text(&scan(dir.path(), args).await.stdout)).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "web.exposed.git" && r["level"] == "error"));
+    assert!(sarif.to_string().contains("Exposed .git repository"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_findings_reach_the_server_and_a_fix_is_seen_on_rescan() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let data = cwd.join("data");
+    let data_arg = data.to_str().unwrap();
+    let token = admin_token(cwd, &["--data", data_arg]);
+    let server = Server::start(cwd, &["--data", data_arg]);
+    let http = reqwest::Client::new();
+    let exposed = Arc::new(AtomicBool::new(true));
+    let port = weak_portal(exposed.clone()).await;
+
+    let (status, unit) = api(&http, &server, &token, Method::POST, "/api/v1/units",
+        Some(json!({"name": "Sở Văn hóa", "code": "so-vh", "kind": "department"}))).await;
+    assert_eq!(status, 201, "{unit}");
+    let (status, system) = api(&http, &server, &token, Method::POST, "/api/v1/systems",
+        Some(json!({"name": "Cổng thông tin Sở Văn hóa", "code": "cong-svh", "kind": "portal", "owner_unit_id": unit["id"]}))).await;
+    assert_eq!(status, 201, "{system}");
+    let (status, asset) = api(&http, &server, &token, Method::POST, "/api/v1/assets",
+        Some(json!({"system_id": system["id"], "kind": "ip", "value": "127.0.0.1"}))).await;
+    assert_eq!(status, 201, "{asset}");
+
+    let args = |target: &str| {
+        vec![
+            "scan".to_owned(),
+            target.to_owned(),
+            "--profile".into(),
+            "portal".into(),
+            "--ports".into(),
+            port.to_string(),
+            "--server".into(),
+            server.base.clone(),
+            "--token".into(),
+            token.clone(),
+        ]
+    };
+
+    // Outside the inventory: refused, naming the target.
+    let out = scan(cwd, args("127.0.0.2")).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("127.0.0.2 không thuộc tài sản"), "{}", text(&out.stderr));
+
+    let out = scan(cwd, args("127.0.0.1")).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("tiến độ: dò cổng"), "{stderr}");
+    assert!(stderr.contains("tiến độ: xong"), "{stderr}");
+    assert!(stderr.contains("mới, 0 cập nhật, 0 tái diễn, 0 đã khắc phục"), "{stderr}");
+    assert!(!stderr.contains(&token), "the token must never be printed");
+    assert!(text(&out.stdout).contains("Lộ thư mục mã nguồn .git"));
+
+    let findings = |query: &'static str| {
+        let (http, server, token) = (http.clone(), &server, token.clone());
+        async move {
+            let (status, body) = api(&http, server, &token, Method::GET, query, None).await;
+            assert_eq!(status, 200, "{body}");
+            body["items"].as_array().unwrap().clone()
+        }
+    };
+    let all = findings("/api/v1/findings?source=scan&per_page=200").await;
+    let git = all
+        .iter()
+        .find(|f| f["key"].as_str().unwrap().starts_with("web.exposed.git|"))
+        .unwrap();
+    assert_eq!(git["status"], "open");
+    assert_eq!(git["unit_id"], unit["id"]);
+    assert_eq!(git["system_id"], system["id"]);
+    assert_eq!(git["category"], "web_exposure");
+
+    // The unit removes the repository; the next scan sees it gone.
+    exposed.store(false, Ordering::SeqCst);
+    let out = scan(cwd, args("127.0.0.1")).await;
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("0 mới,") && stderr.contains("1 đã khắc phục"), "{stderr}");
+    let (status, after) = api(&http, &server, &token, Method::GET,
+        &format!("/api/v1/findings/{}", git["id"]), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(after["status"], "fixed", "{after}");
+    let still_open = findings("/api/v1/findings?source=scan&status=open&per_page=200").await;
+    assert!(still_open.iter().any(|f| f["key"].as_str().unwrap().starts_with("http.banner.version|")));
+}
+
+#[test]
+fn templates_check_counts_what_loads_and_names_what_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["templates", "check", fixtures().to_str().unwrap()], None);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("1 of 2"), "{stdout}");
+    assert!(stdout.contains("headless"), "{stdout}");
+    let missing = run(dir.path(), &["templates", "check", "/nonexistent"], None);
+    assert_eq!(missing.status.code(), Some(2));
+}
