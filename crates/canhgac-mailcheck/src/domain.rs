@@ -223,7 +223,7 @@ async fn check_mx(resolver: &Resolver, posture: &mut DomainPosture) {
                 remediation_vi: "Khai báo bản ghi MX trỏ tới máy chủ thư; nếu tên miền không nhận thư, khai báo MX rỗng (\"0 .\", RFC 7505) và SPF \"v=spf1 -all\".",
                 remediation_en: "Publish MX records for the mail servers, or a null MX (\"0 .\", RFC 7505) and \"v=spf1 -all\" if the domain takes no mail.",
             }
-            .issue(&domain, None, &domain, dns_evidence(&domain, "MX", &[answer.rcode.clone()])),
+            .issue(&domain, None, &domain, dns_evidence(&domain, "MX", std::slice::from_ref(&answer.rcode))),
         );
         return;
     }
@@ -339,9 +339,7 @@ async fn check_spf(resolver: &Resolver, posture: &mut DomainPosture) -> Option<Q
             return None;
         }
     };
-    let Some(record) = SpfRecord::parse(&text) else {
-        return None;
-    };
+    let record = SpfRecord::parse(&text)?;
     let shown = std::slice::from_ref(&text);
     if record.has_errors() {
         let terms: Vec<&str> = record
@@ -794,8 +792,8 @@ async fn check_mta_sts(resolver: &Resolver, posture: &mut DomainPosture, options
                     evidence(),
                 ));
             }
-            match policy.mode.as_deref() {
-                Some(mode @ ("testing" | "none")) => posture.issues.push(issue(
+            if let Some(mode @ ("testing" | "none")) = policy.mode.as_deref() {
+                posture.issues.push(issue(
                     "mail.mta_sts.not_enforced",
                     Severity::Low,
                     format!("MTA-STS của {domain} ở chế độ {mode}, chưa bắt buộc TLS"),
@@ -803,8 +801,7 @@ async fn check_mta_sts(resolver: &Resolver, posture: &mut DomainPosture, options
                     "Khi báo cáo TLS-RPT ổn định, chuyển sang mode: enforce.",
                     "Once TLS-RPT reports are clean, switch to mode: enforce.",
                     evidence(),
-                )),
-                _ => {}
+                ));
             }
             let uncovered: Vec<String> = posture
                 .mx

@@ -349,9 +349,7 @@ async fn follow(
             return None;
         }
     };
-    let Some(record) = SpfRecord::parse(text) else {
-        return None;
-    };
+    let record = SpfRecord::parse(text)?;
     if record.has_errors() {
         let terms: Vec<&str> = record
             .unknown_mechanisms
