@@ -456,4 +456,40 @@ mod tests {
         }
         assert!(product_from_text("mail.example.vn ESMTP ready", "banner").is_none());
     }
+
+    fn plain_report(port: u16) -> SmtpReport {
+        SmtpReport {
+            addr: SocketAddr::from(([192, 0, 2, 25], port)),
+            host: "mail.example.vn".into(),
+            banner: Some("220 mail.example.vn ESMTP".into()),
+            capabilities: vec!["SIZE 10240000".into(), "8BITMIME".into()],
+            starttls: false,
+            auth_in_clear: Vec::new(),
+            product: None,
+            relay: None,
+            error: None,
+            issues: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn missing_starttls_is_high_on_submission_medium_on_relay_ports() {
+        let severity = |port| {
+            let mut report = plain_report(port);
+            judge(&mut report);
+            report
+                .issues
+                .iter()
+                .find(|i| i.check == "mail.smtp.no_starttls")
+                .map(|i| i.severity)
+        };
+        assert_eq!(severity(587), Some(Severity::High));
+        assert_eq!(severity(25), Some(Severity::Medium));
+        // Port 465 speaks TLS from the first byte: STARTTLS is not expected there.
+        assert_eq!(severity(465), None);
+        let mut with_tls = plain_report(587);
+        with_tls.starttls = true;
+        judge(&mut with_tls);
+        assert!(with_tls.issues.is_empty());
+    }
 }
