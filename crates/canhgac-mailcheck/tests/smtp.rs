@@ -285,3 +285,70 @@ async fn silent_servers_do_not_hang_the_check() {
         .unwrap()
         .contains("không kết nối được"));
 }
+
+/// A root and a leaf for `mail.example.vn` signed by it, written to `dir`; returns
+/// (leaf cert path, leaf key path, root PEM).
+fn signed_certificate(dir: &Path) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "canhgac test root");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["mail.example.vn".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let cert_path = dir.join("leaf.pem");
+    let key_path = dir.join("leaf-key.pem");
+    std::fs::write(&cert_path, leaf.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (
+        cert_path.to_string_lossy().into_owned(),
+        key_path.to_string_lossy().into_owned(),
+        ca.pem(),
+    )
+}
+
+#[tokio::test]
+async fn starttls_hands_over_a_stream_ready_for_the_handshake() {
+    use rustls::pki_types::pem::PemObject;
+    let dir = temp_dir("upgrade");
+    let (cert, key, root) = signed_certificate(&dir.0);
+    let server = start("upgrade", &["--closed", "--starttls", &cert, &key]);
+    let stream = canhgac_mailcheck::open_starttls(
+        server.addr,
+        "canhgac-scanner.invalid",
+        Duration::from_secs(3),
+    )
+    .await
+    .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(root.as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from("mail.example.vn").unwrap();
+    let tls = connector.connect(name, stream).await.unwrap();
+    assert!(tls.get_ref().1.protocol_version().is_some());
+
+    // A server without STARTTLS says so.
+    let plain = start("plain", &["--closed"]);
+    let refused = canhgac_mailcheck::open_starttls(
+        plain.addr,
+        "canhgac-scanner.invalid",
+        Duration::from_secs(3),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("STARTTLS"), "{refused}");
+}
