@@ -171,3 +171,19 @@ async fn the_server_stops_when_dropped() {
     }
     assert!(refused);
 }
+
+#[tokio::test]
+async fn a_zone_served_at_a_chosen_address() {
+    let zone = Zone::parse("demo.vn A 192.0.2.7\n").unwrap();
+    // 127.0.0.2 is loopback too; port 0 lets the system choose.
+    let server = ZoneServer::start_at(zone, "127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(server.addr().ip().to_string(), "127.0.0.2");
+    let answer = server
+        .resolver()
+        .lookup("demo.vn", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(answer.texts(RecordType::A), ["192.0.2.7"]);
+}
