@@ -38,6 +38,9 @@ pub mod zone;
 /// The UDP payload size we advertise: the DNS flag day 2020 value, which avoids fragmentation.
 const EDNS_PAYLOAD: u16 = 1232;
 
+/// How long a UDP question waits before it is sent again.
+const UDP_RETRY_AFTER: Duration = Duration::from_millis(800);
+
 /// Largest DNS message accepted over TCP.
 const TCP_MESSAGE_CAP: usize = 65_535;
 
@@ -287,19 +290,27 @@ async fn exchange_udp(resolver: SocketAddr, query: &[u8], id: u16) -> Result<Mes
         .connect(resolver)
         .await
         .map_err(io_error("không kết nối được"))?;
-    socket
-        .send(query)
-        .await
-        .map_err(io_error("không gửi được câu hỏi"))?;
     let mut buffer = vec![0u8; 4096];
+    // A lost datagram is retried after a pause; the caller's timeout bounds the whole wait.
     loop {
-        let read = socket
-            .recv(&mut buffer)
+        socket
+            .send(query)
             .await
-            .map_err(io_error("không nhận được trả lời"))?;
-        // Stray or forged datagrams (another id) are skipped; the caller's timeout bounds the wait.
-        if let Some(message) = decode_response(&buffer[..read], id) {
-            return Ok(message);
+            .map_err(io_error("không gửi được câu hỏi"))?;
+        let wait = tokio::time::timeout(UDP_RETRY_AFTER, async {
+            loop {
+                let read = socket
+                    .recv(&mut buffer)
+                    .await
+                    .map_err(io_error("không nhận được trả lời"))?;
+                // Stray or forged datagrams (another id) are skipped.
+                if let Some(message) = decode_response(&buffer[..read], id) {
+                    return Ok(message);
+                }
+            }
+        });
+        if let Ok(result) = wait.await {
+            return result;
         }
     }
 }
