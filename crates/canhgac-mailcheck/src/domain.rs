@@ -803,6 +803,25 @@ async fn check_mta_sts(resolver: &Resolver, posture: &mut DomainPosture, options
                     evidence(),
                 ));
             }
+            // RFC 8461 §3.2 advises weeks; under a day a sender's cached policy lapses between
+            // visits and a downgrade attacker only has to wait.
+            if let Some(age) = policy.max_age.filter(|age| *age < 86_400) {
+                if policy.mode.as_deref() == Some("enforce") {
+                    posture.issues.push(issue(
+                        "mail.mta_sts.short_max_age",
+                        Severity::Low,
+                        format!(
+                            "Chính sách MTA-STS của {domain} chỉ được nhớ {age} giây (max_age)"
+                        ),
+                        format!(
+                            "MTA-STS policy of {domain} is cached for {age} seconds only (max_age)"
+                        ),
+                        "Đặt max_age từ 604800 (một tuần) trở lên.",
+                        "Set max_age to 604800 (a week) or more.",
+                        evidence(),
+                    ));
+                }
+            }
             let uncovered: Vec<String> = posture
                 .mx
                 .iter()

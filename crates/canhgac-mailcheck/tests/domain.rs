@@ -52,7 +52,7 @@ async fn policy_server(policies: Vec<(&'static str, &'static str)>) -> (SocketAd
         .push(rcgen::DnType::CommonName, "canhgac test root");
     let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
     let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let names = ["strong.vn", "testing.vn", "gone.vn"]
+    let names = ["strong.vn", "testing.vn", "gone.vn", "brief.vn"]
         .iter()
         .map(|d| format!("mta-sts.{d}"))
         .collect::<Vec<_>>();
@@ -212,6 +212,8 @@ fn zone() -> Zone {
         .with("_mta-sts.testing.vn", RecordType::TXT, "v=STSv1; id=1")
         .with("gone.vn", RecordType::MX, "10 mail.strong.vn.")
         .with("_mta-sts.gone.vn", RecordType::TXT, "v=STSv1; id=2")
+        .with("brief.vn", RecordType::MX, "10 mail.strong.vn.")
+        .with("_mta-sts.brief.vn", RecordType::TXT, "v=STSv1; id=3")
         // Two SPF records.
         .with("double.vn", RecordType::TXT, "v=spf1 -all")
         .with("double.vn", RecordType::TXT, "v=spf1 mx -all")
@@ -229,6 +231,10 @@ async fn fixture() -> Fixture {
         (
             "strong.vn",
             "version: STSv1\r\nmode: enforce\r\nmx: mail.strong.vn\r\nmax_age: 604800\r\n",
+        ),
+        (
+            "brief.vn",
+            "version: STSv1\nmode: enforce\nmx: mail.strong.vn\nmax_age: 3600\n",
         ),
         (
             "testing.vn",
@@ -406,6 +412,14 @@ async fn mta_sts_policies_over_https() {
         checks(&testing)
     );
     assert!(has(&testing, "mail.mta_sts.mx_mismatch", Severity::Medium));
+
+    let brief = check_domain(&f.dns.resolver(), "brief.vn", &f.options).await;
+    assert!(
+        has(&brief, "mail.mta_sts.short_max_age", Severity::Low),
+        "{:?}",
+        checks(&brief)
+    );
+    assert!(!has(&brief, "mail.mta_sts.mx_mismatch", Severity::Medium));
 
     let gone = check_domain(&f.dns.resolver(), "gone.vn", &f.options).await;
     assert!(has(
