@@ -378,6 +378,15 @@ pub fn name_text(name: &Name) -> String {
     }
 }
 
+/// A domain name written by a user in the form answers show names (IDNA ASCII, lower-case, no
+/// final dot); `None` when it is not a valid name.
+pub fn domain_text(name: &str) -> Option<String> {
+    let trimmed = name.trim().trim_end_matches('.');
+    Name::from_utf8(format!("{trimmed}."))
+        .ok()
+        .map(|n| name_text(&n))
+}
+
 /// The text form of record data: an address for A and AAAA, `preference host` for MX, the name
 /// for NS, CNAME and PTR, the strings joined for TXT (as SPF, DKIM and DMARC read them),
 /// `mname rname serial refresh retry expire minimum` for SOA, `priority weight port target` for
@@ -495,6 +504,17 @@ mod tests {
             ),
             "0 issue \"ca.example.vn\""
         );
+    }
+
+    #[test]
+    fn user_names_take_the_answers_form() {
+        assert_eq!(
+            domain_text(" Mail.Example.VN. ").as_deref(),
+            Some("mail.example.vn")
+        );
+        let idn = domain_text("Cổng.vn").unwrap();
+        assert!(idn.starts_with("xn--") && idn.ends_with(".vn"), "{idn}");
+        assert_eq!(domain_text("a..b"), None);
     }
 
     #[test]
