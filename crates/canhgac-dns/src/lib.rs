@@ -7,7 +7,7 @@
 //! the final dot). The watch's DNS monitor, the mail posture checks and the scanner all ask
 //! through it.
 //!
-//! Behind the `zone-server` feature, [`zone::ZoneServer`] serves a fixed in-memory zone on
+//! Behind the `zone-server` feature, `zone::ZoneServer` serves a fixed in-memory zone on
 //! loopback, for tests of this and other crates.
 //!
 //! ```no_run
