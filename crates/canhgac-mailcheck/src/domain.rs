@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::dkim::DkimRecord;
 use crate::dmarc::{is_dmarc, DmarcRecord};
 use crate::mta_sts::{fetch_policy, record_id, MtaStsPolicy, PolicyFetch};
-use crate::spf::{self, Qualifier, SpfRecord, SpfWalk, LOOKUP_LIMIT};
+use crate::spf::{self, Qualifier, SpfRecord, SpfWalk, LOOKUP_LIMIT, VOID_LOOKUP_LIMIT};
 use crate::{tag_list, IssueText};
 
 /// What [`check_domain`] looks at beyond the records every domain has.
@@ -395,6 +395,21 @@ async fn check_spf(resolver: &Resolver, posture: &mut DomainPosture) -> Option<Q
         too_many.evidence.details =
             serde_json::json!({ "lookups": walk.lookups, "domains": walk.domains });
         posture.issues.push(too_many);
+    }
+    if walk.void_lookups.len() > VOID_LOOKUP_LIMIT {
+        let names = walk.void_lookups.join(", ");
+        let count = walk.void_lookups.len();
+        let mut void = issue(
+            "mail.spf.void_lookups",
+            Severity::Medium,
+            format!("SPF của {domain} có {count} lượt tra DNS không có kết quả (tối đa {VOID_LOOKUP_LIMIT}): {names}"),
+            format!("SPF of {domain} has {count} void DNS lookups (limit {VOID_LOOKUP_LIMIT}): {names}"),
+            "Bỏ các include/a/mx/exists trỏ tới tên không còn tồn tại; quá 2 lượt rỗng thì bên nhận coi SPF là lỗi (permerror).",
+            "Remove include/a/mx/exists terms naming hosts that no longer exist; past two void lookups receivers return permerror.",
+            shown,
+        );
+        void.evidence.details = serde_json::json!({ "void_lookups": walk.void_lookups });
+        posture.issues.push(void);
     }
     if !walk.loops.is_empty() {
         posture.issues.push(issue(

@@ -116,9 +116,10 @@ async fn policy_server(policies: Vec<(&'static str, &'static str)>) -> (SocketAd
 }
 
 fn zone() -> Zone {
-    let strong_key = dkim_key(2048);
-    let key_512 = dkim_key(512);
-    let key_1024 = dkim_key(1024);
+    // Generated once per test binary: RSA key generation is the slow part of the fixture.
+    static KEYS: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
+    let [strong_key, key_512, key_1024] =
+        KEYS.get_or_init(|| [dkim_key(2048), dkim_key(512), dkim_key(1024)]);
     Zone::new()
         // A strong domain: everything in place.
         .with("strong.vn", RecordType::MX, "10 mail.strong.vn.")
@@ -214,6 +215,9 @@ fn zone() -> Zone {
         .with("_mta-sts.gone.vn", RecordType::TXT, "v=STSv1; id=2")
         .with("brief.vn", RecordType::MX, "10 mail.strong.vn.")
         .with("_mta-sts.brief.vn", RecordType::TXT, "v=STSv1; id=3")
+        // Stale names: two includes, an a: and an mx: that answer nothing.
+        .with("stale.vn", RecordType::TXT, "v=spf1 include:gone1.stale.vn include:gone2.stale.vn a:nohost.stale.vn mx:nomx.stale.vn -all")
+        .with("_dmarc.stale.vn", RecordType::TXT, "v=DMARC1; p=reject; rua=mailto:d@stale.vn")
         // Two SPF records.
         .with("double.vn", RecordType::TXT, "v=spf1 -all")
         .with("double.vn", RecordType::TXT, "v=spf1 mx -all")
@@ -447,6 +451,30 @@ async fn mta_sts_policies_over_https() {
         "mail.mta_sts.policy_unavailable",
         Severity::Medium
     ));
+}
+
+#[tokio::test]
+async fn void_lookups_past_two_are_named() {
+    let f = fixture().await;
+    let posture = check_domain(&f.dns.resolver(), "stale.vn", &f.options).await;
+    let void = posture
+        .issues()
+        .iter()
+        .find(|i| i.check == "mail.spf.void_lookups")
+        .unwrap();
+    assert_eq!(void.severity, Severity::Medium);
+    assert_eq!(
+        void.evidence.details["void_lookups"],
+        serde_json::json!([
+            "gone1.stale.vn",
+            "gone2.stale.vn",
+            "nohost.stale.vn",
+            "nomx.stale.vn"
+        ])
+    );
+    // The strong domain's `mx` answers: no void lookup there.
+    let strong = check_domain(&f.dns.resolver(), "strong.vn", &f.options).await;
+    assert!(!has(&strong, "mail.spf.void_lookups", Severity::Medium));
 }
 
 #[tokio::test]
