@@ -7,7 +7,7 @@
 //! the final dot). The watch's DNS monitor, the mail posture checks and the scanner all ask
 //! through it.
 //!
-//! Behind the `zone-server` feature, [`zone::ZoneServer`] serves a fixed in-memory zone on
+//! Behind the `zone-server` feature, `zone::ZoneServer` serves a fixed in-memory zone on
 //! loopback, for tests of this and other crates.
 //!
 //! ```no_run
@@ -37,6 +37,9 @@ pub mod zone;
 
 /// The UDP payload size we advertise: the DNS flag day 2020 value, which avoids fragmentation.
 const EDNS_PAYLOAD: u16 = 1232;
+
+/// How long a UDP question waits before it is sent again.
+const UDP_RETRY_AFTER: Duration = Duration::from_millis(800);
 
 /// Largest DNS message accepted over TCP.
 const TCP_MESSAGE_CAP: usize = 65_535;
@@ -287,19 +290,27 @@ async fn exchange_udp(resolver: SocketAddr, query: &[u8], id: u16) -> Result<Mes
         .connect(resolver)
         .await
         .map_err(io_error("không kết nối được"))?;
-    socket
-        .send(query)
-        .await
-        .map_err(io_error("không gửi được câu hỏi"))?;
     let mut buffer = vec![0u8; 4096];
+    // A lost datagram is retried after a pause; the caller's timeout bounds the whole wait.
     loop {
-        let read = socket
-            .recv(&mut buffer)
+        socket
+            .send(query)
             .await
-            .map_err(io_error("không nhận được trả lời"))?;
-        // Stray or forged datagrams (another id) are skipped; the caller's timeout bounds the wait.
-        if let Some(message) = decode_response(&buffer[..read], id) {
-            return Ok(message);
+            .map_err(io_error("không gửi được câu hỏi"))?;
+        let wait = tokio::time::timeout(UDP_RETRY_AFTER, async {
+            loop {
+                let read = socket
+                    .recv(&mut buffer)
+                    .await
+                    .map_err(io_error("không nhận được trả lời"))?;
+                // Stray or forged datagrams (another id) are skipped.
+                if let Some(message) = decode_response(&buffer[..read], id) {
+                    return Ok(message);
+                }
+            }
+        });
+        if let Ok(result) = wait.await {
+            return result;
         }
     }
 }
@@ -365,6 +376,15 @@ pub fn name_text(name: &Name) -> String {
     } else {
         text.to_ascii_lowercase()
     }
+}
+
+/// A domain name written by a user in the form answers show names (IDNA ASCII, lower-case, no
+/// final dot); `None` when it is not a valid name.
+pub fn domain_text(name: &str) -> Option<String> {
+    let trimmed = name.trim().trim_end_matches('.');
+    Name::from_utf8(format!("{trimmed}."))
+        .ok()
+        .map(|n| name_text(&n))
 }
 
 /// The text form of record data: an address for A and AAAA, `preference host` for MX, the name
@@ -484,6 +504,17 @@ mod tests {
             ),
             "0 issue \"ca.example.vn\""
         );
+    }
+
+    #[test]
+    fn user_names_take_the_answers_form() {
+        assert_eq!(
+            domain_text(" Mail.Example.VN. ").as_deref(),
+            Some("mail.example.vn")
+        );
+        let idn = domain_text("Cổng.vn").unwrap();
+        assert!(idn.starts_with("xn--") && idn.ends_with(".vn"), "{idn}");
+        assert_eq!(domain_text("a..b"), None);
     }
 
     #[test]

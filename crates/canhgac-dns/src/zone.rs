@@ -42,6 +42,14 @@ pub enum ZoneError {
     /// The owner name is not a valid domain name.
     #[error("tên miền «{0}» không hợp lệ")]
     BadName(String),
+    /// A line of zone text is not `name TYPE data`.
+    #[error("dòng {line} «{text}» không có dạng «tên LOẠI dữ liệu»")]
+    BadLine {
+        /// The line number, from 1.
+        line: usize,
+        /// The line.
+        text: String,
+    },
     /// The record data does not parse for its type.
     #[error("dữ liệu bản ghi {record_type} «{text}» không hợp lệ: {reason}")]
     BadData {
@@ -109,6 +117,40 @@ impl Zone {
             panic!("zone fixture: {error}");
         }
         self
+    }
+
+    /// A zone from text, one record per line: `name TYPE data`, e.g.
+    /// `example.vn MX 10 mail.example.vn.` or `example.vn TXT "v=spf1 mx -all"` (TXT data may
+    /// be quoted as a whole). Blank lines and lines starting with `#` or `;` are skipped.
+    pub fn parse(text: &str) -> Result<Zone, ZoneError> {
+        let mut zone = Zone::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            let bad_line = || ZoneError::BadLine {
+                line: index + 1,
+                text: line.to_owned(),
+            };
+            let (name, rest) = line.split_once(char::is_whitespace).ok_or_else(bad_line)?;
+            let rest = rest.trim_start();
+            let (type_name, data) = rest.split_once(char::is_whitespace).ok_or_else(bad_line)?;
+            let record_type: RecordType = type_name
+                .to_ascii_uppercase()
+                .parse()
+                .map_err(|_| bad_line())?;
+            let data = data.trim();
+            let data = if record_type == RecordType::TXT {
+                data.strip_prefix('"')
+                    .and_then(|d| d.strip_suffix('"'))
+                    .unwrap_or(data)
+            } else {
+                data
+            };
+            zone.add(name, record_type, data)?;
+        }
+        Ok(zone)
     }
 
     /// The response to one request; `None` for what is not a question at all.
@@ -213,16 +255,33 @@ impl ZoneServer {
     /// Serves `zone` on 127.0.0.1 at a free port (the same one for UDP and TCP).
     pub async fn start(zone: Zone) -> io::Result<ZoneServer> {
         let (udp, tcp) = bind_pair().await?;
-        let addr = udp.local_addr()?;
+        Ok(Self::serve(zone, udp, tcp))
+    }
+
+    /// Serves `zone` at a given address (UDP and TCP), e.g. a fixed port for the demo.
+    pub async fn start_at(zone: Zone, addr: SocketAddr) -> io::Result<ZoneServer> {
+        if addr.port() == 0 && addr.ip() == Ipv4Addr::LOCALHOST {
+            return Self::start(zone).await;
+        }
+        let udp = UdpSocket::bind(addr).await?;
+        let tcp = TcpListener::bind(udp.local_addr()?).await?;
+        Ok(Self::serve(zone, udp, tcp))
+    }
+
+    fn serve(zone: Zone, udp: UdpSocket, tcp: TcpListener) -> ZoneServer {
+        // Both sockets are bound; an unreadable local address would be a kernel fault.
+        let addr = udp
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         let zone = Arc::new(zone);
         let counters = Arc::new(Counters::default());
         let udp_task = tokio::spawn(serve_udp(udp, Arc::clone(&zone), Arc::clone(&counters)));
         let tcp_task = tokio::spawn(serve_tcp(tcp, zone, Arc::clone(&counters)));
-        Ok(ZoneServer {
+        ZoneServer {
             addr,
             counters,
             tasks: vec![udp_task, tcp_task],
-        })
+        }
     }
 
     /// Where the zone is served.
@@ -329,6 +388,24 @@ mod tests {
         assert!(parts.iter().all(|p| p.len() <= 255));
         assert_eq!(parts.concat(), long);
         assert_eq!(txt_strings(""), vec![String::new()]);
+    }
+
+    #[test]
+    fn zone_text_is_name_type_data_per_line() {
+        let zone = Zone::parse(
+            "# comment\n\nexample.vn MX 10 mail.example.vn.\n; other\nexample.vn txt \"v=spf1 mx -all\"\n_dmarc.example.vn TXT v=DMARC1; p=reject\n",
+        )
+        .unwrap();
+        let (code, mx) = zone.answer("example.vn", RecordType::MX);
+        assert_eq!(code, ResponseCode::NoError);
+        assert_eq!(crate::record_text(&mx[0].data), "10 mail.example.vn");
+        let (_, txt) = zone.answer("example.vn", RecordType::TXT);
+        assert_eq!(crate::record_text(&txt[0].data), "v=spf1 mx -all");
+        let (_, dmarc) = zone.answer("_dmarc.example.vn", RecordType::TXT);
+        assert_eq!(crate::record_text(&dmarc[0].data), "v=DMARC1; p=reject");
+        let error = Zone::parse("ok.vn A 192.0.2.1\nbroken\n").unwrap_err();
+        assert!(error.to_string().starts_with("dòng 2"), "{error}");
+        assert!(Zone::parse("x.vn NOPE data").is_err());
     }
 
     #[test]

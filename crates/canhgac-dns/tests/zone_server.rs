@@ -171,3 +171,53 @@ async fn the_server_stops_when_dropped() {
     }
     assert!(refused);
 }
+
+#[tokio::test]
+async fn a_zone_served_at_a_chosen_address() {
+    let zone = Zone::parse("demo.vn A 192.0.2.7\n").unwrap();
+    // 127.0.0.2 is loopback too; port 0 lets the system choose.
+    let server = ZoneServer::start_at(zone, "127.0.0.2:0".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(server.addr().ip().to_string(), "127.0.0.2");
+    let answer = server
+        .resolver()
+        .lookup("demo.vn", RecordType::A)
+        .await
+        .unwrap();
+    assert_eq!(answer.texts(RecordType::A), ["192.0.2.7"]);
+}
+
+#[tokio::test]
+async fn a_lost_datagram_is_sent_again() {
+    use hickory_proto::op::Message;
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record};
+    // Ignores the first question, answers the second.
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut buffer = [0u8; 2048];
+        let _ = socket.recv_from(&mut buffer).await.unwrap();
+        let (read, peer) = socket.recv_from(&mut buffer).await.unwrap();
+        let query = Message::from_vec(&buffer[..read]).unwrap();
+        let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+        let question = query.queries[0].clone();
+        reply.add_answer(Record::from_rdata(
+            question.name().clone(),
+            60,
+            RData::A(A::new(192, 0, 2, 9)),
+        ));
+        reply.add_query(question);
+        socket
+            .send_to(&reply.to_vec().unwrap(), peer)
+            .await
+            .unwrap();
+    });
+    let resolver = Resolver::new(addr, Duration::from_secs(3));
+    let started = Instant::now();
+    let answer = resolver.lookup("retry.vn", RecordType::A).await.unwrap();
+    assert_eq!(answer.texts(RecordType::A), ["192.0.2.9"]);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    server.await.unwrap();
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::dkim::DkimRecord;
 use crate::dmarc::{is_dmarc, DmarcRecord};
 use crate::mta_sts::{fetch_policy, record_id, MtaStsPolicy, PolicyFetch};
-use crate::spf::{self, Qualifier, SpfRecord, SpfWalk, LOOKUP_LIMIT};
+use crate::spf::{self, Qualifier, SpfRecord, SpfWalk, LOOKUP_LIMIT, VOID_LOOKUP_LIMIT};
 use crate::{tag_list, IssueText};
 
 /// What [`check_domain`] looks at beyond the records every domain has.
@@ -223,7 +223,7 @@ async fn check_mx(resolver: &Resolver, posture: &mut DomainPosture) {
                 remediation_vi: "Khai báo bản ghi MX trỏ tới máy chủ thư; nếu tên miền không nhận thư, khai báo MX rỗng (\"0 .\", RFC 7505) và SPF \"v=spf1 -all\".",
                 remediation_en: "Publish MX records for the mail servers, or a null MX (\"0 .\", RFC 7505) and \"v=spf1 -all\" if the domain takes no mail.",
             }
-            .issue(&domain, None, &domain, dns_evidence(&domain, "MX", &[answer.rcode.clone()])),
+            .issue(&domain, None, &domain, dns_evidence(&domain, "MX", std::slice::from_ref(&answer.rcode))),
         );
         return;
     }
@@ -339,9 +339,7 @@ async fn check_spf(resolver: &Resolver, posture: &mut DomainPosture) -> Option<Q
             return None;
         }
     };
-    let Some(record) = SpfRecord::parse(&text) else {
-        return None;
-    };
+    let record = SpfRecord::parse(&text)?;
     let shown = std::slice::from_ref(&text);
     if record.has_errors() {
         let terms: Vec<&str> = record
@@ -397,6 +395,21 @@ async fn check_spf(resolver: &Resolver, posture: &mut DomainPosture) -> Option<Q
         too_many.evidence.details =
             serde_json::json!({ "lookups": walk.lookups, "domains": walk.domains });
         posture.issues.push(too_many);
+    }
+    if walk.void_lookups.len() > VOID_LOOKUP_LIMIT {
+        let names = walk.void_lookups.join(", ");
+        let count = walk.void_lookups.len();
+        let mut void = issue(
+            "mail.spf.void_lookups",
+            Severity::Medium,
+            format!("SPF của {domain} có {count} lượt tra DNS không có kết quả (tối đa {VOID_LOOKUP_LIMIT}): {names}"),
+            format!("SPF of {domain} has {count} void DNS lookups (limit {VOID_LOOKUP_LIMIT}): {names}"),
+            "Bỏ các include/a/mx/exists trỏ tới tên không còn tồn tại; quá 2 lượt rỗng thì bên nhận coi SPF là lỗi (permerror).",
+            "Remove include/a/mx/exists terms naming hosts that no longer exist; past two void lookups receivers return permerror.",
+            shown,
+        );
+        void.evidence.details = serde_json::json!({ "void_lookups": walk.void_lookups });
+        posture.issues.push(void);
     }
     if !walk.loops.is_empty() {
         posture.issues.push(issue(
@@ -794,8 +807,8 @@ async fn check_mta_sts(resolver: &Resolver, posture: &mut DomainPosture, options
                     evidence(),
                 ));
             }
-            match policy.mode.as_deref() {
-                Some(mode @ ("testing" | "none")) => posture.issues.push(issue(
+            if let Some(mode @ ("testing" | "none")) = policy.mode.as_deref() {
+                posture.issues.push(issue(
                     "mail.mta_sts.not_enforced",
                     Severity::Low,
                     format!("MTA-STS của {domain} ở chế độ {mode}, chưa bắt buộc TLS"),
@@ -803,8 +816,26 @@ async fn check_mta_sts(resolver: &Resolver, posture: &mut DomainPosture, options
                     "Khi báo cáo TLS-RPT ổn định, chuyển sang mode: enforce.",
                     "Once TLS-RPT reports are clean, switch to mode: enforce.",
                     evidence(),
-                )),
-                _ => {}
+                ));
+            }
+            // RFC 8461 §3.2 advises weeks; under a day a sender's cached policy lapses between
+            // visits and a downgrade attacker only has to wait.
+            if let Some(age) = policy.max_age.filter(|age| *age < 86_400) {
+                if policy.mode.as_deref() == Some("enforce") {
+                    posture.issues.push(issue(
+                        "mail.mta_sts.short_max_age",
+                        Severity::Low,
+                        format!(
+                            "Chính sách MTA-STS của {domain} chỉ được nhớ {age} giây (max_age)"
+                        ),
+                        format!(
+                            "MTA-STS policy of {domain} is cached for {age} seconds only (max_age)"
+                        ),
+                        "Đặt max_age từ 604800 (một tuần) trở lên.",
+                        "Set max_age to 604800 (a week) or more.",
+                        evidence(),
+                    ));
+                }
             }
             let uncovered: Vec<String> = posture
                 .mx

@@ -8,7 +8,8 @@
 //!   MTA-STS record and policy (fetched over HTTPS), TLS-RPT. It gives a [`DomainPosture`].
 //! - [`check_smtp`] talks to one SMTP server: banner and product, EHLO capabilities, STARTTLS,
 //!   AUTH offered in clear, and, only when the caller allows it, the open-relay probe (never
-//!   DATA). It gives an [`SmtpReport`].
+//!   DATA). It gives an [`SmtpReport`]. [`open_starttls`] hands TLS checks a stream upgraded
+//!   with STARTTLS.
 //! - [`fingerprint_webmail`] names Zimbra, Outlook Web App / Exchange and Roundcube from one
 //!   HTTP response; [`probe_webmail`] fetches the usual pages. Products are in CPE
 //!   `vendor:product` form for CVE matching.
@@ -44,7 +45,7 @@ pub use domain::{
     check_domain, DkimSummary, DmarcSummary, DomainPosture, MailOptions, MtaStsSummary, MxHost,
     SpfSummary,
 };
-pub use smtp::{check_smtp, RelayProbe, SmtpOptions, SmtpReport};
+pub use smtp::{check_smtp, open_starttls, RelayProbe, SmtpOptions, SmtpReport};
 pub use webmail::{fingerprint_webmail, probe_webmail, WebmailFinding};
 
 /// A product identified, in the form CVE matching uses.

@@ -244,7 +244,13 @@ async fn converse(
             )
         })
         .flatten()
-        .collect();
+        .fold(Vec::new(), |mut unique, mechanism| {
+            // `AUTH LOGIN` and the old `AUTH=LOGIN` often both appear.
+            if !unique.contains(&mechanism) {
+                unique.push(mechanism);
+            }
+            unique
+        });
     if options.relay_test {
         let start = talk.transcript.len();
         let from = talk
@@ -266,6 +272,49 @@ async fn converse(
     }
     let _ = talk.send("QUIT").await;
     Ok(())
+}
+
+/// Connects, greets and sends STARTTLS; on the server's 220 the stream is returned where the
+/// TLS handshake begins, so TLS checks (protocol versions, ciphers, certificate) can run on
+/// mail ports as on HTTPS. Every read is bounded by `timeout`.
+pub async fn open_starttls(
+    addr: SocketAddr,
+    ehlo_name: &str,
+    timeout: Duration,
+) -> Result<TcpStream, String> {
+    let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| format!("hết thời gian kết nối tới {addr}"))?
+        .map_err(|e| format!("không kết nối được tới {addr}: {e}"))?;
+    let mut talk = Conversation {
+        stream: BufReader::new(stream),
+        timeout,
+        transcript: Vec::new(),
+    };
+    let banner = talk.reply().await?;
+    if banner.code != 220 {
+        return Err(format!("máy chủ không nhận phiên: {}", banner.text()));
+    }
+    let ehlo = talk.send(&format!("EHLO {ehlo_name}")).await?;
+    let offered = ehlo.code == 250
+        && ehlo
+            .lines
+            .iter()
+            .skip(1)
+            .any(|l| l.trim().eq_ignore_ascii_case("STARTTLS"));
+    if !offered {
+        return Err("máy chủ không quảng bá STARTTLS".to_owned());
+    }
+    let ready = talk.send("STARTTLS").await?;
+    if ready.code != 220 {
+        return Err(format!("máy chủ từ chối STARTTLS: {}", ready.text()));
+    }
+    // Bytes already buffered after the 220 would be plaintext injected into TLS
+    // (CVE-2011-0411 style); a well-behaved server sends nothing more.
+    if !talk.stream.buffer().is_empty() {
+        return Err("máy chủ gửi thêm dữ liệu sau 220 STARTTLS".to_owned());
+    }
+    Ok(talk.stream.into_inner())
 }
 
 fn judge(report: &mut SmtpReport) {
@@ -455,5 +504,41 @@ mod tests {
             assert_eq!(found.version.as_deref(), version, "{text}");
         }
         assert!(product_from_text("mail.example.vn ESMTP ready", "banner").is_none());
+    }
+
+    fn plain_report(port: u16) -> SmtpReport {
+        SmtpReport {
+            addr: SocketAddr::from(([192, 0, 2, 25], port)),
+            host: "mail.example.vn".into(),
+            banner: Some("220 mail.example.vn ESMTP".into()),
+            capabilities: vec!["SIZE 10240000".into(), "8BITMIME".into()],
+            starttls: false,
+            auth_in_clear: Vec::new(),
+            product: None,
+            relay: None,
+            error: None,
+            issues: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn missing_starttls_is_high_on_submission_medium_on_relay_ports() {
+        let severity = |port| {
+            let mut report = plain_report(port);
+            judge(&mut report);
+            report
+                .issues
+                .iter()
+                .find(|i| i.check == "mail.smtp.no_starttls")
+                .map(|i| i.severity)
+        };
+        assert_eq!(severity(587), Some(Severity::High));
+        assert_eq!(severity(25), Some(Severity::Medium));
+        // Port 465 speaks TLS from the first byte: STARTTLS is not expected there.
+        assert_eq!(severity(465), None);
+        let mut with_tls = plain_report(587);
+        with_tls.starttls = true;
+        judge(&mut with_tls);
+        assert!(with_tls.issues.is_empty());
     }
 }

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// RFC 7208 §4.6.4: more DNS-querying terms than this make the result a permanent error.
 pub const LOOKUP_LIMIT: usize = 10;
 
+/// RFC 7208 §4.6.4: more lookups answered with nothing than this make it a permanent error.
+pub const VOID_LOOKUP_LIMIT: usize = 2;
+
 /// The walk stops past this many terms or this depth; the verdict is known by then.
 const WALK_CAP: usize = 40;
 const DEPTH_CAP: usize = 12;
@@ -243,6 +246,8 @@ pub struct SpfWalk {
     pub loops: Vec<String>,
     /// Include or redirect targets without exactly one valid SPF record, with why.
     pub broken_targets: Vec<String>,
+    /// Names whose lookups came back empty or NXDOMAIN (RFC 7208 §4.6.4 allows two).
+    pub void_lookups: Vec<String>,
     /// Domains whose records were read, in order.
     pub domains: Vec<String>,
     /// The `all` that decides when nothing else matches: the record's own, else its
@@ -279,8 +284,24 @@ fn visit<'a>(
                 continue;
             }
             walk.lookups += 1;
-            if let Mechanism::Include(target) = &directive.mechanism {
-                follow(resolver, target, chain, walk).await;
+            let current = chain.last().cloned().unwrap_or_default();
+            match &directive.mechanism {
+                Mechanism::Include(target) => {
+                    follow(resolver, target, chain, walk).await;
+                }
+                Mechanism::A(domain) => {
+                    let name = domain.as_deref().unwrap_or(&current);
+                    note_void(resolver, name, &[RecordType::A, RecordType::AAAA], walk).await;
+                }
+                Mechanism::Mx(domain) => {
+                    let name = domain.as_deref().unwrap_or(&current);
+                    note_void(resolver, name, &[RecordType::MX], walk).await;
+                }
+                Mechanism::Exists(name) => {
+                    note_void(resolver, name, &[RecordType::A], walk).await;
+                }
+                // ptr needs the connecting address; nothing to ask without one.
+                _ => {}
             }
             if walk.cut_short {
                 return record.all();
@@ -295,6 +316,23 @@ fn visit<'a>(
             (_, all) => all,
         }
     })
+}
+
+/// Asks for `name`'s records of the given types and notes a void lookup when none answer
+/// (every answer empty or NXDOMAIN). Names with macros and failed lookups are left out.
+async fn note_void(resolver: &Resolver, name: &str, types: &[RecordType], walk: &mut SpfWalk) {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name.contains('%') || name.is_empty() {
+        return;
+    }
+    for record_type in types {
+        match resolver.lookup(&name, *record_type).await {
+            Ok(answer) if answer.is_noerror() && !answer.texts(*record_type).is_empty() => return,
+            Ok(answer) if answer.is_noerror() || answer.is_nxdomain() => {}
+            _ => return,
+        }
+    }
+    walk.void_lookups.push(name);
 }
 
 /// Reads and visits the SPF record of an include or redirect target.
@@ -320,11 +358,13 @@ async fn follow(
         return None;
     }
     let records = match resolver.lookup(&target, RecordType::TXT).await {
-        Ok(answer) if answer.is_noerror() || answer.is_nxdomain() => answer
-            .texts(RecordType::TXT)
-            .into_iter()
-            .filter(|t| is_spf(t))
-            .collect::<Vec<_>>(),
+        Ok(answer) if answer.is_noerror() || answer.is_nxdomain() => {
+            let texts = answer.texts(RecordType::TXT);
+            if texts.is_empty() {
+                walk.void_lookups.push(target.clone());
+            }
+            texts.into_iter().filter(|t| is_spf(t)).collect::<Vec<_>>()
+        }
         Ok(answer) => {
             walk.broken_targets
                 .push(format!("{target}: máy chủ DNS trả lời {}", answer.rcode));
@@ -349,9 +389,7 @@ async fn follow(
             return None;
         }
     };
-    let Some(record) = SpfRecord::parse(text) else {
-        return None;
-    };
+    let record = SpfRecord::parse(text)?;
     if record.has_errors() {
         let terms: Vec<&str> = record
             .unknown_mechanisms

@@ -52,7 +52,6 @@ pub fn fingerprint_webmail(
     static OWA_MARK: OnceLock<Option<Regex>> = OnceLock::new();
     static ROUNDCUBE_VERSION: OnceLock<Option<Regex>> = OnceLock::new();
     static ZIMBRA_VERSION: OnceLock<Option<Regex>> = OnceLock::new();
-    let _ = status; // Login pages answer 200, but some sit behind 401/302 with the same marks.
 
     // Exchange: the header gives the full build, the resource paths the first three parts.
     if let Some(version) = header(headers, "X-OWA-Version") {
@@ -77,6 +76,7 @@ pub fn fingerprint_webmail(
     let owa_marked = pattern(&OWA_MARK, r"(?i)outlook web app|/owa/auth/|owaLogon|X-OWA-")
         .is_some_and(|p| p.is_match(body))
         || header(headers, "X-FEServer").is_some()
+        // An answered /owa/ page that says Outlook, when the markers above were renamed.
         || url.to_ascii_lowercase().contains("/owa/") && status == 200 && body.contains("Outlook");
     if owa_marked {
         return found("microsoft:exchange_server", None, "owa page");
@@ -90,11 +90,9 @@ pub fn fingerprint_webmail(
         let version = format!("{}.{}.{}", number / 10000, number / 100 % 100, number % 100);
         return found("roundcube:webmail", Some(version), "rcversion");
     }
-    let roundcube_cookie = header(headers, "Set-Cookie")
-        .is_some_and(|c| c.contains("roundcube_sessid"))
-        || headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.contains("roundcube_sessid"));
+    let roundcube_cookie = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.contains("roundcube_sessid"));
     if roundcube_cookie || body.contains("Roundcube Webmail") || body.contains("rcmloginuser") {
         return found("roundcube:webmail", None, "roundcube page");
     }

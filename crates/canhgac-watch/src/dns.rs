@@ -5,8 +5,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use canhgac_dns::{name_text, RecordType, Resolver};
-use hickory_proto::rr::Name;
+use canhgac_dns::{domain_text, RecordType, Resolver};
 
 use crate::conditions::Condition;
 use crate::{text, Session, Verdict};
@@ -38,7 +37,7 @@ pub(crate) async fn check(session: &mut Session<'_>, conditions: &[Condition]) -
         }
     };
     let domain = session.input.target.trim().trim_end_matches('.').to_owned();
-    if Name::from_utf8(format!("{domain}.")).is_err() {
+    if domain_text(&domain).is_none() {
         return Verdict::fail(format!("Tên miền «{domain}» không hợp lệ"));
     }
     let resolver = match Resolver::from_config(settings.resolver.as_deref()) {
@@ -151,9 +150,7 @@ fn normalise_expected(record_type: RecordType, value: &str) -> String {
     let value = value.trim();
     let name = |text: &str| {
         let text = text.trim().trim_end_matches('.');
-        Name::from_utf8(format!("{text}."))
-            .map(|n| name_text(&n))
-            .unwrap_or_else(|_| text.to_ascii_lowercase())
+        domain_text(text).unwrap_or_else(|| text.to_ascii_lowercase())
     };
     match record_type {
         RecordType::A | RecordType::AAAA => value
