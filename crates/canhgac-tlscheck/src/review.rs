@@ -19,7 +19,8 @@ use crate::{StartTls, TlsError, TlsVersion};
 pub struct TlsTarget {
     /// Where to connect.
     pub addr: SocketAddr,
-    /// The name sent as SNI and checked against the certificate.
+    /// The name sent as SNI and checked against the certificate. Without it no SNI is sent
+    /// (the server shows its default certificate) and no name mismatch is reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
     /// The plaintext prelude to run first, for mail ports.
@@ -44,7 +45,8 @@ impl TlsTarget {
     }
 }
 
-/// How the review runs.
+/// How the review runs. The defaults: 10 s per probe, warn 30 days before expiry, no extra
+/// roots, suites listed, 4 connections at once, at most 64 hellos per version.
 #[derive(Debug, Clone)]
 pub struct TlsOptions {
     /// The longest one probe (connect, prelude, hello, answer) may take.
