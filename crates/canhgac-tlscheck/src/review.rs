@@ -184,7 +184,7 @@ struct VersionOutcome {
 
 /// Reviews `target`: one hello per version, then (optionally) the suites of each offered
 /// version, then the certificate chain. Fails only when no probe got a TLS answer: the port is
-/// closed, silent or speaks something else.
+/// closed, silent, hangs up on every hello or speaks something else.
 pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsReport, TlsError> {
     let permits = Semaphore::new(options.max_concurrent_probes.max(1));
     let permits = &permits;
@@ -226,9 +226,7 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
         versions.push(outcome.probe);
     }
     if !any_tls_answer {
-        if let Some(error) = first_error {
-            return Err(error);
-        }
+        return Err(first_error.unwrap_or(TlsError::NoAnswer { addr: target.addr }));
     }
 
     let mut suites = Vec::new();

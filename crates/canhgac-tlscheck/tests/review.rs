@@ -587,6 +587,13 @@ async fn closed_silent_http_and_garbage_endpoints_fail_clearly_and_quickly() {
         "a half record is not TLS we can use: {report:?}"
     );
 
+    // Hangs up on every hello.
+    let hang_up = reply_server(b"").await;
+    assert!(matches!(
+        review(&TlsTarget::new(hang_up, None), &quick).await,
+        Err(TlsError::NoAnswer { .. })
+    ));
+
     // An SMTP server behind a port we review with POP3's prelude.
     let smtp = mail_server(StartTls::Smtp, self_signed("mail.example.gov.vn"), false).await;
     let wrong = review(
