@@ -46,7 +46,7 @@ impl TlsTarget {
 }
 
 /// How the review runs. The defaults: 10 s per probe, warn 30 days before expiry, no extra
-/// roots, suites listed, 4 connections at once, at most 64 hellos per version.
+/// roots, suites listed, 4 connections at once, at most 100 hellos per version.
 #[derive(Debug, Clone)]
 pub struct TlsOptions {
     /// The longest one probe (connect, prelude, hello, answer) may take.
@@ -71,7 +71,7 @@ impl Default for TlsOptions {
             extra_roots: Vec::new(),
             enumerate_ciphers: true,
             max_concurrent_probes: 4,
-            max_cipher_rounds: 64,
+            max_cipher_rounds: 100,
         }
     }
 }

@@ -178,6 +178,34 @@ async fn a_weak_openssl_certificate_for_another_name() {
 }
 
 #[tokio::test]
+async fn legacy_tls_with_an_expired_self_signed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = expired_self_signed_pem(dir.path(), "portal.example.gov.vn");
+    let server = OpensslServer::start(&cert, &key, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    let target = TlsTarget::new(server.addr, Some("portal.example.gov.vn"));
+    let report = review(&target, &options()).await.unwrap();
+    assert_eq!(report.offered_versions(), vec![TlsVersion::Tls10]);
+    let certificate = report.certificate.as_ref().unwrap();
+    assert_eq!(certificate.trust, ChainTrust::SelfSigned);
+    assert_eq!(certificate.name_matches, Some(true));
+    let found = issues(&report, "portal.example.gov.vn", 443);
+    let expired = found.iter().find(|i| i.check == "cert.expired").unwrap();
+    assert_eq!(expired.severity, Severity::High);
+    assert_eq!(expired.category, "certificate");
+    assert_eq!(
+        expired.title_vi,
+        "Chứng thư số đã hết hạn từ ngày 01/01/2021"
+    );
+    assert!(expired.remediation_vi.starts_with("Gia hạn"));
+    assert!(expired
+        .evidence
+        .extracted
+        .contains(&"Hiệu lực / Valid: 01/01/2019 - 01/01/2021".to_owned()));
+    assert!(has(&report, "cert.self_signed", Severity::Medium));
+    assert!(has(&report, "tls.protocol.tls10", Severity::Medium));
+}
+
+#[tokio::test]
 async fn a_modern_openssl_server_raises_no_protocol_issue() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = openssl_certificate(
