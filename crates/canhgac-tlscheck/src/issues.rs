@@ -25,6 +25,7 @@ pub fn issues(report: &TlsReport, host: &str, port: u16) -> Vec<ScanIssue> {
     let mut drafts = Vec::new();
     protocol_issues(report, &mut drafts);
     suite_issues(report, &mut drafts);
+    dh_issues(report, &mut drafts);
     certificate_issues(report, &mut drafts);
     let subject = format!("{host}:{port}/tcp");
     drafts
@@ -231,6 +232,36 @@ static RSA key exchange and CBC suites once clients allow.",
             remediation_en,
         });
     }
+}
+
+fn dh_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
+    let Some(bits) = report.dh_group_bits else {
+        return;
+    };
+    let severity = match bits {
+        0..1024 => Severity::High,
+        1024..2048 => Severity::Medium,
+        _ => return,
+    };
+    drafts.push(Draft {
+        check: "tls.dh.weak",
+        category: category::TLS,
+        severity,
+        title_vi: format!("Máy chủ dùng nhóm Diffie-Hellman yếu: {bits} bit (Logjam)"),
+        title_en: format!("The server uses a weak Diffie-Hellman group: {bits} bits (Logjam)"),
+        evidence: ScanEvidence {
+            extracted: vec![format!("DH: {bits} bit")],
+            details: serde_json::json!({ "dh_group_bits": bits }),
+            ..ScanEvidence::exchange(
+                "ClientHello offering only DHE suites",
+                &format!("ServerKeyExchange with a {bits}-bit prime"),
+            )
+        },
+        remediation_vi: "Dùng nhóm DH từ 2048 bit trở lên (ví dụ ffdhe2048 theo RFC 7919), hoặc \
+bỏ các bộ mã DHE và chỉ giữ ECDHE.",
+        remediation_en: "Use a DH group of 2048 bits or more (e.g. RFC 7919 ffdhe2048), or drop \
+DHE suites and keep only ECDHE.",
+    });
 }
 
 fn certificate_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
@@ -520,6 +551,7 @@ mod tests {
                 chosen: None,
             }],
             suites: vec![],
+            dh_group_bits: None,
             certificate: Some(CertificateReview {
                 chain,
                 trust: ChainTrust::Trusted,

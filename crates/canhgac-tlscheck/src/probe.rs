@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
-use crate::answer::{read_flight, FlightProgress, ServerAnswer, FLIGHT_LIMIT};
+use crate::answer::{read_flight, FlightEnd, FlightProgress, ServerAnswer, FLIGHT_LIMIT};
 use crate::certificate::CertificateInfo;
 use crate::hello::{client_hello, ClientHelloSpec};
 use crate::suites::{candidate_suites, suite_name};
@@ -51,7 +51,7 @@ pub(crate) async fn connect(
 pub(crate) async fn offer(
     target: &TlsTarget,
     spec: &ClientHelloSpec<'_>,
-    want_certificates: bool,
+    end: FlightEnd,
     timeout: Duration,
 ) -> Result<ServerAnswer, TlsError> {
     let addr = target.addr;
@@ -74,7 +74,7 @@ pub(crate) async fn offer(
     let mut received: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        let hello_so_far = match read_flight(&received, want_certificates) {
+        let hello_so_far = match read_flight(&received, end) {
             FlightProgress::Done(answer) => return Ok(answer),
             FlightProgress::NeedMore { hello } => hello,
         };
@@ -150,7 +150,7 @@ pub async fn handshake(
         suites,
         server_name: target.server_name.as_deref(),
     };
-    let hello = match offer(target, &spec, true, timeout).await? {
+    let hello = match offer(target, &spec, FlightEnd::Certificate, timeout).await? {
         ServerAnswer::Hello(hello) => hello,
         ServerAnswer::Alert { .. } | ServerAnswer::Closed => return Ok(None),
         ServerAnswer::NotTls { excerpt } => {

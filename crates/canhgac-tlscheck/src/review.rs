@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::answer::ServerAnswer;
+use crate::answer::{FlightEnd, ServerAnswer};
 use crate::certificate::{review_chain, CertificateReview};
 use crate::hello::ClientHelloSpec;
 use crate::probe::offer;
@@ -150,6 +150,10 @@ pub struct TlsReport {
     pub versions: Vec<VersionProbe>,
     /// Accepted suites per offered version (empty when enumeration was off).
     pub suites: Vec<VersionSuites>,
+    /// The size in bits of the finite-field Diffie-Hellman group the server uses with DHE
+    /// suites (TLS 1.2 and older), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_group_bits: Option<u32>,
     /// The certificate review, when a chain was obtained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateReview>,
@@ -179,6 +183,7 @@ impl TlsReport {
 struct VersionOutcome {
     probe: VersionProbe,
     certificates: Vec<Vec<u8>>,
+    dh_group_bits: Option<u32>,
     result: Result<bool, TlsError>,
 }
 
@@ -203,6 +208,7 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
     let mut any_tls_answer = false;
     let mut versions = Vec::new();
     let mut certificates: Option<(TlsVersion, Vec<Vec<u8>>)> = None;
+    let mut dh_group_bits = None;
     for outcome in outcomes {
         match outcome.result {
             Ok(true) => any_tls_answer = true,
@@ -223,6 +229,7 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
         if !outcome.certificates.is_empty() {
             certificates = Some((outcome.probe.version, outcome.certificates));
         }
+        dh_group_bits = dh_group_bits.or(outcome.dh_group_bits);
         versions.push(outcome.probe);
     }
     if !any_tls_answer {
@@ -258,6 +265,10 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
             suites.push(list);
             failures.append(&mut list_failures);
         }
+    }
+
+    if dh_group_bits.is_none() {
+        dh_group_bits = probe_dh_group(target, options, permits, &versions, &mut failures).await;
     }
 
     let reviewed_at = Timestamp::now();
@@ -298,9 +309,51 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
         expiry_warning_days: options.expiry_warning_days,
         versions,
         suites,
+        dh_group_bits,
         certificate,
         failures,
     })
+}
+
+/// The size of the server's DH group: offers only DHE suites at the newest version up to TLS 1.2
+/// the server accepts, and reads the ServerKeyExchange. `None` when it has no DHE suite.
+async fn probe_dh_group(
+    target: &TlsTarget,
+    options: &TlsOptions,
+    permits: &Semaphore,
+    versions: &[VersionProbe],
+    failures: &mut Vec<ProbeFailure>,
+) -> Option<u32> {
+    let version = versions
+        .iter()
+        .filter(|p| p.offered && p.version <= TlsVersion::Tls12)
+        .map(|p| p.version)
+        .max()?;
+    let suites: Vec<u16> = candidate_suites(version)
+        .into_iter()
+        .filter(|id| {
+            tls_parser::TlsCipherSuite::from_id(*id)
+                .is_some_and(|suite| suite.kx == tls_parser::TlsCipherKx::Dhe)
+        })
+        .collect();
+    let spec = ClientHelloSpec {
+        min_version: version,
+        max_version: version,
+        suites: &suites,
+        server_name: target.server_name.as_deref(),
+    };
+    let _permit = permits.acquire().await;
+    match offer(target, &spec, FlightEnd::KeyExchange, options.timeout).await {
+        Ok(ServerAnswer::Hello(hello)) => hello.dh_group_bits,
+        Ok(_) => None,
+        Err(error) => {
+            failures.push(ProbeFailure {
+                probe: format!("DH group {version}"),
+                error: error.to_string(),
+            });
+            None
+        }
+    }
 }
 
 /// Offers `version` alone with every suite we know for it. `Ok(true)` when the server
@@ -318,10 +371,15 @@ async fn probe_version(
         suites: &suites,
         server_name: target.server_name.as_deref(),
     };
-    let want_certificates = version <= TlsVersion::Tls12;
+    // Up to TLS 1.2 the certificate and key exchange come in clear, in the same flight.
+    let end = if version <= TlsVersion::Tls12 {
+        FlightEnd::KeyExchange
+    } else {
+        FlightEnd::ServerHello
+    };
     let answer = {
         let _permit = permits.acquire().await;
-        offer(target, &spec, want_certificates, options.timeout).await
+        offer(target, &spec, end, options.timeout).await
     };
     let mut probe = VersionProbe {
         version,
@@ -331,6 +389,7 @@ async fn probe_version(
         chosen: None,
     };
     let mut certificates = Vec::new();
+    let mut dh_group_bits = None;
     let result = match answer {
         Ok(answer) => {
             probe.answer = describe(&answer);
@@ -342,6 +401,7 @@ async fn probe_version(
                     if probe.offered {
                         probe.chosen = Some(SuiteSeen::new(hello.cipher_suite));
                         certificates = hello.certificates;
+                        dh_group_bits = hello.dh_group_bits;
                     }
                     Ok(true)
                 }
@@ -361,6 +421,7 @@ async fn probe_version(
     VersionOutcome {
         probe,
         certificates,
+        dh_group_bits,
         result,
     }
 }
@@ -392,7 +453,7 @@ async fn enumerate_suites(
         };
         let answer = {
             let _permit = permits.acquire().await;
-            offer(target, &spec, false, options.timeout).await
+            offer(target, &spec, FlightEnd::ServerHello, options.timeout).await
         };
         match answer {
             Ok(ServerAnswer::Hello(hello))

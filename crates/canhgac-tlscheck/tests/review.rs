@@ -233,6 +233,49 @@ async fn a_modern_openssl_server_raises_no_protocol_issue() {
     assert!(!checks(&report)
         .iter()
         .any(|(c, _)| c == "tls.cipher.insecure"));
+    assert_eq!(
+        report.dh_group_bits,
+        Some(2048),
+        "OpenSSL's automatic DH group"
+    );
+    assert!(!checks(&report).iter().any(|(c, _)| c == "tls.dh.weak"));
+}
+
+#[tokio::test]
+async fn a_1024_bit_dh_group_is_logjam() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_certificate(
+        dir.path(),
+        "dh",
+        2048,
+        "sha256",
+        "portal.example.gov.vn",
+        365,
+    );
+    // The 1024-bit MODP group of RFC 2409 (Oakley group 2), still found on old appliances;
+    // generating a fresh one takes seconds.
+    let dhparam = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dh1024-rfc2409-group2.pem"
+    );
+    // ECDHE is preferred in our hellos, so the version probe does not see the DH group: the
+    // DHE-only probe must.
+    let server = OpensslServer::start(
+        &cert,
+        &key,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            "-dhparam",
+            dhparam,
+        ],
+    );
+    let target = TlsTarget::new(server.addr, Some("portal.example.gov.vn"));
+    let report = review(&target, &options()).await.unwrap();
+    assert_eq!(report.versions[3].chosen.as_ref().unwrap().id, 0xC02F);
+    assert_eq!(report.dh_group_bits, Some(1024));
+    assert!(has(&report, "tls.dh.weak", Severity::Medium));
 }
 
 #[tokio::test]
