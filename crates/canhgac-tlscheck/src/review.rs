@@ -267,7 +267,16 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
         }
     }
 
-    if dh_group_bits.is_none() {
+    // Complete suite lists without a DHE suite make the DHE-only probe pointless.
+    let no_dhe_listed = !suites.is_empty()
+        && suites.iter().all(|list: &VersionSuites| {
+            list.complete
+                && !list.suites.iter().any(|suite| {
+                    tls_parser::TlsCipherSuite::from_id(suite.id)
+                        .is_some_and(|s| s.kx == tls_parser::TlsCipherKx::Dhe)
+                })
+        });
+    if dh_group_bits.is_none() && !no_dhe_listed {
         dh_group_bits = probe_dh_group(target, options, permits, &versions, &mut failures).await;
     }
 
