@@ -306,6 +306,36 @@ async fn a_tls13_only_server_gives_its_chain_through_rustls() {
 }
 
 #[tokio::test]
+async fn ipv6_and_a_certificate_for_an_ip_address() {
+    // rcgen puts "::1" in the subjectAltName as an IP address.
+    let issued = self_signed("::1");
+    let versions = [&rustls::version::TLS12, &rustls::version::TLS13];
+    let addr = rustls_server_on("[::1]:0", vec![issued.der], issued.key, &versions).await;
+    let quick = TlsOptions {
+        enumerate_ciphers: false,
+        ..options()
+    };
+    let report = review(&TlsTarget::new(addr, Some("::1")), &quick)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.offered_versions(),
+        vec![TlsVersion::Tls12, TlsVersion::Tls13]
+    );
+    let certificate = report.certificate.as_ref().unwrap();
+    assert_eq!(
+        certificate.leaf().unwrap().ip_addresses,
+        vec!["::1".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(certificate.name_matches, Some(true));
+
+    let report = review(&TlsTarget::new(addr, Some("::2")), &quick)
+        .await
+        .unwrap();
+    assert!(has(&report, "cert.name_mismatch", Severity::Medium));
+}
+
+#[tokio::test]
 async fn chain_completeness_with_and_without_the_intermediate() {
     let pki = Pki::new();
     let root = pki.root.der().to_vec();

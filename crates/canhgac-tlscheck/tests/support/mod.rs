@@ -210,14 +210,24 @@ fn server_config(
     Arc::new(config)
 }
 
-/// A rustls server sending `chain`, speaking `versions`.
+/// A rustls server on 127.0.0.1 sending `chain`, speaking `versions`.
 pub async fn rustls_server(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> SocketAddr {
+    rustls_server_on("127.0.0.1:0", chain, key, versions).await
+}
+
+/// A rustls server on `bind` (e.g. `[::1]:0`).
+pub async fn rustls_server_on(
+    bind: &str,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> SocketAddr {
     let acceptor = TlsAcceptor::from(server_config(chain, key, versions));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = TcpListener::bind(bind).await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
