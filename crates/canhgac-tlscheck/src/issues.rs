@@ -141,6 +141,55 @@ fn version_evidence(report: &TlsReport, version: TlsVersion, offered: &[&str]) -
     }
 }
 
+/// The finding for suites of one strength class.
+struct SuiteClassFinding {
+    strength: SuiteStrength,
+    check: &'static str,
+    severity: Severity,
+    title_vi: &'static str,
+    title_en: &'static str,
+    remediation_vi: &'static str,
+    remediation_en: &'static str,
+}
+
+const SUITE_CLASSES: [SuiteClassFinding; 3] = [
+    SuiteClassFinding {
+        strength: SuiteStrength::Insecure,
+        check: "tls.cipher.insecure",
+        severity: Severity::High,
+        title_vi: "Máy chủ chấp nhận bộ mã hoá không an toàn (NULL, ẩn danh, EXPORT, RC4, DES)",
+        title_en: "The server accepts insecure cipher suites (NULL, anonymous, EXPORT, RC4, DES)",
+        remediation_vi:
+            "Bỏ các bộ mã NULL, ẩn danh (aNULL), EXPORT, RC4 và DES khỏi cấu hình; chỉ \
+dùng ECDHE với AES-GCM hoặc ChaCha20-Poly1305 (cấu hình \"intermediate\" của Mozilla).",
+        remediation_en:
+            "Remove NULL, anonymous (aNULL), EXPORT, RC4 and DES suites; use only ECDHE \
+with AES-GCM or ChaCha20-Poly1305 (Mozilla's \"intermediate\" configuration).",
+    },
+    SuiteClassFinding {
+        strength: SuiteStrength::WeakBlock,
+        check: "tls.cipher.sweet32",
+        severity: Severity::Medium,
+        title_vi: "Máy chủ chấp nhận mã khối 64 bit 3DES/IDEA (lỗ hổng Sweet32)",
+        title_en: "The server accepts 64-bit block ciphers 3DES/IDEA (Sweet32)",
+        remediation_vi: "Bỏ các bộ mã 3DES (DES-CBC3) và IDEA khỏi cấu hình TLS.",
+        remediation_en: "Remove 3DES (DES-CBC3) and IDEA suites from the TLS configuration.",
+    },
+    SuiteClassFinding {
+        strength: SuiteStrength::Weak,
+        check: "tls.cipher.weak",
+        severity: Severity::Low,
+        title_vi: "Máy chủ chấp nhận bộ mã yếu (chế độ CBC hoặc không có bí mật chuyển tiếp)",
+        title_en: "The server accepts weak cipher suites (CBC mode or no forward secrecy)",
+        remediation_vi:
+            "Ưu tiên và chỉ giữ các bộ mã ECDHE với AEAD (AES-GCM, ChaCha20-Poly1305); \
+bỏ trao đổi khoá RSA tĩnh và các bộ mã CBC khi các máy khách cho phép.",
+        remediation_en:
+            "Prefer and keep only ECDHE suites with AEAD (AES-GCM, ChaCha20-Poly1305); \
+drop static RSA key exchange and CBC suites once clients allow.",
+    },
+];
+
 fn suite_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
     // The enumerated lists when we have them, else at least the suite each version chose.
     let mut seen: Vec<(TlsVersion, &SuiteSeen)> = Vec::new();
@@ -157,43 +206,10 @@ fn suite_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
             }
         }
     }
-    let classes = [
-        (
-            SuiteStrength::Insecure,
-            "tls.cipher.insecure",
-            Severity::High,
-            "Máy chủ chấp nhận bộ mã hoá không an toàn (NULL, ẩn danh, EXPORT, RC4, DES)",
-            "The server accepts insecure cipher suites (NULL, anonymous, EXPORT, RC4, DES)",
-            "Bỏ các bộ mã NULL, ẩn danh (aNULL), EXPORT, RC4 và DES khỏi cấu hình; chỉ dùng ECDHE \
-với AES-GCM hoặc ChaCha20-Poly1305 (cấu hình \"intermediate\" của Mozilla).",
-            "Remove NULL, anonymous (aNULL), EXPORT, RC4 and DES suites; use only ECDHE with \
-AES-GCM or ChaCha20-Poly1305 (Mozilla's \"intermediate\" configuration).",
-        ),
-        (
-            SuiteStrength::WeakBlock,
-            "tls.cipher.sweet32",
-            Severity::Medium,
-            "Máy chủ chấp nhận mã khối 64 bit 3DES/IDEA (lỗ hổng Sweet32)",
-            "The server accepts 64-bit block ciphers 3DES/IDEA (Sweet32)",
-            "Bỏ các bộ mã 3DES (DES-CBC3) và IDEA khỏi cấu hình TLS.",
-            "Remove 3DES (DES-CBC3) and IDEA suites from the TLS configuration.",
-        ),
-        (
-            SuiteStrength::Weak,
-            "tls.cipher.weak",
-            Severity::Low,
-            "Máy chủ chấp nhận bộ mã yếu (chế độ CBC hoặc không có bí mật chuyển tiếp)",
-            "The server accepts weak cipher suites (CBC mode or no forward secrecy)",
-            "Ưu tiên và chỉ giữ các bộ mã ECDHE với AEAD (AES-GCM, ChaCha20-Poly1305); bỏ trao \
-đổi khoá RSA tĩnh và các bộ mã CBC khi các máy khách cho phép.",
-            "Prefer and keep only ECDHE suites with AEAD (AES-GCM, ChaCha20-Poly1305); drop \
-static RSA key exchange and CBC suites once clients allow.",
-        ),
-    ];
-    for (strength, check, severity, title_vi, title_en, remediation_vi, remediation_en) in classes {
+    for class in SUITE_CLASSES {
         let matching: Vec<&(TlsVersion, &SuiteSeen)> = seen
             .iter()
-            .filter(|(_, s)| s.strength == strength)
+            .filter(|(_, s)| s.strength == class.strength)
             .collect();
         if matching.is_empty() {
             continue;
@@ -215,11 +231,11 @@ static RSA key exchange and CBC suites once clients allow.",
         });
         let (first_version, first) = matching[0];
         drafts.push(Draft {
-            check,
+            check: class.check,
             category: category::TLS,
-            severity,
-            title_vi: format!("{title_vi}: {} bộ mã", matching.len()),
-            title_en: format!("{title_en}: {} suites", matching.len()),
+            severity: class.severity,
+            title_vi: format!("{}: {} bộ mã", class.title_vi, matching.len()),
+            title_en: format!("{}: {} suites", class.title_en, matching.len()),
             evidence: ScanEvidence {
                 extracted,
                 details,
@@ -228,8 +244,8 @@ static RSA key exchange and CBC suites once clients allow.",
                     &format!("ServerHello {first_version}, {}", first.name),
                 )
             },
-            remediation_vi,
-            remediation_en,
+            remediation_vi: class.remediation_vi,
+            remediation_en: class.remediation_en,
         });
     }
 }

@@ -8,7 +8,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
-use crate::answer::{read_flight, FlightEnd, FlightProgress, ServerAnswer, FLIGHT_LIMIT};
+use crate::answer::{
+    printable_excerpt, read_flight, FlightEnd, FlightProgress, ServerAnswer, ServerHelloSeen,
+    FLIGHT_LIMIT,
+};
 use crate::certificate::CertificateInfo;
 use crate::hello::{client_hello, ClientHelloSpec};
 use crate::suites::{candidate_suites, suite_name};
@@ -78,18 +81,11 @@ pub(crate) async fn offer(
             FlightProgress::Done(answer) => return Ok(answer),
             FlightProgress::NeedMore { hello } => hello,
         };
-        let ended = |hello: Option<_>, received: &[u8]| match hello {
-            Some(hello) => ServerAnswer::Hello(hello),
-            None if received.is_empty() => ServerAnswer::Closed,
-            None => ServerAnswer::NotTls {
-                excerpt: crate::answer::printable_excerpt(received),
-            },
-        };
         if received.len() >= FLIGHT_LIMIT {
-            return Ok(ended(hello_so_far, &received));
+            return Ok(cut_short(hello_so_far, &received));
         }
         match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return Ok(ended(hello_so_far, &received)),
+            Ok(Ok(0)) | Ok(Err(_)) => return Ok(cut_short(hello_so_far, &received)),
             Ok(Ok(read)) => received.extend_from_slice(&chunk[..read]),
             Err(_) => {
                 if let Some(hello) = hello_so_far {
@@ -102,6 +98,18 @@ pub(crate) async fn offer(
                 });
             }
         }
+    }
+}
+
+/// The answer when the flight ends early (hang-up, reset, size limit): the ServerHello if it came,
+/// else a refusal without words, else whatever the bytes were.
+fn cut_short(hello: Option<ServerHelloSeen>, received: &[u8]) -> ServerAnswer {
+    match hello {
+        Some(hello) => ServerAnswer::Hello(hello),
+        None if received.is_empty() => ServerAnswer::Closed,
+        None => ServerAnswer::NotTls {
+            excerpt: printable_excerpt(received),
+        },
     }
 }
 
