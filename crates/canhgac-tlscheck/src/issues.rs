@@ -450,19 +450,31 @@ or stronger.",
             WeakHash::Sha1 => 1,
         });
     if let Some((hash, cert)) = weakest {
-        let (check, severity, name) = match hash {
-            WeakHash::Md5 => ("cert.signature_md5", Severity::High, "MD5"),
-            WeakHash::Sha1 => ("cert.signature_sha1", Severity::Medium, "SHA-1"),
+        let (check, severity, name, state_vi, state_en) = match hash {
+            WeakHash::Md5 => (
+                "cert.signature_md5",
+                Severity::High,
+                "MD5",
+                "đã bị phá vỡ, có thể giả mạo",
+                "broken, forgeable",
+            ),
+            WeakHash::Sha1 => (
+                "cert.signature_sha1",
+                Severity::Medium,
+                "SHA-1",
+                "không còn an toàn, trình duyệt từ chối",
+                "no longer safe, rejected by browsers",
+            ),
         };
         push(
             check,
             severity,
             format!(
-                "Chứng thư số dùng chữ ký {name} đã bị phá vỡ ({}: {})",
+                "Chứng thư số dùng chữ ký {name} ({state_vi}): {} ({})",
                 cert.subject, cert.signature_algorithm
             ),
             format!(
-                "Certificate signed with broken {name} ({}: {})",
+                "Certificate signed with {name} ({state_en}): {} ({})",
                 cert.subject, cert.signature_algorithm
             ),
             "Cấp lại chứng thư số (và chứng thư trung gian) với chữ ký SHA-256 trở lên.",
