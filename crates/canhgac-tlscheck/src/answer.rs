@@ -32,6 +32,9 @@ pub struct ServerHelloSeen {
     /// The DER certificates of the Certificate message, when asked for and sent in clear.
     #[serde(skip)]
     pub certificates: Vec<Vec<u8>>,
+    /// The size of the finite-field DH group of a DHE suite's ServerKeyExchange, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_group_bits: Option<u32>,
 }
 
 /// How the server answered a ClientHello.
@@ -66,10 +69,21 @@ pub enum FlightProgress {
     Done(ServerAnswer),
 }
 
-/// Reads the answer out of `bytes`, the start of what the server sent. With
-/// `want_certificates`, a TLS 1.2-or-older answer is complete only after the Certificate
-/// message (or a ServerHelloDone without one).
-pub fn read_flight(bytes: &[u8], want_certificates: bool) -> FlightProgress {
+/// How far into a TLS 1.2-or-older flight to read (TLS 1.3 flights end at the ServerHello:
+/// the rest is encrypted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FlightEnd {
+    /// The ServerHello is enough.
+    ServerHello,
+    /// Up to the Certificate message.
+    Certificate,
+    /// Up to the ServerKeyExchange, for the size of the server's DH group.
+    KeyExchange,
+}
+
+/// Reads the answer out of `bytes`, the start of what the server sent, up to `until` (or a
+/// ServerHelloDone, when the messages wanted are not coming).
+pub fn read_flight(bytes: &[u8], until: FlightEnd) -> FlightProgress {
     let mut rest = bytes;
     let mut handshake: Vec<u8> = Vec::new();
     let mut consumed = 0usize;
@@ -124,20 +138,29 @@ pub fn read_flight(bytes: &[u8], want_certificates: bool) -> FlightProgress {
                                 return done_or(None, bytes);
                             };
                             let encrypted_next = seen.version >= 0x0304 || seen.retry_request;
-                            if !want_certificates || encrypted_next {
+                            if until == FlightEnd::ServerHello || encrypted_next {
                                 return FlightProgress::Done(ServerAnswer::Hello(seen));
                             }
                             hello = Some(seen);
                         }
                         11 => {
-                            let Some(mut seen) = hello.take() else {
+                            let Some(seen) = hello.as_mut() else {
                                 return done_or(None, bytes);
                             };
                             seen.certificates = certificates(message);
-                            return FlightProgress::Done(ServerAnswer::Hello(seen));
+                            if until == FlightEnd::Certificate {
+                                return done_or(hello, bytes);
+                            }
+                        }
+                        12 => {
+                            let Some(seen) = hello.as_mut() else {
+                                return done_or(None, bytes);
+                            };
+                            seen.dh_group_bits = dh_group_bits(seen.cipher_suite, &message[4..]);
+                            return done_or(hello, bytes);
                         }
                         _ => {
-                            // ServerKeyExchange, ServerHelloDone...: no certificate is coming.
+                            // ServerHelloDone, CertificateRequest...: nothing more is coming.
                             return done_or(hello, bytes);
                         }
                     }
@@ -194,7 +217,21 @@ fn server_hello(message: &[u8]) -> Option<ServerHelloSeen> {
         cipher_suite: hello.cipher.0,
         retry_request: hello.random == HELLO_RETRY_RANDOM,
         certificates: Vec::new(),
+        dh_group_bits: None,
     })
+}
+
+/// The bit length of `dh_p`, the first field of a DHE ServerKeyExchange (RFC 5246, 7.4.3).
+fn dh_group_bits(cipher_suite: u16, body: &[u8]) -> Option<u32> {
+    let suite = tls_parser::TlsCipherSuite::from_id(cipher_suite)?;
+    if suite.kx != tls_parser::TlsCipherKx::Dhe {
+        return None;
+    }
+    let length = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]));
+    let prime = body.get(2..2 + length)?;
+    let first = prime.iter().position(|byte| *byte != 0)?;
+    let significant = &prime[first..];
+    Some(significant.len() as u32 * 8 - significant[0].leading_zeros())
 }
 
 fn certificates(message: &[u8]) -> Vec<Vec<u8>> {
@@ -257,7 +294,9 @@ mod tests {
     #[test]
     fn a_tls13_hello_reports_the_supported_version() {
         let record = server_hello_record(0x0304, 0x1302);
-        let FlightProgress::Done(ServerAnswer::Hello(hello)) = read_flight(&record, true) else {
+        let FlightProgress::Done(ServerAnswer::Hello(hello)) =
+            read_flight(&record, FlightEnd::Certificate)
+        else {
             panic!("no hello");
         };
         assert_eq!((hello.version, hello.cipher_suite), (0x0304, 0x1302));
@@ -267,49 +306,75 @@ mod tests {
     fn a_tls12_hello_waits_for_the_certificate_when_asked() {
         let record = server_hello_record(0x0303, 0xC02F);
         assert!(matches!(
-            read_flight(&record, true),
+            read_flight(&record, FlightEnd::Certificate),
             FlightProgress::NeedMore { hello: Some(_) }
         ));
         let mut with_cert = record.clone();
         // Certificate message with one three-byte "certificate".
         with_cert.extend_from_slice(&[22, 3, 3, 0, 13, 11, 0, 0, 9, 0, 0, 6, 0, 0, 3, 1, 2, 3]);
-        let FlightProgress::Done(ServerAnswer::Hello(hello)) = read_flight(&with_cert, true) else {
+        let FlightProgress::Done(ServerAnswer::Hello(hello)) =
+            read_flight(&with_cert, FlightEnd::Certificate)
+        else {
             panic!("no hello");
         };
         assert_eq!(hello.certificates, vec![vec![1, 2, 3]]);
         // Split across reads: a partial record asks for more.
         assert!(matches!(
-            read_flight(&with_cert[..with_cert.len() - 2], true),
+            read_flight(&with_cert[..with_cert.len() - 2], FlightEnd::Certificate),
             FlightProgress::NeedMore { .. }
         ));
     }
 
     #[test]
+    fn the_dh_group_size_comes_from_the_server_key_exchange() {
+        // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256; dh_p is 0x01 0xff 0xff: 17 bits.
+        let mut flight = server_hello_record(0x0303, 0x009E);
+        flight.extend_from_slice(&[22, 3, 3, 0, 13, 11, 0, 0, 9, 0, 0, 6, 0, 0, 3, 1, 2, 3]);
+        flight.extend_from_slice(&[22, 3, 3, 0, 9, 12, 0, 0, 5, 0, 3, 0x01, 0xff, 0xff]);
+        let FlightProgress::Done(ServerAnswer::Hello(hello)) =
+            read_flight(&flight, FlightEnd::KeyExchange)
+        else {
+            panic!("no hello");
+        };
+        assert_eq!(hello.dh_group_bits, Some(17));
+        assert_eq!(hello.certificates, vec![vec![1, 2, 3]]);
+        // Stopping at the certificate leaves the size unread.
+        let FlightProgress::Done(ServerAnswer::Hello(hello)) =
+            read_flight(&flight, FlightEnd::Certificate)
+        else {
+            panic!("no hello");
+        };
+        assert_eq!(hello.dh_group_bits, None);
+    }
+
+    #[test]
     fn alerts_and_other_protocols_are_told_apart() {
         assert_eq!(
-            read_flight(&[21, 3, 3, 0, 2, 2, 70], false),
+            read_flight(&[21, 3, 3, 0, 2, 2, 70], FlightEnd::ServerHello),
             FlightProgress::Done(ServerAnswer::Alert { description: 70 })
         );
         let FlightProgress::Done(ServerAnswer::NotTls { excerpt }) =
-            read_flight(b"HTTP/1.1 400 Bad Request\r\n", false)
+            read_flight(b"HTTP/1.1 400 Bad Request\r\n", FlightEnd::ServerHello)
         else {
             panic!("HTTP taken for TLS");
         };
         assert!(excerpt.starts_with("HTTP/1.1 400"));
         assert!(matches!(
-            read_flight(b"+O", false),
+            read_flight(b"+O", FlightEnd::ServerHello),
             FlightProgress::Done(ServerAnswer::NotTls { .. })
         ));
         assert!(matches!(
-            read_flight(&[22, 3], false),
+            read_flight(&[22, 3], FlightEnd::ServerHello),
             FlightProgress::NeedMore { hello: None }
         ));
     }
 
     proptest! {
         #[test]
-        fn the_reader_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600), want in any::<bool>()) {
-            let _ = read_flight(&bytes, want);
+        fn the_reader_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            for end in [FlightEnd::ServerHello, FlightEnd::Certificate, FlightEnd::KeyExchange] {
+                let _ = read_flight(&bytes, end);
+            }
         }
 
         #[test]
@@ -318,16 +383,19 @@ mod tests {
             cut in 0usize..120,
             flips in proptest::collection::vec((0usize..120, any::<u8>()), 0..4),
         ) {
-            let mut record = server_hello_record(version, 0x002F);
+            // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, a certificate, a ServerKeyExchange.
+            let mut record = server_hello_record(version, 0x009E);
             record.extend_from_slice(&[22, 3, 3, 0, 13, 11, 0, 0, 9, 0, 0, 6, 0, 0, 3, 1, 2, 3]);
+            record.extend_from_slice(&[22, 3, 3, 0, 9, 12, 0, 0, 5, 0, 3, 0x01, 0xff, 0xff]);
             for (at, value) in flips {
                 if let Some(byte) = record.get_mut(at) {
                     *byte = value;
                 }
             }
             record.truncate(cut.min(record.len()));
-            let _ = read_flight(&record, true);
-            let _ = read_flight(&record, false);
+            for until in [FlightEnd::ServerHello, FlightEnd::Certificate, FlightEnd::KeyExchange] {
+                let _ = read_flight(&record, until);
+            }
         }
     }
 }

@@ -46,6 +46,13 @@ pub enum TlsError {
         /// The server's last reply (cut short).
         reply: String,
     },
+    /// Every hello was met by a hang-up: nothing to review (a filter, or a service that is not
+    /// TLS and waits for its own protocol's first word is usually silent instead).
+    #[error("{addr}: the server closed every connection without answering a ClientHello")]
+    NoAnswer {
+        /// The target.
+        addr: SocketAddr,
+    },
     /// The service answered, but not with TLS (an HTTP server, a banner, garbage).
     #[error("{addr}: not a TLS service; it answered {excerpt:?}")]
     NotTls {

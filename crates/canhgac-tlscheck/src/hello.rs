@@ -32,6 +32,9 @@ const SIGNATURE_SCHEMES: [u16; 15] = [
     0x0201, 0x0402, 0x0202,
 ];
 
+/// The most suites one hello offers; more are dropped so the hello fits in one record.
+pub const MAX_SUITES: usize = 4096;
+
 /// What one ClientHello offers.
 #[derive(Debug, Clone)]
 pub struct ClientHelloSpec<'a> {
@@ -39,7 +42,7 @@ pub struct ClientHelloSpec<'a> {
     pub min_version: TlsVersion,
     /// The highest version offered.
     pub max_version: TlsVersion,
-    /// The cipher suites offered, in order of preference.
+    /// The cipher suites offered, in order of preference (the first [`MAX_SUITES`]).
     pub suites: &'a [u16],
     /// The name sent as SNI (left out when it is an IP address or absent).
     pub server_name: Option<&'a str>,
@@ -62,7 +65,7 @@ pub fn client_hello(spec: &ClientHelloSpec<'_>) -> Vec<u8> {
     body.push(32);
     body.extend_from_slice(&rand::random::<[u8; 32]>());
 
-    let mut suites: Vec<u16> = spec.suites.to_vec();
+    let mut suites: Vec<u16> = spec.suites.iter().copied().take(MAX_SUITES).collect();
     if sslv3_only && !suites.contains(&EMPTY_RENEGOTIATION_INFO_SCSV) {
         suites.push(EMPTY_RENEGOTIATION_INFO_SCSV);
     }
@@ -147,9 +150,12 @@ fn extensions(spec: &ClientHelloSpec<'_>, offers_tls13: bool) -> Vec<u8> {
     out
 }
 
-/// SNI carries DNS names only (RFC 6066): not IP literals.
+/// SNI carries DNS names only (RFC 6066): not IP literals, nothing longer than a DNS name.
 fn is_sni_name(name: &str) -> bool {
-    !name.is_empty() && name.parse::<std::net::IpAddr>().is_err()
+    !name.is_empty()
+        && name.len() <= 253
+        && name.is_ascii()
+        && name.parse::<std::net::IpAddr>().is_err()
 }
 
 fn push_extension(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
@@ -232,6 +238,36 @@ mod tests {
         assert_eq!((record_version, version), (0x0300, 0x0300));
         assert_eq!(suites, vec![0x000A, 0x00FF]);
         assert!(ext.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_hello_we_build_parses_back(
+            suites in proptest::collection::vec(proptest::prelude::any::<u16>(), 0..5000),
+            name in proptest::option::of(".{0,300}"),
+            low in 0usize..5,
+            span in 0usize..5,
+        ) {
+            let min_version = TlsVersion::ALL[low];
+            let max_version = TlsVersion::ALL[(low + span).min(4)];
+            let spec = ClientHelloSpec {
+                min_version,
+                max_version,
+                suites: &suites,
+                server_name: name.as_deref(),
+            };
+            let record = client_hello(&spec);
+            proptest::prop_assert!(record.len() <= 5 + 16384);
+            let (rest, plaintext) = parse_tls_plaintext(&record).expect("our hello parses");
+            proptest::prop_assert!(rest.is_empty());
+            let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello)) = &plaintext.msg[0]
+            else {
+                panic!("not a ClientHello");
+            };
+            let offered: Vec<u16> = hello.ciphers.iter().map(|c| c.0).collect();
+            let kept = suites.len().min(MAX_SUITES);
+            proptest::prop_assert_eq!(&offered[..kept], &suites[..kept]);
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub fn issues(report: &TlsReport, host: &str, port: u16) -> Vec<ScanIssue> {
     let mut drafts = Vec::new();
     protocol_issues(report, &mut drafts);
     suite_issues(report, &mut drafts);
+    dh_issues(report, &mut drafts);
     certificate_issues(report, &mut drafts);
     let subject = format!("{host}:{port}/tcp");
     drafts
@@ -140,6 +141,55 @@ fn version_evidence(report: &TlsReport, version: TlsVersion, offered: &[&str]) -
     }
 }
 
+/// The finding for suites of one strength class.
+struct SuiteClassFinding {
+    strength: SuiteStrength,
+    check: &'static str,
+    severity: Severity,
+    title_vi: &'static str,
+    title_en: &'static str,
+    remediation_vi: &'static str,
+    remediation_en: &'static str,
+}
+
+const SUITE_CLASSES: [SuiteClassFinding; 3] = [
+    SuiteClassFinding {
+        strength: SuiteStrength::Insecure,
+        check: "tls.cipher.insecure",
+        severity: Severity::High,
+        title_vi: "Máy chủ chấp nhận bộ mã hoá không an toàn (NULL, ẩn danh, EXPORT, RC4, DES)",
+        title_en: "The server accepts insecure cipher suites (NULL, anonymous, EXPORT, RC4, DES)",
+        remediation_vi:
+            "Bỏ các bộ mã NULL, ẩn danh (aNULL), EXPORT, RC4 và DES khỏi cấu hình; chỉ \
+dùng ECDHE với AES-GCM hoặc ChaCha20-Poly1305 (cấu hình \"intermediate\" của Mozilla).",
+        remediation_en:
+            "Remove NULL, anonymous (aNULL), EXPORT, RC4 and DES suites; use only ECDHE \
+with AES-GCM or ChaCha20-Poly1305 (Mozilla's \"intermediate\" configuration).",
+    },
+    SuiteClassFinding {
+        strength: SuiteStrength::WeakBlock,
+        check: "tls.cipher.sweet32",
+        severity: Severity::Medium,
+        title_vi: "Máy chủ chấp nhận mã khối 64 bit 3DES/IDEA (lỗ hổng Sweet32)",
+        title_en: "The server accepts 64-bit block ciphers 3DES/IDEA (Sweet32)",
+        remediation_vi: "Bỏ các bộ mã 3DES (DES-CBC3) và IDEA khỏi cấu hình TLS.",
+        remediation_en: "Remove 3DES (DES-CBC3) and IDEA suites from the TLS configuration.",
+    },
+    SuiteClassFinding {
+        strength: SuiteStrength::Weak,
+        check: "tls.cipher.weak",
+        severity: Severity::Low,
+        title_vi: "Máy chủ chấp nhận bộ mã yếu (chế độ CBC hoặc không có bí mật chuyển tiếp)",
+        title_en: "The server accepts weak cipher suites (CBC mode or no forward secrecy)",
+        remediation_vi:
+            "Ưu tiên và chỉ giữ các bộ mã ECDHE với AEAD (AES-GCM, ChaCha20-Poly1305); \
+bỏ trao đổi khoá RSA tĩnh và các bộ mã CBC khi các máy khách cho phép.",
+        remediation_en:
+            "Prefer and keep only ECDHE suites with AEAD (AES-GCM, ChaCha20-Poly1305); \
+drop static RSA key exchange and CBC suites once clients allow.",
+    },
+];
+
 fn suite_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
     // The enumerated lists when we have them, else at least the suite each version chose.
     let mut seen: Vec<(TlsVersion, &SuiteSeen)> = Vec::new();
@@ -156,43 +206,10 @@ fn suite_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
             }
         }
     }
-    let classes = [
-        (
-            SuiteStrength::Insecure,
-            "tls.cipher.insecure",
-            Severity::High,
-            "Máy chủ chấp nhận bộ mã hoá không an toàn (NULL, ẩn danh, EXPORT, RC4, DES)",
-            "The server accepts insecure cipher suites (NULL, anonymous, EXPORT, RC4, DES)",
-            "Bỏ các bộ mã NULL, ẩn danh (aNULL), EXPORT, RC4 và DES khỏi cấu hình; chỉ dùng ECDHE \
-với AES-GCM hoặc ChaCha20-Poly1305 (cấu hình \"intermediate\" của Mozilla).",
-            "Remove NULL, anonymous (aNULL), EXPORT, RC4 and DES suites; use only ECDHE with \
-AES-GCM or ChaCha20-Poly1305 (Mozilla's \"intermediate\" configuration).",
-        ),
-        (
-            SuiteStrength::WeakBlock,
-            "tls.cipher.sweet32",
-            Severity::Medium,
-            "Máy chủ chấp nhận mã khối 64 bit 3DES/IDEA (lỗ hổng Sweet32)",
-            "The server accepts 64-bit block ciphers 3DES/IDEA (Sweet32)",
-            "Bỏ các bộ mã 3DES (DES-CBC3) và IDEA khỏi cấu hình TLS.",
-            "Remove 3DES (DES-CBC3) and IDEA suites from the TLS configuration.",
-        ),
-        (
-            SuiteStrength::Weak,
-            "tls.cipher.weak",
-            Severity::Low,
-            "Máy chủ chấp nhận bộ mã yếu (chế độ CBC hoặc không có bí mật chuyển tiếp)",
-            "The server accepts weak cipher suites (CBC mode or no forward secrecy)",
-            "Ưu tiên và chỉ giữ các bộ mã ECDHE với AEAD (AES-GCM, ChaCha20-Poly1305); bỏ trao \
-đổi khoá RSA tĩnh và các bộ mã CBC khi các máy khách cho phép.",
-            "Prefer and keep only ECDHE suites with AEAD (AES-GCM, ChaCha20-Poly1305); drop \
-static RSA key exchange and CBC suites once clients allow.",
-        ),
-    ];
-    for (strength, check, severity, title_vi, title_en, remediation_vi, remediation_en) in classes {
+    for class in SUITE_CLASSES {
         let matching: Vec<&(TlsVersion, &SuiteSeen)> = seen
             .iter()
-            .filter(|(_, s)| s.strength == strength)
+            .filter(|(_, s)| s.strength == class.strength)
             .collect();
         if matching.is_empty() {
             continue;
@@ -214,11 +231,11 @@ static RSA key exchange and CBC suites once clients allow.",
         });
         let (first_version, first) = matching[0];
         drafts.push(Draft {
-            check,
+            check: class.check,
             category: category::TLS,
-            severity,
-            title_vi: format!("{title_vi}: {} bộ mã", matching.len()),
-            title_en: format!("{title_en}: {} suites", matching.len()),
+            severity: class.severity,
+            title_vi: format!("{}: {} bộ mã", class.title_vi, matching.len()),
+            title_en: format!("{}: {} suites", class.title_en, matching.len()),
             evidence: ScanEvidence {
                 extracted,
                 details,
@@ -227,10 +244,40 @@ static RSA key exchange and CBC suites once clients allow.",
                     &format!("ServerHello {first_version}, {}", first.name),
                 )
             },
-            remediation_vi,
-            remediation_en,
+            remediation_vi: class.remediation_vi,
+            remediation_en: class.remediation_en,
         });
     }
+}
+
+fn dh_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
+    let Some(bits) = report.dh_group_bits else {
+        return;
+    };
+    let severity = match bits {
+        0..1024 => Severity::High,
+        1024..2048 => Severity::Medium,
+        _ => return,
+    };
+    drafts.push(Draft {
+        check: "tls.dh.weak",
+        category: category::TLS,
+        severity,
+        title_vi: format!("Máy chủ dùng nhóm Diffie-Hellman yếu: {bits} bit (Logjam)"),
+        title_en: format!("The server uses a weak Diffie-Hellman group: {bits} bits (Logjam)"),
+        evidence: ScanEvidence {
+            extracted: vec![format!("DH: {bits} bit")],
+            details: serde_json::json!({ "dh_group_bits": bits }),
+            ..ScanEvidence::exchange(
+                "ClientHello offering only DHE suites",
+                &format!("ServerKeyExchange with a {bits}-bit prime"),
+            )
+        },
+        remediation_vi: "Dùng nhóm DH từ 2048 bit trở lên (ví dụ ffdhe2048 theo RFC 7919), hoặc \
+bỏ các bộ mã DHE và chỉ giữ ECDHE.",
+        remediation_en: "Use a DH group of 2048 bits or more (e.g. RFC 7919 ffdhe2048), or drop \
+DHE suites and keep only ECDHE.",
+    });
 }
 
 fn certificate_issues(report: &TlsReport, drafts: &mut Vec<Draft>) {
@@ -403,19 +450,31 @@ or stronger.",
             WeakHash::Sha1 => 1,
         });
     if let Some((hash, cert)) = weakest {
-        let (check, severity, name) = match hash {
-            WeakHash::Md5 => ("cert.signature_md5", Severity::High, "MD5"),
-            WeakHash::Sha1 => ("cert.signature_sha1", Severity::Medium, "SHA-1"),
+        let (check, severity, name, state_vi, state_en) = match hash {
+            WeakHash::Md5 => (
+                "cert.signature_md5",
+                Severity::High,
+                "MD5",
+                "đã bị phá vỡ, có thể giả mạo",
+                "broken, forgeable",
+            ),
+            WeakHash::Sha1 => (
+                "cert.signature_sha1",
+                Severity::Medium,
+                "SHA-1",
+                "không còn an toàn, trình duyệt từ chối",
+                "no longer safe, rejected by browsers",
+            ),
         };
         push(
             check,
             severity,
             format!(
-                "Chứng thư số dùng chữ ký {name} đã bị phá vỡ ({}: {})",
+                "Chứng thư số dùng chữ ký {name} ({state_vi}): {} ({})",
                 cert.subject, cert.signature_algorithm
             ),
             format!(
-                "Certificate signed with broken {name} ({}: {})",
+                "Certificate signed with {name} ({state_en}): {} ({})",
                 cert.subject, cert.signature_algorithm
             ),
             "Cấp lại chứng thư số (và chứng thư trung gian) với chữ ký SHA-256 trở lên.",
@@ -520,6 +579,7 @@ mod tests {
                 chosen: None,
             }],
             suites: vec![],
+            dh_group_bits: None,
             certificate: Some(CertificateReview {
                 chain,
                 trust: ChainTrust::Trusted,

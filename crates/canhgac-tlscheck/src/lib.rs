@@ -3,11 +3,14 @@
 //!
 //! Versions and suites are probed with ClientHellos we build by hand ([`hello`]), because rustls
 //! and Debian's OpenSSL refuse to speak SSLv3 or TLS 1.0; the server's first flight is read with
-//! `tls-parser` ([`answer`]). Only the ServerHello (and, up to TLS 1.2, the Certificate message
-//! that follows it) is needed, so no handshake is ever finished by hand. The certificate chain of
-//! a TLS 1.3-only server is encrypted, so it is fetched with a rustls connection whose verifier
-//! records the chain and accepts it ([`fetch`]); the chain is then parsed with x509-parser and
-//! checked against the Mozilla roots (webpki-roots) with rustls-webpki ([`certificate`]).
+//! `tls-parser` ([`answer`]). Only the ServerHello (and, up to TLS 1.2, the Certificate and
+//! ServerKeyExchange that follow it, for the chain and the size of a DHE group) is needed, so no
+//! handshake is ever finished by hand. Suites are listed by offering every suite we know,
+//! striking the one the server picks, and offering the rest again; their classes are in
+//! [`suites`]. The certificate chain of a TLS 1.3-only server is encrypted, so it is fetched
+//! with a rustls connection whose verifier records the chain and accepts it ([`fetch`]); the
+//! chain is then parsed with x509-parser and checked against the Mozilla roots (webpki-roots)
+//! with rustls-webpki ([`certificate`]).
 //!
 //! Mail ports are reviewed after their plaintext STARTTLS prelude ([`StartTls`]); every probe
 //! runs the prelude on its own connection.
@@ -30,7 +33,8 @@
 //! ```
 //!
 //! Every network step has a deadline: a closed port, a silent server, an HTTP server or garbage
-//! gives an error or "not offered", never a hang.
+//! gives an error or "not offered", never a hang. Connections to one target are bounded by
+//! [`TlsOptions::max_concurrent_probes`].
 
 pub mod answer;
 pub mod certificate;

@@ -8,7 +8,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
-use crate::answer::{read_flight, FlightProgress, ServerAnswer, FLIGHT_LIMIT};
+use crate::answer::{
+    printable_excerpt, read_flight, FlightEnd, FlightProgress, ServerAnswer, ServerHelloSeen,
+    FLIGHT_LIMIT,
+};
 use crate::certificate::CertificateInfo;
 use crate::hello::{client_hello, ClientHelloSpec};
 use crate::suites::{candidate_suites, suite_name};
@@ -51,7 +54,7 @@ pub(crate) async fn connect(
 pub(crate) async fn offer(
     target: &TlsTarget,
     spec: &ClientHelloSpec<'_>,
-    want_certificates: bool,
+    end: FlightEnd,
     timeout: Duration,
 ) -> Result<ServerAnswer, TlsError> {
     let addr = target.addr;
@@ -74,22 +77,15 @@ pub(crate) async fn offer(
     let mut received: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        let hello_so_far = match read_flight(&received, want_certificates) {
+        let hello_so_far = match read_flight(&received, end) {
             FlightProgress::Done(answer) => return Ok(answer),
             FlightProgress::NeedMore { hello } => hello,
         };
-        let ended = |hello: Option<_>, received: &[u8]| match hello {
-            Some(hello) => ServerAnswer::Hello(hello),
-            None if received.is_empty() => ServerAnswer::Closed,
-            None => ServerAnswer::NotTls {
-                excerpt: crate::answer::printable_excerpt(received),
-            },
-        };
         if received.len() >= FLIGHT_LIMIT {
-            return Ok(ended(hello_so_far, &received));
+            return Ok(cut_short(hello_so_far, &received));
         }
         match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return Ok(ended(hello_so_far, &received)),
+            Ok(Ok(0)) | Ok(Err(_)) => return Ok(cut_short(hello_so_far, &received)),
             Ok(Ok(read)) => received.extend_from_slice(&chunk[..read]),
             Err(_) => {
                 if let Some(hello) = hello_so_far {
@@ -102,6 +98,18 @@ pub(crate) async fn offer(
                 });
             }
         }
+    }
+}
+
+/// The answer when the flight ends early (hang-up, reset, size limit): the ServerHello if it came,
+/// else a refusal without words, else whatever the bytes were.
+fn cut_short(hello: Option<ServerHelloSeen>, received: &[u8]) -> ServerAnswer {
+    match hello {
+        Some(hello) => ServerAnswer::Hello(hello),
+        None if received.is_empty() => ServerAnswer::Closed,
+        None => ServerAnswer::NotTls {
+            excerpt: printable_excerpt(received),
+        },
     }
 }
 
@@ -150,7 +158,7 @@ pub async fn handshake(
         suites,
         server_name: target.server_name.as_deref(),
     };
-    let hello = match offer(target, &spec, true, timeout).await? {
+    let hello = match offer(target, &spec, FlightEnd::Certificate, timeout).await? {
         ServerAnswer::Hello(hello) => hello,
         ServerAnswer::Alert { .. } | ServerAnswer::Closed => return Ok(None),
         ServerAnswer::NotTls { excerpt } => {

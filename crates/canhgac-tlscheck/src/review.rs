@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::answer::ServerAnswer;
+use crate::answer::{FlightEnd, ServerAnswer};
 use crate::certificate::{review_chain, CertificateReview};
 use crate::hello::ClientHelloSpec;
 use crate::probe::offer;
@@ -19,7 +19,8 @@ use crate::{StartTls, TlsError, TlsVersion};
 pub struct TlsTarget {
     /// Where to connect.
     pub addr: SocketAddr,
-    /// The name sent as SNI and checked against the certificate.
+    /// The name sent as SNI and checked against the certificate. Without it no SNI is sent
+    /// (the server shows its default certificate) and no name mismatch is reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
     /// The plaintext prelude to run first, for mail ports.
@@ -44,7 +45,8 @@ impl TlsTarget {
     }
 }
 
-/// How the review runs.
+/// How the review runs. The defaults: 10 s per probe, warn 30 days before expiry, no extra
+/// roots, suites listed, 4 connections at once, at most 100 hellos per version.
 #[derive(Debug, Clone)]
 pub struct TlsOptions {
     /// The longest one probe (connect, prelude, hello, answer) may take.
@@ -69,7 +71,7 @@ impl Default for TlsOptions {
             extra_roots: Vec::new(),
             enumerate_ciphers: true,
             max_concurrent_probes: 4,
-            max_cipher_rounds: 64,
+            max_cipher_rounds: 100,
         }
     }
 }
@@ -148,6 +150,10 @@ pub struct TlsReport {
     pub versions: Vec<VersionProbe>,
     /// Accepted suites per offered version (empty when enumeration was off).
     pub suites: Vec<VersionSuites>,
+    /// The size in bits of the finite-field Diffie-Hellman group the server uses with DHE
+    /// suites (TLS 1.2 and older), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_group_bits: Option<u32>,
     /// The certificate review, when a chain was obtained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateReview>,
@@ -177,12 +183,13 @@ impl TlsReport {
 struct VersionOutcome {
     probe: VersionProbe,
     certificates: Vec<Vec<u8>>,
+    dh_group_bits: Option<u32>,
     result: Result<bool, TlsError>,
 }
 
 /// Reviews `target`: one hello per version, then (optionally) the suites of each offered
 /// version, then the certificate chain. Fails only when no probe got a TLS answer: the port is
-/// closed, silent or speaks something else.
+/// closed, silent, hangs up on every hello or speaks something else.
 pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsReport, TlsError> {
     let permits = Semaphore::new(options.max_concurrent_probes.max(1));
     let permits = &permits;
@@ -201,6 +208,7 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
     let mut any_tls_answer = false;
     let mut versions = Vec::new();
     let mut certificates: Option<(TlsVersion, Vec<Vec<u8>>)> = None;
+    let mut dh_group_bits = None;
     for outcome in outcomes {
         match outcome.result {
             Ok(true) => any_tls_answer = true,
@@ -221,12 +229,11 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
         if !outcome.certificates.is_empty() {
             certificates = Some((outcome.probe.version, outcome.certificates));
         }
+        dh_group_bits = dh_group_bits.or(outcome.dh_group_bits);
         versions.push(outcome.probe);
     }
     if !any_tls_answer {
-        if let Some(error) = first_error {
-            return Err(error);
-        }
+        return Err(first_error.unwrap_or(TlsError::NoAnswer { addr: target.addr }));
     }
 
     let mut suites = Vec::new();
@@ -258,6 +265,19 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
             suites.push(list);
             failures.append(&mut list_failures);
         }
+    }
+
+    // Complete suite lists without a DHE suite make the DHE-only probe pointless.
+    let no_dhe_listed = !suites.is_empty()
+        && suites.iter().all(|list: &VersionSuites| {
+            list.complete
+                && !list.suites.iter().any(|suite| {
+                    tls_parser::TlsCipherSuite::from_id(suite.id)
+                        .is_some_and(|s| s.kx == tls_parser::TlsCipherKx::Dhe)
+                })
+        });
+    if dh_group_bits.is_none() && !no_dhe_listed {
+        dh_group_bits = probe_dh_group(target, options, permits, &versions, &mut failures).await;
     }
 
     let reviewed_at = Timestamp::now();
@@ -298,9 +318,51 @@ pub async fn review(target: &TlsTarget, options: &TlsOptions) -> Result<TlsRepor
         expiry_warning_days: options.expiry_warning_days,
         versions,
         suites,
+        dh_group_bits,
         certificate,
         failures,
     })
+}
+
+/// The size of the server's DH group: offers only DHE suites at the newest version up to TLS 1.2
+/// the server accepts, and reads the ServerKeyExchange. `None` when it has no DHE suite.
+async fn probe_dh_group(
+    target: &TlsTarget,
+    options: &TlsOptions,
+    permits: &Semaphore,
+    versions: &[VersionProbe],
+    failures: &mut Vec<ProbeFailure>,
+) -> Option<u32> {
+    let version = versions
+        .iter()
+        .filter(|p| p.offered && p.version <= TlsVersion::Tls12)
+        .map(|p| p.version)
+        .max()?;
+    let suites: Vec<u16> = candidate_suites(version)
+        .into_iter()
+        .filter(|id| {
+            tls_parser::TlsCipherSuite::from_id(*id)
+                .is_some_and(|suite| suite.kx == tls_parser::TlsCipherKx::Dhe)
+        })
+        .collect();
+    let spec = ClientHelloSpec {
+        min_version: version,
+        max_version: version,
+        suites: &suites,
+        server_name: target.server_name.as_deref(),
+    };
+    let _permit = permits.acquire().await;
+    match offer(target, &spec, FlightEnd::KeyExchange, options.timeout).await {
+        Ok(ServerAnswer::Hello(hello)) => hello.dh_group_bits,
+        Ok(_) => None,
+        Err(error) => {
+            failures.push(ProbeFailure {
+                probe: format!("DH group {version}"),
+                error: error.to_string(),
+            });
+            None
+        }
+    }
 }
 
 /// Offers `version` alone with every suite we know for it. `Ok(true)` when the server
@@ -318,10 +380,15 @@ async fn probe_version(
         suites: &suites,
         server_name: target.server_name.as_deref(),
     };
-    let want_certificates = version <= TlsVersion::Tls12;
+    // Up to TLS 1.2 the certificate and key exchange come in clear, in the same flight.
+    let end = if version <= TlsVersion::Tls12 {
+        FlightEnd::KeyExchange
+    } else {
+        FlightEnd::ServerHello
+    };
     let answer = {
         let _permit = permits.acquire().await;
-        offer(target, &spec, want_certificates, options.timeout).await
+        offer(target, &spec, end, options.timeout).await
     };
     let mut probe = VersionProbe {
         version,
@@ -331,6 +398,7 @@ async fn probe_version(
         chosen: None,
     };
     let mut certificates = Vec::new();
+    let mut dh_group_bits = None;
     let result = match answer {
         Ok(answer) => {
             probe.answer = describe(&answer);
@@ -342,6 +410,7 @@ async fn probe_version(
                     if probe.offered {
                         probe.chosen = Some(SuiteSeen::new(hello.cipher_suite));
                         certificates = hello.certificates;
+                        dh_group_bits = hello.dh_group_bits;
                     }
                     Ok(true)
                 }
@@ -361,6 +430,7 @@ async fn probe_version(
     VersionOutcome {
         probe,
         certificates,
+        dh_group_bits,
         result,
     }
 }
@@ -392,7 +462,7 @@ async fn enumerate_suites(
         };
         let answer = {
             let _permit = permits.acquire().await;
-            offer(target, &spec, false, options.timeout).await
+            offer(target, &spec, FlightEnd::ServerHello, options.timeout).await
         };
         match answer {
             Ok(ServerAnswer::Hello(hello))

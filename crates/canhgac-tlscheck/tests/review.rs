@@ -178,6 +178,34 @@ async fn a_weak_openssl_certificate_for_another_name() {
 }
 
 #[tokio::test]
+async fn legacy_tls_with_an_expired_self_signed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = expired_self_signed_pem(dir.path(), "portal.example.gov.vn");
+    let server = OpensslServer::start(&cert, &key, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    let target = TlsTarget::new(server.addr, Some("portal.example.gov.vn"));
+    let report = review(&target, &options()).await.unwrap();
+    assert_eq!(report.offered_versions(), vec![TlsVersion::Tls10]);
+    let certificate = report.certificate.as_ref().unwrap();
+    assert_eq!(certificate.trust, ChainTrust::SelfSigned);
+    assert_eq!(certificate.name_matches, Some(true));
+    let found = issues(&report, "portal.example.gov.vn", 443);
+    let expired = found.iter().find(|i| i.check == "cert.expired").unwrap();
+    assert_eq!(expired.severity, Severity::High);
+    assert_eq!(expired.category, "certificate");
+    assert_eq!(
+        expired.title_vi,
+        "Chứng thư số đã hết hạn từ ngày 01/01/2021"
+    );
+    assert!(expired.remediation_vi.starts_with("Gia hạn"));
+    assert!(expired
+        .evidence
+        .extracted
+        .contains(&"Hiệu lực / Valid: 01/01/2019 - 01/01/2021".to_owned()));
+    assert!(has(&report, "cert.self_signed", Severity::Medium));
+    assert!(has(&report, "tls.protocol.tls10", Severity::Medium));
+}
+
+#[tokio::test]
 async fn a_modern_openssl_server_raises_no_protocol_issue() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = openssl_certificate(
@@ -205,6 +233,49 @@ async fn a_modern_openssl_server_raises_no_protocol_issue() {
     assert!(!checks(&report)
         .iter()
         .any(|(c, _)| c == "tls.cipher.insecure"));
+    assert_eq!(
+        report.dh_group_bits,
+        Some(2048),
+        "OpenSSL's automatic DH group"
+    );
+    assert!(!checks(&report).iter().any(|(c, _)| c == "tls.dh.weak"));
+}
+
+#[tokio::test]
+async fn a_1024_bit_dh_group_is_logjam() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_certificate(
+        dir.path(),
+        "dh",
+        2048,
+        "sha256",
+        "portal.example.gov.vn",
+        365,
+    );
+    // The 1024-bit MODP group of RFC 2409 (Oakley group 2), still found on old appliances;
+    // generating a fresh one takes seconds.
+    let dhparam = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dh1024-rfc2409-group2.pem"
+    );
+    // ECDHE is preferred in our hellos, so the version probe does not see the DH group: the
+    // DHE-only probe must.
+    let server = OpensslServer::start(
+        &cert,
+        &key,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            "-dhparam",
+            dhparam,
+        ],
+    );
+    let target = TlsTarget::new(server.addr, Some("portal.example.gov.vn"));
+    let report = review(&target, &options()).await.unwrap();
+    assert_eq!(report.versions[3].chosen.as_ref().unwrap().id, 0xC02F);
+    assert_eq!(report.dh_group_bits, Some(1024));
+    assert!(has(&report, "tls.dh.weak", Severity::Medium));
 }
 
 #[tokio::test]
@@ -232,6 +303,36 @@ async fn a_tls13_only_server_gives_its_chain_through_rustls() {
         checks(&report),
         vec![("cert.self_signed".to_owned(), Severity::Medium)]
     );
+}
+
+#[tokio::test]
+async fn ipv6_and_a_certificate_for_an_ip_address() {
+    // rcgen puts "::1" in the subjectAltName as an IP address.
+    let issued = self_signed("::1");
+    let versions = [&rustls::version::TLS12, &rustls::version::TLS13];
+    let addr = rustls_server_on("[::1]:0", vec![issued.der], issued.key, &versions).await;
+    let quick = TlsOptions {
+        enumerate_ciphers: false,
+        ..options()
+    };
+    let report = review(&TlsTarget::new(addr, Some("::1")), &quick)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.offered_versions(),
+        vec![TlsVersion::Tls12, TlsVersion::Tls13]
+    );
+    let certificate = report.certificate.as_ref().unwrap();
+    assert_eq!(
+        certificate.leaf().unwrap().ip_addresses,
+        vec!["::1".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(certificate.name_matches, Some(true));
+
+    let report = review(&TlsTarget::new(addr, Some("::2")), &quick)
+        .await
+        .unwrap();
+    assert!(has(&report, "cert.name_mismatch", Severity::Medium));
 }
 
 #[tokio::test]
@@ -586,6 +687,13 @@ async fn closed_silent_http_and_garbage_endpoints_fail_clearly_and_quickly() {
         matches!(&report, Err(TlsError::NotTls { .. })),
         "a half record is not TLS we can use: {report:?}"
     );
+
+    // Hangs up on every hello.
+    let hang_up = reply_server(b"").await;
+    assert!(matches!(
+        review(&TlsTarget::new(hang_up, None), &quick).await,
+        Err(TlsError::NoAnswer { .. })
+    ));
 
     // An SMTP server behind a port we review with POP3's prelude.
     let smtp = mail_server(StartTls::Smtp, self_signed("mail.example.gov.vn"), false).await;

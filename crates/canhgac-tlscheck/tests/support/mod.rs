@@ -142,6 +142,21 @@ pub fn self_signed(name: &str) -> Issued {
     }
 }
 
+/// A self-signed EC certificate for `name` that expired on 1 January 2021, written as PEM
+/// files for openssl: `(cert.pem, key.pem)`.
+pub fn expired_self_signed_pem(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = params(name, &[name], false);
+    params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let cert = params.self_signed(&key).unwrap();
+    let cert_path = dir.join("expired.pem");
+    let key_path = dir.join("expired.key");
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (cert_path, key_path)
+}
+
 /// A small PKI: root, intermediate, and leaves signed by the intermediate.
 pub struct Pki {
     pub root: CertifiedIssuer<'static, KeyPair>,
@@ -195,14 +210,24 @@ fn server_config(
     Arc::new(config)
 }
 
-/// A rustls server sending `chain`, speaking `versions`.
+/// A rustls server on 127.0.0.1 sending `chain`, speaking `versions`.
 pub async fn rustls_server(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> SocketAddr {
+    rustls_server_on("127.0.0.1:0", chain, key, versions).await
+}
+
+/// A rustls server on `bind` (e.g. `[::1]:0`).
+pub async fn rustls_server_on(
+    bind: &str,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> SocketAddr {
     let acceptor = TlsAcceptor::from(server_config(chain, key, versions));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = TcpListener::bind(bind).await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
