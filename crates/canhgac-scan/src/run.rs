@@ -93,6 +93,8 @@ impl Profile {
             category::EXPOSED_SERVICE,
             category::HTTP_HARDENING,
             category::FINGERPRINT,
+            category::TLS,
+            category::CERTIFICATE,
         ];
         if self.web_paths() {
             out.push(category::WEB_EXPOSURE);
@@ -320,7 +322,11 @@ impl ScanProgress {
 }
 
 /// TLS review, SMTP checks and known vulnerabilities of one identified service.
-async fn service_checks(host: &ScanHost, service: &Service, options: &ScanOptions) -> Vec<ScanIssue> {
+async fn service_checks(
+    host: &ScanHost,
+    service: &Service,
+    options: &ScanOptions,
+) -> Vec<ScanIssue> {
     let mut issues = Vec::new();
     let port = service.addr.port;
     let server_name = (host.name.parse::<IpAddr>().is_err()).then_some(host.name.as_str());
@@ -331,7 +337,8 @@ async fn service_checks(host: &ScanHost, service: &Service, options: &ScanOption
         _ => None,
     };
     if service.service == "smtp" && options.checks_mail() {
-        let report = canhgac_mailcheck::check_smtp(service.addr.addr(), &host.name, &options.smtp).await;
+        let report =
+            canhgac_mailcheck::check_smtp(service.addr.addr(), &host.name, &options.smtp).await;
         issues.extend(report.issues().iter().cloned());
     }
     if service.tls || starttls.is_some() {
@@ -359,7 +366,12 @@ async fn service_checks(host: &ScanHost, service: &Service, options: &ScanOption
     issues
 }
 
-async fn known_vulnerabilities(db: &VulnDb, host: &str, port: u16, product: &ProductRef) -> Vec<ScanIssue> {
+async fn known_vulnerabilities(
+    db: &VulnDb,
+    host: &str,
+    port: u16,
+    product: &ProductRef,
+) -> Vec<ScanIssue> {
     match db.matches(product).await {
         Ok(found) => found
             .iter()
@@ -380,10 +392,17 @@ struct HostChecks {
 }
 
 /// Mail posture of the mail domains, and the templates.
-async fn host_checks(hosts: &[ScanHost], reports: &[HostReport], options: &ScanOptions) -> HostChecks {
+async fn host_checks(
+    hosts: &[ScanHost],
+    reports: &[HostReport],
+    options: &ScanOptions,
+) -> HostChecks {
     let mut out = HostChecks::default();
     let resolver = match options.resolver {
-        Some(addr) => Some(canhgac_dns::Resolver::new(addr, std::time::Duration::from_secs(5))),
+        Some(addr) => Some(canhgac_dns::Resolver::new(
+            addr,
+            std::time::Duration::from_secs(5),
+        )),
         None => canhgac_dns::Resolver::from_config(None).ok(),
     };
     let names: Vec<String> = hosts
@@ -401,7 +420,8 @@ async fn host_checks(hosts: &[ScanHost], reports: &[HostReport], options: &ScanO
         };
         if let Some(resolver) = &resolver {
             for domain in &domains {
-                let posture = canhgac_mailcheck::check_domain(resolver, domain, &options.mail).await;
+                let posture =
+                    canhgac_mailcheck::check_domain(resolver, domain, &options.mail).await;
                 out.issues.extend(posture.issues().iter().cloned());
             }
         }
@@ -416,7 +436,13 @@ async fn host_checks(hosts: &[ScanHost], reports: &[HostReport], options: &ScanO
     let engine = Engine::new(engine_options);
     let mut targets: Vec<(&'static str, String)> = Vec::new();
     for report in reports {
-        let bracket = |name: &str| if name.contains(':') { format!("[{name}]") } else { name.to_owned() };
+        let bracket = |name: &str| {
+            if name.contains(':') {
+                format!("[{name}]")
+            } else {
+                name.to_owned()
+            }
+        };
         for service in &report.services {
             let authority = format!("{}:{}", bracket(&report.name), service.addr.port);
             if service.service == "http" {
@@ -428,7 +454,10 @@ async fn host_checks(hosts: &[ScanHost], reports: &[HostReport], options: &ScanO
             }
         }
         if let Some(first) = report.services.first() {
-            targets.push(("tcp", format!("{}:{}", bracket(&report.name), first.addr.port)));
+            targets.push((
+                "tcp",
+                format!("{}:{}", bracket(&report.name), first.addr.port),
+            ));
         }
     }
     for name in &names {
@@ -448,7 +477,11 @@ async fn host_checks(hosts: &[ScanHost], reports: &[HostReport], options: &ScanO
     let results: Vec<(Vec<ScanIssue>, u64)> = stream::iter(jobs)
         .map(|(template, target)| async move {
             let outcome = engine.run(template, &target).await;
-            let issues: Vec<ScanIssue> = outcome.hits.iter().map(|hit| hit.to_issue(template)).collect();
+            let issues: Vec<ScanIssue> = outcome
+                .hits
+                .iter()
+                .map(|hit| hit.to_issue(template))
+                .collect();
             (issues, outcome.requests_sent as u64)
         })
         .buffer_unordered(options.engine.max_concurrent.max(1))
@@ -554,13 +587,17 @@ pub async fn run(
                                 version: tech.version.clone().unwrap_or_default(),
                                 cpe: Some(tech.cpe.clone()),
                             };
-                            issues.extend(known_vulnerabilities(db, &host.name, open.port, &product).await);
+                            issues.extend(
+                                known_vulnerabilities(db, &host.name, open.port, &product).await,
+                            );
                         }
                     }
                     if options.checks_mail() {
                         let client = web::client_for(&target, &options.web);
                         if let Some(client) = client {
-                            for found in canhgac_mailcheck::probe_webmail(&client, &report.base_url).await {
+                            for found in
+                                canhgac_mailcheck::probe_webmail(&client, &report.base_url).await
+                            {
                                 issues.push(found.issue(&host.name));
                             }
                         }
@@ -628,7 +665,10 @@ pub async fn run(
     };
     requests += extra.requests;
     for issue in extra.issues {
-        if !issues.iter().any(|i| i.finding_key() == issue.finding_key()) {
+        if !issues
+            .iter()
+            .any(|i| i.finding_key() == issue.finding_key())
+        {
             issues.push(issue);
         }
     }

@@ -139,9 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Sweep(_)
         | Command::Scan(_)
         | Command::Templates(_)
-        | Command::Vulndb(_) => {
-            return Ok(())
-        }
+        | Command::Vulndb(_) => return Ok(()),
         Command::Probe(args) => {
             let loaded = config::load(explicit, &CliOverrides::default())?;
             serve::init_logging(&loaded.config.log)?;

@@ -61,11 +61,16 @@ async fn inventory_assets(
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
-            bail!("{server} refused to list assets ({status}): {}", body["detail"]);
+            bail!(
+                "{server} refused to list assets ({status}): {}",
+                body["detail"]
+            );
         }
         let items = body["items"].as_array().cloned().unwrap_or_default();
         for asset in &items {
-            let kind = asset["kind"].as_str().and_then(|k| k.parse::<AssetKind>().ok());
+            let kind = asset["kind"]
+                .as_str()
+                .and_then(|k| k.parse::<AssetKind>().ok());
             if let (Some(kind), Some(value)) = (kind, asset["value"].as_str()) {
                 assets.push((kind, value.to_owned()));
             }
@@ -91,8 +96,15 @@ async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
         "sarif" => Format::Sarif,
         _ => Format::Table,
     };
-    let lang = if args.lang == "en" { Lang::En } else { Lang::Vi };
-    let server = args.server.as_deref().map(|s| s.trim_end_matches('/').to_owned());
+    let lang = if args.lang == "en" {
+        Lang::En
+    } else {
+        Lang::Vi
+    };
+    let server = args
+        .server
+        .as_deref()
+        .map(|s| s.trim_end_matches('/').to_owned());
     let http = match (&server, &args.token) {
         (Some(_), Some(token)) => Some(client(token)?),
         _ => None,
@@ -152,7 +164,10 @@ async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
     }
     if let Some(path) = &args.vulndb {
         if !path.exists() {
-            bail!("{}: không có cơ sở dữ liệu lỗ hổng (canhgac vulndb import)", path.display());
+            bail!(
+                "{}: không có cơ sở dữ liệu lỗ hổng (canhgac vulndb import)",
+                path.display()
+            );
         }
         options.vulndb = Some(Arc::new(canhgac_vulndb::VulnDb::open(path).await?));
     }
@@ -188,7 +203,12 @@ async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
     if let Some(server) = &server {
         let observed = report.finished_at;
         let batch = FindingBatch {
-            findings: report.issues.iter().cloned().map(|i| i.into_draft(observed)).collect(),
+            findings: report
+                .issues
+                .iter()
+                .cloned()
+                .map(|i| i.into_draft(observed))
+                .collect(),
             snapshot: Some(FindingSnapshot {
                 source: FindingSource::Scan,
                 categories: report.categories.clone(),
@@ -344,7 +364,10 @@ async fn vulndb_async(command: &VulndbCommand) -> anyhow::Result<()> {
                 println!(
                     "{}\t{}\t{}\t{}",
                     found.cve,
-                    found.cvss.map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+                    found
+                        .cvss
+                        .map(|c| format!("{c:.1}"))
+                        .unwrap_or_else(|| "-".into()),
                     if found.known_exploited { "KEV" } else { "" },
                     found.summary.chars().take(120).collect::<String>()
                 );

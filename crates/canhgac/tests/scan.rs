@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 /// A portal missing its security headers, showing its server version, and exposing
 /// `/.git/config` until `exposed` is switched off.
 async fn weak_portal(exposed: Arc<AtomicBool>) -> u16 {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
     let port = listener.local_addr().unwrap().port();
     let router = Router::new()
         .route(
@@ -91,7 +93,11 @@ async fn a_scan_without_scope_is_refused_and_allowed_targets_are_reported_in_eve
 
     let refused = scan(dir.path(), base("table")).await;
     assert_eq!(refused.status.code(), Some(2));
-    assert!(text(&refused.stderr).contains("--allow-target"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("--allow-target"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     let mut args = base("json");
     args.push("--allow-target".into());
@@ -103,7 +109,10 @@ async fn a_scan_without_scope_is_refused_and_allowed_targets_are_reported_in_eve
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    let checks: Vec<&str> = issues.iter().map(|i| i["check"].as_str().unwrap()).collect();
+    let checks: Vec<&str> = issues
+        .iter()
+        .map(|i| i["check"].as_str().unwrap())
+        .collect();
     for expected in [
         "web.exposed.git",
         "http.no_https_redirect",
@@ -111,12 +120,28 @@ async fn a_scan_without_scope_is_refused_and_allowed_targets_are_reported_in_eve
         "http.header.content-security-policy",
         "template:canhgac-test-config-backup",
     ] {
-        assert!(checks.contains(&expected), "{expected} missing from {checks:?}");
+        assert!(
+            checks.contains(&expected),
+            "{expected} missing from {checks:?}"
+        );
     }
-    let git = issues.iter().find(|i| i["check"] == "web.exposed.git").unwrap();
-    assert_eq!(git["subject"], format!("http://127.0.0.1:{port}/.git/config"));
-    assert!(git["evidence"]["response"].as_str().unwrap().contains("[core]"));
-    assert!(text(&out.stderr).contains("nạp 1 mẫu, bỏ qua 1"), "{}", text(&out.stderr));
+    let git = issues
+        .iter()
+        .find(|i| i["check"] == "web.exposed.git")
+        .unwrap();
+    assert_eq!(
+        git["subject"],
+        format!("http://127.0.0.1:{port}/.git/config")
+    );
+    assert!(git["evidence"]["response"]
+        .as_str()
+        .unwrap()
+        .contains("[core]"));
+    assert!(
+        text(&out.stderr).contains("nạp 1 mẫu, bỏ qua 1"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let mut args = base("csv");
     args.push("--allow-target".into());
@@ -128,7 +153,9 @@ async fn a_scan_without_scope_is_refused_and_allowed_targets_are_reported_in_eve
     args.extend(["--allow-target".into(), "--lang".into(), "en".into()]);
     let sarif: Value = serde_json::from_str(&text(&scan(dir.path(), args).await.stdout)).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().any(|r| r["ruleId"] == "web.exposed.git" && r["level"] == "error"));
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "web.exposed.git" && r["level"] == "error"));
     assert!(sarif.to_string().contains("Exposed .git repository"));
 }
 
@@ -144,14 +171,28 @@ async fn scan_findings_reach_the_server_and_a_fix_is_seen_on_rescan() {
     let exposed = Arc::new(AtomicBool::new(true));
     let port = weak_portal(exposed.clone()).await;
 
-    let (status, unit) = api(&http, &server, &token, Method::POST, "/api/v1/units",
-        Some(json!({"name": "Sở Văn hóa", "code": "so-vh", "kind": "department"}))).await;
+    let (status, unit) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/units",
+        Some(json!({"name": "Sở Văn hóa", "code": "so-vh", "kind": "department"})),
+    )
+    .await;
     assert_eq!(status, 201, "{unit}");
     let (status, system) = api(&http, &server, &token, Method::POST, "/api/v1/systems",
         Some(json!({"name": "Cổng thông tin Sở Văn hóa", "code": "cong-svh", "kind": "portal", "owner_unit_id": unit["id"]}))).await;
     assert_eq!(status, 201, "{system}");
-    let (status, asset) = api(&http, &server, &token, Method::POST, "/api/v1/assets",
-        Some(json!({"system_id": system["id"], "kind": "ip", "value": "127.0.0.1"}))).await;
+    let (status, asset) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/assets",
+        Some(json!({"system_id": system["id"], "kind": "ip", "value": "127.0.0.1"})),
+    )
+    .await;
     assert_eq!(status, 201, "{asset}");
 
     let args = |target: &str| {
@@ -172,14 +213,21 @@ async fn scan_findings_reach_the_server_and_a_fix_is_seen_on_rescan() {
     // Outside the inventory: refused, naming the target.
     let out = scan(cwd, args("127.0.0.2")).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("127.0.0.2 không thuộc tài sản"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("127.0.0.2 không thuộc tài sản"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = scan(cwd, args("127.0.0.1")).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("tiến độ: dò cổng"), "{stderr}");
     assert!(stderr.contains("tiến độ: xong"), "{stderr}");
-    assert!(stderr.contains("mới, 0 cập nhật, 0 tái diễn, 0 đã khắc phục"), "{stderr}");
+    assert!(
+        stderr.contains("mới, 0 cập nhật, 0 tái diễn, 0 đã khắc phục"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(&token), "the token must never be printed");
     assert!(text(&out.stdout).contains("Lộ thư mục mã nguồn .git"));
 
@@ -205,19 +253,36 @@ async fn scan_findings_reach_the_server_and_a_fix_is_seen_on_rescan() {
     exposed.store(false, Ordering::SeqCst);
     let out = scan(cwd, args("127.0.0.1")).await;
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("0 mới,") && stderr.contains("1 đã khắc phục"), "{stderr}");
-    let (status, after) = api(&http, &server, &token, Method::GET,
-        &format!("/api/v1/findings/{}", git["id"]), None).await;
+    assert!(
+        stderr.contains("0 mới,") && stderr.contains("1 đã khắc phục"),
+        "{stderr}"
+    );
+    let (status, after) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        &format!("/api/v1/findings/{}", git["id"]),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(after["status"], "fixed", "{after}");
     let still_open = findings("/api/v1/findings?source=scan&status=open&per_page=200").await;
-    assert!(still_open.iter().any(|f| f["key"].as_str().unwrap().starts_with("http.banner.version|")));
+    assert!(still_open.iter().any(|f| f["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("http.banner.version|")));
 }
 
 #[test]
 fn templates_check_counts_what_loads_and_names_what_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(dir.path(), &["templates", "check", fixtures().to_str().unwrap()], None);
+    let out = run(
+        dir.path(),
+        &["templates", "check", fixtures().to_str().unwrap()],
+        None,
+    );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("1 of 2"), "{stdout}");
