@@ -243,6 +243,11 @@ pub struct Finding {
     /// Last change of state.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub status_changed_at: Timestamp,
+    /// Until when an accepted risk or a false positive holds; after it, a run that still sees
+    /// the finding reopens it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub status_until: Option<Timestamp>,
 }
 
 /// Which findings a listing shows.

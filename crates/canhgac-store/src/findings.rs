@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use canhgac_model::{
     Actor, AssetKind, FieldError, Finding, FindingBatch, FindingCount, FindingDraft, FindingFilter,
-    FindingOutcome, FindingSource, FindingStatus, Id, Page, PageRequest, Scope,
+    FindingOutcome, FindingSource, FindingStatus, Id, Page, PageRequest, Scope, Timestamp,
 };
 use sqlx::{AnyConnection, Row};
 
@@ -248,7 +248,7 @@ impl SqlStore {
                 draft.key
             ));
             let existing = sqlx::query(
-                "SELECT id, status, first_seen, last_seen FROM findings \
+                "SELECT id, status, first_seen, last_seen, status_until FROM findings \
                  WHERE source = $1 AND merge_unit = $2 AND key = $3",
             )
             .bind(draft.source.code())
@@ -264,7 +264,10 @@ impl SqlStore {
                     let last: i64 = row.try_get(3)?;
                     let status = FindingStatus::from_code(&status)
                         .ok_or_else(|| StoreError::Corrupt(format!("findings.status: {status}")))?;
-                    let reopen = status == FindingStatus::Fixed;
+                    let until: Option<i64> = row.try_get(4)?;
+                    // A decision whose review date has passed no longer holds.
+                    let expired = status.needs_reason() && until.is_some_and(|u| u <= micros(at));
+                    let reopen = status == FindingStatus::Fixed || expired;
                     let mut sql = Sql::new("UPDATE findings SET category = ");
                     sql.bind(draft.category.as_str());
                     sql.push(", title = ").bind(draft.title.as_str());
@@ -282,10 +285,17 @@ impl SqlStore {
                     sql.push(", sightings = sightings + 1, search_lc = ")
                         .bind(search);
                     if reopen {
-                        sql.push(
-                            ", status = 'reopened', status_reason = NULL, status_changed_at = ",
-                        )
-                        .bind(micros(at));
+                        let reason = expired.then(|| {
+                            format!(
+                                "Hết hạn {} ngày {}",
+                                status.label_vi().to_lowercase(),
+                                vn_date(until.unwrap_or_default())
+                            )
+                        });
+                        sql.push(", status = 'reopened', status_until = NULL, status_reason = ")
+                            .bind(reason)
+                            .push(", status_changed_at = ")
+                            .bind(micros(at));
                         outcome.reopened += 1;
                         outcome.raised.push(id);
                     } else {
@@ -470,7 +480,18 @@ impl SqlStore {
         id: Id,
         status: FindingStatus,
         reason: Option<String>,
+        until: Option<Timestamp>,
     ) -> Result<Finding> {
+        if until.is_some() && !status.needs_reason() {
+            return Err(FieldError::new(
+                "until",
+                "only an accepted risk or a false positive can expire",
+            )
+            .into());
+        }
+        if until.is_some_and(|u| u <= now()) {
+            return Err(FieldError::new("until", "must be in the future").into());
+        }
         let reason = reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());
@@ -490,12 +511,13 @@ impl SqlStore {
         let before = load_scoped_finding(conn, &paths, id).await?;
         let at = now();
         sqlx::query(
-            "UPDATE findings SET status = $1, status_reason = $2, status_changed_at = $3 \
-             WHERE id = $4",
+            "UPDATE findings SET status = $1, status_reason = $2, status_changed_at = $3, \
+             status_until = $4 WHERE id = $5",
         )
         .bind(status.code())
         .bind(reason.clone())
         .bind(micros(at))
+        .bind(until.map(micros))
         .bind(id)
         .execute(&mut *conn)
         .await?;
@@ -503,10 +525,10 @@ impl SqlStore {
             status,
             status_reason: reason,
             status_changed_at: at,
+            status_until: until,
             ..before.clone()
         };
-        let brief =
-            |f: &Finding| serde_json::json!({"status": f.status, "reason": f.status_reason});
+        let brief = |f: &Finding| serde_json::json!({"status": f.status, "reason": f.status_reason, "until": f.status_until});
         w.commit_audited(
             actor,
             AuditRow::updated("finding", id, &brief(&before), &brief(&after)),
@@ -612,4 +634,13 @@ async fn load_scoped_finding(conn: &mut AnyConnection, paths: &Paths, id: Id) ->
             id: id.to_string(),
         }),
     }
+}
+
+/// dd/mm/yyyy in Vietnam's time zone, of a time in microseconds.
+fn vn_date(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap_or(jiff::tz::TimeZone::UTC))
+        .strftime("%d/%m/%Y")
+        .to_string()
 }

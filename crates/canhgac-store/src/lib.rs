@@ -643,13 +643,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Finding>>;
     /// One finding in scope.
     async fn get_finding(&self, scope: &Scope, id: Id) -> Result<Finding>;
-    /// Changes a finding's state (accepting or calling it false needs a reason); audited.
+    /// Changes a finding's state (accepting or calling it false needs a reason, and may expire
+    /// `until` a time, after which a run that still sees it reopens it); audited.
     async fn set_finding_status(
         &self,
         actor: &Actor,
         id: Id,
         status: FindingStatus,
         reason: Option<String>,
+        until: Option<Timestamp>,
     ) -> Result<Finding>;
     /// The official email domains (domain assets of email systems) and the contacts' addresses
     /// of the units in scope, each with its unit, lower-cased: what breach lists are matched

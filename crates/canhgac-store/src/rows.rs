@@ -465,7 +465,7 @@ pub(crate) fn probe(row: &AnyRow) -> Result<canhgac_model::ProbeInfo> {
 
 pub(crate) const FINDING_COLS: &str = "id, source, key, category, title, severity, unit_id, \
      system_id, asset_id, host, subject, evidence, remediation, status, status_reason, \
-     first_seen, last_seen, sightings, status_changed_at";
+     first_seen, last_seen, sightings, status_changed_at, status_until";
 
 pub(crate) fn finding(row: &AnyRow) -> Result<canhgac_model::Finding> {
     use canhgac_model::{FindingSource, FindingStatus, Severity};
@@ -490,5 +490,6 @@ pub(crate) fn finding(row: &AnyRow) -> Result<canhgac_model::Finding> {
         last_seen: ts(row, T, "last_seen")?,
         sightings: get(row, T, "sightings")?,
         status_changed_at: ts(row, T, "status_changed_at")?,
+        status_until: opt_ts(row, T, "status_until")?,
     })
 }

@@ -59,6 +59,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "bulletins",
         include_str!("../migrations/sqlite/0005_bulletins.sql"),
     ),
+    // ---- accepted risks with an expiry ----
+    (
+        7,
+        "finding_expiry",
+        include_str!("../migrations/sqlite/0007_finding_expiry.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -86,6 +92,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "bulletins",
         include_str!("../migrations/postgres/0005_bulletins.sql"),
+    ),
+    // ---- accepted risks with an expiry ----
+    (
+        7,
+        "finding_expiry",
+        include_str!("../migrations/postgres/0007_finding_expiry.sql"),
     ),
 ];
 
@@ -2700,8 +2712,9 @@ impl Store for SqlStore {
         id: Id,
         status: canhgac_model::FindingStatus,
         reason: Option<String>,
+        until: Option<canhgac_model::Timestamp>,
     ) -> Result<canhgac_model::Finding> {
-        self.set_finding_status_impl(actor, id, status, reason)
+        self.set_finding_status_impl(actor, id, status, reason, until)
             .await
     }
 

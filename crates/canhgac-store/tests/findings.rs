@@ -171,7 +171,7 @@ async fn findings_merge_fix_reopen_and_keep_accepted_ones() {
             .unwrap()
             .clone();
         let err = store
-            .set_finding_status(&a, y.id, FindingStatus::Accepted, Some("  ".into()))
+            .set_finding_status(&a, y.id, FindingStatus::Accepted, Some("  ".into()), None)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{err}");
@@ -181,6 +181,7 @@ async fn findings_merge_fix_reopen_and_keep_accepted_ones() {
                 y.id,
                 FindingStatus::Accepted,
                 Some("tệp mẫu của nhà cung cấp".into()),
+                None,
             )
             .await
             .unwrap();
@@ -345,7 +346,7 @@ async fn findings_stay_in_their_units() {
             StoreError::NotFound { .. }
         ));
         assert!(store
-            .set_finding_status(&a, orphan.id, FindingStatus::Fixed, None)
+            .set_finding_status(&a, orphan.id, FindingStatus::Fixed, None, None)
             .await
             .is_err());
 
@@ -504,6 +505,86 @@ async fn a_scan_snapshot_over_hosts_fixes_only_what_those_hosts_no_longer_show()
             ),
             "{}",
             t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_accepted_risk_expires_and_the_next_run_reopens_it() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let f = fixture(store).await;
+        let a = officer(vec![f.unit_a]);
+        let batch = |observed: &str| FindingBatch {
+            findings: vec![scan_issue("portal.a.gov.vn", "http.header.hsts", observed)],
+            snapshot: None,
+        };
+        store
+            .record_findings(&a, &batch("2026-11-20T01:00:00Z"))
+            .await
+            .unwrap();
+        let id = store
+            .list_findings(&a.scope, &FindingFilter::default(), &all())
+            .await
+            .unwrap()
+            .items[0]
+            .id;
+
+        // An expiry needs an accepting decision, and a future date.
+        let soon = Timestamp::now() + std::time::Duration::from_secs(2);
+        for (status, until) in [
+            (FindingStatus::Fixed, Some(soon)),
+            (FindingStatus::Accepted, Some(at("2020-01-01T00:00:00Z"))),
+        ] {
+            let err = store
+                .set_finding_status(&a, id, status, Some("lý do".into()), until)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Invalid(_)), "{}: {err}", t.name);
+        }
+        let accepted = store
+            .set_finding_status(
+                &a,
+                id,
+                FindingStatus::Accepted,
+                Some("máy chủ nội bộ".into()),
+                Some(soon),
+            )
+            .await
+            .unwrap();
+        assert_eq!(accepted.status_until, Some(soon));
+
+        // Seen again before the date: still accepted.
+        let outcome = store
+            .record_findings(&a, &batch("2026-11-21T01:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((outcome.updated, outcome.reopened), (1, 0), "{}", t.name);
+
+        // Seen again after it: reopened, with the reason saying why, and raised again.
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        let outcome = store
+            .record_findings(&a, &batch("2026-11-22T01:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (outcome.reopened, outcome.raised.clone()),
+            (1, vec![id]),
+            "{}",
+            t.name
+        );
+        let finding = store.get_finding(&a.scope, id).await.unwrap();
+        assert_eq!(finding.status, FindingStatus::Reopened);
+        assert_eq!(finding.status_until, None);
+        assert!(
+            finding
+                .status_reason
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("Hết hạn chấp nhận rủi ro ngày"),
+            "{}: {:?}",
+            t.name,
+            finding.status_reason
         );
     }
 }

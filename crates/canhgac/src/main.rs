@@ -227,6 +227,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Passwords(_)
             | Command::Yara(_)
             | Command::Sweep(_)
+            | Command::Scan(_)
+            | Command::Templates(_)
+            | Command::Vulndb(_)
             | Command::Probe(_) => Ok(()),
         }
     })

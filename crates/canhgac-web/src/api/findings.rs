@@ -193,6 +193,11 @@ pub struct StatusChange {
     /// Why; required for `accepted` and `false_positive`.
     #[serde(default)]
     pub reason: Option<String>,
+    /// Until when an accepted risk or a false positive holds (RFC 3339); after it, a run that
+    /// still sees the finding reopens it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<canhgac_model::Timestamp>,
 }
 
 /// Moves a finding through its life (fixed, reopened, accepted or false positive with a
@@ -212,7 +217,7 @@ pub async fn set_status(
     Ok(Json(
         state
             .store
-            .set_finding_status(&caller.actor(), id, input.status, input.reason)
+            .set_finding_status(&caller.actor(), id, input.status, input.reason, input.until)
             .await?,
     ))
 }

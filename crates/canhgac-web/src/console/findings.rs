@@ -234,9 +234,10 @@ fn status_form(ctx: &Ctx, finding: &Finding, values: &FormData, errors: &Errors)
         form.card.entity-form #status-form method="post" action={ "/findings/" (finding.id) "/status" } {
             h2 { (lang.pick("Cập nhật trạng thái", "Change state")) }
             (forms::csrf_field(&ctx.csrf))
-            (f.summary(&["status", "reason"]))
+            (f.summary(&["status", "reason", "until"]))
             (f.select(lang.t(Msg::Status), "status", &status_options(lang), None, true))
             (f.textarea(lang.pick("Lý do (bắt buộc khi chấp nhận rủi ro hoặc không phải lỗi)", "Reason (required to accept a risk or call it false)"), "reason"))
+            (f.date(lang.pick("Hiệu lực đến (chấp nhận rủi ro, không phải lỗi; để trống: không hết hạn)", "Holds until (accepted risk, false positive; blank: no expiry)"), "until"))
             div.actions { button.primary type="submit" { (lang.pick("Lưu", "Save")) } }
         }
     }
@@ -263,6 +264,12 @@ async fn finding_page(
                     (lang.t(Msg::Severity), severity_badge(lang, finding.severity)),
                     (lang.t(Msg::Status), status_badge(lang, finding.status)),
                     (lang.pick("Lý do", "Reason"), html! { (forms::or_dash(finding.status_reason.as_deref())) }),
+                    (lang.pick("Hiệu lực đến", "Holds until"), html! {
+                        @match finding.status_until {
+                            Some(until) => (ctx.time(until)),
+                            None => "—",
+                        }
+                    }),
                     (lang.t(Msg::Source), html! { (source_label(lang, finding.source)) }),
                     (lang.pick("Loại", "Category"), html! { (category_label(lang, &finding.category)) }),
                     (lang.t(Msg::Unit), html! {
@@ -351,10 +358,24 @@ pub async fn set_status(
     ctx.require(may_respond(ctx.role()))?;
     let mut errors = Errors::default();
     let status: Option<FindingStatus> = forms::req_enum(&form, "status", ctx.lang, &mut errors);
-    if let Some(status) = status {
+    // A review date is the end of that day in Vietnam.
+    let until = forms::opt_date(&form, "until", ctx.lang, &mut errors).and_then(|day| {
+        day.tomorrow()
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").ok()?)
+            .ok()
+            .map(|z| z.timestamp())
+    });
+    if let (Some(status), true) = (status, errors.is_empty()) {
         match state
             .store
-            .set_finding_status(&ctx.actor(), id, status, forms::opt_text(&form, "reason"))
+            .set_finding_status(
+                &ctx.actor(),
+                id,
+                status,
+                forms::opt_text(&form, "reason"),
+                until,
+            )
             .await
         {
             Ok(_) => return Ok(see_other(&format!("/findings/{id}"))),
