@@ -389,6 +389,27 @@ mod tests {
         drop(listeners);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ipv6_hosts_are_scanned_too() {
+        let listener = TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let ports: Vec<u16> = vec![port, port.wrapping_add(1).max(1)];
+        let report = discover(
+            &[IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
+            &ports,
+            &DiscoveryOptions::default(),
+            Arc::new(Progress::default()),
+        )
+        .await;
+        assert!(report.open.contains(&OpenPort {
+            ip: IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            port
+        }));
+        drop(listener);
+    }
+
     #[tokio::test]
     async fn adaptive_timeouts_shrink_after_answers() {
         let options = DiscoveryOptions::default();
