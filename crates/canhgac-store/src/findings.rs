@@ -290,6 +290,7 @@ impl SqlStore {
                         outcome.raised.push(id);
                     } else {
                         outcome.updated += 1;
+                        outcome.updated_ids.push(id);
                     }
                     sql.push(" WHERE id = ").bind(id);
                     sql.query().execute(&mut *conn).await?;
@@ -396,6 +397,7 @@ impl SqlStore {
                 .execute(&mut *conn)
                 .await?;
                 outcome.fixed += 1;
+                outcome.fixed_ids.push(id);
             }
         }
 

@@ -58,6 +58,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// `[bulletins]`
     pub bulletins: BulletinsConfig,
+    /// `[scan]`
+    pub scan: ScanConfig,
 }
 
 /// `[server]`: where to listen.
@@ -416,6 +418,30 @@ impl Default for BulletinsConfig {
         Self {
             max_reminders: 3,
             reminder_check: HumanDuration::parse("1h").expect("valid literal"),
+        }
+    }
+}
+
+/// `[scan]`: the external scanner's runs on this server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Run queued and scheduled scans on this server.
+    #[serde(deserialize_with = "bool_or_string")]
+    pub enabled: bool,
+    /// Scans running at once, at most.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub concurrency: u32,
+    /// How often the queue and the schedules are looked at.
+    pub poll: HumanDuration,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            concurrency: 2,
+            poll: HumanDuration::parse("2s").expect("valid literal"),
         }
     }
 }

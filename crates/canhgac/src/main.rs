@@ -24,6 +24,7 @@ mod malware_cli;
 mod malware_scan;
 mod passwords_cli;
 mod respond;
+mod scan_worker;
 mod serve;
 mod watch;
 
