@@ -120,7 +120,10 @@ async fn portal_and_mail_scans_findings_and_a_fix_in_chromium() {
     let portal = start_portal(Arc::clone(&git_exposed));
     drive(
         &ARTIFACTS,
-        &[("CANHGAC_SCAN__ENABLED", "true"), ("CANHGAC_SCAN__POLL", "500ms")],
+        &[
+            ("CANHGAC_SCAN__ENABLED", "true"),
+            ("CANHGAC_SCAN__POLL", "500ms"),
+        ],
         async |server: &Canhgac, client: &Client| {
             walk_through(server, client, &portal, &git_exposed, smtp.port).await
         },
@@ -428,7 +431,11 @@ async fn walk_through(
     client.goto(&server.url(&run_path)).await?;
     let page = body_text(client).await?;
     ensure!(
-        !page.contains(PORTAL) && client.find(Locator::Css("[data-scan-status]")).await.is_err(),
+        !page.contains(PORTAL)
+            && client
+                .find(Locator::Css("[data-scan-status]"))
+                .await
+                .is_err(),
         "the officer of another unit should not open the portal's scan:\n{page}"
     );
     Ok(())

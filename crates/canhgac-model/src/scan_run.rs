@@ -310,7 +310,9 @@ pub fn next_scan_time(
             break;
         };
         if frequency == ScanFrequency::Weekly
-            && weekday.is_some_and(|w| i8::try_from(w).ok() != Some(date.weekday().to_monday_one_offset()))
+            && weekday.is_some_and(|w| {
+                i8::try_from(w).ok() != Some(date.weekday().to_monday_one_offset())
+            })
         {
             continue;
         }
@@ -345,10 +347,20 @@ mod tests {
     #[test]
     fn weekly_schedules_fall_on_their_weekday() {
         // 2026-11-26 is a Thursday; Sunday (7) 03:00 local is Saturday 20:00 UTC.
-        let next = next_scan_time(ScanFrequency::Weekly, Some(7), 180, at("2026-11-26T01:00:00Z"));
+        let next = next_scan_time(
+            ScanFrequency::Weekly,
+            Some(7),
+            180,
+            at("2026-11-26T01:00:00Z"),
+        );
         assert_eq!(next, at("2026-11-28T20:00:00Z"));
         // Thursday 09:00 local, asked at 09:00 exactly: next week.
-        let next = next_scan_time(ScanFrequency::Weekly, Some(4), 540, at("2026-11-26T02:00:00Z"));
+        let next = next_scan_time(
+            ScanFrequency::Weekly,
+            Some(4),
+            540,
+            at("2026-11-26T02:00:00Z"),
+        );
         assert_eq!(next, at("2026-12-03T02:00:00Z"));
     }
 

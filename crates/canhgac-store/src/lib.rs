@@ -775,8 +775,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// System: a claimed run ended; records its counts, report and finding changes. `false`
     /// when it was cancelled meanwhile (then nothing is written).
-    async fn finish_scan(&self, id: Id, result: &canhgac_model::scan_run::ScanResult)
-        -> Result<bool>;
+    async fn finish_scan(
+        &self,
+        id: Id,
+        result: &canhgac_model::scan_run::ScanResult,
+    ) -> Result<bool>;
     /// Scan schedules of systems in scope (of one system if given), by system name.
     async fn list_scan_schedules(
         &self,

@@ -10,7 +10,9 @@ use canhgac_model::scan_run::{
     check_scan_profile, next_scan_time, ScanChange, ScanFilter, ScanFrequency, ScanRequest,
     ScanResult, ScanRun, ScanSchedule, ScanScheduleInput, ScanStatus,
 };
-use canhgac_model::{Actor, AssetKind, FieldError, Finding, Id, Page, PageRequest, Scope, Timestamp};
+use canhgac_model::{
+    Actor, AssetKind, FieldError, Finding, Id, Page, PageRequest, Scope, Timestamp,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -318,10 +320,7 @@ impl SqlStore {
         if let Some(system) = filter.system_id {
             from.push(" AND r.system_id = ").bind(system);
         }
-        let select = format!(
-            "SELECT {}, s.name AS system_name",
-            qualified("r", RUN_COLS)
-        );
+        let select = format!("SELECT {}, s.name AS system_name", qualified("r", RUN_COLS));
         fetch_page(&mut conn, &select, &from, "r.id DESC", page, decode_run).await
     }
 
@@ -351,8 +350,9 @@ impl SqlStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let change: String = get(&row, "scan_run_findings", "change")?;
-            let change = ScanChange::from_code(&change)
-                .ok_or_else(|| StoreError::Corrupt(format!("scan_run_findings.change: {change}")))?;
+            let change = ScanChange::from_code(&change).ok_or_else(|| {
+                StoreError::Corrupt(format!("scan_run_findings.change: {change}"))
+            })?;
             out.push((change, rows::finding(&row)?));
         }
         Ok(out)
@@ -382,8 +382,11 @@ impl SqlStore {
         .await?;
         let after = load_scoped_run(conn, &None, id).await?;
         let brief = |r: &ScanRun| serde_json::json!({"status": r.status});
-        w.commit_audited(actor, AuditRow::updated("scan", id, &brief(&before), &brief(&after)))
-            .await?;
+        w.commit_audited(
+            actor,
+            AuditRow::updated("scan", id, &brief(&before), &brief(&after)),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -484,7 +487,9 @@ impl SqlStore {
         sql.push(", report = ")
             .bind(result.report.as_ref().map(capped_report));
         // A cancelled run stays cancelled, whatever the worker had got to.
-        sql.push(" WHERE id = ").bind(id).push(" AND status = 'running'");
+        sql.push(" WHERE id = ")
+            .bind(id)
+            .push(" AND status = 'running'");
         let finished = sql.query().execute(&mut *conn).await?.rows_affected() > 0;
         if finished {
             let changes = result
@@ -492,8 +497,20 @@ impl SqlStore {
                 .raised
                 .iter()
                 .map(|f| (*f, ScanChange::New))
-                .chain(result.outcome.updated_ids.iter().map(|f| (*f, ScanChange::Open)))
-                .chain(result.outcome.fixed_ids.iter().map(|f| (*f, ScanChange::Fixed)));
+                .chain(
+                    result
+                        .outcome
+                        .updated_ids
+                        .iter()
+                        .map(|f| (*f, ScanChange::Open)),
+                )
+                .chain(
+                    result
+                        .outcome
+                        .fixed_ids
+                        .iter()
+                        .map(|f| (*f, ScanChange::Fixed)),
+                );
             for (finding, change) in changes {
                 sqlx::query(
                     "INSERT INTO scan_run_findings (scan_id, finding_id, change) \
@@ -531,7 +548,11 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn get_scan_schedule_impl(&self, scope: &Scope, id: Id) -> Result<ScanSchedule> {
+    pub(crate) async fn get_scan_schedule_impl(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<ScanSchedule> {
         let mut conn = self.pool.acquire().await?;
         let paths = scope_paths(&mut conn, scope).await?;
         load_scoped_schedule(&mut conn, &paths, id).await
@@ -644,12 +665,11 @@ impl SqlStore {
             let minute = schedule.input.validate()?;
             let next = next_scan_time(schedule.input.frequency, schedule.input.weekday, minute, at);
             let targets = system_targets(conn, schedule.system_id).await?;
-            let owner: Id =
-                sqlx::query("SELECT owner_unit_id FROM systems WHERE id = $1")
-                    .bind(schedule.system_id)
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .try_get(0)?;
+            let owner: Id = sqlx::query("SELECT owner_unit_id FROM systems WHERE id = $1")
+                .bind(schedule.system_id)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
             let mut last = schedule.last_scan_id;
             // A system without assets has nothing to scan; the schedule just moves on.
             if !targets.is_empty() {

@@ -53,12 +53,18 @@ async fn fixture(store: &dyn Store) -> Fixture {
     let unit_a = unit("Sở A").await;
     let unit_b = unit("Sở B").await;
     let portal = store
-        .create_system(&admin(), SystemInput::new("Cổng A", SystemKind::Portal, unit_a))
+        .create_system(
+            &admin(),
+            SystemInput::new("Cổng A", SystemKind::Portal, unit_a),
+        )
         .await
         .unwrap()
         .id;
     let other = store
-        .create_system(&admin(), SystemInput::new("Thư B", SystemKind::Email, unit_b))
+        .create_system(
+            &admin(),
+            SystemInput::new("Thư B", SystemKind::Email, unit_b),
+        )
         .await
         .unwrap()
         .id;
@@ -167,7 +173,11 @@ async fn runs_are_claimed_progress_and_finish_with_their_findings_diff() {
         let finished = store.get_scan(&a.scope, run.id).await.unwrap();
         assert_eq!(finished.status, ScanStatus::Done);
         assert_eq!(
-            (finished.findings_created, finished.open_ports, finished.progress),
+            (
+                finished.findings_created,
+                finished.open_ports,
+                finished.progress
+            ),
             (2, 2, 1.0)
         );
         assert!(finished.report.unwrap()["hosts"].is_array());
@@ -196,9 +206,20 @@ async fn runs_are_claimed_progress_and_finish_with_their_findings_diff() {
         assert_eq!(by_change(ScanChange::Fixed), vec!["git".to_string()]);
         assert_eq!(by_change(ScanChange::Open), vec!["env".to_string()]);
         assert!(by_change(ScanChange::New).is_empty());
-        let fixed = &diff.iter().find(|(c, _)| *c == ScanChange::Fixed).unwrap().1;
+        let fixed = &diff
+            .iter()
+            .find(|(c, _)| *c == ScanChange::Fixed)
+            .unwrap()
+            .1;
         assert_eq!(fixed.status, FindingStatus::Fixed);
-        assert_eq!(store.get_scan(&a.scope, second.id).await.unwrap().findings_fixed, 1);
+        assert_eq!(
+            store
+                .get_scan(&a.scope, second.id)
+                .await
+                .unwrap()
+                .findings_fixed,
+            1
+        );
 
         // Listing, newest first, with filters.
         let page = store
@@ -230,7 +251,11 @@ async fn a_run_whose_lease_lapsed_is_claimed_again_and_cancel_stops_it() {
         let t0 = at("2026-11-26T01:00:00Z");
         store.claim_scan(t0, secs(t0, 30)).await.unwrap().unwrap();
         // The server died: nothing before the lease ends, the same run after.
-        assert!(store.claim_scan(secs(t0, 29), secs(t0, 60)).await.unwrap().is_none());
+        assert!(store
+            .claim_scan(secs(t0, 29), secs(t0, 60))
+            .await
+            .unwrap()
+            .is_none());
         let again = store
             .claim_scan(secs(t0, 31), secs(t0, 90))
             .await
@@ -268,7 +293,10 @@ async fn a_run_whose_lease_lapsed_is_claimed_again_and_cancel_stops_it() {
             .await
             .unwrap();
         let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
-        assert!(actions.contains(&"create") && actions.contains(&"update"), "{actions:?}");
+        assert!(
+            actions.contains(&"create") && actions.contains(&"update"),
+            "{actions:?}"
+        );
     }
 }
 
@@ -304,7 +332,10 @@ async fn scans_and_schedules_are_scoped_to_the_callers_units() {
         // Assets B may scan are B's only.
         let assets = store.scan_assets(&b.scope).await.unwrap();
         assert_eq!(assets.len(), 1);
-        assert_eq!((assets[0].system_id, assets[0].unit_id), (f.other, f.unit_b));
+        assert_eq!(
+            (assets[0].system_id, assets[0].unit_id),
+            (f.other, f.unit_b)
+        );
         assert_eq!(store.scan_assets(&Scope::All).await.unwrap().len(), 3);
 
         let input = ScanScheduleInput {
@@ -314,16 +345,32 @@ async fn scans_and_schedules_are_scoped_to_the_callers_units() {
             time: "02:00".into(),
             enabled: true,
         };
-        assert!(store.create_scan_schedule(&b, f.portal, &input).await.is_err());
-        let schedule = store.create_scan_schedule(&a, f.portal, &input).await.unwrap();
-        assert!(store.get_scan_schedule(&b.scope, schedule.id).await.is_err());
+        assert!(store
+            .create_scan_schedule(&b, f.portal, &input)
+            .await
+            .is_err());
+        let schedule = store
+            .create_scan_schedule(&a, f.portal, &input)
+            .await
+            .unwrap();
+        assert!(store
+            .get_scan_schedule(&b.scope, schedule.id)
+            .await
+            .is_err());
         assert!(store.delete_scan_schedule(&b, schedule.id).await.is_err());
         assert!(store
             .list_scan_schedules(&b.scope, None)
             .await
             .unwrap()
             .is_empty());
-        assert_eq!(store.list_scan_schedules(&a.scope, Some(f.portal)).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .list_scan_schedules(&a.scope, Some(f.portal))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
 
@@ -340,12 +387,18 @@ async fn due_schedules_queue_runs_of_their_systems_and_move_on() {
             time: "02:00".into(),
             enabled: true,
         };
-        let schedule = store.create_scan_schedule(&a, f.portal, &daily).await.unwrap();
+        let schedule = store
+            .create_scan_schedule(&a, f.portal, &daily)
+            .await
+            .unwrap();
         assert_eq!(schedule.input.time, "02:00");
         assert_eq!(schedule.system_name, "Cổng A");
         let mut off = daily.clone();
         off.enabled = false;
-        store.create_scan_schedule(&a, f.portal, &off).await.unwrap();
+        store
+            .create_scan_schedule(&a, f.portal, &off)
+            .await
+            .unwrap();
 
         // Nothing due before the next run.
         let before = secs(schedule.next_run_at, -1);
@@ -358,7 +411,10 @@ async fn due_schedules_queue_runs_of_their_systems_and_move_on() {
         assert_eq!(run.unit_id, f.unit_a);
         assert_eq!(run.profile, "quick");
         assert_eq!(run.targets, vec!["portal.a.gov.vn", "10.1.0.5"]);
-        let moved = store.get_scan_schedule(&a.scope, schedule.id).await.unwrap();
+        let moved = store
+            .get_scan_schedule(&a.scope, schedule.id)
+            .await
+            .unwrap();
         assert_eq!(
             moved.next_run_at,
             secs(schedule.next_run_at, 24 * 3600),
@@ -393,7 +449,10 @@ async fn due_schedules_queue_runs_of_their_systems_and_move_on() {
             Err(StoreError::Invalid(_))
         ));
         store.delete_scan_schedule(&a, schedule.id).await.unwrap();
-        assert!(store.get_scan_schedule(&a.scope, schedule.id).await.is_err());
+        assert!(store
+            .get_scan_schedule(&a.scope, schedule.id)
+            .await
+            .is_err());
         // Its runs stay.
         assert!(store.get_scan(&a.scope, run.id).await.is_ok());
     }

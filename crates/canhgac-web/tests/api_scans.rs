@@ -170,13 +170,21 @@ async fn scans_are_queued_for_systems_or_inventory_targets_and_refused_outside()
 
         // Cancel, then cancelling again is a conflict.
         let cancelled = api
-            .post(&format!("/api/v1/scans/{id2}/cancel"), &officer_a, json!({}))
+            .post(
+                &format!("/api/v1/scans/{id2}/cancel"),
+                &officer_a,
+                json!({}),
+            )
             .await
             .ok(200);
         assert_eq!(cancelled["status"], "cancelled");
-        api.post(&format!("/api/v1/scans/{id2}/cancel"), &officer_a, json!({}))
-            .await
-            .problem(409);
+        api.post(
+            &format!("/api/v1/scans/{id2}/cancel"),
+            &officer_a,
+            json!({}),
+        )
+        .await
+        .problem(409);
     }
 }
 
@@ -332,7 +340,11 @@ async fn schedules_are_added_changed_and_deleted_per_system_within_scope() {
             .await
             .ok(200);
         assert_eq!(
-            (changed["profile"].as_str(), changed["weekday"].as_i64(), changed["enabled"].as_bool()),
+            (
+                changed["profile"].as_str(),
+                changed["weekday"].as_i64(),
+                changed["enabled"].as_bool()
+            ),
             (Some("full"), Some(7), Some(false))
         );
         let listed = api.get(&path, &officer_a).await.ok(200);

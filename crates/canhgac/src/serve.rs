@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use canhgac_model::{
-    check_password_strength, Actor, Role, Scope, SystemKind, UnitKind, UserInput,
-};
+use canhgac_model::{check_password_strength, Actor, Role, Scope, SystemKind, UnitKind, UserInput};
 use canhgac_store::Store;
 use tokio::signal::unix::{signal, SignalKind};
 

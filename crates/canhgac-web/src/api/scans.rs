@@ -100,7 +100,10 @@ pub async fn scan_request(
             };
             let first = covering(&specs[0]);
             let Some(&(_, unit_id)) = first.first() else {
-                return Err(ApiError::invalid("targets", "mục tiêu không thuộc danh mục"));
+                return Err(ApiError::invalid(
+                    "targets",
+                    "mục tiêu không thuộc danh mục",
+                ));
             };
             let system_id = first.iter().map(|(s, _)| *s).find(|system| {
                 specs

@@ -8,8 +8,8 @@
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use canhgac_model::scan_run::{
-    scan_profile_label_en, scan_profile_label_vi, ScanFilter, ScanFrequency, ScanRun,
-    ScanSchedule, ScanScheduleInput, ScanStatus, SCAN_PROFILES,
+    scan_profile_label_en, scan_profile_label_vi, ScanFilter, ScanFrequency, ScanRun, ScanSchedule,
+    ScanScheduleInput, ScanStatus, SCAN_PROFILES,
 };
 use canhgac_model::{Finding, Id, SystemKind};
 use maud::{html, Markup};
@@ -35,7 +35,10 @@ fn title(lang: Lang) -> &'static str {
 
 /// A profile's name in the page's language.
 pub fn profile_label(lang: Lang, profile: &str) -> &'static str {
-    lang.pick(scan_profile_label_vi(profile), scan_profile_label_en(profile))
+    lang.pick(
+        scan_profile_label_vi(profile),
+        scan_profile_label_en(profile),
+    )
 }
 
 fn profile_options(lang: Lang) -> Vec<(String, String)> {
@@ -91,7 +94,12 @@ async fn system_options(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, Stri
         .collect())
 }
 
-fn scan_now_form(ctx: &Ctx, systems: &[(String, String)], values: &FormData, errors: &Errors) -> Markup {
+fn scan_now_form(
+    ctx: &Ctx,
+    systems: &[(String, String)],
+    values: &FormData,
+    errors: &Errors,
+) -> Markup {
     let lang = ctx.lang;
     let f = FieldCtx {
         lang,
@@ -189,7 +197,12 @@ async fn list_page(
             div.actions { a.button href="/scans/schedules" { (lang.pick("Lịch rà quét", "Schedules")) } }
         }
     };
-    Ok(layout::page_with_heading(&ctx.chrome(), title(lang), heading, body))
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        title(lang),
+        heading,
+        body,
+    ))
 }
 
 /// `GET /scans`.
@@ -383,13 +396,14 @@ pub async fn show(
     ctx: Ctx,
     Path(id): Path<Id>,
 ) -> Result<Markup, PageError> {
-    let detail = scan_detail(&state, &ctx.scope(), id)
-        .await
-        .map_err(|e| match e.problem().status {
-            404 => PageError::NotFound,
-            403 => PageError::Forbidden,
-            _ => PageError::Internal(e.problem().title),
-        })?;
+    let detail =
+        scan_detail(&state, &ctx.scope(), id)
+            .await
+            .map_err(|e| match e.problem().status {
+                404 => PageError::NotFound,
+                403 => PageError::Forbidden,
+                _ => PageError::Internal(e.problem().title),
+            })?;
     Ok(detail_page(&ctx, &detail))
 }
 
@@ -460,7 +474,12 @@ pub fn default_schedules(kind: SystemKind) -> Vec<ScanScheduleInput> {
     }
 }
 
-fn schedule_fields(ctx: &Ctx, systems: Option<&[(String, String)]>, values: &FormData, errors: &Errors) -> Markup {
+fn schedule_fields(
+    ctx: &Ctx,
+    systems: Option<&[(String, String)]>,
+    values: &FormData,
+    errors: &Errors,
+) -> Markup {
     let lang = ctx.lang;
     let f = FieldCtx {
         lang,
@@ -468,8 +487,14 @@ fn schedule_fields(ctx: &Ctx, systems: Option<&[(String, String)]>, values: &For
         errors,
     };
     let frequencies = vec![
-        ("daily".to_string(), lang.pick("Hằng ngày", "Daily").to_string()),
-        ("weekly".to_string(), lang.pick("Hằng tuần", "Weekly").to_string()),
+        (
+            "daily".to_string(),
+            lang.pick("Hằng ngày", "Daily").to_string(),
+        ),
+        (
+            "weekly".to_string(),
+            lang.pick("Hằng tuần", "Weekly").to_string(),
+        ),
     ];
     let weekdays: Vec<(String, String)> = (1..=7u8)
         .map(|d| (d.to_string(), weekday_label(lang, d).to_string()))
@@ -565,7 +590,11 @@ async fn schedules_page(
     let schedules = state.store.list_scan_schedules(&ctx.scope(), None).await?;
     let systems = state
         .store
-        .list_systems(&ctx.scope(), &Default::default(), &canhgac_model::PageRequest::new(1, 500))
+        .list_systems(
+            &ctx.scope(),
+            &Default::default(),
+            &canhgac_model::PageRequest::new(1, 500),
+        )
         .await?
         .items;
     let system_options: Vec<(String, String)> = systems
@@ -619,7 +648,12 @@ async fn schedules_page(
             div.actions { a.button href="/scans" { (title(lang)) } }
         }
     };
-    Ok(layout::page_with_heading(&ctx.chrome(), page_title, heading, body))
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        page_title,
+        heading,
+        body,
+    ))
 }
 
 fn new_schedule_values() -> FormData {
@@ -695,7 +729,11 @@ fn edit_page(ctx: &Ctx, schedule: &ScanSchedule, values: &FormData, errors: &Err
     let lang = ctx.lang;
     forms::form_page(
         &ctx.chrome(),
-        &format!("{} · {}", lang.pick("Sửa lịch rà quét", "Edit scan schedule"), schedule.system_name),
+        &format!(
+            "{} · {}",
+            lang.pick("Sửa lịch rà quét", "Edit scan schedule"),
+            schedule.system_name
+        ),
         &format!("/scans/schedules/{}", schedule.id),
         "/scans/schedules",
         schedule_fields(ctx, None, values, errors),
@@ -710,7 +748,12 @@ pub async fn edit_schedule(
 ) -> Result<Markup, PageError> {
     let schedule = state.store.get_scan_schedule(&ctx.scope(), id).await?;
     ctx.require(may_respond(ctx.role()))?;
-    Ok(edit_page(&ctx, &schedule, &schedule_values(&schedule.input), &Errors::default()))
+    Ok(edit_page(
+        &ctx,
+        &schedule,
+        &schedule_values(&schedule.input),
+        &Errors::default(),
+    ))
 }
 
 /// `POST /scans/schedules/{id}`.
@@ -733,7 +776,9 @@ pub async fn update_schedule(
             Err(err) => errors.store_error(ctx.lang, err)?,
         }
     }
-    Ok(forms::unprocessable(edit_page(&ctx, &schedule, &form, &errors)))
+    Ok(forms::unprocessable(edit_page(
+        &ctx, &schedule, &form, &errors,
+    )))
 }
 
 /// `POST /scans/schedules/{id}/delete`.
@@ -781,7 +826,12 @@ pub fn scan_evidence(lang: Lang, evidence: &serde_json::Value) -> Markup {
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
     };
-    let present = |v: &serde_json::Value| !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(serde_json::Map::is_empty));
+    let present = |v: &serde_json::Value| {
+        !(v.is_null()
+            || v.as_str() == Some("")
+            || v.as_array().is_some_and(Vec::is_empty)
+            || v.as_object().is_some_and(serde_json::Map::is_empty))
+    };
     html! {
         dl.details #scan-evidence {
             dt { (lang.pick("Kiểm tra", "Check")) }
