@@ -249,10 +249,11 @@ async fn wait_until_done(client: &Client, path: &str) -> Result<()> {
 
 /// The text of the table `#id` on the page (empty when the section says "none").
 async fn section_text(client: &Client, id: &str) -> Result<String> {
+    let page = current_path(client).await;
     Ok(client
         .find(Locator::Id(id))
         .await
-        .with_context(|| format!("no #{id} on {}", current_path(client).await))?
+        .with_context(|| format!("no #{id} on {page}"))?
         .text()
         .await?)
 }
