@@ -195,6 +195,13 @@ pub struct FindingOutcome {
     /// now).
     #[serde(default)]
     pub raised: Vec<Id>,
+    /// Ids of the findings seen again without a change of state (still open, accepted or
+    /// false), so a run can tell what it saw from what it raised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updated_ids: Vec<Id>,
+    /// Ids of the findings the snapshot marked fixed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_ids: Vec<Id>,
 }
 
 /// A stored finding.

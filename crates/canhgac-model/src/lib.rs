@@ -44,6 +44,7 @@ mod indicator;
 mod monitor;
 mod page;
 pub mod scan;
+pub mod scan_run;
 mod scope;
 mod system;
 mod unit;

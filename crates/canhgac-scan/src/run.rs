@@ -413,12 +413,12 @@ async fn host_checks(
         .into_iter()
         .collect();
     if options.checks_mail() {
-        let domains = if options.mail_domains.is_empty() && options.profile == Profile::Mail {
-            names.clone()
-        } else {
-            options.mail_domains.clone()
-        };
         if let Some(resolver) = &resolver {
+            let domains = if options.mail_domains.is_empty() && options.profile == Profile::Mail {
+                mail_domains_of(resolver, &names).await
+            } else {
+                options.mail_domains.clone()
+            };
             for domain in &domains {
                 let posture =
                     canhgac_mailcheck::check_domain(resolver, domain, &options.mail).await;
@@ -490,6 +490,32 @@ async fn host_checks(
     for (issues, requests) in results {
         out.issues.extend(issues);
         out.requests += requests;
+    }
+    out
+}
+
+/// The mail domains behind host names: the name itself when it has MX records, else its
+/// parent when that has them (`mail.sotttt.gov.vn` → `sotttt.gov.vn`); names with neither are
+/// left out rather than reported as domains without mail.
+async fn mail_domains_of(resolver: &canhgac_dns::Resolver, names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let parent = name
+            .split_once('.')
+            .map(|(_, rest)| rest)
+            .filter(|rest| rest.contains('.'));
+        for candidate in std::iter::once(name.as_str()).chain(parent) {
+            let has_mx = resolver
+                .lookup(candidate, canhgac_dns::RecordType::MX)
+                .await
+                .is_ok_and(|answer| !answer.texts(canhgac_dns::RecordType::MX).is_empty());
+            if has_mx {
+                if !out.iter().any(|d| d == candidate) {
+                    out.push(candidate.to_owned());
+                }
+                break;
+            }
+        }
     }
     out
 }

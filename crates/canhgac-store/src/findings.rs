@@ -300,6 +300,7 @@ impl SqlStore {
                         outcome.raised.push(id);
                     } else {
                         outcome.updated += 1;
+                        outcome.updated_ids.push(id);
                     }
                     sql.push(" WHERE id = ").bind(id);
                     sql.query().execute(&mut *conn).await?;
@@ -406,6 +407,7 @@ impl SqlStore {
                 .execute(&mut *conn)
                 .await?;
                 outcome.fixed += 1;
+                outcome.fixed_ids.push(id);
             }
         }
 

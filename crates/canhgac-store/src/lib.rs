@@ -732,6 +732,88 @@ pub trait Store: Send + Sync + 'static {
     /// `retry_at`, or failed for good with `None`.
     async fn outbox_failed(&self, id: Id, error: &str, retry_at: Option<Timestamp>) -> Result<()>;
 
+    // ---- scans on the server ----
+    /// Assets of systems in scope, with their system and its owner: what the caller may scan.
+    async fn scan_assets(&self, scope: &Scope) -> Result<Vec<ScanAsset>>;
+    /// Queues a scan run; the unit (and the system, if any) must be in the actor's scope
+    /// (audited).
+    async fn create_scan(
+        &self,
+        actor: &Actor,
+        request: &canhgac_model::scan_run::ScanRequest,
+    ) -> Result<canhgac_model::scan_run::ScanRun>;
+    /// Scan runs in scope, newest first.
+    async fn list_scans(
+        &self,
+        scope: &Scope,
+        filter: &canhgac_model::scan_run::ScanFilter,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::scan_run::ScanRun>>;
+    /// One scan run in scope.
+    async fn get_scan(&self, scope: &Scope, id: Id) -> Result<canhgac_model::scan_run::ScanRun>;
+    /// What a run in scope did to which finding, most severe first.
+    async fn scan_findings(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<Vec<(canhgac_model::scan_run::ScanChange, Finding)>>;
+    /// Cancels a queued or running run (audited); a finished run is a conflict.
+    async fn cancel_scan(&self, actor: &Actor, id: Id) -> Result<canhgac_model::scan_run::ScanRun>;
+    /// System: takes the oldest queued run, or a running run whose lease lapsed before `at`
+    /// (its server died), and holds it until `lease_until`.
+    async fn claim_scan(
+        &self,
+        at: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<canhgac_model::scan_run::ScanRun>>;
+    /// System: a claimed run's progress, extending its lease; `false` when the run is no
+    /// longer running (cancelled), so the worker stops.
+    async fn scan_progress(
+        &self,
+        id: Id,
+        fraction: f64,
+        phase: &str,
+        lease_until: Timestamp,
+    ) -> Result<bool>;
+    /// System: a claimed run ended; records its counts, report and finding changes. `false`
+    /// when it was cancelled meanwhile (then nothing is written).
+    async fn finish_scan(
+        &self,
+        id: Id,
+        result: &canhgac_model::scan_run::ScanResult,
+    ) -> Result<bool>;
+    /// Scan schedules of systems in scope (of one system if given), by system name.
+    async fn list_scan_schedules(
+        &self,
+        scope: &Scope,
+        system_id: Option<Id>,
+    ) -> Result<Vec<canhgac_model::scan_run::ScanSchedule>>;
+    /// One scan schedule in scope.
+    async fn get_scan_schedule(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<canhgac_model::scan_run::ScanSchedule>;
+    /// Adds a schedule to a system in scope (audited).
+    async fn create_scan_schedule(
+        &self,
+        actor: &Actor,
+        system_id: Id,
+        input: &canhgac_model::scan_run::ScanScheduleInput,
+    ) -> Result<canhgac_model::scan_run::ScanSchedule>;
+    /// Changes a schedule; its next run is computed again (audited).
+    async fn update_scan_schedule(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &canhgac_model::scan_run::ScanScheduleInput,
+    ) -> Result<canhgac_model::scan_run::ScanSchedule>;
+    /// Deletes a schedule (audited); its past runs stay.
+    async fn delete_scan_schedule(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// System: queues a run of every enabled schedule due at `at` and moves its next run on;
+    /// returns the runs queued.
+    async fn enqueue_due_scans(&self, at: Timestamp) -> Result<Vec<Id>>;
+
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
@@ -759,10 +841,12 @@ mod findings;
 mod import;
 mod query;
 mod rows;
+mod scans;
 mod sql;
 mod watch;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use scans::{ScanAsset, MAX_REPORT_BYTES, MAX_TARGETS};
 pub use sql::{mask_url, SqlStore};

@@ -59,6 +59,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "bulletins",
         include_str!("../migrations/sqlite/0005_bulletins.sql"),
     ),
+    // ---- scans on the server ----
+    (
+        6,
+        "scans",
+        include_str!("../migrations/sqlite/0006_scans.sql"),
+    ),
     // ---- accepted risks with an expiry ----
     (
         7,
@@ -92,6 +98,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "bulletins",
         include_str!("../migrations/postgres/0005_bulletins.sql"),
+    ),
+    // ---- scans on the server ----
+    (
+        6,
+        "scans",
+        include_str!("../migrations/postgres/0006_scans.sql"),
     ),
     // ---- accepted risks with an expiry ----
     (
@@ -2812,6 +2824,114 @@ impl Store for SqlStore {
 
     async fn outbox_failed(&self, id: Id, error: &str, retry_at: Option<Timestamp>) -> Result<()> {
         self.outbox_failed_impl(id, error, retry_at).await
+    }
+
+    // ---- scans on the server ----
+    async fn scan_assets(&self, scope: &Scope) -> Result<Vec<crate::ScanAsset>> {
+        self.scan_assets_impl(scope).await
+    }
+
+    async fn create_scan(
+        &self,
+        actor: &Actor,
+        request: &canhgac_model::scan_run::ScanRequest,
+    ) -> Result<canhgac_model::scan_run::ScanRun> {
+        self.create_scan_impl(actor, request).await
+    }
+
+    async fn list_scans(
+        &self,
+        scope: &Scope,
+        filter: &canhgac_model::scan_run::ScanFilter,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::scan_run::ScanRun>> {
+        self.list_scans_impl(scope, filter, page).await
+    }
+
+    async fn get_scan(&self, scope: &Scope, id: Id) -> Result<canhgac_model::scan_run::ScanRun> {
+        self.get_scan_impl(scope, id).await
+    }
+
+    async fn scan_findings(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<Vec<(canhgac_model::scan_run::ScanChange, canhgac_model::Finding)>> {
+        self.scan_findings_impl(scope, id).await
+    }
+
+    async fn cancel_scan(&self, actor: &Actor, id: Id) -> Result<canhgac_model::scan_run::ScanRun> {
+        self.cancel_scan_impl(actor, id).await
+    }
+
+    async fn claim_scan(
+        &self,
+        at: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<canhgac_model::scan_run::ScanRun>> {
+        self.claim_scan_impl(at, lease_until).await
+    }
+
+    async fn scan_progress(
+        &self,
+        id: Id,
+        fraction: f64,
+        phase: &str,
+        lease_until: Timestamp,
+    ) -> Result<bool> {
+        self.scan_progress_impl(id, fraction, phase, lease_until)
+            .await
+    }
+
+    async fn finish_scan(
+        &self,
+        id: Id,
+        result: &canhgac_model::scan_run::ScanResult,
+    ) -> Result<bool> {
+        self.finish_scan_impl(id, result).await
+    }
+
+    async fn list_scan_schedules(
+        &self,
+        scope: &Scope,
+        system_id: Option<Id>,
+    ) -> Result<Vec<canhgac_model::scan_run::ScanSchedule>> {
+        self.list_scan_schedules_impl(scope, system_id).await
+    }
+
+    async fn get_scan_schedule(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<canhgac_model::scan_run::ScanSchedule> {
+        self.get_scan_schedule_impl(scope, id).await
+    }
+
+    async fn create_scan_schedule(
+        &self,
+        actor: &Actor,
+        system_id: Id,
+        input: &canhgac_model::scan_run::ScanScheduleInput,
+    ) -> Result<canhgac_model::scan_run::ScanSchedule> {
+        self.create_scan_schedule_impl(actor, system_id, input)
+            .await
+    }
+
+    async fn update_scan_schedule(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &canhgac_model::scan_run::ScanScheduleInput,
+    ) -> Result<canhgac_model::scan_run::ScanSchedule> {
+        self.update_scan_schedule_impl(actor, id, input).await
+    }
+
+    async fn delete_scan_schedule(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_scan_schedule_impl(actor, id).await
+    }
+
+    async fn enqueue_due_scans(&self, at: Timestamp) -> Result<Vec<Id>> {
+        self.enqueue_due_scans_impl(at).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {

@@ -130,6 +130,15 @@ fn case_of(method: &str, path: &str) -> Case {
         ("post", "/bulletins") => Case::ScopedCreate("bulletins"),
         ("post", "/bulletins/{id}/remind") => Case::ScopedBulletinRemind,
         ("get", "/outbox") => Case::EveryUnitReader,
+        ("get", "/scans") => Case::ScopedRead("scans"),
+        ("get", "/scans/{id}") => Case::ScopedById("scans"),
+        ("post", "/scans") => Case::ScopedCreate("scans"),
+        ("post", "/scans/{id}/cancel") => Case::Exempt(
+            "B's runs answer 404: api_scans::a_finished_run_shows_its_diff_and_other_units_see_nothing",
+        ),
+        (_, "/systems/{id}/scan-schedules" | "/scan-schedules/{id}") => Case::Exempt(
+            "another unit's systems and schedules answer 404: api_scans::schedules_are_added_changed_and_deleted_per_system_within_scope",
+        ),
         ("get", "/me") => Case::Exempt("the caller themself"),
         ("get", "/openapi.json") => Case::Exempt("public document"),
         (_, p) if p.starts_with("/authorities") => {
@@ -161,6 +170,7 @@ struct Side {
     maintenance: Vec<Id>,
     findings: Vec<Id>,
     bulletins: Vec<Id>,
+    scans: Vec<Id>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -178,6 +188,7 @@ impl Side {
             "maintenance" => &self.maintenance,
             "findings" => &self.findings,
             "bulletins" => &self.bulletins,
+            "scans" => &self.scans,
             other => panic!("no collection {other}"),
         }
     }
@@ -468,6 +479,22 @@ async fn world(api: &Api) -> World {
         let detail = store.create_bulletin(&actor, input, &write).await.unwrap();
         let side = if in_a { &mut a } else { &mut b };
         side.bulletins.push(detail.bulletin.id);
+    }
+    // A scan of each side's first system.
+    for side in [&mut a, &mut b] {
+        let system = store
+            .get_system(&Scope::All, side.systems[0])
+            .await
+            .unwrap();
+        let request = canhgac_model::scan_run::ScanRequest {
+            profile: "quick".into(),
+            targets: vec!["203.0.113.250".into()],
+            system_id: Some(system.id),
+            unit_id: system.owner_unit_id,
+            schedule_id: None,
+        };
+        side.scans
+            .push(store.create_scan(&actor, &request).await.unwrap().id);
     }
     World {
         a,
@@ -1060,6 +1087,17 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
             let searched = api.get("/api/v1/bulletins?q=beta", auth).await.ok(200);
             assert!(ids(&searched).iter().all(|id| w.a.bulletins.contains(id)));
         }
+        "scans" => {
+            let listing = api.get("/api/v1/scans?per_page=500", auth).await.ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.scans.iter().copied().collect();
+            assert_eq!(got, own, "{what}: exactly the scans of A's systems");
+            let filtered = api
+                .get(&format!("/api/v1/scans?system_id={}", w.b.systems[0]), auth)
+                .await
+                .ok(200);
+            assert!(ids(&filtered).is_empty(), "{what}: filtered by B's system");
+        }
         other => panic!("no read case {other}"),
     }
 }
@@ -1099,6 +1137,11 @@ async fn check_create(api: &Api, w: &World, auth: &Auth, collection: &str, what:
             json!({"title": "Lạ", "body": "x", "unit_ids": [w.province], "include_subunits": true}),
             json!({"title": "Lạ", "body": "x", "unit_ids": [w.a_root, w.b.units[2]]}),
             json!({"title": "Lạ", "body": "x", "unit_ids": [NONEXISTENT]}),
+        ],
+        "scans" => vec![
+            json!({"system_id": w.b.systems[0], "profile": "quick"}),
+            json!({"system_id": NONEXISTENT, "profile": "quick"}),
+            json!({"targets": ["198.51.100.7"], "profile": "quick"}),
         ],
         other => panic!("no collection {other}"),
     };

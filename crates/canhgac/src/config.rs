@@ -58,6 +58,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// `[bulletins]`
     pub bulletins: BulletinsConfig,
+    /// `[scan]`
+    pub scan: ScanConfig,
 }
 
 /// `[server]`: where to listen.
@@ -416,6 +418,43 @@ impl Default for BulletinsConfig {
         Self {
             max_reminders: 3,
             reminder_check: HumanDuration::parse("1h").expect("valid literal"),
+        }
+    }
+}
+
+/// `[scan]`: the external scanner's runs on this server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Run queued and scheduled scans on this server.
+    #[serde(deserialize_with = "bool_or_string")]
+    pub enabled: bool,
+    /// Scans running at once, at most.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub concurrency: u32,
+    /// How often the queue and the schedules are looked at.
+    pub poll: HumanDuration,
+    /// Directories of nuclei-format templates every scan also runs (read once at start). In the
+    /// environment: a comma-separated list.
+    #[serde(deserialize_with = "list_or_string")]
+    pub templates: Vec<PathBuf>,
+    /// The vulnerability database (`canhgac vulndb import`) products and versions are matched
+    /// against; empty for none.
+    pub vulndb: String,
+    /// DNS resolver of the mail posture checks and dns templates (ip or ip:port); empty for the
+    /// system's.
+    pub resolver: String,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            concurrency: 2,
+            poll: HumanDuration::parse("2s").expect("valid literal"),
+            templates: Vec::new(),
+            vulndb: String::new(),
+            resolver: String::new(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use canhgac_model::{check_password_strength, Actor, Role, Scope, UnitKind, UserInput};
+use canhgac_model::{check_password_strength, Actor, Role, Scope, SystemKind, UnitKind, UserInput};
 use canhgac_store::Store;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -66,6 +66,8 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if let Some(watch) = crate::watch::start(&config, store.clone(), live.stop.clone())? {
         state = state.with_watch(watch);
     }
+    // ---- scans on the server ----
+    crate::scan_worker::start(&config, store.clone(), live.stop.clone());
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -166,6 +168,7 @@ async fn load_demo(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("the built-in demo inventory does not plan:\n{e}"))?;
     let actor = Actor::system("demo");
     let summary = store.apply_inventory(&actor, &plan).await?;
+    add_demo_scan_schedules(store, &actor).await?;
 
     // The unit officer gets the department with the most systems, so their view is not empty.
     let units = store.all_units(&Scope::All).await?;
@@ -226,6 +229,29 @@ async fn load_demo(store: &Arc<dyn Store>) -> anyhow::Result<()> {
             String::new()
         };
         println!("  {username:<14} {:<13} {password}{scope}", role.code());
+    }
+    Ok(())
+}
+
+/// Gives the demo's portals and mail systems their usual scan schedules, so a demo user sees
+/// the scanner's schedules without setting any up. They are switched off: the demo's addresses
+/// are made up, and a demo server left running must not scan whoever really holds them.
+async fn add_demo_scan_schedules(store: &Arc<dyn Store>, actor: &Actor) -> anyhow::Result<()> {
+    let systems = store
+        .list_systems(
+            &Scope::All,
+            &Default::default(),
+            &canhgac_model::PageRequest::new(1, canhgac_model::PageRequest::MAX_PER_PAGE),
+        )
+        .await?;
+    for system in systems.items {
+        if !matches!(system.kind, SystemKind::Portal | SystemKind::Email) {
+            continue;
+        }
+        for mut input in canhgac_web::console::scans::default_schedules(system.kind) {
+            input.enabled = false;
+            store.create_scan_schedule(actor, system.id, &input).await?;
+        }
     }
     Ok(())
 }

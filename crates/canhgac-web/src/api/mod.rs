@@ -36,6 +36,7 @@ pub mod ops;
 pub mod paging;
 pub mod probes;
 pub mod rules;
+pub mod scans;
 pub mod systems;
 pub mod tokens;
 pub mod units;
@@ -215,6 +216,16 @@ api_routes! {
     post "/bulletins/{id}/remind" => bulletins::remind;
     get "/outbox" => bulletins::outbox;
 
+    // ---- scans on the server ----
+    get "/scans" => scans::list;
+    post "/scans" => scans::create;
+    get "/scans/{id}" => scans::get;
+    post "/scans/{id}/cancel" => scans::cancel;
+    get "/systems/{id}/scan-schedules" => scans::list_schedules;
+    post "/systems/{id}/scan-schedules" => scans::create_schedule;
+    put "/scan-schedules/{id}" => scans::update_schedule;
+    delete "/scan-schedules/{id}" => scans::delete_schedule;
+
     get "/openapi.json" => ops::openapi;
 }
 
@@ -242,7 +253,7 @@ async fn method_not_allowed() -> ApiError {
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records; findings of scans, audits, file sweeps and breach lists; awareness bulletins and the notification outbox. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
+    info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records; findings of scans, audits, file sweeps and breach lists; scans of the inventory and their schedules; awareness bulletins and the notification outbox. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
     paths(
         account::me, account::dashboard, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
@@ -267,6 +278,8 @@ async fn method_not_allowed() -> ApiError {
         exposures::import,
         probes::list, probes::monitors, probes::results, probes::public_status,
         bulletins::list, bulletins::create, bulletins::get, bulletins::remind, bulletins::outbox,
+        scans::list, scans::create, scans::get, scans::cancel,
+        scans::list_schedules, scans::create_schedule, scans::update_schedule, scans::delete_schedule,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -289,6 +302,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "monitors", description = "Monitors (giám sát): checks, history, defacement baselines, maintenance, remote probes, the public status"),
         (name = "findings", description = "Findings (phát hiện): weaknesses found by scans, password audits, file sweeps and breach lists, with their lifecycle"),
         (name = "bulletins", description = "Awareness bulletins (bản tin an toàn thông tin) by email with read confirmations, and the outbox of every message"),
+        (name = "scans", description = "Scans (rà quét) of the inventory by the server's external scanner, their diff of findings, and schedules per system"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

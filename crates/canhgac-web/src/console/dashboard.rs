@@ -19,6 +19,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Pag
     let intake = state.detection.as_ref().map(|d| d.status());
     let monitors = super::monitors::dashboard_card(&state, &ctx).await?;
     let findings = super::findings::dashboard_card(&state, &ctx).await?;
+    let scans = super::scans::dashboard_card(&state, &ctx).await?;
     let lang = ctx.lang;
     let tiles = [
         ("units", Msg::Units, counts.units, "/units"),
@@ -55,6 +56,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Pag
             }
             (monitors)
             (findings)
+        (scans)
             @if let Some(intake) = &intake {
                 section.card #logs-received {
                     h2 { a href="/events" { (lang.t(Msg::LogsReceived)) } }

@@ -291,7 +291,7 @@ async fn finding_page(
                     (lang.pick("Số lần phát hiện", "Sightings"), html! { (finding.sightings) }),
                     (lang.pick("Đổi trạng thái lúc", "State changed"), html! { (ctx.time(finding.status_changed_at)) }),
                 ]))
-                @if let Some(remediation) = &finding.remediation {
+                @if let Some(remediation) = super::scans::finding_remediation(lang, finding) {
                     section.card.remediation {
                         h2 { (lang.pick("Cách khắc phục", "What to do")) }
                         p { (remediation) }
@@ -304,18 +304,23 @@ async fn finding_page(
         }
         section.card.evidence {
             h2 { (lang.t(Msg::Evidence)) }
-            (evidence_table(ctx, &finding.evidence))
+            @if finding.source == FindingSource::Scan {
+                (super::scans::scan_evidence(lang, &finding.evidence))
+            } @else {
+                (evidence_table(ctx, &finding.evidence))
+            }
         }
     };
+    let title = super::scans::finding_title(lang, finding);
     let heading = html! {
         div.page-heading {
-            h1 { (finding.title) }
+            h1 { (title) }
             div.actions { a.button href="/findings" { (lang.t(Msg::Back)) } }
         }
     };
     Ok(layout::page_with_heading(
         &ctx.chrome(),
-        &finding.title,
+        &title,
         heading,
         body,
     ))

@@ -154,6 +154,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/scans",
+        vi: "Rà quét",
+        en: "Scans",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/hygiene",
         vi: "An toàn tài khoản",
         en: "Account hygiene",
@@ -288,12 +295,25 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
 
 /// A whole page with a custom heading block (e.g. a title with action buttons).
 pub fn page_with_heading(chrome: &Chrome, title: &str, heading: Markup, body: Markup) -> Markup {
+    page_refreshing(chrome, title, heading, body, None)
+}
+
+/// As [`page_with_heading`], reloaded every `refresh_secs` seconds when given (a running scan's
+/// page follows its progress without JavaScript).
+pub fn page_refreshing(
+    chrome: &Chrome,
+    title: &str,
+    heading: Markup,
+    body: Markup,
+    refresh_secs: Option<u32>,
+) -> Markup {
     let lang = chrome.lang;
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
+                @if let Some(secs) = refresh_secs { meta http-equiv="refresh" content=(secs); }
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · canhgac" }
                 link rel="stylesheet" href="/static/console.css";

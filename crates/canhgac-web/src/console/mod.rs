@@ -12,7 +12,8 @@
 //! - one module per page family: [`auth_pages`], [`dashboard`], [`units`], [`systems`], [`assets`],
 //!   [`contacts`], [`authorities`], [`users`], [`audit`], [`inventory`]; detection:
 //!   [`alerts`], [`events`], [`indicators`], [`rules`] (rules, overrides, suppressions);
-//!   findings of every producer and the account hygiene view: [`findings`]; scanning an
+//!   findings of every producer and the account hygiene view: [`findings`]; scans of the
+//!   inventory, their diff and schedules: [`scans`]; scanning an
 //!   uploaded file: [`malware`];
 //!   [`header`]: the open-alert count of the page header; watch: [`monitors`] (status board,
 //!   monitor pages, maintenance, defacement approval, the public `/status` page) with its
@@ -50,6 +51,7 @@ pub mod layout;
 pub mod malware;
 pub mod monitors;
 pub mod rules;
+pub mod scans;
 pub mod session;
 pub mod systems;
 pub mod units;
@@ -112,6 +114,17 @@ pub fn router() -> Router<AppState> {
         .route("/findings", get(findings::list))
         .route("/findings/{id}", get(findings::show))
         .route("/findings/{id}/status", post(findings::set_status))
+        .route("/scans", get(scans::list).post(scans::create))
+        .route("/scans/{id}", get(scans::show))
+        .route("/scans/{id}/cancel", post(scans::cancel))
+        .route(
+            "/scans/schedules",
+            get(scans::schedules).post(scans::create_schedule),
+        )
+        .route("/scans/schedules/defaults", post(scans::create_defaults))
+        .route("/scans/schedules/{id}", post(scans::update_schedule))
+        .route("/scans/schedules/{id}/edit", get(scans::edit_schedule))
+        .route("/scans/schedules/{id}/delete", post(scans::delete_schedule))
         .route("/hygiene", get(findings::hygiene))
         .route("/hygiene/exposures", post(findings::import_exposures))
         .route("/malware/scan", get(malware::form).post(malware::scan))
