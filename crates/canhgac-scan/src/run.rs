@@ -463,26 +463,32 @@ async fn host_checks(
     for name in &names {
         targets.push(("dns", name.clone()));
     }
-    let jobs: Vec<(&Template, canhgac_nuclei::target::Target)> = templates
-        .iter()
-        .flat_map(|template| {
-            targets
-                .iter()
-                .filter(|(protocol, _)| *protocol == template.protocol())
-                .filter_map(|(_, text)| canhgac_nuclei::target::Target::parse(text).ok())
-                .map(move |target| (template, target))
-        })
-        .collect();
-    let engine = &engine;
+    // Jobs own what they hold (an index into the shared list, the target): futures built from
+    // closures over borrowed items are not `Send` enough for a spawned scan.
+    let mut jobs: Vec<(usize, canhgac_nuclei::target::Target)> = Vec::new();
+    for (index, template) in templates.iter().enumerate() {
+        for (protocol, text) in &targets {
+            if *protocol == template.protocol() {
+                if let Ok(target) = canhgac_nuclei::target::Target::parse(text) {
+                    jobs.push((index, target));
+                }
+            }
+        }
+    }
+    let engine = Arc::new(engine);
     let results: Vec<(Vec<ScanIssue>, u64)> = stream::iter(jobs)
-        .map(|(template, target)| async move {
-            let outcome = engine.run(template, &target).await;
-            let issues: Vec<ScanIssue> = outcome
-                .hits
-                .iter()
-                .map(|hit| hit.to_issue(template))
-                .collect();
-            (issues, outcome.requests_sent as u64)
+        .map(|(index, target)| {
+            let (engine, templates) = (engine.clone(), templates.clone());
+            async move {
+                let template = &templates[index];
+                let outcome = engine.run(template, &target).await;
+                let issues: Vec<ScanIssue> = outcome
+                    .hits
+                    .iter()
+                    .map(|hit| hit.to_issue(template))
+                    .collect();
+                (issues, outcome.requests_sent as u64)
+            }
         })
         .buffer_unordered(options.engine.max_concurrent.max(1))
         .collect()
@@ -728,6 +734,17 @@ mod tests {
     use axum::routing::get;
     use axum::Router;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn a_run_can_be_spawned_by_a_server() {
+        // Compiles only if a run's future is Send + 'static with owned inputs, as the server's
+        // scan worker spawns it.
+        fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+        let options = ScanOptions::for_profile(Profile::Full);
+        let progress = Arc::new(ScanProgress::default());
+        let hosts: Vec<ScanHost> = Vec::new();
+        spawnable(async move { run(&hosts, &options, progress).await });
+    }
 
     #[tokio::test]
     async fn a_run_finds_the_portal_and_its_weaknesses() {
