@@ -514,26 +514,11 @@ fn looks_complete(response: &[u8]) -> bool {
 }
 
 /// A TLS client that accepts any certificate: the scanner must reach misconfigured servers (the
-/// TLS review judges their certificates).
+/// TLS review judges their certificates). The template engine's, shared.
 pub(crate) fn tls_config() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     CONFIG
-        .get_or_init(|| {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-                .with_safe_default_protocol_versions()
-                .map(|builder| {
-                    builder
-                        .dangerous()
-                        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-                        .with_no_client_auth()
-                });
-            match config {
-                Ok(config) => Arc::new(config),
-                // The ring provider supports the safe defaults; this cannot fail.
-                Err(error) => panic!("TLS client configuration: {error}"),
-            }
-        })
+        .get_or_init(|| canhgac_nuclei::client::tls_connector().config().clone())
         .clone()
 }
 
@@ -566,55 +551,6 @@ async fn exchange_tls(
 ) -> Option<Vec<u8>> {
     let stream = tls_connect(addr, host, options).await?;
     Some(exchange(stream, payload, options.read_wait).await)
-}
-
-/// Identification does not judge certificates (the TLS review does): accept any.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]

@@ -15,15 +15,19 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the HTTP client")
 }
 
-/// The ids of the units the token's user sees, by code.
-async fn unit_codes(
+/// Every item of a paged listing of the server's API (`path` without paging), as the token's
+/// user sees it.
+pub async fn list_all(
     http: &reqwest::Client,
     server: &str,
     token: &str,
-) -> anyhow::Result<HashMap<String, Id>> {
-    let mut codes = HashMap::new();
+    path: &str,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let server = server.trim_end_matches('/');
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let mut all = Vec::new();
     for page in 1.. {
-        let url = format!("{server}/api/v1/units?per_page=500&page={page}");
+        let url = format!("{server}{path}{separator}per_page=500&page={page}");
         let response = http
             .get(&url)
             .bearer_auth(token)
@@ -34,19 +38,31 @@ async fn unit_codes(
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
             bail!(
-                "{server} refused to list units ({status}): {}",
+                "{server} refused to list {path} ({status}): {}",
                 body["detail"]
             );
         }
         let items = body["items"].as_array().cloned().unwrap_or_default();
-        for unit in &items {
-            if let (Some(code), Some(id)) = (unit["code"].as_str(), unit["id"].as_i64()) {
-                codes.insert(code.to_lowercase(), id);
-            }
-        }
         let total = body["total"].as_u64().unwrap_or(0);
-        if items.is_empty() || (page * 500) as u64 >= total {
+        let done = items.is_empty() || (page * 500) as u64 >= total;
+        all.extend(items);
+        if done {
             break;
+        }
+    }
+    Ok(all)
+}
+
+/// The ids of the units the token's user sees, by code.
+async fn unit_codes(
+    http: &reqwest::Client,
+    server: &str,
+    token: &str,
+) -> anyhow::Result<HashMap<String, Id>> {
+    let mut codes = HashMap::new();
+    for unit in list_all(http, server, token, "/api/v1/units").await? {
+        if let (Some(code), Some(id)) = (unit["code"].as_str(), unit["id"].as_i64()) {
+            codes.insert(code.to_lowercase(), id);
         }
     }
     Ok(codes)

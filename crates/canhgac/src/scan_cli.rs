@@ -16,8 +16,7 @@ use canhgac_scan::run::{self, Phase, Profile, ScanOptions, ScanProgress};
 use canhgac_scan::target::{self, TargetSpec};
 
 use crate::cli::{ScanArgs, TemplatesCommand, VulndbCommand};
-use crate::findings_client::post_findings;
-use crate::malware_cli::client;
+use crate::findings_client::{list_all, post_findings};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -46,41 +45,15 @@ pub fn scan(args: &ScanArgs) -> ExitCode {
 }
 
 /// The inventory's assets, as the server's API lists them to this token.
-async fn inventory_assets(
-    http: &reqwest::Client,
-    server: &str,
-) -> anyhow::Result<Vec<(AssetKind, String)>> {
-    let mut assets = Vec::new();
-    for page in 1.. {
-        let url = format!("{server}/api/v1/assets?per_page=500&page={page}");
-        let response = http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {server}"))?;
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        if !status.is_success() {
-            bail!(
-                "{server} refused to list assets ({status}): {}",
-                body["detail"]
-            );
-        }
-        let items = body["items"].as_array().cloned().unwrap_or_default();
-        for asset in &items {
-            let kind = asset["kind"]
-                .as_str()
-                .and_then(|k| k.parse::<AssetKind>().ok());
-            if let (Some(kind), Some(value)) = (kind, asset["value"].as_str()) {
-                assets.push((kind, value.to_owned()));
-            }
-        }
-        let total = body["total"].as_u64().unwrap_or(0);
-        if items.is_empty() || (page * 500) as u64 >= total {
-            break;
-        }
-    }
-    Ok(assets)
+async fn inventory_assets(server: &str, token: &str) -> anyhow::Result<Vec<(AssetKind, String)>> {
+    let items = list_all(&reqwest::Client::new(), server, token, "/api/v1/assets").await?;
+    Ok(items
+        .iter()
+        .filter_map(|asset| {
+            let kind = asset["kind"].as_str()?.parse::<AssetKind>().ok()?;
+            Some((kind, asset["value"].as_str()?.to_owned()))
+        })
+        .collect())
 }
 
 async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
@@ -105,15 +78,12 @@ async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
         .server
         .as_deref()
         .map(|s| s.trim_end_matches('/').to_owned());
-    let http = match (&server, &args.token) {
-        (Some(_), Some(token)) => Some(client(token)?),
-        _ => None,
-    };
+    let token = args.token.as_deref().unwrap_or_default();
 
     // Scope: the server's inventory, unless the user takes responsibility for the targets.
-    match (&server, &http) {
-        (Some(server), Some(http)) => {
-            let assets = inventory_assets(http, server).await?;
+    match &server {
+        Some(server) => {
+            let assets = inventory_assets(server, token).await?;
             if let Err(error) = target::check_scope(&targets, &assets) {
                 if !args.allow_target {
                     return Err(error.into());
@@ -217,7 +187,6 @@ async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
                 hosts: hosts.iter().map(|h| h.name.clone()).collect(),
             }),
         };
-        let token = args.token.as_deref().unwrap_or_default();
         let outcome = post_findings(&reqwest::Client::new(), server, token, &batch).await?;
         eprintln!(
             "máy chủ ghi nhận: {} mới, {} cập nhật, {} tái diễn, {} đã khắc phục",
