@@ -32,7 +32,7 @@ ours_open() { grep -o '[0-9]*/tcp' | cut -d/ -f1 | sort -n | tr '\n' ' '; }
 
 ns python3 bench/listen.py 127.0.0.1:22 127.0.0.1:80:http 127.0.0.1:443 127.0.0.1:8080 127.0.0.1:31337 \
   127.1.0.3:80:http 127.1.0.7:443 127.1.0.12:8080 127.1.0.12:22 \
-  127.2.0.10:80:http 127.2.1.20:22 127.2.3.200:8080:http 127.3.0.1:8000:http >/dev/null &
+  127.2.0.10:80:http 127.2.1.20:22 127.2.3.200:8080:http 127.3.0.1:8000:http >/dev/null 2>&1 &
 sleep 1
 
 echo "== 1. loopback, 65,535 ports, closed ports answer"
@@ -47,16 +47,17 @@ echo "nmap open: $n"; echo "ours open: $o"
 printf 'nmap median %.3f s, canhgac median %.3f s, canhgac/nmap %.2f (nmap/canhgac %.1fx)\n' "$nm" "$om" "$(echo "$om/$nm" | bc -l)" "$(echo "$nm/$om" | bc -l)"
 
 echo "== 2. silence: 16 hosts x top 1,000 ports, SYNs dropped except to open ports"
-ports=$(ns nmap -sT --top-ports 1000 -n -Pn -oX - 127.0.0.1 2>/dev/null | grep -o 'services="[^"]*"' | cut -d'"' -f2)
+ports=$(ns nmap -sT --top-ports 1000 -n -Pn -oX - 127.0.0.1 2>/dev/null | grep -o ' services="[^"]*"' | cut -d'"' -f2)
 ns iptables -A INPUT -p tcp --syn -d 127.1.0.0/28 -m multiport ! --dports 22,80,443,8080 -j DROP
 hosts=(); for i in $(seq 0 15); do hosts+=("127.1.0.$i"); done
 nmap_t=(); ours_t=()
 for _ in $(seq "$RUNS"); do
-  t=$(date +%s.%N); n=$(ns nmap -sT -T4 -n -Pn -p "$ports" 127.1.0.0-15 -oG - | grep -o 'Host: [0-9.]*.*Ports:.*' | sed 's/Host: \([0-9.]*\).*Ports: /\1 /' | sort | awk '{h=$1; $1=""; gsub(/\/open[^,]*/,""); print h":"$0}' | tr -d ' ' | tr '\n' ' '); nmap_t+=("$(secs "$t")")
-  t=$(date +%s.%N); o=$(ns "$BIN" scan "${hosts[@]}" --ports "$ports" --discovery-only --allow-target --no-progress 2>/dev/null | awk '/\/tcp/ {split($2,p,"/"); a[$1]=a[$1] "," p[1]} END {for (h in a) print h ":" substr(a[h],2)}' | sort | tr '\n' ' '); ours_t+=("$(secs "$t")")
+  t=$(date +%s.%N); n=$(ns nmap -sT -T4 -n -Pn -p "$ports" 127.1.0.0-15 -oG - | python3 bench/open_ports.py nmap); nmap_t+=("$(secs "$t")")
+  t=$(date +%s.%N); o=$(ns "$BIN" scan "${hosts[@]}" --ports "$ports" --discovery-only --allow-target --no-progress 2>/dev/null | python3 bench/open_ports.py canhgac); ours_t+=("$(secs "$t")")
 done
 nm=$(printf '%s\n' "${nmap_t[@]}" | median); om=$(printf '%s\n' "${ours_t[@]}" | median)
 echo "nmap open: $n"; echo "ours open: $o"
+[ "$n" = "$o" ] && echo "same open ports" || echo "OPEN PORTS DIFFER"
 printf 'nmap median %.2f s, canhgac median %.2f s, nmap/canhgac %.1fx\n' "$nm" "$om" "$(echo "$nm/$om" | bc -l)"
 
 echo "== 3. 1,022 hosts, quick profile"

@@ -327,6 +327,11 @@ async fn connect(addr: SocketAddr) -> io::Result<()> {
     let stream = socket.connect(addr).await?;
     // Reset instead of a graceful close: no TIME_WAIT left behind on either side.
     let _ = stream.set_zero_linger();
+    // On loopback a connection can meet itself (the ephemeral port chosen equals the port
+    // tried: TCP simultaneous open); nothing listens there.
+    if stream.local_addr().ok() == Some(addr) {
+        return Err(io::Error::from(io::ErrorKind::ConnectionRefused));
+    }
     Ok(())
 }
 
