@@ -199,8 +199,9 @@ pub enum VulndbCommand {
     Match {
         /// The product (e.g. "http_server", "exchange_server"), or a CPE 2.3 name.
         product: String,
-        /// The version.
-        version: String,
+        /// The product's version.
+        #[arg(value_name = "VERSION")]
+        product_version: String,
         /// The vendor, when the product name is ambiguous.
         #[arg(long)]
         vendor: Option<String>,

@@ -313,7 +313,7 @@ async fn vulndb_async(command: &VulndbCommand) -> anyhow::Result<()> {
         }
         VulndbCommand::Match {
             product,
-            version,
+            product_version: version,
             vendor,
             db,
         } => {

@@ -290,3 +290,78 @@ fn templates_check_counts_what_loads_and_names_what_does_not() {
     let missing = run(dir.path(), &["templates", "check", "/nonexistent"], None);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn vulndb_imports_all_or_nothing_and_matches_known_exploited_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../canhgac-vulndb/tests/fixtures");
+    let db = dir.path().join("vulndb.sqlite");
+    let db_arg = db.to_str().unwrap();
+    for (source, file) in [("nvd", "nvd-sample.json"), ("kev", "kev-sample.json")] {
+        let out = run(
+            dir.path(),
+            &[
+                "vulndb",
+                "import",
+                "--source",
+                source,
+                "--db",
+                db_arg,
+                fixtures.join(file).to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("bản ghi"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    // A broken file is named and changes nothing.
+    let broken = run(
+        dir.path(),
+        &[
+            "vulndb",
+            "import",
+            "--source",
+            "nvd",
+            "--db",
+            db_arg,
+            fixtures.join("nvd-broken.json").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(
+        text(&broken.stderr).contains("nvd-broken.json"),
+        "{}",
+        text(&broken.stderr)
+    );
+
+    let out = run(
+        dir.path(),
+        &[
+            "vulndb",
+            "match",
+            "http_server",
+            "2.4.49",
+            "--vendor",
+            "apache",
+            "--db",
+            db_arg,
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("CVE-2021-42013\t9.8\tKEV"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+
+    let stats: Value = serde_json::from_str(&text(
+        &run(dir.path(), &["vulndb", "stats", "--db", db_arg], None).stdout,
+    ))
+    .unwrap();
+    assert!(stats["kev_entries"].as_u64().unwrap() >= 1, "{stats}");
+}
