@@ -1,9 +1,8 @@
 //! TCP connect discovery: which ports of which hosts accept a connection.
 //!
 //! Probes spread across hosts (every host's first port, then every host's second...), so no
-//! single host sees a burst. Workers, one OS thread per core with its own single-threaded
-//! runtime, each keep up to their share of the overall concurrency in flight; a per-host limit
-//! (split between the workers) keeps one host from taking every slot.
+//! single host sees a burst. Worker tasks, one per core, each keep up to their share of the
+//! overall concurrency in flight; a per-host limit keeps one host from taking every slot.
 //!
 //! Timeouts adapt per host like TCP's retransmission timer: once a host has answered (an open
 //! port, or a refusal), a silent port is given `srtt + 4·rttvar` (clamped to the configured
@@ -20,6 +19,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpSocket;
+use tokio::sync::Semaphore;
 
 /// How hard discovery pushes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +126,13 @@ impl Rtt {
     }
 }
 
+struct Host {
+    ip: IpAddr,
+    slots: Semaphore,
+    rtt: Mutex<Rtt>,
+    answered: AtomicU64,
+}
+
 enum Outcome {
     Open,
     Closed,
@@ -151,210 +158,142 @@ impl Pacer {
     }
 }
 
-/// What the workers share: the hosts, the next probe, who answered, the pace.
-struct Shared {
-    hosts: Vec<IpAddr>,
-    ports: Vec<u16>,
-    cursor: AtomicUsize,
-    answered: Vec<AtomicU64>,
-    pacer: Option<Pacer>,
-    progress: Arc<Progress>,
-    options: DiscoveryOptions,
-}
-
-impl Shared {
-    fn total(&self) -> usize {
-        self.hosts.len() * self.ports.len()
-    }
-
-    /// The next (host index, port), hosts interleaved.
-    fn next_probe(&self) -> Option<(usize, u16)> {
-        let index = self.cursor.fetch_add(1, Ordering::Relaxed);
-        (index < self.total()).then(|| {
-            (
-                index % self.hosts.len(),
-                self.ports[index / self.hosts.len()],
-            )
-        })
-    }
-}
-
-/// What one worker found.
-#[derive(Default)]
-struct WorkerResult {
-    open: Vec<OpenPort>,
-    attempts: u64,
-    closed: u64,
-    filtered: u64,
-}
-
 /// Tries every port of every host and reports the open ones.
-///
-/// Each worker is an OS thread with its own single-threaded runtime, its own per-host budget
-/// (`per_host` split between workers) and its own round-trip estimates: nothing is locked or
-/// woken across threads per attempt, which on loopback (where every attempt ends at once) is
-/// what the time goes to.
 pub async fn discover(
     hosts: &[IpAddr],
     ports: &[u16],
     options: &DiscoveryOptions,
     progress: Arc<Progress>,
 ) -> DiscoveryReport {
-    let shared = Arc::new(Shared {
-        hosts: hosts.to_vec(),
-        ports: ports.to_vec(),
-        cursor: AtomicUsize::new(0),
-        answered: hosts.iter().map(|_| AtomicU64::new(0)).collect(),
-        pacer: options.max_rate.filter(|&r| r > 0).map(|rate| Pacer {
-            interval: Duration::from_secs_f64(1.0 / f64::from(rate)),
-            next: Mutex::new(Instant::now()),
-        }),
-        progress,
-        options: options.clone(),
-    });
-    shared
-        .progress
-        .total
-        .store(shared.total() as u64, Ordering::Relaxed);
+    let hosts: Arc<Vec<Host>> = Arc::new(
+        hosts
+            .iter()
+            .map(|&ip| Host {
+                ip,
+                slots: Semaphore::new(options.per_host.max(1)),
+                rtt: Mutex::new(Rtt::default()),
+                answered: AtomicU64::new(0),
+            })
+            .collect(),
+    );
+    let ports: Arc<Vec<u16>> = Arc::new(ports.to_vec());
+    let total = hosts.len() * ports.len();
+    progress.total.store(total as u64, Ordering::Relaxed);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, 8);
-    let mut receivers = Vec::new();
+    let per_worker = (options.concurrency.max(1) / workers).max(1);
+    let cursor = Arc::new(AtomicUsize::new(0));
+    let pacer = options.max_rate.filter(|&r| r > 0).map(|rate| {
+        Arc::new(Pacer {
+            interval: Duration::from_secs_f64(1.0 / f64::from(rate)),
+            next: Mutex::new(Instant::now()),
+        })
+    });
+
+    let mut tasks = Vec::new();
     for _ in 0..workers {
-        let (send, receive) = tokio::sync::oneshot::channel();
-        let shared = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("canhgac-discovery".into())
-            .spawn(move || {
-                let result = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime.block_on(worker(&shared, workers)),
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot start a discovery worker");
-                        WorkerResult::default()
+        let (hosts, ports, cursor, progress) = (
+            hosts.clone(),
+            ports.clone(),
+            cursor.clone(),
+            progress.clone(),
+        );
+        let (options, pacer) = (options.clone(), pacer.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut found = Vec::new();
+            let (mut attempts, mut closed, mut filtered) = (0u64, 0u64, 0u64);
+            let mut in_flight = FuturesUnordered::new();
+            let next_probe = || {
+                let index = cursor.fetch_add(1, Ordering::Relaxed);
+                (index < total).then(|| (index % hosts.len(), ports[index / hosts.len()]))
+            };
+            let mut exhausted = false;
+            loop {
+                while !exhausted && in_flight.len() < per_worker {
+                    match next_probe() {
+                        Some((host, port)) => {
+                            let (hosts, options, pacer) =
+                                (hosts.clone(), options.clone(), pacer.clone());
+                            in_flight.push(async move {
+                                let host = &hosts[host];
+                                let (outcome, tries) =
+                                    probe(host, port, &options, pacer.as_deref()).await;
+                                (host.ip, port, outcome, tries)
+                            });
+                        }
+                        None => exhausted = true,
                     }
+                }
+                let Some((ip, port, outcome, tries)) = in_flight.next().await else {
+                    break;
                 };
-                let _ = send.send(result);
-            });
-        match spawned {
-            Ok(_) => receivers.push(receive),
-            Err(error) => tracing::warn!(%error, "cannot start a discovery thread"),
-        }
-    }
-    if receivers.is_empty() {
-        // No thread could start: do the work here rather than report nothing.
-        let result = worker(&shared, 1).await;
-        receivers.push({
-            let (send, receive) = tokio::sync::oneshot::channel();
-            let _ = send.send(result);
-            receive
-        });
+                attempts += u64::from(tries);
+                match outcome {
+                    Outcome::Open => {
+                        progress.open.fetch_add(1, Ordering::Relaxed);
+                        found.push(OpenPort { ip, port });
+                    }
+                    Outcome::Closed => closed += 1,
+                    Outcome::Filtered => filtered += 1,
+                }
+                progress.done.fetch_add(1, Ordering::Relaxed);
+            }
+            (found, attempts, closed, filtered)
+        }));
     }
 
     let mut report = DiscoveryReport::default();
-    for receive in receivers {
-        if let Ok(result) = receive.await {
-            report.open.extend(result.open);
-            report.attempts += result.attempts;
-            report.closed += result.closed;
-            report.filtered += result.filtered;
+    for task in tasks {
+        // A worker only ends by finishing its probes; a panic inside one is a bug worth seeing.
+        if let Ok((found, attempts, closed, filtered)) = task.await {
+            report.open.extend(found);
+            report.attempts += attempts;
+            report.closed += closed;
+            report.filtered += filtered;
         }
     }
     report.open.sort();
-    report.silent_hosts = shared
-        .hosts
+    report.silent_hosts = hosts
         .iter()
-        .zip(&shared.answered)
-        .filter(|(_, answered)| answered.load(Ordering::Relaxed) == 0)
-        .map(|(ip, _)| *ip)
+        .filter(|h| h.answered.load(Ordering::Relaxed) == 0)
+        .map(|h| h.ip)
         .collect();
     report
 }
 
-/// One worker: keeps its share of attempts in flight until the probes run out.
-async fn worker(shared: &Shared, workers: usize) -> WorkerResult {
-    let options = &shared.options;
-    let per_worker = (options.concurrency.max(1) / workers).max(1);
-    let per_host = (options.per_host.max(1) / workers).max(1) as u32;
-    let mut rtt = vec![Rtt::default(); shared.hosts.len()];
-    let mut in_flight_per_host = vec![0u32; shared.hosts.len()];
-    let mut result = WorkerResult::default();
-    let mut in_flight = FuturesUnordered::new();
-    let mut pending: Option<(usize, u16)> = None;
-    let mut exhausted = false;
-    loop {
-        while in_flight.len() < per_worker {
-            let Some((host, port)) = pending.take().or_else(|| {
-                if exhausted {
-                    return None;
-                }
-                let next = shared.next_probe();
-                exhausted = next.is_none();
-                next
-            }) else {
-                break;
-            };
-            if in_flight_per_host[host] >= per_host {
-                // This host has its share in flight: wait for one to finish.
-                pending = Some((host, port));
-                break;
-            }
-            in_flight_per_host[host] += 1;
-            let timeout = rtt[host].timeout(options);
-            let addr = SocketAddr::new(shared.hosts[host], port);
-            in_flight.push(async move {
-                let (outcome, tries, sample) =
-                    probe(addr, timeout, options.retries, shared.pacer.as_ref()).await;
-                (host, port, outcome, tries, sample)
-            });
-        }
-        let Some((host, port, outcome, tries, sample)) = in_flight.next().await else {
-            break;
-        };
-        in_flight_per_host[host] -= 1;
-        if let Some(sample) = sample {
-            rtt[host].observe(sample);
-            shared.answered[host].fetch_add(1, Ordering::Relaxed);
-        }
-        result.attempts += u64::from(tries);
-        match outcome {
-            Outcome::Open => {
-                shared.progress.open.fetch_add(1, Ordering::Relaxed);
-                result.open.push(OpenPort {
-                    ip: shared.hosts[host],
-                    port,
-                });
-            }
-            Outcome::Closed => result.closed += 1,
-            Outcome::Filtered => result.filtered += 1,
-        }
-        shared.progress.done.fetch_add(1, Ordering::Relaxed);
-    }
-    result
-}
-
-/// One (host, port): connect, retrying silence; returns the outcome, the attempts made and,
-/// when the host answered, the round trip.
+/// One (host, port): connect, retrying silence; returns the outcome and the attempts made.
 async fn probe(
-    addr: SocketAddr,
-    timeout: Duration,
-    retries: u8,
+    host: &Host,
+    port: u16,
+    options: &DiscoveryOptions,
     pacer: Option<&Pacer>,
-) -> (Outcome, u8, Option<Duration>) {
+) -> (Outcome, u8) {
+    let Ok(_slot) = host.slots.acquire().await else {
+        return (Outcome::Filtered, 0);
+    };
+    let addr = SocketAddr::new(host.ip, port);
     let mut tries = 0u8;
     loop {
         if let Some(pacer) = pacer {
             pacer.wait().await;
         }
         tries = tries.saturating_add(1);
+        let timeout = host
+            .rtt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .timeout(options);
         let started = Instant::now();
         match tokio::time::timeout(timeout, connect(addr)).await {
-            Ok(Ok(())) => return (Outcome::Open, tries, Some(started.elapsed())),
+            Ok(Ok(())) => {
+                answered(host, started.elapsed());
+                return (Outcome::Open, tries);
+            }
             Ok(Err(error)) if is_refusal(&error) => {
-                return (Outcome::Closed, tries, Some(started.elapsed()))
+                answered(host, started.elapsed());
+                return (Outcome::Closed, tries);
             }
             Ok(Err(error)) if is_local_shortage(&error) => {
                 // Out of sockets or ephemeral ports here, not an answer from the host: wait for
@@ -363,12 +302,20 @@ async fn probe(
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             Ok(Err(_)) | Err(_) => {
-                if tries > retries {
-                    return (Outcome::Filtered, tries, None);
+                if tries > options.retries {
+                    return (Outcome::Filtered, tries);
                 }
             }
         }
     }
+}
+
+fn answered(host: &Host, elapsed: Duration) {
+    host.answered.fetch_add(1, Ordering::Relaxed);
+    host.rtt
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .observe(elapsed);
 }
 
 async fn connect(addr: SocketAddr) -> io::Result<()> {
