@@ -19,9 +19,18 @@ type Zone = Arc<Mutex<HashMap<(String, RecordType), Vec<RData>>>>;
 /// Answers from `zone`; NXDOMAIN for names it does not hold. With `truncate`, UDP answers are
 /// empty and truncated, and the full answer comes over TCP on the same port.
 async fn start_dns(zone: Zone, truncate: bool) -> SocketAddr {
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = TcpListener::bind(addr).await.unwrap();
+    // The system picks the UDP port; the same TCP port may be taken by another test's
+    // connection, so try again with another port rather than fail.
+    let mut bound = None;
+    for _ in 0..32 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        if let Ok(tcp) = TcpListener::bind(addr).await {
+            bound = Some((udp, addr, tcp));
+            break;
+        }
+    }
+    let (udp, addr, tcp) = bound.expect("a UDP and TCP port pair on 127.0.0.1");
     let udp_zone = zone.clone();
     tokio::spawn(async move {
         let mut buffer = [0u8; 512];
