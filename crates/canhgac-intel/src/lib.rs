@@ -24,3 +24,6 @@
 //! ```
 
 pub mod exposure;
+pub mod indicators;
+
+pub use indicators::{ImportedIndicator, Tlp};

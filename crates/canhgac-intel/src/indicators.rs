@@ -1,0 +1,95 @@
+//! The indicator as importers produce it: the stored fields plus what feeds say about it.
+
+use canhgac_model::IndicatorInput;
+use canhgac_model::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Traffic Light Protocol 2.0 marking: who the indicator may be shared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tlp {
+    /// TLP:CLEAR (formerly WHITE): no limit.
+    Clear,
+    /// TLP:GREEN: the community.
+    Green,
+    /// TLP:AMBER: the organisation and its clients.
+    Amber,
+    /// TLP:AMBER+STRICT: the organisation only.
+    AmberStrict,
+    /// TLP:RED: named recipients only.
+    Red,
+}
+
+impl Tlp {
+    /// Reads `TLP:AMBER`, `amber+strict`, `white` (TLP 1.0) and the like.
+    pub fn parse(text: &str) -> Option<Tlp> {
+        let lower = text.trim().to_ascii_lowercase();
+        let name = lower.strip_prefix("tlp:").unwrap_or(&lower).trim();
+        match name {
+            "clear" | "white" => Some(Tlp::Clear),
+            "green" => Some(Tlp::Green),
+            "amber" => Some(Tlp::Amber),
+            "amber+strict" | "amber_strict" => Some(Tlp::AmberStrict),
+            "red" => Some(Tlp::Red),
+            _ => None,
+        }
+    }
+
+    /// The canonical label, e.g. `TLP:AMBER+STRICT`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tlp::Clear => "TLP:CLEAR",
+            Tlp::Green => "TLP:GREEN",
+            Tlp::Amber => "TLP:AMBER",
+            Tlp::AmberStrict => "TLP:AMBER+STRICT",
+            Tlp::Red => "TLP:RED",
+        }
+    }
+}
+
+/// One indicator read from a feed, table or document, ready for the store.
+///
+/// `input` is already validated (normalised value). The other fields are what the source said;
+/// `None` when it said nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedIndicator {
+    /// Kind, value, source, description, severity, tags, expiry.
+    pub input: IndicatorInput,
+    /// Confidence 0–100.
+    pub confidence: Option<u8>,
+    /// Sharing marking.
+    pub tlp: Option<Tlp>,
+    /// First seen by the source.
+    pub first_seen: Option<Timestamp>,
+    /// Last seen by the source.
+    pub last_seen: Option<Timestamp>,
+    /// The advisory it came with (number/code such as "2216/CATTT-NCSC").
+    pub advisory: Option<String>,
+}
+
+impl ImportedIndicator {
+    /// An indicator with nothing known beyond its input.
+    pub fn new(input: IndicatorInput) -> Self {
+        Self {
+            input,
+            confidence: None,
+            tlp: None,
+            first_seen: None,
+            last_seen: None,
+            advisory: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tlp_labels_of_both_versions_are_read() {
+        assert_eq!(Tlp::parse("TLP:WHITE"), Some(Tlp::Clear));
+        assert_eq!(Tlp::parse(" amber+strict "), Some(Tlp::AmberStrict));
+        assert_eq!(Tlp::parse("tlp:red").map(Tlp::label), Some("TLP:RED"));
+        assert_eq!(Tlp::parse("purple"), None);
+    }
+}
