@@ -7,7 +7,9 @@
 //! Timeouts adapt per host like TCP's retransmission timer: once a host has answered (an open
 //! port, or a refusal), a silent port is given `srtt + 4·rttvar` (clamped to the configured
 //! bounds) instead of the initial timeout, and is tried `retries` more times before it counts as
-//! filtered. A host that never answers keeps the initial timeout.
+//! filtered. A host that never answers keeps the initial timeout. Attempts already waiting when
+//! a host first answers (or its timeout halves) are woken and held to the new timeout, so the
+//! first wave of probes does not sit out the initial timeout on a host that has since answered.
 
 use std::collections::HashMap;
 use std::io;
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpSocket;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 /// How hard discovery pushes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +133,17 @@ struct Host {
     slots: Semaphore,
     rtt: Mutex<Rtt>,
     answered: AtomicU64,
+    /// Woken when the host's timeout shrinks a lot, so waiting attempts take the new one.
+    timeout_shrank: Notify,
+}
+
+impl Host {
+    fn timeout(&self, options: &DiscoveryOptions) -> Duration {
+        self.rtt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .timeout(options)
+    }
 }
 
 enum Outcome {
@@ -173,6 +186,7 @@ pub async fn discover(
                 slots: Semaphore::new(options.per_host.max(1)),
                 rtt: Mutex::new(Rtt::default()),
                 answered: AtomicU64::new(0),
+                timeout_shrank: Notify::new(),
             })
             .collect(),
     );
@@ -280,19 +294,28 @@ async fn probe(
             pacer.wait().await;
         }
         tries = tries.saturating_add(1);
-        let timeout = host
-            .rtt
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .timeout(options);
         let started = Instant::now();
-        match tokio::time::timeout(timeout, connect(addr)).await {
+        let attempt = connect(addr);
+        tokio::pin!(attempt);
+        let result = loop {
+            // Registered before the timeout is read, so a shrink in between is not missed.
+            let shrank = host.timeout_shrank.notified();
+            tokio::pin!(shrank);
+            shrank.as_mut().enable();
+            let deadline = started + host.timeout(options);
+            tokio::select! {
+                result = &mut attempt => break Ok(result),
+                _ = tokio::time::sleep_until(deadline.into()) => break Err(()),
+                _ = &mut shrank => continue,
+            }
+        };
+        match result {
             Ok(Ok(())) => {
-                answered(host, started.elapsed());
+                answered(host, started.elapsed(), options);
                 return (Outcome::Open, tries);
             }
             Ok(Err(error)) if is_refusal(&error) => {
-                answered(host, started.elapsed());
+                answered(host, started.elapsed(), options);
                 return (Outcome::Closed, tries);
             }
             Ok(Err(error)) if is_local_shortage(&error) => {
@@ -310,12 +333,17 @@ async fn probe(
     }
 }
 
-fn answered(host: &Host, elapsed: Duration) {
+fn answered(host: &Host, elapsed: Duration, options: &DiscoveryOptions) {
     host.answered.fetch_add(1, Ordering::Relaxed);
-    host.rtt
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .observe(elapsed);
+    let (before, after) = {
+        let mut rtt = host.rtt.lock().unwrap_or_else(|e| e.into_inner());
+        let before = rtt.timeout(options);
+        rtt.observe(elapsed);
+        (before, rtt.timeout(options))
+    };
+    if after < before / 2 {
+        host.timeout_shrank.notify_waiters();
+    }
 }
 
 async fn connect(addr: SocketAddr) -> io::Result<()> {
@@ -392,6 +420,50 @@ mod tests {
         assert_eq!(report.closed + report.open.len() as u64, ports.len() as u64);
         assert!(report.silent_hosts.is_empty());
         drop(listeners);
+    }
+
+    /// A listening port whose accept queue is full: Linux drops the SYNs, as a firewall would.
+    fn silent_port() -> (std::net::TcpListener, Vec<std::net::TcpStream>, u16) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let listener = socket.listen(0).unwrap().into_std().unwrap();
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(stream) => held.push(stream),
+                Err(_) => return (listener, held, port),
+            }
+        }
+        panic!("the accept queue of port {port} never filled");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiting_attempt_takes_the_shorter_timeout_once_its_host_answers() {
+        let (_queue, _held, silent) = silent_port();
+        let open = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let open_port = open.local_addr().unwrap().port();
+        let options = DiscoveryOptions {
+            initial_timeout: Duration::from_secs(20),
+            min_timeout: Duration::from_millis(100),
+            retries: 0,
+            ..DiscoveryOptions::default()
+        };
+        let started = Instant::now();
+        // The silent port is tried first, while nothing is known of the host: it starts with the
+        // 20 s initial timeout and must be cut short when the open port answers.
+        let report = discover(
+            &[IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            &[silent, open_port],
+            &options,
+            Arc::new(Progress::default()),
+        )
+        .await;
+        let took = started.elapsed();
+        assert_eq!(report.filtered, 1, "{report:?}");
+        assert_eq!(report.open.len(), 1, "{report:?}");
+        assert!(took < Duration::from_secs(10), "waited {took:?}: the initial timeout was kept");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
