@@ -121,6 +121,9 @@ pub struct ScanRun {
     pub progress: f64,
     /// Current phase (Vietnamese), while running.
     pub phase: Option<String>,
+    /// Times a worker took it: more than one when a server stopped mid-scan and the run resumed.
+    #[serde(default)]
+    pub attempts: u32,
     /// When it was queued.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,

@@ -45,8 +45,8 @@ pub struct DiscoveryOptions {
 impl Default for DiscoveryOptions {
     fn default() -> Self {
         DiscoveryOptions {
-            concurrency: 2048,
-            per_host: 512,
+            concurrency: 4096,
+            per_host: 1024,
             initial_timeout: Duration::from_millis(1000),
             min_timeout: Duration::from_millis(100),
             max_timeout: Duration::from_millis(3000),
@@ -463,7 +463,10 @@ mod tests {
         let took = started.elapsed();
         assert_eq!(report.filtered, 1, "{report:?}");
         assert_eq!(report.open.len(), 1, "{report:?}");
-        assert!(took < Duration::from_secs(10), "waited {took:?}: the initial timeout was kept");
+        assert!(
+            took < Duration::from_secs(10),
+            "waited {took:?}: the initial timeout was kept"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -760,7 +760,8 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a queued or running run (audited); a finished run is a conflict.
     async fn cancel_scan(&self, actor: &Actor, id: Id) -> Result<canhgac_model::scan_run::ScanRun>;
     /// System: takes the oldest queued run, or a running run whose lease lapsed before `at`
-    /// (its server died), and holds it until `lease_until`.
+    /// (its server died; it continues from its checkpoint), and holds it until `lease_until`.
+    /// A lapsed run already taken [`MAX_SCAN_ATTEMPTS`] times is failed instead.
     async fn claim_scan(
         &self,
         at: Timestamp,
@@ -773,6 +774,17 @@ pub trait Store: Send + Sync + 'static {
         id: Id,
         fraction: f64,
         phase: &str,
+        lease_until: Timestamp,
+    ) -> Result<bool>;
+    /// System: what a claimed run has finished so far (JSON written by its worker), if any.
+    async fn scan_checkpoint(&self, id: Id) -> Result<Option<String>>;
+    /// System: saves a claimed run's checkpoint with its progress, extending its lease; `false`
+    /// when the run is no longer running (cancelled). Cleared when the run finishes.
+    async fn save_scan_checkpoint(
+        &self,
+        id: Id,
+        checkpoint: &str,
+        fraction: f64,
         lease_until: Timestamp,
     ) -> Result<bool>;
     /// System: a claimed run ended; records its counts, report and finding changes. `false`
@@ -848,5 +860,5 @@ mod watch;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use scans::{ScanAsset, MAX_REPORT_BYTES, MAX_TARGETS};
+pub use scans::{ScanAsset, MAX_REPORT_BYTES, MAX_SCAN_ATTEMPTS, MAX_TARGETS};
 pub use sql::{mask_url, SqlStore};

@@ -6,6 +6,8 @@
 //! cancelling, schedules) are audited; the worker's progress writes are not, and its outcome is
 //! audited through the findings batch it records.
 
+use std::collections::HashMap;
+
 use canhgac_model::scan_run::{
     check_scan_profile, next_scan_time, ScanChange, ScanFilter, ScanFrequency, ScanRequest,
     ScanResult, ScanRun, ScanSchedule, ScanScheduleInput, ScanStatus,
@@ -35,7 +37,8 @@ pub const MAX_TARGETS: usize = 1000;
 pub struct ScanAsset {
     /// The asset's system.
     pub system_id: Id,
-    /// The system's owner unit.
+    /// The unit a run of it belongs to: the system's owner, or its operator when only the
+    /// operator is in the caller's scope (so an operating unit's officer may scan and see it).
     pub unit_id: Id,
     /// Kind of asset.
     pub kind: AssetKind,
@@ -43,8 +46,11 @@ pub struct ScanAsset {
     pub value: String,
 }
 
+/// Times a run may be taken by a worker; a run whose server keeps stopping mid-scan then fails.
+pub const MAX_SCAN_ATTEMPTS: u32 = 3;
+
 const RUN_COLS: &str = "id, profile, targets, system_id, unit_id, requested_by, schedule_id, \
-     status, progress_permille, phase, created_at, started_at, finished_at, hosts, open_ports, \
+     status, progress_permille, phase, attempts, created_at, started_at, finished_at, hosts, open_ports, \
      issues, findings_created, findings_updated, findings_reopened, findings_fixed, error, report";
 
 const SCHEDULE_COLS: &str = "id, system_id, profile, frequency, weekday, minute_of_day, enabled, \
@@ -99,6 +105,7 @@ fn decode_run(row: &AnyRow) -> Result<ScanRun> {
             .ok_or_else(|| StoreError::Corrupt(format!("{T}.status: {status}")))?,
         progress: get::<i64>(row, T, "progress_permille")?.clamp(0, 1000) as f64 / 1000.0,
         phase: get(row, T, "phase")?,
+        attempts: u32::try_from(get::<i64>(row, T, "attempts")?).unwrap_or(u32::MAX),
         created_at: ts(row, T, "created_at")?,
         started_at: opt_ts(row, T, "started_at")?,
         finished_at: opt_ts(row, T, "finished_at")?,
@@ -259,17 +266,34 @@ impl SqlStore {
         let mut conn = self.pool.acquire().await?;
         let paths = scope_paths(&mut conn, scope).await?;
         let mut sql = Sql::new(
-            "SELECT a.system_id, s.owner_unit_id, a.kind, a.value FROM assets a \
-             JOIN systems s ON s.id = a.system_id WHERE 1 = 1",
+            "SELECT a.system_id, s.owner_unit_id, a.kind, a.value, s.operator_unit_id \
+             FROM assets a JOIN systems s ON s.id = a.system_id WHERE 1 = 1",
         );
         and_system_scope(&mut sql, "s", &paths);
         sql.push(" ORDER BY a.id");
+        let mut visible: HashMap<Id, bool> = HashMap::new();
         let mut out = Vec::new();
         for row in sql.query().fetch_all(&mut *conn).await? {
             let kind: String = row.try_get(2)?;
+            let owner: Id = row.try_get(1)?;
+            let operator: Option<Id> = row.try_get(4)?;
+            let owner_visible = match visible.get(&owner) {
+                Some(seen) => *seen,
+                None => {
+                    let seen = unit_path(&mut conn, owner)
+                        .await?
+                        .is_some_and(|path| path_in(&paths, &path));
+                    visible.insert(owner, seen);
+                    seen
+                }
+            };
             out.push(ScanAsset {
                 system_id: row.try_get(0)?,
-                unit_id: row.try_get(1)?,
+                unit_id: if owner_visible {
+                    owner
+                } else {
+                    operator.unwrap_or(owner)
+                },
                 kind: AssetKind::from_code(&kind)
                     .ok_or_else(|| StoreError::Corrupt(format!("assets.kind: {kind}")))?,
                 value: row.try_get(3)?,
@@ -398,35 +422,86 @@ impl SqlStore {
         let mut w = self.begin_write().await?;
         let conn = &mut *w.tx;
         // Queued runs first come first served, then runs whose worker's lease ran out (the
-        // server was stopped mid-scan): those start again from the beginning.
+        // server was stopped mid-scan): those continue from their checkpoint, unless they have
+        // already been taken `MAX_SCAN_ATTEMPTS` times: a run that keeps killing its server
+        // fails rather than being retried for ever.
         let mut text = String::from(
-            "SELECT id FROM scan_runs WHERE status = 'queued' \
+            "SELECT id, attempts FROM scan_runs WHERE status = 'queued' \
              OR (status = 'running' AND lease_until < $1) ORDER BY id LIMIT 1",
         );
         if self.backend == Backend::Postgres {
             text.push_str(" FOR UPDATE SKIP LOCKED");
         }
-        let Some(row) = sqlx::query(&text)
+        loop {
+            let Some(row) = sqlx::query(&text)
+                .bind(micros(at))
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                w.commit().await?;
+                return Ok(None);
+            };
+            let id: Id = row.try_get(0)?;
+            let attempts: i64 = row.try_get(1)?;
+            if attempts >= i64::from(MAX_SCAN_ATTEMPTS) {
+                sqlx::query(
+                    "UPDATE scan_runs SET status = 'failed', finished_at = $1, lease_until = NULL, \
+                     phase = NULL, checkpoint = NULL, error = $2 WHERE id = $3",
+                )
+                .bind(micros(at))
+                .bind(format!(
+                    "máy chủ dừng giữa chừng {attempts} lần trong lúc rà quét; không thử lại nữa"
+                ))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                continue;
+            }
+            sqlx::query(
+                "UPDATE scan_runs SET status = 'running', lease_until = $1, started_at = $2, \
+                 attempts = attempts + 1, phase = NULL WHERE id = $3",
+            )
+            .bind(micros(lease_until))
             .bind(micros(at))
-            .fetch_optional(&mut *conn)
-            .await?
-        else {
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            let run = load_scoped_run(conn, &None, id).await?;
             w.commit().await?;
-            return Ok(None);
-        };
-        let id: Id = row.try_get(0)?;
-        sqlx::query(
-            "UPDATE scan_runs SET status = 'running', lease_until = $1, started_at = $2, \
-             attempts = attempts + 1, progress_permille = 0, phase = NULL WHERE id = $3",
+            return Ok(Some(run));
+        }
+    }
+
+    pub(crate) async fn scan_checkpoint_impl(&self, id: Id) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT checkpoint FROM scan_runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found("scan run", id))?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub(crate) async fn save_scan_checkpoint_impl(
+        &self,
+        id: Id,
+        checkpoint: &str,
+        fraction: f64,
+        lease_until: Timestamp,
+    ) -> Result<bool> {
+        let permille = (fraction.clamp(0.0, 1.0) * 1000.0).round() as i64;
+        let mut w = self.begin_write().await?;
+        let saved = sqlx::query(
+            "UPDATE scan_runs SET checkpoint = $1, progress_permille = $2, lease_until = $3 \
+             WHERE id = $4 AND status = 'running'",
         )
+        .bind(checkpoint)
+        .bind(permille)
         .bind(micros(lease_until))
-        .bind(micros(at))
         .bind(id)
-        .execute(&mut *conn)
+        .execute(&mut *w.tx)
         .await?;
-        let run = load_scoped_run(conn, &None, id).await?;
         w.commit().await?;
-        Ok(Some(run))
+        Ok(saved.rows_affected() > 0)
     }
 
     pub(crate) async fn scan_progress_impl(
@@ -461,7 +536,7 @@ impl SqlStore {
         let mut sql = Sql::new("UPDATE scan_runs SET status = ");
         sql.bind(result.status.code());
         sql.push(", finished_at = ").bind(micros(now()));
-        sql.push(", lease_until = NULL, phase = NULL, progress_permille = ")
+        sql.push(", lease_until = NULL, phase = NULL, checkpoint = NULL, progress_permille = ")
             .bind(if result.status == ScanStatus::Done {
                 1000_i64
             } else {

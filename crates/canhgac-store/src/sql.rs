@@ -71,6 +71,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "finding_expiry",
         include_str!("../migrations/sqlite/0007_finding_expiry.sql"),
     ),
+    // ---- scans resume from a checkpoint ----
+    (
+        8,
+        "scan_checkpoint",
+        include_str!("../migrations/sqlite/0008_scan_checkpoint.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -110,6 +116,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "finding_expiry",
         include_str!("../migrations/postgres/0007_finding_expiry.sql"),
+    ),
+    // ---- scans resume from a checkpoint ----
+    (
+        8,
+        "scan_checkpoint",
+        include_str!("../migrations/postgres/0008_scan_checkpoint.sql"),
     ),
 ];
 
@@ -2880,6 +2892,21 @@ impl Store for SqlStore {
         lease_until: Timestamp,
     ) -> Result<bool> {
         self.scan_progress_impl(id, fraction, phase, lease_until)
+            .await
+    }
+
+    async fn scan_checkpoint(&self, id: Id) -> Result<Option<String>> {
+        self.scan_checkpoint_impl(id).await
+    }
+
+    async fn save_scan_checkpoint(
+        &self,
+        id: Id,
+        checkpoint: &str,
+        fraction: f64,
+        lease_until: Timestamp,
+    ) -> Result<bool> {
+        self.save_scan_checkpoint_impl(id, checkpoint, fraction, lease_until)
             .await
     }
 

@@ -457,3 +457,124 @@ async fn due_schedules_queue_runs_of_their_systems_and_move_on() {
         assert!(store.get_scan(&a.scope, run.id).await.is_ok());
     }
 }
+
+#[tokio::test]
+async fn a_taken_over_run_keeps_its_checkpoint_and_fails_after_too_many_attempts() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let f = fixture(store).await;
+        let run = store.create_scan(&admin(), &request(&f)).await.unwrap();
+        let t0 = at("2026-11-26T01:00:00Z");
+        let first = store.claim_scan(t0, secs(t0, 30)).await.unwrap().unwrap();
+        assert_eq!(first.attempts, 1);
+        assert_eq!(store.scan_checkpoint(run.id).await.unwrap(), None);
+        assert!(store
+            .save_scan_checkpoint(run.id, r#"{"done":["10.1.0.5"]}"#, 0.5, secs(t0, 30))
+            .await
+            .unwrap());
+        assert_eq!(
+            store.get_scan(&Scope::All, run.id).await.unwrap().progress,
+            0.5
+        );
+
+        // The server dies; the next claim sees the checkpoint and the attempt count.
+        let mut now = secs(t0, 31);
+        let second = store.claim_scan(now, secs(now, 30)).await.unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (run.id, 2));
+        assert_eq!(
+            store.scan_checkpoint(run.id).await.unwrap().as_deref(),
+            Some(r#"{"done":["10.1.0.5"]}"#)
+        );
+        // It dies on every attempt: after the last allowed one the run fails instead.
+        for attempt in 3..=canhgac_store::MAX_SCAN_ATTEMPTS {
+            now = secs(now, 31);
+            let again = store.claim_scan(now, secs(now, 30)).await.unwrap().unwrap();
+            assert_eq!(again.attempts, attempt);
+        }
+        now = secs(now, 31);
+        assert!(store
+            .claim_scan(now, secs(now, 30))
+            .await
+            .unwrap()
+            .is_none());
+        let failed = store.get_scan(&Scope::All, run.id).await.unwrap();
+        assert_eq!(failed.status, ScanStatus::Failed);
+        assert!(
+            failed
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("không thử lại"),
+            "{:?}",
+            failed.error
+        );
+        assert_eq!(store.scan_checkpoint(run.id).await.unwrap(), None);
+        assert!(!store
+            .save_scan_checkpoint(run.id, "{}", 0.9, secs(now, 30))
+            .await
+            .unwrap());
+
+        // A finished run drops its checkpoint.
+        let other = store.create_scan(&admin(), &request(&f)).await.unwrap();
+        store.claim_scan(now, secs(now, 30)).await.unwrap().unwrap();
+        store
+            .save_scan_checkpoint(other.id, "{}", 0.5, secs(now, 30))
+            .await
+            .unwrap();
+        let outcome = canhgac_model::FindingOutcome::default();
+        assert!(store.finish_scan(other.id, &done(outcome)).await.unwrap());
+        assert_eq!(store.scan_checkpoint(other.id).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn the_operating_units_officer_may_scan_the_system_it_runs() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let f = fixture(store).await;
+        let operator = store
+            .create_unit(
+                &admin(),
+                UnitInput::new("Trung tâm CNTT", UnitKind::Department, None),
+            )
+            .await
+            .unwrap()
+            .id;
+        let mut input = SystemInput::new("Cổng dịch vụ công", SystemKind::Portal, f.unit_a);
+        input.operator_unit_id = Some(operator);
+        let system = store.create_system(&admin(), input).await.unwrap().id;
+        let mut asset = AssetInput::new(AssetKind::Ip, "10.1.0.9");
+        asset.system_id = system;
+        store.create_asset(&admin(), asset).await.unwrap();
+
+        let officer_of_operator = officer(vec![operator]);
+        let assets = store.scan_assets(&officer_of_operator.scope).await.unwrap();
+        assert_eq!(assets.len(), 1);
+        assert_eq!((assets[0].system_id, assets[0].unit_id), (system, operator));
+        // The owner's officer sees the same asset as the owner's.
+        let owners = store.scan_assets(&officer(vec![f.unit_a]).scope).await.unwrap();
+        let owned = owners.iter().find(|a| a.system_id == system).unwrap();
+        assert_eq!(owned.unit_id, f.unit_a);
+
+        let request = ScanRequest {
+            profile: "quick".into(),
+            targets: vec!["10.1.0.9".into()],
+            system_id: Some(system),
+            unit_id: assets[0].unit_id,
+            schedule_id: None,
+        };
+        let run = store
+            .create_scan(&officer_of_operator, &request)
+            .await
+            .unwrap();
+        assert_eq!(run.unit_id, operator);
+        assert_eq!(
+            store
+                .get_scan(&officer_of_operator.scope, run.id)
+                .await
+                .unwrap()
+                .id,
+            run.id
+        );
+    }
+}

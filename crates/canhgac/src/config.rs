@@ -444,6 +444,10 @@ pub struct ScanConfig {
     /// DNS resolver of the mail posture checks and dns templates (ip or ip:port); empty for the
     /// system's.
     pub resolver: String,
+    /// A run saves a checkpoint after every this many addresses, so a run interrupted by a
+    /// server stop continues from there.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub checkpoint_hosts: u32,
 }
 
 impl Default for ScanConfig {
@@ -455,6 +459,7 @@ impl Default for ScanConfig {
             templates: Vec::new(),
             vulndb: String::new(),
             resolver: String::new(),
+            checkpoint_hosts: 16,
         }
     }
 }

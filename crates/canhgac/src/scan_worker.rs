@@ -3,16 +3,22 @@
 //! progress about once a second, records the issues as findings (a complete-run snapshot, so
 //! what a run no longer sees becomes fixed) and stores the outcome.
 //!
-//! A run whose server stops mid-scan keeps its lease until it lapses; the next server (or this
-//! one after a restart) claims it again and scans from the start.
+//! A run scans its addresses in batches (`scan.checkpoint_hosts` at a time) and saves a
+//! checkpoint after each: the addresses done, their services and issues. A run whose server
+//! stops mid-scan keeps its lease until it lapses; the next server (or this one after a restart)
+//! claims it again and continues after the last checkpoint. The store fails a run taken too
+//! many times.
 
+use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use canhgac_model::scan::ScanIssue;
 use canhgac_model::scan_run::{ScanResult, ScanRun, ScanStatus};
 use canhgac_model::{Actor, FindingBatch, FindingOutcome, FindingSnapshot, FindingSource, Scope};
-use canhgac_scan::run::{Profile, ScanOptions, ScanProgress, ScanReport};
-use canhgac_scan::target::{self, TargetSpec};
+use canhgac_scan::run::{HostReport, Profile, ScanOptions, ScanProgress, ScanReport};
+use canhgac_scan::target::{self, ScanHost, TargetSpec};
 use canhgac_store::Store;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Semaphore;
@@ -37,11 +43,12 @@ pub fn start(config: &Config, store: Arc<dyn Store>, stop: CancellationToken) {
         return;
     }
     let slots = Arc::new(Semaphore::new(config.scan.concurrency.max(1) as usize));
+    let batch = config.scan.checkpoint_hosts.max(1) as usize;
     let poll = config.scan.poll.0.max(Duration::from_millis(100));
     let settings = config.scan.clone();
     tokio::spawn(async move {
         let extras = Arc::new(Extras::load(&settings).await);
-        run_loop(store, slots, poll, stop, extras).await;
+        run_loop(store, slots, poll, stop, extras, batch).await;
     });
 }
 
@@ -98,6 +105,7 @@ async fn run_loop(
     poll: Duration,
     stop: CancellationToken,
     extras: Arc<Extras>,
+    batch: usize,
 ) {
     loop {
         match store.enqueue_due_scans(Timestamp::now()).await {
@@ -115,7 +123,7 @@ async fn run_loop(
                     let stop = stop.clone();
                     let extras = extras.clone();
                     tokio::spawn(async move {
-                        execute(store, run, stop, &extras).await;
+                        execute(store, run, stop, &extras, batch).await;
                         drop(permit);
                     });
                 }
@@ -147,10 +155,16 @@ fn failed(error: String) -> ScanResult {
 }
 
 /// Runs one claimed scan to its end (or until it is cancelled or the server stops).
-async fn execute(store: Arc<dyn Store>, run: ScanRun, stop: CancellationToken, extras: &Extras) {
+async fn execute(
+    store: Arc<dyn Store>,
+    run: ScanRun,
+    stop: CancellationToken,
+    extras: &Extras,
+    batch: usize,
+) {
     let id = run.id;
-    tracing::info!(scan = id, profile = %run.profile, "scan started");
-    let result = match scan(&store, &run, &stop, extras).await {
+    tracing::info!(scan = id, profile = %run.profile, attempt = run.attempts, "scan started");
+    let result = match scan(&store, &run, &stop, extras, batch).await {
         Ok(Some(result)) => result,
         // Cancelled, or the server is stopping: nothing to write.
         Ok(None) => return,
@@ -169,6 +183,7 @@ async fn scan(
     run: &ScanRun,
     stop: &CancellationToken,
     extras: &Extras,
+    batch: usize,
 ) -> Result<Option<ScanResult>, String> {
     let profile = Profile::parse(&run.profile)
         .ok_or_else(|| format!("hồ sơ rà quét «{}» không tồn tại", run.profile))?;
@@ -213,25 +228,68 @@ async fn scan(
     options.templates = extras.templates.clone();
     options.vulndb = extras.vulndb.clone();
     options.resolver = extras.resolver;
-    let progress = Arc::new(ScanProgress::default());
-    let scanning = canhgac_scan::run::run(&hosts, &options, progress.clone());
-    tokio::pin!(scanning);
-    let mut ticker = tokio::time::interval(PROGRESS_EVERY);
-    let report = loop {
-        tokio::select! {
-            report = &mut scanning => break report,
-            () = stop.cancelled() => return Ok(None),
-            _ = ticker.tick() => {
-                let phase = progress.phase().label_vi();
-                let lease = Timestamp::now() + LEASE;
-                match store.scan_progress(run.id, progress.fraction(), phase, lease).await {
-                    Ok(true) => {}
-                    Ok(false) => return Ok(None),
-                    Err(error) => tracing::warn!(scan = run.id, %error, "cannot write scan progress"),
-                }
-            }
+    // What an earlier attempt finished; a checkpoint that cannot be read is started over.
+    let mut checkpoint: Checkpoint = match store.scan_checkpoint(run.id).await {
+        Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|error| {
+            tracing::warn!(scan = run.id, %error, "unreadable scan checkpoint: starting over");
+            Checkpoint::default()
+        }),
+        Ok(None) => Checkpoint::default(),
+        Err(error) => {
+            return Err(format!(
+                "không đọc được điểm dừng của lượt rà quét: {error}"
+            ))
         }
     };
+    let all_ips: BTreeSet<IpAddr> = hosts.iter().map(|h| h.ip).collect();
+    checkpoint.done.retain(|ip| all_ips.contains(ip));
+    let resumed = checkpoint.done.len();
+    if resumed > 0 {
+        tracing::info!(
+            scan = run.id,
+            resumed,
+            total = all_ips.len(),
+            "scan continues from its checkpoint"
+        );
+    }
+    let started_at = *checkpoint.started_at.get_or_insert_with(Timestamp::now);
+    while let Some(batch_hosts) = next_batch(&hosts, &checkpoint.done, batch) {
+        let batch_ips: BTreeSet<IpAddr> = batch_hosts.iter().map(|h| h.ip).collect();
+        let progress = Arc::new(ScanProgress::default());
+        let scanning = canhgac_scan::run::run(&batch_hosts, &options, progress.clone());
+        tokio::pin!(scanning);
+        let mut ticker = tokio::time::interval(PROGRESS_EVERY);
+        let (done_before, batch_len) = (checkpoint.done.len() as f64, batch_ips.len() as f64);
+        let overall = |part: f64| (done_before + part * batch_len) / all_ips.len().max(1) as f64;
+        let report = loop {
+            tokio::select! {
+                report = &mut scanning => break report,
+                () = stop.cancelled() => return Ok(None),
+                _ = ticker.tick() => {
+                    let phase = progress.phase().label_vi();
+                    let lease = Timestamp::now() + LEASE;
+                    match store.scan_progress(run.id, overall(progress.fraction()), phase, lease).await {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(None),
+                        Err(error) => tracing::warn!(scan = run.id, %error, "cannot write scan progress"),
+                    }
+                }
+            }
+        };
+        checkpoint.absorb(report, batch_ips);
+        let text = serde_json::to_string(&checkpoint)
+            .map_err(|e| format!("không ghi được điểm dừng: {e}"))?;
+        let lease = Timestamp::now() + LEASE;
+        match store
+            .save_scan_checkpoint(run.id, &text, overall(1.0), lease)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(error) => tracing::warn!(scan = run.id, %error, "cannot save a scan checkpoint"),
+        }
+    }
+    let report = checkpoint.into_report(profile, started_at, options.categories());
     let outcome = record(store, &report).await?;
     Ok(Some(ScanResult {
         status: ScanStatus::Done,
@@ -241,7 +299,7 @@ async fn scan(
         open_ports: report.hosts.iter().map(|h| h.services.len() as u64).sum(),
         issues: report.issues.len() as u64,
         outcome,
-        report: Some(compact_report(&report, &skipped)),
+        report: Some(compact_report(&report, &skipped, resumed)),
     }))
 }
 
@@ -281,7 +339,7 @@ async fn record(store: &Arc<dyn Store>, report: &ScanReport) -> Result<FindingOu
 }
 
 /// Services per host and web page titles: what the console shows of a run.
-fn compact_report(report: &ScanReport, skipped: &[String]) -> serde_json::Value {
+fn compact_report(report: &ScanReport, skipped: &[String], resumed: usize) -> serde_json::Value {
     let hosts: Vec<serde_json::Value> = report
         .hosts
         .iter()
@@ -325,5 +383,83 @@ fn compact_report(report: &ScanReport, skipped: &[String]) -> serde_json::Value 
         "categories": report.categories,
         "hosts": hosts,
         "skipped": skipped,
+        "resumed_hosts": resumed,
     })
+}
+
+/// What a run has finished: saved after every batch, read back when a run is taken over.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Checkpoint {
+    /// Addresses fully scanned.
+    done: BTreeSet<IpAddr>,
+    /// Their reports.
+    hosts: Vec<HostReport>,
+    /// Issues found so far, one per finding key.
+    issues: Vec<ScanIssue>,
+    /// Connection attempts and requests so far.
+    attempts: u64,
+    requests: u64,
+    /// When the first attempt began.
+    started_at: Option<Timestamp>,
+}
+
+impl Checkpoint {
+    fn absorb(&mut self, report: ScanReport, ips: BTreeSet<IpAddr>) {
+        self.hosts.extend(report.hosts);
+        for issue in report.issues {
+            // Domain-wide checks (mail posture) come back from every batch: keep one.
+            if !self
+                .issues
+                .iter()
+                .any(|i| i.finding_key() == issue.finding_key())
+            {
+                self.issues.push(issue);
+            }
+        }
+        self.attempts += report.attempts;
+        self.requests += report.requests;
+        self.done.extend(ips);
+    }
+
+    fn into_report(
+        mut self,
+        profile: Profile,
+        started_at: Timestamp,
+        categories: Vec<String>,
+    ) -> ScanReport {
+        self.issues.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.host.cmp(&b.host))
+                .then_with(|| a.check.cmp(&b.check))
+                .then_with(|| a.subject.cmp(&b.subject))
+        });
+        ScanReport {
+            profile,
+            started_at,
+            finished_at: Timestamp::now(),
+            hosts: self.hosts,
+            issues: self.issues,
+            categories,
+            attempts: self.attempts,
+            requests: self.requests,
+        }
+    }
+}
+
+/// The next `size` addresses not yet done, with every name they carry; `None` when all are done.
+fn next_batch(hosts: &[ScanHost], done: &BTreeSet<IpAddr>, size: usize) -> Option<Vec<ScanHost>> {
+    let mut ips = BTreeSet::new();
+    for host in hosts.iter().filter(|h| !done.contains(&h.ip)) {
+        if ips.len() == size && !ips.contains(&host.ip) {
+            continue;
+        }
+        ips.insert(host.ip);
+    }
+    let batch: Vec<ScanHost> = hosts
+        .iter()
+        .filter(|h| ips.contains(&h.ip))
+        .cloned()
+        .collect();
+    (!batch.is_empty()).then_some(batch)
 }

@@ -13,16 +13,19 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
-use common::{admin_token, api, run, Server};
+use common::{admin_token, api, run, wait_for_within, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 /// A portal missing its security headers, showing its server version, and exposing
 /// `/.git/config` until `exposed` is switched off.
 async fn weak_portal(exposed: Arc<AtomicBool>) -> u16 {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .unwrap();
+    weak_portal_on(Ipv4Addr::LOCALHOST, exposed).await
+}
+
+/// [`weak_portal`] on another loopback address.
+async fn weak_portal_on(ip: Ipv4Addr, exposed: Arc<AtomicBool>) -> u16 {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let router = Router::new()
         .route(
@@ -273,6 +276,155 @@ async fn scan_findings_reach_the_server_and_a_fix_is_seen_on_rescan() {
         .as_str()
         .unwrap()
         .starts_with("http.banner.version|")));
+}
+
+/// A server stopped mid-scan leaves a checkpoint; the next server continues from it instead of
+/// starting over. The checkpoint here is written as a stopped worker would have left it: the
+/// first address done, with a marker issue a real scan of it could never produce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_scan_continues_from_its_checkpoint_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let data = cwd.join("data");
+    let data_arg = data.to_str().unwrap();
+    let token = admin_token(cwd, &["--data", data_arg]);
+    let http = reqwest::Client::new();
+    let first_port = weak_portal_on(Ipv4Addr::LOCALHOST, Arc::new(AtomicBool::new(true))).await;
+    let second_ip = Ipv4Addr::new(127, 0, 0, 2);
+    let second_port = weak_portal_on(second_ip, Arc::new(AtomicBool::new(true))).await;
+
+    // Queue the run on a server that does not scan, then stop it.
+    let quiet = [("CANHGAC_SCAN__ENABLED", "false")];
+    let server = Server::start_with_env(cwd, &["--data", data_arg], &quiet);
+    let (_, unit) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/units",
+        Some(json!({"name": "Sở Nội vụ", "code": "so-nv", "kind": "department"})),
+    )
+    .await;
+    let (status, system) = api(&http, &server, &token, Method::POST, "/api/v1/systems",
+        Some(json!({"name": "Cổng Sở Nội vụ", "code": "cong-snv", "kind": "portal", "owner_unit_id": unit["id"]}))).await;
+    assert_eq!(status, 201, "{system}");
+    for url in [
+        format!("http://127.0.0.1:{first_port}/"),
+        format!("http://{second_ip}:{second_port}/"),
+    ] {
+        let (status, asset) = api(
+            &http,
+            &server,
+            &token,
+            Method::POST,
+            "/api/v1/assets",
+            Some(json!({"system_id": system["id"], "kind": "url", "value": url})),
+        )
+        .await;
+        assert_eq!(status, 201, "{asset}");
+    }
+    let (status, queued) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/scans",
+        Some(json!({"system_id": system["id"], "profile": "portal"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{queued}");
+    let run_id = queued["id"].as_i64().unwrap();
+    assert_eq!(server.stop().code(), Some(0));
+
+    // What a worker killed after the first address would have left behind.
+    let store = canhgac_store::open(&format!("sqlite://{}/canhgac.db", data.display()))
+        .await
+        .unwrap();
+    let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(600);
+    let claimed = store
+        .claim_scan(long_ago, long_ago + jiff::SignedDuration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, run_id);
+    let marker = canhgac_model::scan::ScanIssue {
+        check: "test.checkpoint.marker".into(),
+        category: "web_exposure".into(),
+        severity: canhgac_model::Severity::Low,
+        title_vi: "Dấu từ điểm dừng".into(),
+        title_en: "Checkpoint marker".into(),
+        host: "127.0.0.1".into(),
+        port: Some(first_port),
+        subject: format!("http://127.0.0.1:{first_port}/"),
+        evidence: Default::default(),
+        remediation_vi: String::new(),
+        remediation_en: String::new(),
+        cves: Vec::new(),
+        cvss: None,
+        known_exploited: false,
+    };
+    let checkpoint = json!({
+        "done": ["127.0.0.1"],
+        "hosts": [{"name": "127.0.0.1", "ip": "127.0.0.1", "services": []}],
+        "issues": [marker],
+        "attempts": 1, "requests": 1,
+        "started_at": long_ago,
+    });
+    assert!(store
+        .save_scan_checkpoint(run_id, &checkpoint.to_string(), 0.5, long_ago)
+        .await
+        .unwrap());
+    drop(store);
+
+    let busy = [
+        ("CANHGAC_SCAN__ENABLED", "true"),
+        ("CANHGAC_SCAN__POLL", "200ms"),
+        ("CANHGAC_SCAN__CHECKPOINT_HOSTS", "1"),
+    ];
+    let server = Server::start_with_env(cwd, &["--data", data_arg], &busy);
+    let finished = wait_for_within(
+        &http,
+        &server,
+        &token,
+        &format!("/api/v1/scans/{run_id}"),
+        std::time::Duration::from_secs(90),
+        |run| (run["status"] != "queued" && run["status"] != "running").then(|| run.clone()),
+    )
+    .await;
+    assert_eq!(finished["status"], "done", "{finished}");
+    assert_eq!(finished["attempts"], 2, "{finished}");
+    assert_eq!(finished["report"]["resumed_hosts"], 1, "{finished}");
+    let (_, findings) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/findings?source=scan&per_page=200",
+        None,
+    )
+    .await;
+    let keys: Vec<&str> = findings["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("test.checkpoint.marker|")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("web.exposed.git|") && k.contains("127.0.0.2")),
+        "the address left to do was scanned: {keys:?}"
+    );
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("web.exposed.git|") && k.contains("127.0.0.1")),
+        "the address done before the stop was not scanned again: {keys:?}"
+    );
 }
 
 #[test]
