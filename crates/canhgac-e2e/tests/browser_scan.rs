@@ -40,6 +40,7 @@ const OFFICER_PASSWORD: &str = "Tai-Chinh-Xanh-2026-bao-mat";
 /// The portal's address: its own loopback address, so the scan meets nothing else.
 const PORTAL_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 77);
 const GIT_TITLE: &str = "Lộ thư mục mã nguồn .git";
+const GIT_TITLE_EN: &str = "Exposed .git repository";
 const ARTIFACTS: Artifacts = Artifacts {
     names: &[
         "scan-run.png",
@@ -367,6 +368,15 @@ async fn walk_through(
         status.as_deref() == Some("fixed"),
         "the finding's state is {status:?}"
     );
+
+    // 5b. In English, the findings list speaks English too.
+    client.goto(&server.url("/lang/en?next=/findings")).await?;
+    let english = body_text(client).await?;
+    ensure!(
+        english.contains(GIT_TITLE_EN) && !english.contains(GIT_TITLE),
+        "the English findings list should show the English title:\n{english}"
+    );
+    client.goto(&server.url("/lang/vi?next=/scans")).await?;
 
     // 6. The mail server: its SMTP service is found.
     let target = format!("127.0.0.1:{smtp_port}");

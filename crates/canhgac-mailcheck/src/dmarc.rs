@@ -27,6 +27,56 @@ pub struct DmarcRecord {
     pub problems: Vec<String>,
 }
 
+/// Second-level labels under which registries hand out names (`tinh.gov.vn`, `x.co.uk`): the
+/// organisational domain keeps one label more below them. An approximation of the Public Suffix
+/// List that covers Vietnamese government and business names without carrying the whole list.
+const SECOND_LEVEL_SUFFIXES: &[&str] = &[
+    "gov.vn",
+    "com.vn",
+    "net.vn",
+    "org.vn",
+    "edu.vn",
+    "ac.vn",
+    "int.vn",
+    "biz.vn",
+    "info.vn",
+    "name.vn",
+    "pro.vn",
+    "health.vn",
+    "co.uk",
+    "gov.uk",
+    "ac.uk",
+    "org.uk",
+    "com.au",
+    "gov.au",
+    "co.jp",
+    "com.cn",
+    "gov.cn",
+    "com.sg",
+    "gov.sg",
+    "co.kr",
+    "co.th",
+    "go.th",
+    "com.my",
+    "gov.my",
+];
+
+/// The organisational domain (RFC 7489 §3.2) of `domain`: its registered name, such as
+/// `tinh.gov.vn` for `mail.so-tttt.tinh.gov.vn`. `None` for a bare suffix.
+pub fn organizational_domain(domain: &str) -> Option<String> {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').filter(|l| !l.is_empty()).collect();
+    let suffix_labels = match labels.as_slice() {
+        [.., second, top]
+            if SECOND_LEVEL_SUFFIXES.contains(&format!("{second}.{top}").as_str()) =>
+        {
+            2
+        }
+        _ => 1,
+    };
+    (labels.len() > suffix_labels).then(|| labels[labels.len() - suffix_labels - 1..].join("."))
+}
+
 /// Whether a TXT record claims to be DMARC (`v=DMARC1` first).
 pub fn is_dmarc(text: &str) -> bool {
     tag_list(text)
@@ -114,6 +164,24 @@ fn uri_list(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn organisational_domains_keep_the_registered_name() {
+        assert_eq!(
+            organizational_domain("Mail.So-TTTT.tinh.gov.vn.").as_deref(),
+            Some("tinh.gov.vn")
+        );
+        assert_eq!(
+            organizational_domain("tinh.gov.vn").as_deref(),
+            Some("tinh.gov.vn")
+        );
+        assert_eq!(
+            organizational_domain("a.b.example.com").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(organizational_domain("gov.vn"), None);
+        assert_eq!(organizational_domain("vn"), None);
+    }
 
     #[test]
     fn a_strict_record_parses_whole() {

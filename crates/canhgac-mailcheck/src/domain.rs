@@ -9,7 +9,7 @@ use canhgac_model::Severity;
 use serde::{Deserialize, Serialize};
 
 use crate::dkim::DkimRecord;
-use crate::dmarc::{is_dmarc, DmarcRecord};
+use crate::dmarc::{is_dmarc, organizational_domain, DmarcRecord};
 use crate::mta_sts::{fetch_policy, record_id, MtaStsPolicy, PolicyFetch};
 use crate::spf::{self, Qualifier, SpfRecord, SpfWalk, LOOKUP_LIMIT, VOID_LOOKUP_LIMIT};
 use crate::{tag_list, IssueText};
@@ -139,6 +139,27 @@ fn dns_evidence(name: &str, record_type: &str, records: &[String]) -> ScanEviden
         ScanEvidence::exchange(format!("{name} IN {record_type}"), &records.join("\n"));
     evidence.extracted = records.to_vec();
     evidence
+}
+
+/// Builds the DNS-record issues of `domain` found at `name`: the evidence is the name's TXT
+/// records given with each issue.
+fn txt_issue(
+    domain: &str,
+    name: &str,
+) -> impl Fn(&str, Severity, String, String, &str, &str, &[String]) -> ScanIssue {
+    let (domain, name) = (domain.to_owned(), name.to_owned());
+    move |check, severity, title_vi, title_en, remediation_vi, remediation_en, records| {
+        IssueText {
+            check,
+            category: category::MAIL_DNS,
+            severity,
+            title_vi,
+            title_en,
+            remediation_vi,
+            remediation_en,
+        }
+        .issue(&domain, None, &name, dns_evidence(&name, "TXT", records))
+    }
 }
 
 /// Reads the mail records of `domain` and judges them.
@@ -283,29 +304,7 @@ async fn check_spf(resolver: &Resolver, posture: &mut DomainPosture) -> Option<Q
         }
     };
     let records: Vec<String> = texts.into_iter().filter(|t| spf::is_spf(t)).collect();
-    let issue = |check: &str,
-                 severity,
-                 vi: String,
-                 en: String,
-                 rem_vi: &str,
-                 rem_en: &str,
-                 records: &[String]| {
-        IssueText {
-            check,
-            category: category::MAIL_DNS,
-            severity,
-            title_vi: vi,
-            title_en: en,
-            remediation_vi: rem_vi,
-            remediation_en: rem_en,
-        }
-        .issue(
-            &domain,
-            None,
-            &domain,
-            dns_evidence(&domain, "TXT", records),
-        )
-    };
+    let issue = txt_issue(&domain, &domain);
     let text = match records.as_slice() {
         [] => {
             posture.issues.push(issue(
@@ -473,35 +472,43 @@ async fn check_spf(resolver: &Resolver, posture: &mut DomainPosture) -> Option<Q
 }
 
 /// Checks DMARC; returns whether the policy is enforced (quarantine or reject, valid).
-async fn check_dmarc(resolver: &Resolver, posture: &mut DomainPosture) -> bool {
-    let domain = posture.domain.clone();
-    let name = format!("_dmarc.{domain}");
-    let texts = match txt(resolver, &name).await {
-        Ok(texts) => texts,
+/// The DMARC records published at `name`; `None` (the error kept) when DNS did not answer.
+async fn dmarc_records(
+    resolver: &Resolver,
+    name: &str,
+    posture: &mut DomainPosture,
+) -> Option<Vec<String>> {
+    match txt(resolver, name).await {
+        Ok(texts) => Some(texts.into_iter().filter(|t| is_dmarc(t)).collect()),
         Err(error) => {
             posture.errors.push(error);
-            return false;
+            None
         }
+    }
+}
+
+async fn check_dmarc(resolver: &Resolver, posture: &mut DomainPosture) -> bool {
+    let domain = posture.domain.clone();
+    let mut name = format!("_dmarc.{domain}");
+    let Some(mut records) = dmarc_records(resolver, &name, posture).await else {
+        return false;
     };
-    let records: Vec<String> = texts.into_iter().filter(|t| is_dmarc(t)).collect();
-    let issue = |check: &str,
-                 severity,
-                 vi: String,
-                 en: String,
-                 rem_vi: &str,
-                 rem_en: &str,
-                 records: &[String]| {
-        IssueText {
-            check,
-            category: category::MAIL_DNS,
-            severity,
-            title_vi: vi,
-            title_en: en,
-            remediation_vi: rem_vi,
-            remediation_en: rem_en,
+    // RFC 7489 §6.6.3: a domain without its own record falls under its organisational domain's,
+    // whose subdomain policy (sp, else p) then applies.
+    let mut inherited = false;
+    if records.is_empty() {
+        if let Some(org) = organizational_domain(&domain).filter(|org| *org != domain) {
+            let org_name = format!("_dmarc.{org}");
+            match dmarc_records(resolver, &org_name, posture).await {
+                Some(found) if !found.is_empty() => {
+                    (name, records, inherited) = (org_name, found, true);
+                }
+                Some(_) => {}
+                None => return false,
+            }
         }
-        .issue(&domain, None, &name, dns_evidence(&name, "TXT", records))
-    };
+    }
+    let issue = txt_issue(&domain, &name);
     let text = match records.as_slice() {
         [one] => one.clone(),
         [] => {
@@ -559,13 +566,18 @@ async fn check_dmarc(resolver: &Resolver, posture: &mut DomainPosture) -> bool {
         ));
         return false;
     }
-    let policy = parsed.policy.clone().unwrap_or_default();
+    let policy = if inherited {
+        parsed.subdomain_policy.clone().or(parsed.policy.clone())
+    } else {
+        parsed.policy.clone()
+    }
+    .unwrap_or_default();
     if policy == "none" {
         posture.issues.push(issue(
             "mail.dmarc.policy_none",
             Severity::Medium,
-            format!("DMARC của {domain} chỉ theo dõi (p=none), không chặn thư giả mạo"),
-            format!("DMARC of {domain} only monitors (p=none)"),
+            format!("DMARC của {domain} chỉ theo dõi ({name}: none), không chặn thư giả mạo"),
+            format!("DMARC of {domain} only monitors ({name}: none)"),
             "Sau khi đọc báo cáo và sửa các nguồn gửi hợp lệ, nâng lên p=quarantine rồi p=reject.",
             "Once reports show legitimate sources aligned, move to p=quarantine, then p=reject.",
             shown,
@@ -588,7 +600,7 @@ async fn check_dmarc(resolver: &Resolver, posture: &mut DomainPosture) -> bool {
             shown,
         ));
     }
-    if policy != "none" && parsed.subdomain_policy.as_deref() == Some("none") {
+    if !inherited && policy != "none" && parsed.subdomain_policy.as_deref() == Some("none") {
         posture.issues.push(issue(
             "mail.dmarc.subdomain_none",
             Severity::Low,
@@ -622,24 +634,7 @@ async fn check_dkim(resolver: &Resolver, posture: &mut DomainPosture, selector: 
         Ok(texts) => texts,
         Err(error) => return posture.errors.push(error),
     };
-    let issue = |check: &str,
-                 severity,
-                 vi: String,
-                 en: String,
-                 rem_vi: &str,
-                 rem_en: &str,
-                 records: &[String]| {
-        IssueText {
-            check,
-            category: category::MAIL_DNS,
-            severity,
-            title_vi: vi,
-            title_en: en,
-            remediation_vi: rem_vi,
-            remediation_en: rem_en,
-        }
-        .issue(&domain, None, &name, dns_evidence(&name, "TXT", records))
-    };
+    let issue = txt_issue(&domain, &name);
     // A key record may omit v=DKIM1; any TXT with p= is read.
     let Some(text) = texts
         .iter()

@@ -221,6 +221,18 @@ fn zone() -> Zone {
         // Two SPF records.
         .with("double.vn", RecordType::TXT, "v=spf1 -all")
         .with("double.vn", RecordType::TXT, "v=spf1 mx -all")
+        // A province's record covers its departments' subdomains (sp=none leaves them open);
+        // another's covers them with its p.
+        .with(
+            "_dmarc.tinh.gov.vn",
+            RecordType::TXT,
+            "v=DMARC1; p=reject; sp=none; rua=mailto:d@tinh.gov.vn",
+        )
+        .with(
+            "_dmarc.chat.gov.vn",
+            RecordType::TXT,
+            "v=DMARC1; p=reject; rua=mailto:d@chat.gov.vn",
+        )
         // Names the bare domain's records do not cover: nothing at all.
         .with("www.bare.vn", RecordType::A, "192.0.2.80")
 }
@@ -501,4 +513,48 @@ async fn missing_and_duplicated_records() {
     let unknown = check_domain(&resolver, "strong.vn", &MailOptions::default()).await;
     assert!(!unknown.errors.is_empty());
     assert!(unknown.issues().is_empty(), "{:?}", checks(&unknown));
+}
+
+#[tokio::test]
+async fn a_subdomain_without_dmarc_falls_under_its_organisational_domain() {
+    let f = fixture().await;
+    let resolver = f.dns.resolver();
+    let open = check_domain(&resolver, "so-tttt.tinh.gov.vn", &f.options).await;
+    assert!(open.errors.is_empty(), "{:?}", open.errors);
+    assert!(
+        has(&open, "mail.dmarc.policy_none", Severity::Medium),
+        "{:?}",
+        checks(&open)
+    );
+    assert!(!has(&open, "mail.dmarc.missing", Severity::Medium));
+    let issue = open
+        .issues()
+        .iter()
+        .find(|i| i.check == "mail.dmarc.policy_none")
+        .unwrap();
+    assert_eq!(
+        issue.subject, "_dmarc.tinh.gov.vn",
+        "the record judged is named"
+    );
+
+    let covered = check_domain(&resolver, "sxd.chat.gov.vn", &f.options).await;
+    assert!(
+        !checks(&covered)
+            .iter()
+            .any(|(c, _)| c.starts_with("mail.dmarc.")),
+        "{:?}",
+        checks(&covered)
+    );
+    assert_eq!(
+        covered.dmarc.as_ref().unwrap().parsed.policy.as_deref(),
+        Some("reject")
+    );
+
+    // An organisational domain without a record of its own has nothing to fall back on.
+    let alone = check_domain(&resolver, "xa.gov.vn", &f.options).await;
+    assert!(
+        has(&alone, "mail.dmarc.missing", Severity::Medium),
+        "{:?}",
+        checks(&alone)
+    );
 }

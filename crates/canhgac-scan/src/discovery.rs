@@ -46,7 +46,7 @@ impl Default for DiscoveryOptions {
     fn default() -> Self {
         DiscoveryOptions {
             concurrency: 4096,
-            per_host: 1024,
+            per_host: 512,
             initial_timeout: Duration::from_millis(1000),
             min_timeout: Duration::from_millis(100),
             max_timeout: Duration::from_millis(3000),
@@ -171,6 +171,42 @@ impl Pacer {
     }
 }
 
+/// File descriptors discovery leaves to the rest of the process.
+const DESCRIPTORS_KEPT: u64 = 256;
+
+/// Raises this process's soft limit of open files to its hard limit (Debian's soft default,
+/// 1,024, would cap discovery's attempts in flight) and returns the new soft limit. Called once
+/// by the binary; a limit that cannot be raised is left as it is.
+pub fn raise_open_file_limit() -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let Some(current) = limit.current else {
+        return u64::MAX;
+    };
+    let wanted = limit.maximum.unwrap_or(u64::MAX).min(1 << 20);
+    if wanted > current
+        && setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(wanted),
+                maximum: limit.maximum,
+            },
+        )
+        .is_ok()
+    {
+        return wanted;
+    }
+    current
+}
+
+/// Attempts in flight the open-file limit allows.
+fn descriptor_budget() -> usize {
+    let current = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    usize::try_from(current.saturating_sub(DESCRIPTORS_KEPT).max(64)).unwrap_or(usize::MAX)
+}
+
 /// Tries every port of every host and reports the open ones.
 pub async fn discover(
     hosts: &[IpAddr],
@@ -197,7 +233,8 @@ pub async fn discover(
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, 8);
-    let per_worker = (options.concurrency.max(1) / workers).max(1);
+    let concurrency = options.concurrency.clamp(1, descriptor_budget());
+    let per_worker = (concurrency / workers).max(1);
     let cursor = Arc::new(AtomicUsize::new(0));
     let pacer = options.max_rate.filter(|&r| r > 0).map(|rate| {
         Arc::new(Pacer {

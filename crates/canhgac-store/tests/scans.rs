@@ -552,7 +552,10 @@ async fn the_operating_units_officer_may_scan_the_system_it_runs() {
         assert_eq!(assets.len(), 1);
         assert_eq!((assets[0].system_id, assets[0].unit_id), (system, operator));
         // The owner's officer sees the same asset as the owner's.
-        let owners = store.scan_assets(&officer(vec![f.unit_a]).scope).await.unwrap();
+        let owners = store
+            .scan_assets(&officer(vec![f.unit_a]).scope)
+            .await
+            .unwrap();
         let owned = owners.iter().find(|a| a.system_id == system).unwrap();
         assert_eq!(owned.unit_id, f.unit_a);
 

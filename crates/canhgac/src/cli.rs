@@ -128,8 +128,8 @@ pub struct ScanArgs {
     /// Connection attempts per second overall (no limit by default).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
-    /// Connection attempts in flight overall.
-    #[arg(long, value_name = "N", default_value_t = 2048)]
+    /// Connection attempts in flight overall (at most what the open-file limit allows).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
     pub concurrency: usize,
     /// Connection attempts in flight against one host.
     #[arg(long, value_name = "N", default_value_t = 512)]

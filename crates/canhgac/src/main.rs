@@ -50,6 +50,10 @@ impl std::error::Error for InputError {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Scan(_) | Command::Serve(_)) {
+        // Scans keep thousands of connection attempts in flight, one descriptor each.
+        canhgac_scan::discovery::raise_open_file_limit();
+    }
     // Hunting is offline: no configuration, no store; its exit code says whether it found hits.
     if let Command::Hunt(args) = &cli.command {
         return hunt_cli::run(args);

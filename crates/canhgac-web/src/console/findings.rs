@@ -193,7 +193,7 @@ pub async fn list(
                     @for finding in &page.items {
                         tr data-finding=(finding.id) {
                             td { (severity_badge(lang, finding.severity)) }
-                            td { a href={ "/findings/" (finding.id) } { (finding.title) } }
+                            td { a href={ "/findings/" (finding.id) } { (super::scans::finding_title(lang, finding)) } }
                             td { (category_label(lang, &finding.category)) }
                             td {
                                 @if let Some(unit) = finding.unit_id {
