@@ -13,6 +13,9 @@ use crate::{FindingDraft, FindingSource, Severity, Timestamp};
 pub mod category {
     /// A risky service reachable from outside (RDP, SMB, a database, memcached...).
     pub const EXPOSED_SERVICE: &str = "exposed_service";
+    /// Risky services open on the internal network (a scan from inside: less urgent than the
+    /// same service reachable from the Internet, and judged apart from it).
+    pub const INTERNAL_SERVICE: &str = "internal_service";
     /// TLS protocol versions or cipher suites that should be off.
     pub const TLS: &str = "tls";
     /// Certificate problems: expired, self-signed, wrong name, weak key or signature, chain.

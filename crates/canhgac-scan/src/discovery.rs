@@ -459,13 +459,16 @@ mod tests {
         drop(listeners);
     }
 
+    const SILENT_HOST: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 93);
+
     /// A listening port whose accept queue is full: Linux drops the SYNs, as a firewall would.
+    /// On its own loopback address, so scans of 127.0.0.1 by other tests never meet it.
     fn silent_port() -> (std::net::TcpListener, Vec<std::net::TcpStream>, u16) {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+        socket.bind((SILENT_HOST, 0).into()).unwrap();
         let port = socket.local_addr().unwrap().port();
         let listener = socket.listen(0).unwrap().into_std().unwrap();
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let addr = SocketAddr::from((SILENT_HOST, port));
         let mut held = Vec::new();
         for _ in 0..8 {
             match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
@@ -479,7 +482,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_waiting_attempt_takes_the_shorter_timeout_once_its_host_answers() {
         let (_queue, _held, silent) = silent_port();
-        let open = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let open = std::net::TcpListener::bind((SILENT_HOST, 0)).unwrap();
         let open_port = open.local_addr().unwrap().port();
         let options = DiscoveryOptions {
             initial_timeout: Duration::from_secs(20),
@@ -491,7 +494,7 @@ mod tests {
         // The silent port is tried first, while nothing is known of the host: it starts with the
         // 20 s initial timeout and must be cut short when the open port answers.
         let report = discover(
-            &[IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            &[IpAddr::V4(SILENT_HOST)],
             &[silent, open_port],
             &options,
             Arc::new(Progress::default()),

@@ -1,11 +1,44 @@
 //! Risky services reachable by the scanner: remote desktops, file sharing, databases, caches,
 //! cleartext logins. Each is a finding: such services belong behind a VPN or firewall, not on
-//! the side the scanner stands on.
+//! the side the scanner stands on. Where the scanner stands is its [`Vantage`]: from the
+//! Internet side such a service is urgent; from inside the network it is worth review, at a
+//! lower severity and in a category of its own, so that inside and outside runs never mark each
+//! other's findings fixed.
 
 use canhgac_model::scan::{category, ScanEvidence, ScanIssue};
 use canhgac_model::Severity;
 
 use crate::services::Service;
+
+/// Where the scanner stands relative to the targets' network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vantage {
+    /// Outside, as an attacker on the Internet would be (the default).
+    #[default]
+    Internet,
+    /// Inside the unit's network.
+    Internal,
+}
+
+impl Vantage {
+    /// Reads `internet` or `internal`.
+    pub fn parse(text: &str) -> Option<Vantage> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "internet" | "external" | "outside" => Some(Vantage::Internet),
+            "internal" | "inside" | "lan" => Some(Vantage::Internal),
+            _ => None,
+        }
+    }
+
+    /// The finding category of risky services seen from here.
+    pub fn category(self) -> &'static str {
+        match self {
+            Vantage::Internet => category::EXPOSED_SERVICE,
+            Vantage::Internal => category::INTERNAL_SERVICE,
+        }
+    }
+}
 
 struct Rule {
     service: &'static str,
@@ -110,12 +143,21 @@ const RULES: &[Rule] = &[
 ];
 
 /// The finding for a risky service, if it is one.
-pub fn issue_for(host: &str, service: &Service) -> Option<ScanIssue> {
+pub fn issue_for(host: &str, service: &Service, vantage: Vantage) -> Option<ScanIssue> {
     let rule = RULES.iter().find(|r| r.service == service.service)?;
     let mut severity = rule.severity;
     let open_without_auth = service.info.as_deref() == Some("không cần xác thực");
     if open_without_auth || service.info.as_deref().is_some_and(|i| i.contains("SMB1")) {
         severity = Severity::Critical;
+    }
+    if vantage == Vantage::Internal {
+        // Reachable from inside is how such services are meant to be; only an open door
+        // (no authentication, SMB1) stays serious.
+        severity = if severity == Severity::Critical {
+            Severity::High
+        } else {
+            Severity::Low
+        };
     }
     let port = service.addr.port;
     let mut evidence = service
@@ -142,12 +184,27 @@ pub fn issue_for(host: &str, service: &Service) -> Option<ScanIssue> {
     } else {
         ""
     };
+    let (check, title_vi, title_en) = match vantage {
+        Vantage::Internet => (
+            format!("service.exposed.{}", service.service),
+            format!(
+                "Dịch vụ {} truy cập được từ bên ngoài{suffix_vi}",
+                rule.name
+            ),
+            format!("{} reachable from outside{suffix_en}", rule.name),
+        ),
+        Vantage::Internal => (
+            format!("service.internal.{}", service.service),
+            format!("Dịch vụ {} mở trong mạng nội bộ{suffix_vi}", rule.name),
+            format!("{} open on the internal network{suffix_en}", rule.name),
+        ),
+    };
     Some(ScanIssue {
-        check: format!("service.exposed.{}", service.service),
-        category: category::EXPOSED_SERVICE.to_owned(),
+        check,
+        category: vantage.category().to_owned(),
         severity,
-        title_vi: format!("Dịch vụ {} truy cập được từ bên ngoài{suffix_vi}", rule.name),
-        title_en: format!("{} reachable from outside{suffix_en}", rule.name),
+        title_vi,
+        title_en,
         host: host.to_owned(),
         port: Some(port),
         subject: format!("{host}:{port}/tcp"),
@@ -190,7 +247,12 @@ mod tests {
 
     #[test]
     fn risky_services_are_findings_and_open_ones_critical() {
-        let issue = issue_for("db.example.vn", &service("redis", Some("cần xác thực"))).unwrap();
+        let issue = issue_for(
+            "db.example.vn",
+            &service("redis", Some("cần xác thực")),
+            Vantage::Internet,
+        )
+        .unwrap();
         assert_eq!(issue.severity, Severity::High);
         assert_eq!(issue.subject, "db.example.vn:6379/tcp");
         assert_eq!(issue.check, "service.exposed.redis");
@@ -198,11 +260,33 @@ mod tests {
         let open = issue_for(
             "db.example.vn",
             &service("redis", Some("không cần xác thực")),
+            Vantage::Internet,
         )
         .unwrap();
         assert_eq!(open.severity, Severity::Critical);
         assert!(open.title_vi.contains("không cần xác thực"));
-        assert!(issue_for("db.example.vn", &service("http", None)).is_none());
-        assert!(issue_for("db.example.vn", &service("ssh", None)).is_none());
+        assert!(issue_for("db.example.vn", &service("http", None), Vantage::Internet).is_none());
+        assert!(issue_for("db.example.vn", &service("ssh", None), Vantage::Internet).is_none());
+
+        // From inside, the same services are judged apart and less urgently.
+        let inside = issue_for(
+            "db.example.vn",
+            &service("redis", Some("cần xác thực")),
+            Vantage::Internal,
+        )
+        .unwrap();
+        assert_eq!(inside.severity, Severity::Low);
+        assert_eq!(inside.check, "service.internal.redis");
+        assert_eq!(inside.category, category::INTERNAL_SERVICE);
+        assert!(inside.title_vi.contains("mạng nội bộ"));
+        let open_inside = issue_for(
+            "db.example.vn",
+            &service("redis", Some("không cần xác thực")),
+            Vantage::Internal,
+        )
+        .unwrap();
+        assert_eq!(open_inside.severity, Severity::High);
+        assert_eq!(Vantage::parse("Inside"), Some(Vantage::Internal));
+        assert_eq!(Vantage::parse("mars"), None);
     }
 }

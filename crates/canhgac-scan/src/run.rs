@@ -140,6 +140,8 @@ pub struct ScanOptions {
     pub engine: EngineOptions,
     /// The vulnerability database products and versions are matched against.
     pub vulndb: Option<Arc<VulnDb>>,
+    /// Where the scanner stands: risky services are judged by it.
+    pub vantage: exposure::Vantage,
 }
 
 impl ScanOptions {
@@ -170,6 +172,7 @@ impl ScanOptions {
             templates: None,
             engine: EngineOptions::default(),
             vulndb: None,
+            vantage: exposure::Vantage::Internet,
         }
     }
 
@@ -182,6 +185,11 @@ impl ScanOptions {
     /// options turn on.
     pub fn categories(&self) -> Vec<String> {
         let mut out: Vec<&str> = self.profile.categories();
+        for category in out.iter_mut() {
+            if *category == category::EXPOSED_SERVICE {
+                *category = self.vantage.category();
+            }
+        }
         if self.checks_mail() {
             out.extend([category::MAIL_DNS, category::MAIL_SERVER]);
         }
@@ -596,7 +604,7 @@ pub async fn run(
                 }
                 let service = services::identify(db, &host.name, open, &options.identify).await;
                 let mut issues = Vec::new();
-                if let Some(issue) = exposure::issue_for(&host.name, &service) {
+                if let Some(issue) = exposure::issue_for(&host.name, &service, options.vantage) {
                     issues.push(issue);
                 }
                 let mut web_report = None;
@@ -734,6 +742,18 @@ mod tests {
     use axum::routing::get;
     use axum::Router;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn an_inside_run_judges_internal_services_not_exposed_ones() {
+        let mut options = ScanOptions::for_profile(Profile::Quick);
+        assert!(options
+            .categories()
+            .contains(&category::EXPOSED_SERVICE.to_owned()));
+        options.vantage = exposure::Vantage::Internal;
+        let categories = options.categories();
+        assert!(categories.contains(&category::INTERNAL_SERVICE.to_owned()));
+        assert!(!categories.contains(&category::EXPOSED_SERVICE.to_owned()));
+    }
 
     #[test]
     fn a_run_can_be_spawned_by_a_server() {

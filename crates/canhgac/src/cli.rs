@@ -125,6 +125,10 @@ pub struct ScanArgs {
     /// Match products and versions against this vulnerability database (canhgac vulndb).
     #[arg(long, value_name = "FILE")]
     pub vulndb: Option<std::path::PathBuf>,
+    /// Where this machine stands: `internet` (outside the targets' network: risky services such
+    /// as RDP or databases are urgent findings) or `internal` (inside it: judged apart, lower).
+    #[arg(long, value_name = "WHERE", default_value = "internet", value_parser = parse_vantage)]
+    pub vantage: canhgac_scan::exposure::Vantage,
     /// Connection attempts per second overall (no limit by default).
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
@@ -740,4 +744,9 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["canhgac", "inventory", "import"]).is_err());
     }
+}
+
+fn parse_vantage(text: &str) -> Result<canhgac_scan::exposure::Vantage, String> {
+    canhgac_scan::exposure::Vantage::parse(text)
+        .ok_or_else(|| format!("{text:?}: chọn internet hoặc internal"))
 }

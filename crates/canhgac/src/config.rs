@@ -448,6 +448,9 @@ pub struct ScanConfig {
     /// server stop continues from there.
     #[serde(deserialize_with = "u32_or_string")]
     pub checkpoint_hosts: u32,
+    /// Where this server stands relative to the systems it scans: `internet` (outside: risky
+    /// services such as RDP or databases are urgent) or `internal` (inside their network).
+    pub vantage: canhgac_scan::exposure::Vantage,
 }
 
 impl Default for ScanConfig {
@@ -460,6 +463,7 @@ impl Default for ScanConfig {
             vulndb: String::new(),
             resolver: String::new(),
             checkpoint_hosts: 16,
+            vantage: canhgac_scan::exposure::Vantage::Internet,
         }
     }
 }

@@ -104,6 +104,7 @@ async fn scan_async(args: &ScanArgs) -> anyhow::Result<bool> {
     }
     options.discovery.concurrency = args.concurrency.max(1);
     options.discovery.per_host = args.per_host.max(1);
+    options.vantage = args.vantage;
     options.discovery.max_rate = args.rate;
     options.identify_services = !args.discovery_only;
     options.mail_domains = args.mail_domains.clone();

@@ -44,10 +44,13 @@ pub fn start(config: &Config, store: Arc<dyn Store>, stop: CancellationToken) {
     }
     let slots = Arc::new(Semaphore::new(config.scan.concurrency.max(1) as usize));
     let batch = config.scan.checkpoint_hosts.max(1) as usize;
+    let vantage = config.scan.vantage;
     let poll = config.scan.poll.0.max(Duration::from_millis(100));
     let settings = config.scan.clone();
     tokio::spawn(async move {
-        let extras = Arc::new(Extras::load(&settings).await);
+        let mut extras = Extras::load(&settings).await;
+        extras.vantage = vantage;
+        let extras = Arc::new(extras);
         run_loop(store, slots, poll, stop, extras, batch).await;
     });
 }
@@ -58,6 +61,7 @@ struct Extras {
     templates: Option<Arc<Vec<canhgac_nuclei::template::Template>>>,
     vulndb: Option<Arc<canhgac_vulndb::VulnDb>>,
     resolver: Option<std::net::SocketAddr>,
+    vantage: canhgac_scan::exposure::Vantage,
 }
 
 impl Extras {
@@ -228,6 +232,7 @@ async fn scan(
     options.templates = extras.templates.clone();
     options.vulndb = extras.vulndb.clone();
     options.resolver = extras.resolver;
+    options.vantage = extras.vantage;
     // What an earlier attempt finished; a checkpoint that cannot be read is started over.
     let mut checkpoint: Checkpoint = match store.scan_checkpoint(run.id).await {
         Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|error| {

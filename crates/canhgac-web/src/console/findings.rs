@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use canhgac_model::finding::category;
+use canhgac_model::scan::category as scan_category;
 use canhgac_model::{Finding, FindingFilter, FindingSource, FindingStatus, Id, Severity};
 use maud::{html, Markup};
 
@@ -68,6 +69,21 @@ pub fn category_label(lang: Lang, code: &str) -> String {
             "Thư công vụ dùng trên mạng xã hội, diễn đàn",
             "Official address used on social sites",
         ),
+        scan_category::EXPOSED_SERVICE => {
+            lang.pick("Dịch vụ rủi ro lộ ra Internet", "Risky service exposed")
+        }
+        scan_category::INTERNAL_SERVICE => {
+            lang.pick("Dịch vụ rủi ro trong mạng nội bộ", "Risky internal service")
+        }
+        scan_category::TLS => lang.pick("Cấu hình TLS", "TLS configuration"),
+        scan_category::CERTIFICATE => lang.pick("Chứng thư số", "Certificate"),
+        scan_category::HTTP_HARDENING => lang.pick("Tăng cứng web", "Web hardening"),
+        scan_category::WEB_EXPOSURE => lang.pick("Lộ tệp, trang quản trị", "Exposed files, panels"),
+        scan_category::MAIL_DNS => lang.pick("Bản ghi thư (SPF, DMARC...)", "Mail DNS records"),
+        scan_category::MAIL_SERVER => lang.pick("Máy chủ thư", "Mail server"),
+        scan_category::VULNERABILITY => lang.pick("Lỗ hổng đã biết (CVE)", "Known vulnerability"),
+        scan_category::TEMPLATE => lang.pick("Mẫu kiểm tra (template)", "Template"),
+        scan_category::FINGERPRINT => lang.pick("Phiên bản phần mềm", "Software version"),
         other => return other.to_string(),
     };
     known.to_string()
@@ -165,6 +181,17 @@ pub async fn list(
         category::LM_HASH,
         category::EMAIL_BREACHED,
         category::EMAIL_ON_SOCIAL_SITE,
+        scan_category::EXPOSED_SERVICE,
+        scan_category::INTERNAL_SERVICE,
+        scan_category::TLS,
+        scan_category::CERTIFICATE,
+        scan_category::HTTP_HARDENING,
+        scan_category::WEB_EXPOSURE,
+        scan_category::MAIL_DNS,
+        scan_category::MAIL_SERVER,
+        scan_category::VULNERABILITY,
+        scan_category::TEMPLATE,
+        scan_category::FINGERPRINT,
     ]
     .iter()
     .map(|c| (c.to_string(), category_label(lang, c)))
