@@ -38,6 +38,7 @@ mod asset;
 mod audit;
 pub mod bulletin;
 mod contact;
+pub mod directive;
 mod event;
 pub mod finding;
 mod indicator;

@@ -434,6 +434,13 @@ pub trait Store: Send + Sync + 'static {
     // ---- dashboard and inventory as code ----
     /// Counts within scope.
     async fn dashboard(&self, scope: &Scope) -> Result<Dashboard>;
+    /// The directive dashboard: measured facts per unit in scope, in tree order; systems count
+    /// as scanned when a run of them finished at or after `scanned_since`.
+    async fn directive_facts(
+        &self,
+        scope: &Scope,
+        scanned_since: Timestamp,
+    ) -> Result<Vec<canhgac_model::directive::UnitDirectiveFacts>>;
     /// The inventory in scope as a code-referenced document (authorities always included).
     async fn export_inventory(&self, scope: &Scope) -> Result<InventoryDocument>;
     /// Applies a plan in one transaction, all or nothing, with one audit entry per change.
@@ -849,6 +856,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
 
 mod bulletins;
 mod detection;
+mod directive;
 mod findings;
 mod import;
 mod query;

@@ -2404,6 +2404,14 @@ impl Store for SqlStore {
         })
     }
 
+    async fn directive_facts(
+        &self,
+        scope: &Scope,
+        scanned_since: Timestamp,
+    ) -> Result<Vec<canhgac_model::directive::UnitDirectiveFacts>> {
+        self.directive_facts_impl(scope, scanned_since).await
+    }
+
     async fn export_inventory(&self, scope: &Scope) -> Result<InventoryDocument> {
         let mut conn = self.pool.acquire().await?;
         crate::import::export(&mut conn, scope).await

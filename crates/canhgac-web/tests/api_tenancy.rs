@@ -63,7 +63,7 @@ fn case_of(method: &str, path: &str) -> Case {
         ("get", "/systems") => Case::ScopedRead("systems"),
         ("get", "/assets") => Case::ScopedRead("assets"),
         ("get", "/contacts") => Case::ScopedRead("contacts"),
-        ("get", "/dashboard") => Case::ScopedRead("dashboard"),
+        ("get", "/dashboard") | ("get", "/directive") => Case::ScopedRead("dashboard"),
         ("get", "/inventory") => Case::ScopedRead("inventory"),
         ("get" | "put" | "delete", "/units/{id}") => Case::ScopedById("units"),
         ("get" | "put" | "delete", "/systems/{id}") => Case::ScopedById("systems"),
@@ -1000,6 +1000,19 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                 let unit = row["unit_id"].as_i64().unwrap();
                 assert!(w.a.units.contains(&unit), "{what}: {row}");
             }
+            let directive = api.get("/api/v1/directive", auth).await.ok(200);
+            let units: BTreeSet<Id> = directive
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| row["unit_id"].as_i64().unwrap())
+                .collect();
+            let own: BTreeSet<Id> = w.a.units.iter().copied().collect();
+            assert_eq!(
+                units, own,
+                "{what}: the directive rows are A's units: {directive}"
+            );
+            api.get("/api/v1/directive?days=0", auth).await.problem(422);
         }
         "inventory" => {
             let yaml = api.get("/api/v1/inventory?format=yaml", auth).await;

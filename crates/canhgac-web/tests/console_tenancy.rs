@@ -400,6 +400,7 @@ async fn unit_officer_sees_and_touches_only_their_subtree() {
             format!("/monitors/new?asset_id={}", w.foreign_asset),
             format!("/monitors/{}", w.own_monitor),
             format!("/assets/{}", w.own_asset),
+            "/directive".into(),
         ];
         for path in &pages {
             let page = officer.get(&app, path).await;

@@ -95,6 +95,34 @@ pub async fn dashboard(
     Ok(Json(state.store.dashboard(&caller.scope()).await?.into()))
 }
 
+/// Query of `GET /directive`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectiveQuery {
+    /// Days within which a system counts as scanned (1–366, default 30).
+    pub days: Option<i64>,
+}
+
+/// How far each unit in the caller's scope meets the directive: measured facts per unit.
+#[utoipa::path(get, operation_id = "directive", path = "/api/v1/directive", tag = "account",
+    params(DirectiveQuery),
+    responses((status = 200, description = "Facts per unit, in tree order",
+        body = [crate::console::directive::UnitDirective])))]
+pub async fn directive(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(query): axum::extract::Query<DirectiveQuery>,
+) -> Result<Json<Vec<crate::console::directive::UnitDirective>>, ApiError> {
+    let days = query
+        .days
+        .unwrap_or(crate::console::directive::DEFAULT_SCAN_DAYS);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::invalid("days", "must be from 1 to 366"));
+    }
+    let rows = crate::console::directive::directive_rows(&state, &caller.scope(), days).await?;
+    Ok(Json(rows))
+}
+
 /// Filters of `GET /audit`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

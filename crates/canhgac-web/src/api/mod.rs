@@ -110,6 +110,7 @@ macro_rules! api_routes {
 api_routes! {
     get "/me" => account::me;
     get "/dashboard" => account::dashboard;
+    get "/directive" => account::directive;
     get "/audit" => account::audit;
 
     get "/units" => units::list;
@@ -255,7 +256,7 @@ async fn method_not_allowed() -> ApiError {
 #[openapi(
     info(title = "canhgac API", description = "Inventory of units, information systems, assets, contacts and authorities of a province, with users, tokens and the audit log; log intake, event search, alerts, indicators and detection rules; monitors of portals, mail servers and DNS records; findings of scans, audits, file sweeps and breach lists; scans of the inventory and their schedules; awareness bulletins and the notification outbox. Authenticate with `Authorization: Bearer cgk_...` (an API token) or the console's session cookie; cookie-authenticated writes must send the session's CSRF token as `X-CSRF-Token`. Errors are `application/problem+json`."),
     paths(
-        account::me, account::dashboard, account::audit,
+        account::me, account::dashboard, account::directive, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
         systems::list, systems::create, systems::get, systems::update, systems::delete,
         assets::list, assets::create, assets::get, assets::update, assets::delete,

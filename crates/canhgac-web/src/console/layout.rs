@@ -140,6 +140,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/directive",
+        vi: "Thực hiện chỉ thị",
+        en: "Directive progress",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/alerts",
         vi: "Cảnh báo",
         en: "Alerts",

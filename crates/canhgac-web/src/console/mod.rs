@@ -38,6 +38,7 @@ pub mod chart;
 pub mod contacts;
 pub mod crud;
 pub mod dashboard;
+pub mod directive;
 pub mod error;
 pub mod events;
 pub mod findings;
@@ -126,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .route("/scans/schedules/{id}/edit", get(scans::edit_schedule))
         .route("/scans/schedules/{id}/delete", post(scans::delete_schedule))
         .route("/hygiene", get(findings::hygiene))
+        .route("/directive", get(directive::show))
         .route("/hygiene/exposures", post(findings::import_exposures))
         .route("/malware/scan", get(malware::form).post(malware::scan))
         .route("/events", get(events::search))
