@@ -108,6 +108,7 @@ fn generate_indicators(n: usize, rng: &mut Rng) -> Vec<Indicator> {
                 expires_at: (rng.below(10) == 0)
                     .then(|| now + jiff::SignedDuration::from_hours(24)),
                 created_at: now,
+                meta: Default::default(),
             }
         })
         .collect()

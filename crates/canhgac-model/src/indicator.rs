@@ -26,6 +26,50 @@ string_enum! {
     }
 }
 
+/// What a feed says about an indicator beyond its value. Every field is optional: manual
+/// indicators usually carry none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IndicatorMeta {
+    /// Confidence, 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
+    /// Traffic Light Protocol marking, e.g. `TLP:AMBER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlp: Option<String>,
+    /// When the source first saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub first_seen: Option<Timestamp>,
+    /// When the source last saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub last_seen: Option<Timestamp>,
+    /// The advisory it came with (number/code such as `2216/CATTT-NCSC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<String>,
+}
+
+impl IndicatorMeta {
+    /// Merges what another sighting of the same indicator says: the earliest first seen, the
+    /// latest last seen, the highest confidence; a marking or advisory given replaces the old.
+    pub fn merge(&mut self, newer: &IndicatorMeta) {
+        let pick = |a: Option<Timestamp>, b: Option<Timestamp>, earliest: bool| match (a, b) {
+            (Some(a), Some(b)) => Some(if earliest { a.min(b) } else { a.max(b) }),
+            (a, b) => a.or(b),
+        };
+        self.first_seen = pick(self.first_seen, newer.first_seen, true);
+        self.last_seen = pick(self.last_seen, newer.last_seen, false);
+        self.confidence = self.confidence.max(newer.confidence);
+        if newer.tlp.is_some() {
+            self.tlp.clone_from(&newer.tlp);
+        }
+        if newer.advisory.is_some() {
+            self.advisory.clone_from(&newer.advisory);
+        }
+    }
+}
+
 /// A stored indicator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -50,6 +94,9 @@ pub struct Indicator {
     /// When it was added.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// What its feeds said about it.
+    #[serde(default, flatten)]
+    pub meta: IndicatorMeta,
 }
 
 /// A new indicator, from the API, the console or a CSV file.
@@ -76,6 +123,9 @@ pub struct IndicatorInput {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub expires_at: Option<Timestamp>,
+    /// What its feed says about it.
+    #[serde(default, flatten)]
+    pub meta: IndicatorMeta,
 }
 
 fn default_severity() -> Severity {
@@ -93,6 +143,7 @@ impl IndicatorInput {
             severity: default_severity(),
             tags: Vec::new(),
             expires_at: None,
+            meta: IndicatorMeta::default(),
         }
     }
 
@@ -102,6 +153,9 @@ impl IndicatorInput {
             .map_err(|message| FieldError::new("value", message))?;
         if self.source.trim().is_empty() {
             self.source = "manual".to_string();
+        }
+        if self.meta.confidence.is_some_and(|c| c > 100) {
+            return Err(FieldError::new("confidence", "must be from 0 to 100"));
         }
         Ok(())
     }

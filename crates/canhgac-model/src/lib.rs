@@ -63,7 +63,7 @@ pub use finding::{
     Finding, FindingBatch, FindingCount, FindingDraft, FindingFilter, FindingOutcome,
     FindingSnapshot, FindingSource, FindingStatus,
 };
-pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind};
+pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind, IndicatorMeta};
 pub use monitor::{
     asset_covers, check_target_in_scope, target_host, Availability, CheckResult,
     DefacementBaseline, DefacementSettings, MaintenanceWindow, Monitor, MonitorFilter,

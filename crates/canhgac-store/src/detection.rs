@@ -347,40 +347,59 @@ impl SqlStore {
         let at = micros(now());
         let mut result = IndicatorImport::default();
         for input in &inputs {
-            let existing: Option<i64> =
-                sqlx::query("SELECT id FROM indicators WHERE kind = $1 AND value = $2")
-                    .bind(input.kind.code())
-                    .bind(input.value.as_str())
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .map(|row| row.try_get(0))
-                    .transpose()?;
+            let existing = sqlx::query(&format!(
+                "SELECT {} FROM indicators WHERE kind = $1 AND value = $2",
+                rows::INDICATOR_COLS
+            ))
+            .bind(input.kind.code())
+            .bind(input.value.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| rows::indicator(&row))
+            .transpose()?;
             let search = lc(&format!(
                 "{} {} {}",
                 input.value, input.source, input.description
             ));
             match existing {
-                Some(id) => {
+                Some(old) => {
+                    // The same indicator again (another feed, a later export): it merges.
+                    let mut meta = old.meta.clone();
+                    meta.merge(&input.meta);
+                    let mut tags = old.tags.clone();
+                    for tag in &input.tags {
+                        if !tags.contains(tag) {
+                            tags.push(tag.clone());
+                        }
+                    }
                     sqlx::query(
                         "UPDATE indicators SET source = $1, description = $2, severity = $3, \
-                         tags = $4, expires_at = $5, search_lc = $6 WHERE id = $7",
+                         tags = $4, expires_at = $5, search_lc = $6, confidence = $7, tlp = $8, \
+                         first_seen = $9, last_seen = $10, advisory = $11 WHERE id = $12",
                     )
                     .bind(input.source.as_str())
                     .bind(input.description.as_str())
                     .bind(input.severity.code())
-                    .bind(json_text(&input.tags))
+                    .bind(json_text(&tags))
                     .bind(input.expires_at.map(micros))
                     .bind(search)
-                    .bind(id)
+                    .bind(meta.confidence.map(i64::from))
+                    .bind(meta.tlp.clone())
+                    .bind(meta.first_seen.map(micros))
+                    .bind(meta.last_seen.map(micros))
+                    .bind(meta.advisory.clone())
+                    .bind(old.id)
                     .execute(&mut *conn)
                     .await?;
                     result.updated += 1;
                 }
                 None => {
+                    let meta = &input.meta;
                     sqlx::query(
                         "INSERT INTO indicators (kind, value, source, description, severity, \
-                         tags, expires_at, created_at, search_lc) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         tags, expires_at, created_at, search_lc, confidence, tlp, first_seen, \
+                         last_seen, advisory) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )
                     .bind(input.kind.code())
                     .bind(input.value.as_str())
@@ -391,6 +410,11 @@ impl SqlStore {
                     .bind(input.expires_at.map(micros))
                     .bind(at)
                     .bind(search)
+                    .bind(meta.confidence.map(i64::from))
+                    .bind(meta.tlp.clone())
+                    .bind(meta.first_seen.map(micros))
+                    .bind(meta.last_seen.map(micros))
+                    .bind(meta.advisory.clone())
                     .execute(&mut *conn)
                     .await?;
                     result.created += 1;

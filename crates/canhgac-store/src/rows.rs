@@ -258,7 +258,8 @@ pub(crate) fn audit(row: &AnyRow) -> Result<AuditEntry> {
 pub(crate) const ALERT_COLS: &str = "id, source, rule_key, title, severity, tags, unit_id, host, \
      first_seen, last_seen, count, status, comment, evidence";
 pub(crate) const INDICATOR_COLS: &str =
-    "id, kind, value, source, description, severity, tags, expires_at, created_at";
+    "id, kind, value, source, description, severity, tags, expires_at, created_at, confidence, \
+     tlp, first_seen, last_seen, advisory";
 pub(crate) const SUPPRESSION_COLS: &str =
     "id, rule_key, unit_id, field, value, comment, expires_at";
 
@@ -296,6 +297,14 @@ pub(crate) fn indicator(row: &AnyRow) -> Result<canhgac_model::Indicator> {
         tags: json(row, T, "tags")?,
         expires_at: opt_ts(row, T, "expires_at")?,
         created_at: ts(row, T, "created_at")?,
+        meta: canhgac_model::IndicatorMeta {
+            confidence: get::<Option<i64>>(row, T, "confidence")?
+                .and_then(|c| u8::try_from(c).ok()),
+            tlp: get(row, T, "tlp")?,
+            first_seen: opt_ts(row, T, "first_seen")?,
+            last_seen: opt_ts(row, T, "last_seen")?,
+            advisory: get(row, T, "advisory")?,
+        },
     })
 }
 

@@ -77,6 +77,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "scan_checkpoint",
         include_str!("../migrations/sqlite/0008_scan_checkpoint.sql"),
     ),
+    // ---- indicators carry what their feeds say ----
+    (
+        9,
+        "indicator_meta",
+        include_str!("../migrations/sqlite/0009_indicator_meta.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -122,6 +128,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "scan_checkpoint",
         include_str!("../migrations/postgres/0008_scan_checkpoint.sql"),
+    ),
+    // ---- indicators carry what their feeds say ----
+    (
+        9,
+        "indicator_meta",
+        include_str!("../migrations/postgres/0009_indicator_meta.sql"),
     ),
 ];
 

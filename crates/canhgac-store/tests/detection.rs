@@ -208,6 +208,59 @@ async fn officers_see_and_triage_only_their_units_alerts() {
 }
 
 #[tokio::test]
+async fn the_same_indicator_from_two_feeds_merges_what_they_say() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let admin = Actor::system("t");
+        let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+        let mut first = IndicatorInput::new(IndicatorKind::Domain, "c2.example");
+        first.source = "2216/CATTT-NCSC".into();
+        first.tags = vec!["apt".into()];
+        first.meta = canhgac_model::IndicatorMeta {
+            confidence: Some(60),
+            tlp: Some("TLP:AMBER".into()),
+            first_seen: Some(at("2026-10-01T00:00:00Z")),
+            last_seen: Some(at("2026-10-05T00:00:00Z")),
+            advisory: Some("2216/CATTT-NCSC".into()),
+        };
+        let mut second = IndicatorInput::new(IndicatorKind::Domain, "C2.example");
+        second.source = "misp".into();
+        second.tags = vec!["c2".into(), "apt".into()];
+        second.meta = canhgac_model::IndicatorMeta {
+            confidence: Some(40),
+            tlp: None,
+            first_seen: Some(at("2026-09-20T00:00:00Z")),
+            last_seen: Some(at("2026-10-02T00:00:00Z")),
+            advisory: None,
+        };
+        let done = store
+            .import_indicators(&admin, vec![first, second])
+            .await
+            .unwrap();
+        assert_eq!((done.created, done.updated), (1, 1), "{}", t.name);
+        let stored = store
+            .list_indicators(&IndicatorFilter::default(), &all())
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        assert_eq!(stored.tags, vec!["apt".to_string(), "c2".to_string()]);
+        assert_eq!(stored.meta.confidence, Some(60));
+        assert_eq!(stored.meta.tlp.as_deref(), Some("TLP:AMBER"));
+        assert_eq!(stored.meta.first_seen, Some(at("2026-09-20T00:00:00Z")));
+        assert_eq!(stored.meta.last_seen, Some(at("2026-10-05T00:00:00Z")));
+        assert_eq!(stored.meta.advisory.as_deref(), Some("2216/CATTT-NCSC"));
+        let mut wrong = IndicatorInput::new(IndicatorKind::Ip, "192.0.2.1");
+        wrong.meta.confidence = Some(150);
+        let err = store
+            .import_indicators(&admin, vec![wrong])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("confidence"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn indicator_import_is_all_or_nothing_and_upserts() {
     for t in test_stores().await {
         let store = &*t.store;

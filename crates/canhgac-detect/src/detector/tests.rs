@@ -112,6 +112,7 @@ fn ip_indicator(value: &str, severity: Severity) -> Indicator {
         tags: vec!["c2".into()],
         expires_at: None,
         created_at: at(0),
+        meta: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@
 //! let indicator = |kind, value: &str| Indicator {
 //!     id: 1, kind, value: value.into(), source: "manual".into(), description: String::new(),
 //!     severity: Severity::High, tags: vec![], expires_at: None, created_at: Timestamp::UNIX_EPOCH,
+//!     meta: Default::default(),
 //! };
 //! let set = IndicatorSet::new(vec![indicator(IndicatorKind::Cidr, "203.0.113.0/24")]);
 //! let mut event = Event::new(EventKind::Syslog3164, "");

@@ -12,6 +12,7 @@ fn indicator(id: Id, kind: IndicatorKind, value: &str) -> Indicator {
         tags: Vec::new(),
         expires_at: None,
         created_at: Timestamp::UNIX_EPOCH,
+        meta: Default::default(),
     }
 }
 

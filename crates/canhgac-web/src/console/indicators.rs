@@ -200,6 +200,7 @@ pub async fn create(
             .map(str::to_string)
             .collect(),
         expires_at,
+        meta: Default::default(),
     };
     errors.model_check(lang, input.validate());
     if errors.is_empty() {
