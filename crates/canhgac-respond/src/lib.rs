@@ -31,6 +31,8 @@
 pub mod bulletins;
 pub mod email;
 pub mod outbox;
+pub mod roster;
+pub mod routing;
 
 use std::time::Duration;
 
