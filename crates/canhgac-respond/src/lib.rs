@@ -30,6 +30,7 @@
 
 pub mod bulletins;
 pub mod email;
+pub mod escalation;
 pub mod outbox;
 pub mod roster;
 pub mod routing;
