@@ -17,6 +17,7 @@ use canhgac_model::{Id, Timestamp, Unit};
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization as _;
 
 /// Asia/Ho_Chi_Minh, in which rosters are written and shown (a fixed UTC+7, which it is, when
 /// the time zone database lacks it).
@@ -523,8 +524,11 @@ const PROVINCE_WIDE: &[&str] = &[
     "*",
 ];
 
+/// Compares names as people mean them: composed Unicode (NFC), case and spacing ignored.
 fn fold(text: &str) -> String {
-    text.split_whitespace()
+    text.nfc()
+        .collect::<String>()
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
@@ -1040,6 +1044,12 @@ mod tests {
         assert_eq!(import.warnings.len(), 1);
         assert_eq!(import.warnings[0].line, 3);
         assert!(import.warnings[0].message.contains("dòng 2"));
+        // Names typed with a decomposing keyboard ("Unicode tổ hợp") still match.
+        let decomposed: String = "Trần Thị Bình".nfd().collect();
+        assert_ne!(decomposed, "Trần Thị Bình");
+        let sheet = format!("start,end,primary\n14/02/2026 08:00,14/02/2026 17:00,{decomposed}\n");
+        let import = import_csv(&sheet, &people(), &units()).unwrap();
+        assert_eq!(import.shifts[0].primary.id, 11);
     }
 
     #[test]
@@ -1077,5 +1087,97 @@ mod tests {
             })
         );
         assert_eq!(import_csv("", &people(), &units()), Err(RosterError::Empty));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const HOLIDAY_MINUTES: i64 = 3 * 24 * 60;
+
+        fn minute(m: i64) -> Timestamp {
+            at("2026-02-14T00:00")
+                .checked_add(jiff::SignedDuration::from_mins(m))
+                .unwrap()
+        }
+
+        fn arb_shift() -> impl Strategy<Value = (i64, i64, Option<Id>, Id, Option<Id>)> {
+            (
+                -600..HOLIDAY_MINUTES,
+                1i64..1800,
+                prop_oneof![Just(None), Just(Some(1)), Just(Some(2))],
+                1i64..4,
+                proptest::option::of(1i64..4),
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn gaps_are_exactly_the_uncovered_instants(
+                raw in proptest::collection::vec(arb_shift(), 0..8),
+                province in any::<bool>(),
+                probes in proptest::collection::vec(0..HOLIDAY_MINUTES, 20),
+            ) {
+                let shifts: Vec<Shift> = raw
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(start, len, unit, primary, backup))| Shift {
+                        id: i as Id,
+                        start: minute(start),
+                        end: minute(start + len),
+                        unit_id: unit,
+                        primary: person(primary, "p"),
+                        backup: backup.map(|b| person(b, "b")),
+                        note: String::new(),
+                    })
+                    .collect();
+                let coverage = if province { Coverage::ProvinceWide } else { Coverage::Units(vec![1, 2]) };
+                let holiday = HolidayPeriod {
+                    name: "Tết".into(),
+                    start: minute(0),
+                    end: minute(HOLIDAY_MINUTES),
+                    coverage: coverage.clone(),
+                };
+                let gaps = coverage_gaps(&shifts, &holiday);
+                for gap in &gaps {
+                    prop_assert!(holiday.start <= gap.start && gap.start < gap.end && gap.end <= holiday.end);
+                }
+                let units = match coverage {
+                    Coverage::ProvinceWide => vec![None],
+                    Coverage::Units(ids) => ids.into_iter().map(Some).collect(),
+                };
+                let gap_boundaries = gaps.iter().flat_map(|g| [g.start, g.end]);
+                let instants: Vec<Timestamp> = probes
+                    .iter()
+                    .map(|&m| minute(m))
+                    .chain(shifts.iter().flat_map(|s| [s.start, s.end]))
+                    .chain(gap_boundaries)
+                    .filter(|t| holiday.start <= *t && *t < holiday.end)
+                    .collect();
+                for unit in units {
+                    for &t in &instants {
+                        let duty = on_duty_at(&shifts, unit, t);
+                        let expected = match (&duty.primary, &duty.backup) {
+                            (None, _) => Some(GapKind::NoPrimary),
+                            (Some(_), None) => Some(GapKind::NoBackup),
+                            _ => None,
+                        };
+                        let found: Vec<GapKind> = gaps
+                            .iter()
+                            .filter(|g| g.unit_id == unit && g.start <= t && t < g.end)
+                            .map(|g| g.kind)
+                            .collect();
+                        prop_assert_eq!(found, expected.into_iter().collect::<Vec<_>>(), "unit {:?} at {}", unit, t);
+                    }
+                }
+            }
+
+            #[test]
+            fn import_never_panics(text in "\\PC{0,300}", lines in proptest::collection::vec("[0-9/: ,;#a-zđ-]{0,40}", 0..6)) {
+                let _ = import_csv(&text, &people(), &units());
+                let sheet = format!("bắt đầu,kết thúc,đơn vị,trực chính,trực dự phòng\n{}", lines.join("\n"));
+                let _ = import_csv(&sheet, &people(), &units());
+            }
+        }
     }
 }

@@ -388,7 +388,7 @@ impl RosterView {
             .and_then(|l| self.person(l.person_id))
     }
 
-    /// The people a recipient stands for at `now` (none when the role is empty).
+    /// The person a recipient stands for at `now` (none when the role is empty).
     pub fn resolve(
         &self,
         recipient: Recipient,
@@ -685,6 +685,30 @@ pub fn digest_draft(
     }
 }
 
+/// The digest messages due from planned [`Delivery::Digest`] notifications (with the alert each
+/// is about): one per person, channel and digest time, alerts in the order given.
+pub fn digest_drafts(planned: &[(PlannedNotification, AlertSummary)]) -> Vec<OutboxDraft> {
+    let mut groups: Vec<(&PlannedNotification, Vec<AlertSummary>)> = Vec::new();
+    for (notification, alert) in planned
+        .iter()
+        .filter(|(n, _)| n.delivery == Delivery::Digest)
+    {
+        let same = |g: &&mut (&PlannedNotification, Vec<AlertSummary>)| {
+            g.0.person.id == notification.person.id
+                && g.0.channel == notification.channel
+                && g.0.send_at == notification.send_at
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(group) => group.1.push(alert.clone()),
+            None => groups.push((notification, vec![alert.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(n, alerts)| digest_draft(&n.person, n.channel, &n.address, n.send_at, &alerts))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -899,7 +923,7 @@ mod tests {
         // A second rule paging the same person at once beats the digest, under one key.
         let both = route(
             &alert(Severity::Medium),
-            &[digest, RoutingRule::new("ngay", Severity::Medium)],
+            &[digest.clone(), RoutingRule::new("ngay", Severity::Medium)],
             &roster(),
             noon,
         );
@@ -920,6 +944,20 @@ mod tests {
             format!("digest:10:email:{}", at("2026-02-16T16:30").as_second())
         );
         assert!(draft.body_text.starts_with("Tổng hợp 2 cảnh báo"));
+
+        // Grouping what routing planned: one digest per person, channel and time.
+        let mut second = alert(Severity::Low);
+        second.key = "alert:43".into();
+        let mut planned = Vec::new();
+        for a in [alert(Severity::Medium), second, alert(Severity::High)] {
+            for n in route(&a, std::slice::from_ref(&digest), &roster(), noon).notifications {
+                planned.push((n, a.clone()));
+            }
+        }
+        let drafts = digest_drafts(&planned);
+        assert_eq!(drafts.len(), 1, "the high alert went out at once");
+        assert!(drafts[0].body_text.starts_with("Tổng hợp 2 cảnh báo"));
+        assert_eq!(drafts[0].recipient, "an@example.gov.vn");
     }
 
     #[test]
