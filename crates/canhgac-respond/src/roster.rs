@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use canhgac_model::{Id, Timestamp, Unit};
+use canhgac_model::{FieldError, Id, Timestamp, Unit};
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,37 @@ pub struct ShiftInput {
     pub note: String,
 }
 
+/// Longest shift accepted: longer ones are typing mistakes (a wrong month or year).
+pub const MAX_SHIFT: jiff::SignedDuration = jiff::SignedDuration::from_hours(31 * 24);
+
+fn check_times(start: Timestamp, end: Timestamp) -> Result<(), String> {
+    if end <= start {
+        return Err(format!(
+            "kết thúc ({}) không sau bắt đầu ({}) / end is not after start",
+            format_local(end),
+            format_local(start)
+        ));
+    }
+    if start.duration_until(end) > MAX_SHIFT {
+        return Err(format!(
+            "ca trực dài hơn 31 ngày ({} đến {}) / shift longer than 31 days",
+            format_local(start),
+            format_local(end)
+        ));
+    }
+    Ok(())
+}
+
+fn check_people(primary: &DutyPerson, backup: Option<&DutyPerson>) -> Result<(), String> {
+    match backup {
+        Some(b) if b.id == primary.id => Err(format!(
+            "\"{}\" vừa trực chính vừa dự phòng / the same person is primary and backup",
+            primary.name
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl ShiftInput {
     /// The stored shift with this id.
     pub fn into_shift(self, id: Id) -> Shift {
@@ -105,6 +136,33 @@ impl ShiftInput {
             primary: self.primary,
             backup: self.backup,
             note: self.note,
+        }
+    }
+
+    /// Checks a shift entered by hand, as the sheet import does: end after start, at most
+    /// [`MAX_SHIFT`] long, primary and backup different people; trims the note.
+    pub fn validate(&mut self) -> Result<(), FieldError> {
+        check_times(self.start, self.end).map_err(|e| FieldError::new("end", e))?;
+        check_people(&self.primary, self.backup.as_ref())
+            .map_err(|e| FieldError::new("backup", e))?;
+        self.note = self.note.trim().to_string();
+        if self.note.chars().count() > 2000 {
+            return Err(FieldError::new(
+                "note",
+                "dài quá 2000 ký tự / longer than 2000 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl OnDuty {
+    /// The line of the console header: "Trực: An (dự phòng: Bình)", or that nobody is on duty.
+    pub fn label_vi(&self) -> String {
+        match (&self.primary, &self.backup) {
+            (None, _) => "Không có người trực".to_string(),
+            (Some(p), None) => format!("Trực: {}", p.name),
+            (Some(p), Some(b)) => format!("Trực: {} (dự phòng: {})", p.name, b.name),
         }
     }
 }
@@ -161,6 +219,37 @@ pub struct HolidayPeriod {
     pub end: Timestamp,
     /// Who must be covered.
     pub coverage: Coverage,
+}
+
+impl HolidayPeriod {
+    /// Checks a holiday entered by hand: a name, an end after the start, units listed when
+    /// coverage is per unit; trims the name.
+    pub fn validate(&mut self) -> Result<(), FieldError> {
+        self.name = self.name.trim().to_string();
+        if self.name.is_empty() {
+            return Err(FieldError::new(
+                "name",
+                "cần tên kỳ nghỉ / a name is required",
+            ));
+        }
+        if self.end <= self.start {
+            return Err(FieldError::new(
+                "end",
+                "kết thúc phải sau bắt đầu / end must be after start",
+            ));
+        }
+        if let Coverage::Units(units) = &mut self.coverage {
+            units.sort_unstable();
+            units.dedup();
+            if units.is_empty() {
+                return Err(FieldError::new(
+                    "coverage",
+                    "chưa chọn đơn vị nào / no unit chosen",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What a coverage gap lacks.
@@ -611,12 +700,8 @@ pub fn import_csv(
             .map_err(|e| problems.push(format!("kết thúc / end: {e}")))
             .ok();
         if let (Some(start), Some(end)) = (start, end) {
-            if end <= start {
-                problems.push(format!(
-                    "kết thúc ({}) không sau bắt đầu ({}) / end is not after start",
-                    format_local(end),
-                    format_local(start)
-                ));
+            if let Err(e) = check_times(start, end) {
+                problems.push(e);
             }
         }
         let unit_id = find_unit(cell(unit_at), units)
@@ -638,12 +723,9 @@ pub fn import_csv(
                 .map_err(|e| problems.push(format!("trực dự phòng / backup: {e}")))
                 .ok(),
         };
-        if let (Some(p), Some(Some(b))) = (&primary, &backup) {
-            if p.id == b.id {
-                problems.push(format!(
-                    "\"{}\" vừa trực chính vừa dự phòng / the same person is primary and backup",
-                    p.name
-                ));
+        if let (Some(p), Some(b)) = (&primary, &backup) {
+            if let Err(e) = check_people(p, b.as_ref()) {
+                problems.push(e);
             }
         }
         match (start, end, unit_id, primary, backup) {
@@ -832,7 +914,14 @@ mod tests {
                 Some(13),
             ),
         ];
-        let gaps = coverage_gaps(&shifts, &tet(Coverage::Units(vec![5])));
+        let mut holiday = tet(Coverage::Units(vec![5, 5]));
+        holiday.validate().unwrap();
+        assert_eq!(holiday.coverage, Coverage::Units(vec![5]));
+        assert_eq!(
+            tet(Coverage::Units(vec![])).validate().unwrap_err().field,
+            "coverage"
+        );
+        let gaps = coverage_gaps(&shifts, &holiday);
         assert_eq!(
             gaps,
             vec![Gap {
@@ -950,6 +1039,11 @@ mod tests {
             on_duty_at(&shifts, Some(5), at("2026-02-15T00:00")),
             OnDuty::default()
         );
+        assert_eq!(
+            on_duty_at(&shifts, Some(5), noon).label_vi(),
+            "Trực: P10 (dự phòng: P21)"
+        );
+        assert_eq!(OnDuty::default().label_vi(), "Không có người trực");
     }
 
     #[test]
@@ -1087,6 +1181,32 @@ mod tests {
             })
         );
         assert_eq!(import_csv("", &people(), &units()), Err(RosterError::Empty));
+
+        let year_typo = "start,end,primary\n14/02/2026 08:00,14/02/2027 17:00,#10\n";
+        let Err(RosterError::Rows(errors)) = import_csv(year_typo, &people(), &units()) else {
+            panic!("a shift of a year is refused");
+        };
+        assert!(errors[0].message.contains("longer than 31 days"));
+    }
+
+    #[test]
+    fn hand_entered_shifts_are_checked_like_imported_ones() {
+        let mut input = ShiftInput {
+            start: at("2026-02-14T08:00"),
+            end: at("2026-02-14T17:00"),
+            unit_id: None,
+            primary: person(10, "An"),
+            backup: Some(person(11, "Bình")),
+            note: "  gọi 0912 345 678  ".into(),
+        };
+        input.validate().unwrap();
+        assert_eq!(input.note, "gọi 0912 345 678");
+        let mut backwards = input.clone();
+        backwards.end = backwards.start;
+        assert_eq!(backwards.validate().unwrap_err().field, "end");
+        let mut alone = input.clone();
+        alone.backup = Some(person(10, "An"));
+        assert_eq!(alone.validate().unwrap_err().field, "backup");
     }
 
     mod properties {
