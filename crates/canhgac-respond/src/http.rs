@@ -81,14 +81,38 @@ pub(crate) fn request_error(
     DeliveryError::transient(scrub(&format!("{channel}: {what}: {detail}"), secrets))
 }
 
-/// Keeps the first `max` characters of a text (APIs limit message length).
+/// Keeps what fits in `max` UTF-16 code units (how Telegram and Zalo count message length),
+/// ending with `…` when something was cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => {
-            let mut kept = text[..cut].to_string();
-            kept.push('…');
-            kept
+    if text.encode_utf16().count() <= max {
+        return text.to_string();
+    }
+    let mut kept = String::new();
+    let mut units = 1; // the ellipsis
+    for c in text.chars() {
+        units += c.len_utf16();
+        if units > max {
+            break;
         }
-        None => text.to_string(),
+        kept.push(c);
+    }
+    kept.push('…');
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_counts_utf16_units() {
+        assert_eq!(truncate("trực ca", 10), "trực ca");
+        assert_eq!(truncate("trực ca đêm", 6), "trực …");
+        // Astral characters count twice.
+        let emoji = "🚨".repeat(10);
+        let cut = truncate(&emoji, 9);
+        assert_eq!(cut, format!("{}…", "🚨".repeat(4)));
+        assert!(cut.encode_utf16().count() <= 9);
+        assert_eq!(scrub("a SECRET b", &["SECRET", ""]), "a *** b");
     }
 }

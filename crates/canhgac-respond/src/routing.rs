@@ -576,9 +576,10 @@ pub fn severity_en(severity: Severity) -> &'static str {
     }
 }
 
-struct Scope(Option<Id>);
+/// The unit of an alert in a message: `#id`, or the province.
+struct UnitLabel(Option<Id>);
 
-impl fmt::Display for Scope {
+impl fmt::Display for UnitLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Some(unit) => write!(f, "#{unit}"),
@@ -607,7 +608,7 @@ impl PlannedNotification {
              Chi tiết: {}\n",
             alert.title_vi,
             alert.source.label_vi(),
-            Scope(alert.unit_id),
+            UnitLabel(alert.unit_id),
             alert.rule_id,
             format_local(alert.raised_at),
             self.role.label_vi(),

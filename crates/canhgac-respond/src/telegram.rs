@@ -25,8 +25,8 @@ use crate::{Channel, DeliveryError, RespondError};
 /// The public Bot API.
 pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
 
-/// Telegram refuses texts over 4096 characters; keep below with room for the ellipsis.
-const MAX_TEXT: usize = 4000;
+/// Telegram refuses texts over 4096 UTF-16 code units.
+const MAX_TEXT: usize = 4096;
 
 /// How to reach the Bot API.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,7 +28,7 @@ pub const DEFAULT_BASE_URL: &str = "https://openapi.zalo.me";
 const MESSAGE_PATH: &str = "/v3.0/oa/message/cs";
 
 /// Zalo caps text messages at 2000 characters.
-const MAX_TEXT: usize = 1990;
+const MAX_TEXT: usize = 2000;
 
 /// How to reach the OA API.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -231,7 +231,11 @@ async fn telegram_sends_the_message_to_the_chat() {
     channel.deliver(&long).await.unwrap();
     let seen = stub.seen();
     let text = json(&seen[1].body)["text"].as_str().unwrap().to_string();
-    assert!(text.chars().count() <= 4096 && text.ends_with('…'));
+    assert!(text.encode_utf16().count() <= 4096 && text.ends_with('…'));
+    assert!(
+        text.encode_utf16().count() > 4000,
+        "cut no shorter than needed"
+    );
 }
 
 #[tokio::test]
