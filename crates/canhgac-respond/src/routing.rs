@@ -11,6 +11,45 @@
 //! Timing: low severities can go to a digest sent at fixed times of day; quiet hours (e.g.
 //! 22:00–06:00) hold everything but critical alerts until they end. Times of day are
 //! Asia/Ho_Chi_Minh.
+//!
+//! ```
+//! use canhgac_model::{Severity, Timestamp};
+//! use canhgac_respond::roster::{Person, Shift};
+//! use canhgac_respond::routing::{route, AlertOrigin, AlertSummary, RosterView, RoutingRule};
+//!
+//! let now: Timestamp = "2026-02-16T19:00:00Z".parse().unwrap(); // 02:00 in Hà Nội
+//! let mut an = Person::new(10, "Nguyễn Văn An");
+//! an.email = Some("an@example.gov.vn".into());
+//! let roster = RosterView {
+//!     shifts: vec![Shift {
+//!         id: 1,
+//!         start: "2026-02-16T15:00:00Z".parse().unwrap(),
+//!         end: "2026-02-16T23:00:00Z".parse().unwrap(),
+//!         unit_id: None,
+//!         primary: an.on_duty(),
+//!         backup: None,
+//!         note: String::new(),
+//!     }],
+//!     people: vec![an],
+//!     leaders: vec![],
+//! };
+//! let alert = AlertSummary {
+//!     key: "alert:42".into(),
+//!     source: AlertOrigin::Detection,
+//!     severity: Severity::High,
+//!     unit_id: Some(5),
+//!     rule_id: "sigma-bruteforce".into(),
+//!     tags: vec![],
+//!     title_vi: "Tấn công dò mật khẩu".into(),
+//!     title_en: "Password guessing".into(),
+//!     link: "https://soc.example.gov.vn/alerts/42".into(),
+//!     raised_at: now,
+//! };
+//! let plan = route(&alert, &[RoutingRule::new("cao", Severity::High)], &roster, now);
+//! assert_eq!(plan.notifications[0].dedup_key, "notify:alert:42:10:email");
+//! let draft = plan.notifications[0].draft(&alert, None); // into the outbox
+//! assert_eq!(draft.recipient, "an@example.gov.vn");
+//! ```
 
 use std::fmt;
 
