@@ -1,7 +1,7 @@
 //! The respond capability of canhgac: getting word to people.
 //!
 //! DESIGN.md gives this room the roster, routing, the notification outbox, incidents and report
-//! documents. This first slice owns three of its pieces; the others come with the respond issue:
+//! documents. Its pieces:
 //!
 //! - [`outbox`]: the delivery loop over the store's persisted outbox. Messages are queued in the
 //!   store (unique by a dedup key, so never queued twice for the same person), claimed with a
@@ -11,6 +11,15 @@
 //! - [`email`]: the one email [`Channel`] of the product, SMTP through `lettre` (plain, STARTTLS
 //!   or implicit TLS, with authentication), configured once by [`email::SmtpSettings`]. The password is
 //!   never logged, shown or written into an error.
+//! - [`roster`]: the duty roster: shifts per unit or province-wide, who is on duty now, coverage
+//!   gaps of a holiday (Tết) before it starts, a month calendar, CSV import.
+//! - [`routing`]: routing rules from an [`routing::AlertSummary`] (any source) to the people on
+//!   duty and their channels, with quiet hours, digests and a dedup key per alert, person and
+//!   channel; and the Vietnamese-first message drafts.
+//! - [`escalation`]: unacknowledged alerts to the backup, then the unit leader; signed,
+//!   expiring acknowledgement links ([`escalation::AckToken`]).
+//! - [`webhook`], [`telegram`], [`zalo`]: the HTTP [`Channel`]s: HMAC-signed JSON POSTs, a
+//!   Telegram bot, a Zalo Official Account. Tokens and secrets never reach `Debug` or errors.
 //! - [`bulletins`]: awareness bulletins: the email each official receives, with a personal link
 //!   `{public_url}/bulletins/confirm/{token}` to confirm they read it, and reminders.
 //!
@@ -30,7 +39,14 @@
 
 pub mod bulletins;
 pub mod email;
+pub mod escalation;
+mod http;
 pub mod outbox;
+pub mod roster;
+pub mod routing;
+pub mod telegram;
+pub mod webhook;
+pub mod zalo;
 
 use std::time::Duration;
 
@@ -81,7 +97,7 @@ impl DeliveryError {
     }
 }
 
-/// A way to deliver outbox messages to people (email now; webhook, Telegram, Zalo later).
+/// A way to deliver outbox messages to people: email, webhook, Telegram, Zalo.
 #[async_trait]
 pub trait Channel: Send + Sync + 'static {
     /// The outbox channel name this delivers (`email`).
