@@ -62,7 +62,10 @@ fn identity_id(name: &str) -> String {
 }
 
 fn indicator_id(kind: IndicatorKind, value: &str) -> String {
-    format!("indicator--{}", uuid_v5(&format!("indicator:{kind}:{value}")))
+    format!(
+        "indicator--{}",
+        uuid_v5(&format!("indicator:{kind}:{value}"))
+    )
 }
 
 /// A UUID version 5 (RFC 4122 §4.3, SHA-1) of `name` in canhgac's namespace, in the usual
@@ -116,10 +119,7 @@ fn tlp2_marking_id(tlp: Tlp) -> &'static str {
 }
 
 fn tlp2_marking(tlp: Tlp) -> Value {
-    let level = tlp
-        .label()
-        .trim_start_matches("TLP:")
-        .to_ascii_lowercase();
+    let level = tlp.label().trim_start_matches("TLP:").to_ascii_lowercase();
     json!({
         "type": "marking-definition",
         "spec_version": "2.1",
@@ -179,7 +179,10 @@ pub fn to_bundle(
         object.insert("created_by_ref".into(), json!(creator));
         object.insert("created".into(), json!(stix_time(created_at)));
         object.insert("modified".into(), json!(now));
-        object.insert("pattern".into(), json!(pattern_of(input.kind, &input.value)));
+        object.insert(
+            "pattern".into(),
+            json!(pattern_of(input.kind, &input.value)),
+        );
         object.insert("pattern_type".into(), json!("stix"));
         object.insert("pattern_version".into(), json!("2.1"));
         object.insert(
@@ -258,7 +261,11 @@ pub fn to_bundle(
     used_markings.sort();
     objects.extend(used_markings.into_iter().map(tlp2_marking));
     let bundle_name: String = std::iter::once(now.as_str())
-        .chain(objects.iter().filter_map(|o| o.get("id").and_then(Value::as_str)))
+        .chain(
+            objects
+                .iter()
+                .filter_map(|o| o.get("id").and_then(Value::as_str)),
+        )
         .collect::<Vec<_>>()
         .join("|");
     json!({
@@ -286,7 +293,11 @@ pub fn to_csv(indicators: &[ImportedIndicator]) -> String {
                 input.source.clone(),
                 input.description.clone(),
                 input.severity.code().to_string(),
-                indicator.tlp.map(Tlp::label).unwrap_or_default().to_string(),
+                indicator
+                    .tlp
+                    .map(Tlp::label)
+                    .unwrap_or_default()
+                    .to_string(),
                 indicator
                     .confidence
                     .map(|c| c.to_string())

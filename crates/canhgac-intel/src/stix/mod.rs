@@ -197,7 +197,9 @@ pub struct StixImport {
 pub fn read_bundle(json: &str, default_source: &str) -> Result<StixImport, StixError> {
     let bundle: Value = serde_json::from_str(json)?;
     let Some(bundle) = bundle.as_object() else {
-        return Err(StixError::NotABundle("the top level is not an object".into()));
+        return Err(StixError::NotABundle(
+            "the top level is not an object".into(),
+        ));
     };
     if bundle.get("type").and_then(Value::as_str) != Some("bundle") {
         return Err(StixError::NotABundle(
@@ -262,7 +264,12 @@ pub fn read_objects(objects: &[Value], default_source: &str) -> Result<StixImpor
     }
     import.sighting_objects = sighting_objects.len();
     for fields in sighting_objects {
-        read_sighting(fields, &indicator_values, &identities, &mut import.sightings)?;
+        read_sighting(
+            fields,
+            &indicator_values,
+            &identities,
+            &mut import.sightings,
+        )?;
     }
     Ok(import)
 }
@@ -400,7 +407,8 @@ impl IndicatorReader<'_> {
             import.not_evaluated.push(not_evaluated(reason));
             return Ok(None);
         }
-        let pattern = parse_pattern(pattern_text).map_err(|error| fields.error(error.to_string()))?;
+        let pattern =
+            parse_pattern(pattern_text).map_err(|error| fields.error(error.to_string()))?;
         let values = match simple_values(&pattern) {
             Evaluation::Values(values) => values,
             Evaluation::NotEvaluated(reason) => {
@@ -431,7 +439,11 @@ impl IndicatorReader<'_> {
         };
         let description = match fields.string("description")? {
             Some(text) if !text.trim().is_empty() => text.trim().to_string(),
-            _ => fields.string("name")?.unwrap_or_default().trim().to_string(),
+            _ => fields
+                .string("name")?
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
         };
         let mut tags: Vec<String> = fields
             .strings("labels")?

@@ -166,9 +166,7 @@ impl fmt::Display for ObjectPath {
                     if position > 0 {
                         f.write_str(".")?;
                     }
-                    let plain = name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                     if plain {
                         f.write_str(name)?;
                     } else {
@@ -416,9 +414,7 @@ fn supported_path(path: &ObjectPath) -> Option<IndicatorKind> {
         ("domain-name", 1) if property(0) == Some("value") => Some(IndicatorKind::Domain),
         ("url", 1) if property(0) == Some("value") => Some(IndicatorKind::Url),
         ("email-addr", 1) if property(0) == Some("value") => Some(IndicatorKind::Email),
-        ("file", 2) if property(0) == Some("hashes") => {
-            hash_kind(property(1).unwrap_or_default())
-        }
+        ("file", 2) if property(0) == Some("hashes") => hash_kind(property(1).unwrap_or_default()),
         _ => None,
     }
 }
@@ -526,7 +522,10 @@ fn tokenise(text: &str) -> Result<Vec<Token>, PatternError> {
             _ => None,
         };
         if let Some(kind) = single {
-            tokens.push(Token { kind, offset: start });
+            tokens.push(Token {
+                kind,
+                offset: start,
+            });
             i += 1;
             continue;
         }
@@ -536,7 +535,10 @@ fn tokenise(text: &str) -> Result<Vec<Token>, PatternError> {
         }
         let next = chars.get(i + 1).copied();
         let comparator = match (c, next) {
-            ('=', Some('=')) | ('!', Some('=')) | ('<', Some('>')) | ('<', Some('='))
+            ('=', Some('='))
+            | ('!', Some('='))
+            | ('<', Some('>'))
+            | ('<', Some('='))
             | ('>', Some('=')) => {
                 i += 2;
                 Some(match (c, next) {
@@ -595,7 +597,10 @@ fn tokenise(text: &str) -> Result<Vec<Token>, PatternError> {
             i = after;
             continue;
         }
-        if c.is_ascii_digit() || ((c == '-' || c == '+' || c == '.') && next.is_some_and(|n| n.is_ascii_digit() || n == '.')) {
+        if c.is_ascii_digit()
+            || ((c == '-' || c == '+' || c == '.')
+                && next.is_some_and(|n| n.is_ascii_digit() || n == '.'))
+        {
             let mut end = i + 1;
             while end < chars.len() && (chars[end].is_ascii_digit() || chars[end] == '.') {
                 end += 1;

@@ -97,16 +97,18 @@ fn in_lists_and_and_or_inside_and_between_observations_flatten() {
 
 #[test]
 fn precedence_puts_and_below_or_and_followedby_lowest() {
-    let pattern = parse_pattern(
-        "[a:x = 1] OR [b:y = 2] AND [c:z = 3] FOLLOWEDBY [d:w = 4]",
-    )
-    .unwrap();
+    let pattern =
+        parse_pattern("[a:x = 1] OR [b:y = 2] AND [c:z = 3] FOLLOWEDBY [d:w = 4]").unwrap();
     let Pattern::Combined { operator, operands } = pattern else {
         panic!("not combined");
     };
     assert_eq!(operator, ObservationOperator::FollowedBy);
     assert_eq!(operands.len(), 2);
-    let Pattern::Combined { operator, operands: inner } = &operands[0] else {
+    let Pattern::Combined {
+        operator,
+        operands: inner,
+    } = &operands[0]
+    else {
         panic!("left side not combined");
     };
     assert_eq!(*operator, ObservationOperator::Or);
@@ -148,7 +150,9 @@ fn matches_like_not_qualifiers_and_other_properties_are_not_evaluated() {
         Unsupported::Operator("ISSUBSET".into())
     );
     assert_eq!(
-        unsupported("[file:name = 'invoice.exe' AND file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"),
+        unsupported(
+            "[file:name = 'invoice.exe' AND file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"
+        ),
         Unsupported::Property("file:name".into())
     );
     assert_eq!(
@@ -198,7 +202,11 @@ fn malformed_patterns_say_where_and_what() {
     let cases = [
         ("ipv4-addr:value = '1.2.3.4'", 0, "expected '['"),
         ("[ipv4-addr:value = '1.2.3.4'", 28, "expected ']'"),
-        ("[ipv4-addr:value '1.2.3.4']", 17, "expected a comparison operator"),
+        (
+            "[ipv4-addr:value '1.2.3.4']",
+            17,
+            "expected a comparison operator",
+        ),
         ("[ipv4-addr:value = '1.2.3.4]", 19, "string not closed"),
         ("[ipv4-addr value = 'x']", 11, "expected ':'"),
         ("[ipv4-addr:value IN '1.2.3.4']", 20, "expected '('"),
