@@ -33,6 +33,7 @@
 //! ```
 
 pub mod exposure;
+pub mod fetch;
 pub mod indicators;
 pub mod misp;
 pub mod stix;
