@@ -1,4 +1,5 @@
 //! MISP feeds and TAXII 2.1 collections fetched from real HTTP servers on loopback.
+#![allow(clippy::unwrap_used)] // fixtures and servers that fail should stop the test
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
