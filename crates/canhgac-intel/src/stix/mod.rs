@@ -16,6 +16,29 @@
 //! `description` (else `name`) → description, the `created_by_ref` identity's name → source.
 //! What STIX has no field for travels in `x_canhgac_severity`, `x_canhgac_source`,
 //! `x_canhgac_last_seen` and `x_canhgac_advisory`, so that our exports read back unchanged.
+//!
+//! ```
+//! use canhgac_intel::stix::{read_bundle, to_bundle, StixIdentity};
+//!
+//! let received = r#"{"type": "bundle", "id": "bundle--0b5ad2f5-3c8e-4a4e-9a57-3d0c1b2a9f10",
+//!   "objects": [{"type": "indicator", "spec_version": "2.1",
+//!     "id": "indicator--7c1f1d0e-2b3a-4c5d-8e9f-0a1b2c3d4e5f",
+//!     "created": "2025-03-01T00:00:00Z", "modified": "2025-03-01T00:00:00Z",
+//!     "pattern": "[domain-name:value = 'C2.Example.NET' OR url:value MATCHES '^http']",
+//!     "pattern_type": "stix", "valid_from": "2025-03-01T00:00:00Z"}]}"#;
+//! let import = read_bundle(received, "NCSC")?;
+//! // MATCHES is outside the evaluated subset: the indicator is kept aside, with the reason.
+//! assert!(import.indicators.is_empty());
+//! assert_eq!(import.not_evaluated[0].reason.to_string(), "operator MATCHES is not evaluated");
+//!
+//! let received = received.replace(" OR url:value MATCHES '^http'", "");
+//! let import = read_bundle(&received, "NCSC")?;
+//! assert_eq!(import.indicators[0].input.value, "c2.example.net");
+//! let province = StixIdentity { name: "Sở TT&TT tỉnh X".into() };
+//! let shared = to_bundle(&import.indicators, &[], &province, jiff::Timestamp::now());
+//! assert_eq!(shared["objects"][1]["pattern"], "[domain-name:value = 'c2.example.net']");
+//! # Ok::<(), canhgac_intel::stix::StixError>(())
+//! ```
 
 mod export;
 pub mod pattern;

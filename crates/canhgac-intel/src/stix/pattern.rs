@@ -713,12 +713,6 @@ impl Parser {
         self.error_at(self.offset(), &format!("{message}, found {found}"))
     }
 
-    fn advance(&mut self) -> Option<TokenKind> {
-        let token = self.tokens.get(self.position)?.kind.clone();
-        self.position += 1;
-        Some(token)
-    }
-
     fn is_keyword(&self, keyword: &str) -> bool {
         matches!(self.peek_kind(), Some(TokenKind::Word(word)) if word.eq_ignore_ascii_case(keyword))
     }
@@ -805,27 +799,23 @@ impl Parser {
 
     fn qualifier(&mut self) -> Result<Option<Qualifier>, PatternError> {
         if self.eat_keyword("WITHIN") {
-            let seconds = match self.advance() {
-                Some(TokenKind::Integer(n)) if n > 0 => n as f64,
-                Some(TokenKind::Float(n)) if n > 0.0 => n,
-                _ => {
-                    self.position = self.position.saturating_sub(1);
-                    return Err(self.error_here("expected a positive number after WITHIN"));
-                }
+            let seconds = match self.peek_kind() {
+                Some(&TokenKind::Integer(n)) if n > 0 => n as f64,
+                Some(&TokenKind::Float(n)) if n > 0.0 => n,
+                _ => return Err(self.error_here("expected a positive number after WITHIN")),
             };
+            self.position += 1;
             if !self.eat_keyword("SECONDS") {
                 return Err(self.error_here("expected SECONDS"));
             }
             return Ok(Some(Qualifier::Within(seconds)));
         }
         if self.eat_keyword("REPEATS") {
-            let times = match self.advance() {
-                Some(TokenKind::Integer(n)) if n > 0 => n as u64,
-                _ => {
-                    self.position = self.position.saturating_sub(1);
-                    return Err(self.error_here("expected a positive integer after REPEATS"));
-                }
+            let times = match self.peek_kind() {
+                Some(&TokenKind::Integer(n)) if n > 0 => n as u64,
+                _ => return Err(self.error_here("expected a positive integer after REPEATS")),
             };
+            self.position += 1;
             if !self.eat_keyword("TIMES") {
                 return Err(self.error_here("expected TIMES"));
             }
@@ -956,14 +946,12 @@ impl Parser {
                 }
                 Some(TokenKind::LeftBracket) => {
                     self.position += 1;
-                    let index = match self.advance() {
-                        Some(TokenKind::Integer(n)) if n >= 0 => Some(n as u64),
+                    let index = match self.peek_kind() {
+                        Some(&TokenKind::Integer(n)) if n >= 0 => Some(n as u64),
                         Some(TokenKind::Star) => None,
-                        _ => {
-                            self.position = self.position.saturating_sub(1);
-                            return Err(self.error_here("expected a list index or '*'"));
-                        }
+                        _ => return Err(self.error_here("expected a list index or '*'")),
                     };
+                    self.position += 1;
                     self.expect(&TokenKind::RightBracket, "']'")?;
                     steps.push(PathStep::Index(index));
                 }

@@ -412,3 +412,19 @@ fn csv_export_has_the_documented_columns() {
     assert_eq!(&rows[1][6], "10");
     assert_eq!(&rows[1][9], "2026-01-01T00:00:00Z");
 }
+
+proptest::proptest! {
+    #[test]
+    fn the_bundle_reader_never_panics_on_damaged_bundles(
+        cuts in proptest::collection::vec((0usize..FIXTURE.len(), 0usize..40, ".{0,8}"), 1..6)
+    ) {
+        let mut text = FIXTURE.to_string();
+        for (at, length, insert) in cuts {
+            let start = (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let end = (start + length).min(text.len());
+            let end = (end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+            text.replace_range(start..end, &insert);
+        }
+        let _ = read_bundle(&text, "x");
+    }
+}

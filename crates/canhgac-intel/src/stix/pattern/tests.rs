@@ -214,6 +214,8 @@ fn malformed_patterns_say_where_and_what() {
         ("[a:b = 'x'] ]", 12, "unexpected text"),
         ("[a:b = 'x' @]", 11, "unexpected character"),
         ("[a:b MATCHES 5]", 14, "MATCHES needs a string"),
+        ("[a:b = 'x'] REPEATS", 19, "positive integer after REPEATS"),
+        ("[a:b[x] = 'x']", 5, "list index"),
     ];
     for (text, offset, message) in cases {
         let error = parse_pattern(text).expect_err(text);
