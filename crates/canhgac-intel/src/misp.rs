@@ -391,7 +391,8 @@ fn split_value<'a>(kind: &str, value: &'a str) -> Option<Vec<(IndicatorKind, &'a
         "ip-src|port" | "ip-dst|port" => vec![(IndicatorKind::Ip, before_bar)],
         "domain" | "hostname" => vec![(IndicatorKind::Domain, value)],
         "domain|ip" => {
-            let (domain, ip) = value.split_once('|')?;
+            // Without the bar the empty address fails validation, naming the attribute.
+            let (domain, ip) = value.split_once('|').unwrap_or((value, ""));
             vec![(IndicatorKind::Domain, domain), (IndicatorKind::Ip, ip)]
         }
         "url" => vec![(IndicatorKind::Url, value)],

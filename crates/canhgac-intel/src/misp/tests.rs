@@ -123,6 +123,18 @@ fn a_malformed_attribute_fails_the_event_naming_it() {
         }
         other => panic!("{other:?}"),
     }
+    let broken = APT.replace(
+        "cdn-update.example.net|192.0.2.30",
+        "cdn-update.example.net",
+    );
+    let error = read_events(&broken, &MispOptions::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("a0000001-0000-4000-8000-000000000003"),
+        "{error}"
+    );
+
     let broken = APT.replace("\"to_ids\": \"1\"", "\"to_ids\": \"yes\"");
     let error = read_events(&broken, &MispOptions::default()).unwrap_err();
     assert!(error

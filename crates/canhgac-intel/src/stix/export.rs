@@ -247,7 +247,8 @@ pub fn to_bundle(
         object.insert("created".into(), json!(now));
         object.insert("modified".into(), json!(now));
         object.insert("sighting_of_ref".into(), json!(target));
-        object.insert("count".into(), json!(sighting.count));
+        // STIX caps the count at 999,999,999.
+        object.insert("count".into(), json!(sighting.count.min(999_999_999)));
         if let Some(first) = sighting.first_seen {
             object.insert("first_seen".into(), json!(stix_time(first)));
         }

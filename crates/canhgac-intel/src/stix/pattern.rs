@@ -390,13 +390,25 @@ fn collect_comparison(
             )))
         }
     };
+    let invalid = |message: String| {
+        Outside::Invalid(InvalidValue {
+            path: path.clone(),
+            message,
+        })
+    };
     for text in strings {
-        let value = indicator_value(kind, text).map_err(|message| {
-            Outside::Invalid(InvalidValue {
-                path: path.clone(),
-                message,
-            })
-        })?;
+        let value = indicator_value(kind, text).map_err(invalid)?;
+        let family_ok = match comparison.path.object_type.as_str() {
+            "ipv4-addr" => !value.1.contains(':'),
+            "ipv6-addr" => value.1.contains(':'),
+            _ => true,
+        };
+        if !family_ok {
+            return Err(invalid(format!(
+                "{text:?} is not an address of the {} family",
+                comparison.path.object_type
+            )));
+        }
         values.push(value);
     }
     Ok(())

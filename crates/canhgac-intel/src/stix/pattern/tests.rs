@@ -244,6 +244,18 @@ fn invalid_values_of_supported_properties_are_reported() {
     };
     assert_eq!(invalid.path, "ipv4-addr:value");
     assert!(invalid.message.contains("not an IP address"));
+
+    let pattern = parse_pattern("[ipv4-addr:value = '2001:db8::1']").unwrap();
+    let Evaluation::Invalid(invalid) = simple_values(&pattern) else {
+        panic!("accepted an IPv6 address as ipv4-addr");
+    };
+    assert!(
+        invalid.message.contains("ipv4-addr family"),
+        "{}",
+        invalid.message
+    );
+    let pattern = parse_pattern("[ipv6-addr:value = '10.0.0.0/8']").unwrap();
+    assert!(matches!(simple_values(&pattern), Evaluation::Invalid(_)));
 }
 
 #[test]
