@@ -2,7 +2,16 @@
 //! addresses ([`exposure`]). Indicator feeds (CSV, STIX 2.1, MISP, TAXII), advisories and
 //! Shadowserver reports come with the intel capability.
 //!
-//! The crate does no I/O: it takes text and returns values (findings for `canhgac-store`).
+//! Standards for sharing indicators:
+//! - [`stix`]: STIX 2.1 bundles in (indicators with simple patterns, the rest kept as not
+//!   evaluated) and out (bundles with stable ids, and CSV);
+//! - [`misp`]: MISP events and MISP feeds (`manifest.json` and event files, from a directory or
+//!   a URL), polled for changed events only;
+//! - [`taxii`]: a TAXII 2.1 client (discovery, collections, objects with `added_after` paging,
+//!   basic authentication), polled on a schedule.
+//!
+//! The crate does no I/O beyond fetching feeds (MISP, TAXII): it takes text and returns values
+//! (findings and indicators for `canhgac-store`).
 //!
 //! ```
 //! use canhgac_intel::exposure::{findings_for, parse_list, Directory, SiteCatalogue};
@@ -24,6 +33,10 @@
 //! ```
 
 pub mod exposure;
+pub mod fetch;
 pub mod indicators;
+pub mod misp;
+pub mod stix;
+pub mod taxii;
 
 pub use indicators::{ImportedIndicator, Tlp};
