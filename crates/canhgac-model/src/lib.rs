@@ -15,6 +15,8 @@
 //! - [`Event`]: a decoded log record with flat named [`Fields`];
 //! - [`AlertDraft`] and [`Alert`]: a detector's hit, and hits folded for triage;
 //! - [`Indicator`]: an indicator of compromise;
+//! - [`Incident`] (sự cố): what the Circular 20/2017 report forms and deadline timers need, with
+//!   the official taxonomy [`IncidentKind`];
 //! - [`Monitor`] and [`CheckResult`]: continuous checks of portals, mail servers and DNS records,
 //!   with outages, defacement baselines and maintenance windows;
 //! - [`scan`]: what the external scanner's checks report ([`scan::ScanIssue`]);
@@ -40,6 +42,7 @@ pub mod bulletin;
 mod contact;
 mod event;
 pub mod finding;
+mod incident;
 mod indicator;
 mod monitor;
 mod page;
@@ -61,6 +64,10 @@ pub use event::{Event, EventKind, FieldValue, Fields};
 pub use finding::{
     Finding, FindingBatch, FindingCount, FindingDraft, FindingFilter, FindingOutcome,
     FindingSnapshot, FindingSource, FindingStatus,
+};
+pub use incident::{
+    AffectedSystem, Assistance, DetectionMethods, EvidenceSent, Incident, IncidentInput,
+    IncidentKind, IncidentStatus, IncidentTimes, NotifiedParties, Observable,
 };
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind};
 pub use monitor::{
