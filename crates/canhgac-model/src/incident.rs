@@ -397,7 +397,9 @@ impl IncidentInput {
             if !is_public(ip) {
                 return Err(FieldError::new(
                     "system.public_ips",
-                    format!("{ip} is not an Internet address; the report lists public addresses only"),
+                    format!(
+                        "{ip} is not an Internet address; the report lists public addresses only"
+                    ),
                 ));
             }
         }
@@ -422,7 +424,10 @@ impl IncidentInput {
         }
         let times = &self.times;
         let after_detection = [
-            ("times.authorities_notified_at", times.authorities_notified_at),
+            (
+                "times.authorities_notified_at",
+                times.authorities_notified_at,
+            ),
             ("times.response_ended_at", times.response_ended_at),
             ("times.closing_report_sent_at", times.closing_report_sent_at),
         ];
@@ -538,7 +543,10 @@ mod tests {
 
         let mut early = input.clone();
         early.times.response_ended_at = Some(at("2026-01-01T00:00:00Z"));
-        assert_eq!(early.validate().unwrap_err().field, "times.response_ended_at");
+        assert_eq!(
+            early.validate().unwrap_err().field,
+            "times.response_ended_at"
+        );
     }
 
     #[test]
