@@ -1,5 +1,6 @@
 //! The report documents opened the way a reader would: unzip, parse every XML part, check the
 //! Decree 30 layout and that every field of the form is there, in order.
+#![allow(clippy::unwrap_used)]
 
 use std::io::Read as _;
 
@@ -114,7 +115,11 @@ fn parts(docx: &[u8]) -> Vec<(String, String)> {
     for index in 0..archive.len() {
         let mut file = archive.by_index(index).unwrap();
         let name = file.name().unwrap().to_string();
-        assert_eq!(file.compression(), zip::CompressionMethod::Deflated, "{name}");
+        assert_eq!(
+            file.compression(),
+            zip::CompressionMethod::Deflated,
+            "{name}"
+        );
         let mut text = String::new();
         file.read_to_string(&mut text).unwrap();
         roxmltree::Document::parse(&text)

@@ -288,7 +288,7 @@ impl Body {
         };
         let mut all = vec![header
             .iter()
-            .map(|h| cell(*h, true, Align::Center))
+            .map(|h| cell(h, true, Align::Center))
             .collect::<Vec<_>>()];
         for row in rows {
             let last = row.first().is_some_and(|first| first == "Tổng số");

@@ -97,11 +97,12 @@ impl Run {
         if self.italic {
             props.push_str("<w:i/><w:iCs/>");
         }
-        if self.underline {
-            props.push_str("<w:u w:val=\"single\"/>");
-        }
+        // CT_RPr is a sequence: the size comes before the underline.
         if let Some(size) = self.size {
             let _ = write!(props, "<w:sz w:val=\"{size}\"/><w:szCs w:val=\"{size}\"/>");
+        }
+        if self.underline {
+            props.push_str("<w:u w:val=\"single\"/>");
         }
         if !props.is_empty() {
             let _ = write!(out, "<w:rPr>{props}</w:rPr>");
