@@ -149,6 +149,7 @@ pub struct AffectedSystem {
     /// Security controls in place (antivirus, firewall, IDS, others by name).
     pub security_controls: Vec<String>,
     /// Internet-facing addresses only: the form forbids internal ones.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub public_ips: Vec<IpAddr>,
     /// Domain names.
     pub domains: Vec<String>,
