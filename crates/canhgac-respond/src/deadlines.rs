@@ -335,6 +335,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_day_period_ends_at_a_vietnamese_midnight_between_5_and_6_days_later(
+            seconds in 0i64..4_102_444_800,
+        ) {
+            let detected = Timestamp::from_second(seconds).unwrap();
+            let due = end_of_day_period(detected, REPORT_DAYS);
+            let elapsed = due.duration_since(detected);
+            proptest::prop_assert!(elapsed > SignedDuration::from_hours(5 * 24));
+            proptest::prop_assert!(elapsed <= SignedDuration::from_hours(6 * 24));
+            let local = due.to_zoned(vietnam());
+            proptest::prop_assert_eq!((local.hour(), local.minute(), local.second()), (0, 0, 0));
+            proptest::prop_assert_eq!(
+                local.date(),
+                vietnam_date(detected).checked_add(6.days()).unwrap()
+            );
+        }
+    }
+
     #[test]
     fn the_notification_is_due_then_overdue_then_met() {
         let times = IncidentTimes::detected(at("2026-01-05T02:00:00Z"));

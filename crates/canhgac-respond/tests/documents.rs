@@ -14,6 +14,8 @@ use canhgac_respond::documents::{
     ReportingParty, Signer, SummaryPeriod, SummaryReport, SummaryRow,
 };
 
+use proptest::prelude::*;
+
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 
 fn at(text: &str) -> Timestamp {
@@ -192,6 +194,11 @@ fn assert_decree_30_layout(docx: &[u8], date_line: &str) {
         .descendants()
         .find(|n| n.tag_name().name() == "sectPr")
         .unwrap();
+    // Page numbers in the header, none on the first page.
+    assert!(child(sect, "titlePg").is_some());
+    assert!(child(sect, "headerReference").is_some());
+    let header = docx_part(docx, "word/header1.xml").unwrap();
+    assert!(header.contains("<w:instrText xml:space=\"preserve\"> PAGE </w:instrText>"));
     let size = child(sect, "pgSz").unwrap();
     assert_eq!(attr(size, "w"), "11906");
     assert_eq!(attr(size, "h"), "16838");
@@ -614,5 +621,41 @@ fn an_installed_office_suite_opens_the_report() {
             "SKIPPED: neither soffice/libreoffice nor pandoc is installed; \
              the DOCX was checked by the XML parser only"
         );
+    }
+}
+
+/// What a field shows for `value`: trimmed, CRs dropped, characters XML cannot carry replaced.
+fn as_shown(value: &str) -> String {
+    value
+        .trim()
+        .chars()
+        .filter(|c| *c != '\r')
+        .map(|c| match c {
+            '\t' | '\n' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn any_text_in_a_field_comes_back_and_the_xml_stays_well_formed(
+        value in any::<String>(),
+        name in "[^\\p{C}\\s][^\\p{C}]{0,39}",
+    ) {
+        let mut report = initial();
+        report.support_request = value.clone();
+        report.frame.letterhead.issuing_body = name.clone();
+        let docx = initial_report(&report).unwrap();
+        for part in ["word/document.xml", "docProps/core.xml"] {
+            let xml = docx_part(&docx, part).unwrap();
+            prop_assert!(roxmltree::Document::parse(&xml).is_ok(), "{part}");
+        }
+        let text = docx_to_text(&docx).unwrap();
+        let expected = format!("30. Mô tả về đề xuất, kiến nghị: {}", as_shown(&value));
+        prop_assert!(text.contains(&expected), "{expected:?} not in {text:?}");
+        prop_assert!(text.contains(&name.trim().to_uppercase()));
     }
 }

@@ -153,6 +153,18 @@ mod tests {
         assert!(ReportNumber::new(1, "BC-STTTT ").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn what_is_formatted_parses_back(
+            sequence in 1u32..1_000_000,
+            code in "[A-ZĐ0-9]{1,6}(-[A-ZĐa-z0-9]{1,6}){0,2}",
+        ) {
+            let number = ReportNumber::new(sequence, code).unwrap();
+            proptest::prop_assert_eq!(ReportNumber::parse(&number.line()).unwrap(), number.clone());
+            proptest::prop_assert_eq!(number.format().parse::<ReportNumber>().unwrap(), number);
+        }
+    }
+
     #[test]
     fn the_sequence_restarts_every_year() {
         assert_eq!(ReportNumber::next_sequence(None, 2026), 1);

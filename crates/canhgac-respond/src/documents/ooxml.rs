@@ -30,7 +30,8 @@ const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main
 const R_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
 /// Writes `text` escaped for XML character data and attribute values. Characters XML 1.0 cannot
-/// carry at all (most C0 controls) become U+FFFD so that a pasted log line cannot break the file.
+/// carry at all (most C0 controls) become U+FFFD so that a pasted log line cannot break the file;
+/// carriage returns are dropped.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -39,7 +40,9 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // A parser turns a raw CR into LF; CRLF line ends keep their LF only.
+            '\r' => {}
+            '\t' | '\n' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -118,7 +121,7 @@ impl Run {
                 }
                 if !part.is_empty() {
                     out.push_str("<w:t xml:space=\"preserve\">");
-                    escape_into(out, part.trim_end_matches('\r'));
+                    escape_into(out, part);
                     out.push_str("</w:t>");
                 }
             }

@@ -46,6 +46,12 @@ impl SummaryPeriod {
         self.kind.due_at(self.year)
     }
 
+    /// True when `at` falls in the period, by its date in Vietnam.
+    pub fn covers(&self, at: Timestamp) -> bool {
+        let date = crate::deadlines::vietnam_date(at);
+        date.year() == self.year && (self.first_month..=self.last_month).contains(&date.month())
+    }
+
     /// "Từ tháng 01/2026 đến tháng 06/2026".
     pub fn text(&self) -> String {
         format!(
@@ -106,7 +112,7 @@ impl SummaryRow {
     }
 
     /// One row per kind, in the form's order, counting `incidents` (already filtered to the
-    /// period by the caller).
+    /// period by the caller, e.g. with [`SummaryPeriod::covers`] on the detection time).
     pub fn tally<'a>(incidents: impl IntoIterator<Item = &'a IncidentInput>) -> Vec<SummaryRow> {
         let mut rows: Vec<SummaryRow> = IncidentKind::ALL
             .iter()
@@ -325,5 +331,17 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(group_thousands(1000), "1.000");
         assert_eq!(group_thousands(12_846_000), "12.846.000");
+    }
+
+    #[test]
+    fn a_period_covers_instants_by_their_vietnamese_date() {
+        let half = SummaryPeriod::new(SummaryKind::HalfYear, 2026);
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        assert!(half.covers(at("2026-06-30T16:59:59Z")));
+        // 17:00 UTC on 30/06 is already 01/07 in Vietnam.
+        assert!(!half.covers(at("2026-06-30T17:00:00Z")));
+        // 18:00 UTC on 31/12/2025 is 01/01/2026 in Vietnam.
+        assert!(half.covers(at("2025-12-31T18:00:00Z")));
+        assert!(!SummaryPeriod::new(SummaryKind::Annual, 2027).covers(at("2026-12-31T00:00:00Z")));
     }
 }
