@@ -194,6 +194,8 @@ fn assert_decree_30_layout(docx: &[u8], date_line: &str) {
         .descendants()
         .find(|n| n.tag_name().name() == "sectPr")
         .unwrap();
+    let before_sect = sect.prev_sibling_element().map(|n| n.tag_name().name());
+    assert_eq!(before_sect, Some("p"), "the body ends with a paragraph");
     // Page numbers in the header, none on the first page.
     assert!(child(sect, "titlePg").is_some());
     assert!(child(sect, "headerReference").is_some());
@@ -398,6 +400,10 @@ fn closing_report_names_the_initial_report_by_number_and_date() {
     let mut frame = frame("Số: 12/BC-SKHCN");
     frame.issued_on = jiff::civil::date(2026, 1, 5);
     frame.legal_basis = None;
+    frame.recipients = vec![
+        "Trung tâm Ứng cứu khẩn cấp không gian mạng Việt Nam (VNCERT/CC)".into(),
+        "Công an tỉnh Lâm Đồng".into(),
+    ];
     let report = ClosingReport::from_incident(
         frame,
         reporter(),
@@ -420,6 +426,9 @@ fn closing_report_names_the_initial_report_by_number_and_date() {
             "Độc lập - Tự do - Hạnh phúc",
             "Số: 12/BC-SKHCN",
             "BÁO CÁO KẾT THÚC ỨNG PHÓ SỰ CỐ",
+            "Kính gửi:",
+            "- Trung tâm Ứng cứu khẩn cấp không gian mạng Việt Nam (VNCERT/CC);",
+            "- Công an tỉnh Lâm Đồng.",
             "1. Thông tin về tổ chức/cá nhân báo cáo sự cố",
             "Tên tổ chức/cá nhân báo cáo sự cố (*): Trung tâm CNTT và Chuyển đổi số tỉnh Lâm Đồng",
             "Địa chỉ (*): 36 Trần Phú, Đà Lạt",

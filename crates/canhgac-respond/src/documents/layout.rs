@@ -272,6 +272,8 @@ impl Body {
             false,
             &[vec![left, right]],
         ));
+        // Word ends a body with a paragraph, never a table; give it one rather than let it repair.
+        self.push(&paragraph(Para::default(), &[]));
     }
 
     /// A ruled data table with a bold header row; `widths` in twips, text 12 pt.

@@ -12,6 +12,8 @@
 //! body, a place, a recipient or a signer is an input ([`DocumentFrame`]): those change with
 //! reorganisations and are configuration with effective dates, never constants here.
 //!
+//! [`ReportForm`] gives each document's email subject ("[TBSC] ...") and file name.
+//!
 //! The OOXML is written by hand (`ooxml`) and zipped with deflate; [`docx_to_text`] reads the
 //! text back, one line per paragraph, for tests and for checking an archived report.
 //!
@@ -85,6 +87,85 @@ pub enum DocumentError {
     /// A DOCX could not be read back.
     #[error("không đọc được tệp DOCX (cannot read the DOCX): {0}")]
     Read(String),
+}
+
+/// Which of the Circular 20/2017 forms a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportForm {
+    /// Mẫu 03, the initial report.
+    Initial,
+    /// Mẫu 04, the closing report.
+    Closing,
+    /// Mẫu 05, the periodic summary.
+    Summary,
+}
+
+impl ReportForm {
+    /// "Mẫu 03", "Mẫu 04", "Mẫu 05".
+    pub fn form_vi(self) -> &'static str {
+        match self {
+            ReportForm::Initial => "Mẫu 03",
+            ReportForm::Closing => "Mẫu 04",
+            ReportForm::Summary => "Mẫu 05",
+        }
+    }
+
+    /// Vietnamese name of the document.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            ReportForm::Initial => "Báo cáo ban đầu sự cố mạng",
+            ReportForm::Closing => "Báo cáo kết thúc ứng phó sự cố",
+            ReportForm::Summary => "Báo cáo tổng hợp tình hình tiếp nhận và xử lý sự cố",
+        }
+    }
+
+    /// English name of the document.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ReportForm::Initial => "Initial incident report",
+            ReportForm::Closing => "Incident response closing report",
+            ReportForm::Summary => "Incident handling summary report",
+        }
+    }
+
+    /// The subject of the email carrying the report. Circular 20/2017 requires incident
+    /// notifications by email to start with "[TBSC]"; `about` names the incident or period.
+    pub fn email_subject(self, number: &ReportNumber, about: &str) -> String {
+        let about = about.trim();
+        let mut subject = format!("[TBSC] {} số {}", self.label_vi(), number.format());
+        if !about.is_empty() {
+            subject.push_str(" - ");
+            subject.push_str(about);
+        }
+        // A subject is one line: fold any line break an incident title may carry.
+        subject
+            .split(['\r', '\n'])
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A file name for the attachment and the archive: "07-BC-SKHCN_Mau03.docx" (ASCII, no
+    /// slash, so every mail client and file system keeps it).
+    pub fn file_name(self, number: &ReportNumber) -> String {
+        let code: String = number
+            .code
+            .chars()
+            .map(|c| match c {
+                'Đ' => 'D',
+                'đ' => 'd',
+                c if c.is_ascii_alphanumeric() || c == '-' => c,
+                _ => '_',
+            })
+            .collect();
+        let form = match self {
+            ReportForm::Initial => "Mau03",
+            ReportForm::Closing => "Mau04",
+            ReportForm::Summary => "Mau05",
+        };
+        format!("{:02}-{code}_{form}.docx", number.sequence)
+    }
 }
 
 /// The issuing body, as printed top left, and the place of the date line.
@@ -246,6 +327,23 @@ pub fn docx_part(docx: &[u8], name: &str) -> Result<String, DocumentError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_subjects_start_with_tbsc_and_file_names_are_plain() {
+        let number = ReportNumber::parse("Số: 07/QĐ-SKHCN").unwrap();
+        assert_eq!(
+            ReportForm::Initial.email_subject(&number, "Cổng thông tin\r\nbị tấn công"),
+            "[TBSC] Báo cáo ban đầu sự cố mạng số 07/QĐ-SKHCN - Cổng thông tin bị tấn công"
+        );
+        assert_eq!(
+            ReportForm::Closing.email_subject(&number, " "),
+            "[TBSC] Báo cáo kết thúc ứng phó sự cố số 07/QĐ-SKHCN"
+        );
+        assert_eq!(
+            ReportForm::Summary.file_name(&number),
+            "07-QD-SKHCN_Mau05.docx"
+        );
+    }
 
     #[test]
     fn dates_follow_decree_30() {
