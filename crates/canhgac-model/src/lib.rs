@@ -15,8 +15,6 @@
 //! - [`Event`]: a decoded log record with flat named [`Fields`];
 //! - [`AlertDraft`] and [`Alert`]: a detector's hit, and hits folded for triage;
 //! - [`Indicator`]: an indicator of compromise;
-//! - [`Incident`] (sự cố): what the Circular 20/2017 report forms and deadline timers need, with
-//!   the official taxonomy [`IncidentKind`];
 //! - [`Monitor`] and [`CheckResult`]: continuous checks of portals, mail servers and DNS records,
 //!   with outages, defacement baselines and maintenance windows;
 //! - [`scan`]: what the external scanner's checks report ([`scan::ScanIssue`]);
