@@ -12,7 +12,7 @@
 //! body, a place, a recipient or a signer is an input ([`DocumentFrame`]): those change with
 //! reorganisations and are configuration with effective dates, never constants here.
 //!
-//! [`ReportForm`] gives each document's email subject ("[TBSC] ...") and file name.
+//! [`ReportForm`] gives each document's email subject (`[TBSC] ...`) and file name.
 //!
 //! The OOXML is written by hand (`ooxml`) and zipped with deflate; [`docx_to_text`] reads the
 //! text back, one line per paragraph, for tests and for checking an archived report.
@@ -130,7 +130,7 @@ impl ReportForm {
     }
 
     /// The subject of the email carrying the report. Circular 20/2017 requires incident
-    /// notifications by email to start with "[TBSC]"; `about` names the incident or period.
+    /// notifications by email to start with `[TBSC]`; `about` names the incident or period.
     pub fn email_subject(self, number: &ReportNumber, about: &str) -> String {
         let about = about.trim();
         let mut subject = format!("[TBSC] {} số {}", self.label_vi(), number.format());
