@@ -116,7 +116,7 @@ fn parts(docx: &[u8]) -> Vec<(String, String)> {
     let mut parts = Vec::new();
     for index in 0..archive.len() {
         let mut file = archive.by_index(index).unwrap();
-        let name = file.name().unwrap().to_string();
+        let name = file.name().to_string();
         assert_eq!(
             file.compression(),
             zip::CompressionMethod::Deflated,
