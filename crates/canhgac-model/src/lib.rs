@@ -41,6 +41,7 @@ mod contact;
 pub mod directive;
 mod event;
 pub mod finding;
+mod incident;
 mod indicator;
 mod monitor;
 mod page;
@@ -62,6 +63,10 @@ pub use event::{Event, EventKind, FieldValue, Fields};
 pub use finding::{
     Finding, FindingBatch, FindingCount, FindingDraft, FindingFilter, FindingOutcome,
     FindingSnapshot, FindingSource, FindingStatus,
+};
+pub use incident::{
+    AffectedSystem, Assistance, DetectionMethods, EvidenceSent, Incident, IncidentInput,
+    IncidentKind, IncidentStatus, IncidentTimes, NotifiedParties, Observable,
 };
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind, IndicatorMeta};
 pub use monitor::{

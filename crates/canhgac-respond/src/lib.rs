@@ -22,6 +22,11 @@
 //!   Telegram bot, a Zalo Official Account. Tokens and secrets never reach `Debug` or errors.
 //! - [`bulletins`]: awareness bulletins: the email each official receives, with a personal link
 //!   `{public_url}/bulletins/confirm/{token}` to confirm they read it, and reminders.
+//! - [`documents`]: the official incident reports as DOCX (Circular 20/2017 Mẫu 03, 04 and 05 in
+//!   the Decree 30/2020 layout), with document numbers ([`documents::ReportNumber`]) and
+//!   [`documents::docx_to_text`] to read a report back.
+//! - [`deadlines`]: the reporting timers: 5 days to notify, 5 days for the closing report, 72
+//!   hours for a personal-data breach, and the half-year and annual summary due dates.
 //!
 //! ```no_run
 //! # async fn demo(store: std::sync::Arc<dyn canhgac_store::Store>) -> Result<(), canhgac_respond::RespondError> {
@@ -38,6 +43,8 @@
 //! ```
 
 pub mod bulletins;
+pub mod deadlines;
+pub mod documents;
 pub mod email;
 pub mod escalation;
 mod http;
