@@ -254,7 +254,9 @@ impl FlowExporter {
             0
         };
         let mut datagrams = Vec::new();
-        for chunk in ipv4.chunks(30) {
+        // v5 allows 30 records; fewer when the datagram size asks for it.
+        let per_datagram = ((self.max_datagram - 24) / 48).clamp(1, 30);
+        for chunk in ipv4.chunks(per_datagram) {
             let mut buf = Vec::with_capacity(24 + 48 * chunk.len());
             buf.extend_from_slice(&5u16.to_be_bytes());
             buf.extend_from_slice(&(chunk.len() as u16).to_be_bytes());

@@ -193,7 +193,7 @@ fn parse_ipv6(packet: &[u8], flow: &mut FlowRecord) -> bool {
         return false;
     }
     let payload_length = be16(packet, 4).unwrap_or(0);
-    let mut next_header = packet[8];
+    let mut next_header = packet[6];
     let mut octets = [0u8; 16];
     octets.copy_from_slice(&packet[8..24]);
     flow.src = IpAddr::V6(Ipv6Addr::from(octets));

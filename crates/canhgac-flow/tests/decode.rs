@@ -1,0 +1,350 @@
+//! Decoder behaviour on datagrams from our exporter: round trips, templates arriving late,
+//! template refresh and withdrawal, sampling, sequence gaps and malformed input.
+
+mod common;
+
+use std::net::IpAddr;
+
+use canhgac_flow::decode::{DecodeError, Decoder, DecoderLimits};
+use canhgac_flow::exporter::{ExportFormat, FlowExporter, SamplingExport, TemplateLayout};
+use canhgac_flow::FlowRecord;
+use common::{expected_after, sample_flows, single_packet_flows, EXPORT_MS};
+
+const ALL_FORMATS: [ExportFormat; 4] = [
+    ExportFormat::NetflowV5,
+    ExportFormat::NetflowV9,
+    ExportFormat::Ipfix,
+    ExportFormat::Sflow,
+];
+
+fn router() -> IpAddr {
+    "192.0.2.1".parse().unwrap()
+}
+
+fn decode_all(decoder: &mut Decoder, datagrams: &[Vec<u8>]) -> Vec<FlowRecord> {
+    let mut out = Vec::new();
+    for datagram in datagrams {
+        decoder
+            .decode(router(), EXPORT_MS + 100, datagram, &mut out)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+    out
+}
+
+fn flows_for(format: ExportFormat, ipv6: bool) -> Vec<FlowRecord> {
+    if format == ExportFormat::Sflow {
+        single_packet_flows(router(), ipv6)
+            .into_iter()
+            .map(|mut flow| {
+                // sFlow has no flow times: the decoder stamps the receive time.
+                flow.first_ms = EXPORT_MS + 100;
+                flow.last_ms = EXPORT_MS + 100;
+                flow
+            })
+            .collect()
+    } else {
+        sample_flows(router(), ipv6)
+    }
+}
+
+#[test]
+fn every_format_round_trips_ipv4_and_ipv6() {
+    for format in ALL_FORMATS {
+        for ipv6 in [false, true] {
+            let flows = flows_for(format, ipv6);
+            let mut exporter = FlowExporter::new(format);
+            let mut decoder = Decoder::default();
+            let decoded = decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
+            assert_eq!(
+                decoded,
+                expected_after(format, &flows),
+                "{format:?} ipv6={ipv6}"
+            );
+            if let Some(stats) = decoder.exporter_stats(router()) {
+                assert_eq!(stats.flows, decoded.len() as u64);
+                assert_eq!((stats.decode_errors, stats.template_misses), (0, 0));
+            } else {
+                assert!(decoded.is_empty(), "v5 has no IPv6: nothing to send");
+            }
+        }
+    }
+}
+
+#[test]
+fn many_flows_split_over_datagrams_keep_their_order() {
+    for format in ALL_FORMATS {
+        let mut flows = Vec::new();
+        for round in 0..40u16 {
+            for mut flow in flows_for(format, round % 3 == 0) {
+                if flow.src_port != 0 {
+                    flow.src_port = round + 1;
+                }
+                flows.push(flow);
+            }
+        }
+        let mut exporter = FlowExporter::new(format);
+        let datagrams = exporter.datagrams(&flows, EXPORT_MS);
+        assert!(datagrams.len() > 2, "{format:?}");
+        assert!(datagrams.iter().all(|datagram| datagram.len() <= 1400));
+        let mut decoder = Decoder::default();
+        assert_eq!(
+            decode_all(&mut decoder, &datagrams),
+            expected_after(format, &flows),
+            "{format:?}"
+        );
+        let stats = decoder.exporter_stats(router()).unwrap();
+        assert_eq!(stats.sequence_gaps, 0, "{format:?}");
+    }
+}
+
+#[test]
+fn data_before_its_template_is_a_miss_and_decodes_once_the_template_arrives() {
+    for format in [ExportFormat::NetflowV9, ExportFormat::Ipfix] {
+        let flows = sample_flows(router(), false);
+        let mut exporter = FlowExporter::new(format);
+        let mut decoder = Decoder::default();
+        let mut out = Vec::new();
+        let early = exporter.data_datagrams(&flows, EXPORT_MS);
+        let result = decoder.decode(router(), EXPORT_MS, &early[0], &mut out).unwrap();
+        assert_eq!((result.records, result.template_misses), (0, 1));
+        let template = exporter.template_datagram(EXPORT_MS).unwrap();
+        decoder.decode(router(), EXPORT_MS, &template, &mut out).unwrap();
+        let data = exporter.data_datagrams(&flows, EXPORT_MS);
+        decoder.decode(router(), EXPORT_MS, &data[0], &mut out).unwrap();
+        assert_eq!(out, flows, "{format:?}");
+        let stats = decoder.exporter_stats(router()).unwrap();
+        assert_eq!(stats.template_misses, 1, "{format:?}");
+        assert_eq!(stats.templates, 2, "{format:?}");
+    }
+}
+
+#[test]
+fn a_template_refresh_with_another_layout_is_followed() {
+    for format in [ExportFormat::NetflowV9, ExportFormat::Ipfix] {
+        let mut flows = sample_flows(router(), false);
+        // The compact layout has 4-byte counters: stay within them.
+        for flow in &mut flows {
+            flow.packets = flow.packets.min(1_000_000);
+            flow.bytes = flow.bytes.min(1_000_000_000);
+        }
+        let mut exporter = FlowExporter::new(format);
+        let mut decoder = Decoder::default();
+        let before = decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
+        exporter.set_layout(TemplateLayout::Compact);
+        // Compact data written before the refresh reaches us: decoded with the standard
+        // template it would be garbage.
+        let compact_early = exporter.data_datagrams(&flows, EXPORT_MS);
+        let mut garbage = Vec::new();
+        for datagram in &compact_early {
+            decoder.decode(router(), EXPORT_MS, datagram, &mut garbage).unwrap();
+        }
+        assert_ne!(garbage, flows, "{format:?}");
+        let after = decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
+        assert_eq!(before, flows, "{format:?}");
+        assert_eq!(after, flows, "{format:?}");
+        // Read again after the refresh, the same bytes are right: the layout was replaced
+        // under the same template id.
+        assert_eq!(decode_all(&mut decoder, &compact_early), flows, "{format:?}");
+    }
+}
+
+#[test]
+fn ipfix_template_withdrawal_forgets_the_template() {
+    let flows = sample_flows(router(), false);
+    let mut exporter = FlowExporter::new(ExportFormat::Ipfix).with_domain(7);
+    let mut decoder = Decoder::default();
+    decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
+    // A withdrawal message for template 256 in domain 7: header, then set 2 with (256, 0).
+    let mut withdrawal = vec![0, 10, 0, 24];
+    withdrawal.extend_from_slice(&((EXPORT_MS / 1000) as u32).to_be_bytes());
+    withdrawal.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 7]);
+    withdrawal.extend_from_slice(&[0, 2, 0, 8, 1, 0, 0, 0]);
+    decode_all(&mut decoder, &[withdrawal]);
+    let mut out = Vec::new();
+    let data = exporter.data_datagrams(&flows, EXPORT_MS);
+    let result = decoder.decode(router(), EXPORT_MS, &data[0], &mut out).unwrap();
+    assert_eq!(result.template_misses, 1);
+    assert_eq!(decoder.exporter_stats(router()).unwrap().templates, 1);
+}
+
+#[test]
+fn sampling_rates_are_honoured_in_every_format() {
+    let cases = [
+        (ExportFormat::NetflowV5, SamplingExport::Options),
+        (ExportFormat::NetflowV9, SamplingExport::Options),
+        (ExportFormat::NetflowV9, SamplingExport::PerRecord),
+        (ExportFormat::Ipfix, SamplingExport::Options),
+        (ExportFormat::Ipfix, SamplingExport::PerRecord),
+        (ExportFormat::Sflow, SamplingExport::Options),
+    ];
+    for (format, how) in cases {
+        let flows = flows_for(format, false);
+        let mut exporter = FlowExporter::new(format).with_sampling(512, how);
+        let mut decoder = Decoder::default();
+        let decoded = decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
+        assert_eq!(decoded.len(), expected_after(format, &flows).len());
+        for flow in &decoded {
+            assert_eq!(flow.sampling_rate, 512, "{format:?} {how:?}");
+        }
+        assert_eq!(
+            decoded[0].scaled_packets(),
+            decoded[0].packets * 512,
+            "{format:?}"
+        );
+    }
+}
+
+#[test]
+fn sequence_gaps_count_lost_export_datagrams_and_records() {
+    for format in ALL_FORMATS {
+        let flows = flows_for(format, false);
+        let mut exporter = FlowExporter::new(format).with_domain(3);
+        let mut decoder = Decoder::default();
+        decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
+        decode_all(&mut decoder, &exporter.data_datagrams(&flows, EXPORT_MS));
+        exporter.skip_sequence(3);
+        decode_all(&mut decoder, &exporter.data_datagrams(&flows, EXPORT_MS));
+        let stats = decoder.exporter_stats(router()).unwrap();
+        assert_eq!(stats.sequence_gaps, 1, "{format:?}");
+        let lost = match format {
+            ExportFormat::NetflowV9 | ExportFormat::Sflow => stats.lost_datagrams,
+            ExportFormat::NetflowV5 | ExportFormat::Ipfix => stats.lost_records,
+        };
+        assert_eq!(lost, 3, "{format:?}");
+    }
+}
+
+#[test]
+fn truncated_datagrams_are_errors_never_partial_output() {
+    for format in ALL_FORMATS {
+        let flows = flows_for(format, format != ExportFormat::NetflowV5);
+        let mut exporter = FlowExporter::new(format).with_sampling(10, SamplingExport::Options);
+        let datagrams = exporter.datagrams(&flows, EXPORT_MS);
+        let data = datagrams.last().unwrap();
+        let mut decoder = Decoder::default();
+        decode_all(&mut decoder, &datagrams[..datagrams.len() - 1]);
+        let mut errors = 0;
+        for cut in 0..data.len() {
+            let mut out = Vec::new();
+            if decoder
+                .decode(router(), EXPORT_MS, &data[..cut], &mut out)
+                .is_err()
+            {
+                errors += 1;
+                assert!(out.is_empty(), "{format:?} cut at {cut}");
+            }
+        }
+        // A v9 datagram may end cleanly at a flowset boundary (and fewer than 4 trailing bytes
+        // are padding); every other cut must fail.
+        let clean_ends = if format == ExportFormat::NetflowV9 { 4 } else { 0 };
+        assert!(
+            errors + clean_ends >= data.len(),
+            "{format:?}: {errors} of {}",
+            data.len()
+        );
+        let stats = decoder.exporter_stats(router()).unwrap();
+        assert_eq!(stats.decode_errors, errors as u64);
+        assert!(stats.last_error.is_some());
+    }
+}
+
+#[test]
+fn malformed_templates_and_lengths_are_typed_errors() {
+    let mut decoder = Decoder::default();
+    let mut out = Vec::new();
+    let v9 = |sets: &[u8]| {
+        let mut datagram = vec![0, 9, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        datagram.extend_from_slice(sets);
+        datagram
+    };
+    // A template with a zero-length field.
+    let zero_length = v9(&[0, 0, 0, 12, 1, 0, 0, 1, 0, 8, 0, 0]);
+    assert!(matches!(
+        decoder.decode(router(), 0, &zero_length, &mut out),
+        Err(DecodeError::BadTemplate { template_id: 256, .. })
+    ));
+    // A template without fields would make zero-length records: refused.
+    let no_fields = v9(&[0, 0, 0, 8, 1, 0, 0, 0]);
+    assert!(matches!(
+        decoder.decode(router(), 0, &no_fields, &mut out),
+        Err(DecodeError::BadTemplate { .. })
+    ));
+    // An IPv4 address field that is not 4 bytes.
+    let bad_address = v9(&[0, 0, 0, 12, 1, 0, 0, 1, 0, 8, 0, 5]);
+    assert!(decoder.decode(router(), 0, &bad_address, &mut out).is_err());
+    // A set length past the end of the datagram.
+    let past_end = v9(&[1, 0, 0, 200, 0, 0, 0, 0]);
+    assert!(matches!(
+        decoder.decode(router(), 0, &past_end, &mut out),
+        Err(DecodeError::BadLength { .. })
+    ));
+    // A set length below its own header.
+    let too_short = v9(&[1, 0, 0, 2, 0, 0, 0, 0]);
+    assert!(decoder.decode(router(), 0, &too_short, &mut out).is_err());
+    // An IPFIX message whose length field disagrees with the datagram.
+    let ipfix = [0, 10, 0, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    assert!(decoder.decode(router(), 0, &ipfix, &mut out).is_err());
+    // v5 announcing more records than it holds.
+    let mut v5 = vec![0, 5, 0, 30];
+    v5.resize(24 + 48, 0);
+    assert!(decoder.decode(router(), 0, &v5, &mut out).is_err());
+    // sFlow with an enormous sample count and nothing behind it.
+    let mut sflow = vec![0, 0, 0, 5, 0, 0, 0, 1, 192, 0, 2, 1];
+    sflow.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]);
+    assert!(decoder.decode(router(), 0, &sflow, &mut out).is_err());
+    let stats = decoder.exporter_stats(router()).unwrap();
+    assert_eq!(stats.decode_errors, 8);
+    assert_eq!(stats.datagrams, 8);
+    assert!(out.is_empty());
+    // The error text leads in Vietnamese and carries the English after it.
+    let message = stats.last_error.unwrap().to_string();
+    assert!(message.starts_with("gói tin bị cắt"), "{message}");
+    assert!(message.contains("truncated datagram"), "{message}");
+}
+
+#[test]
+fn an_exporter_cannot_grow_the_template_cache_without_limit() {
+    let limits = DecoderLimits {
+        max_templates_per_exporter: 16,
+        ..DecoderLimits::default()
+    };
+    let mut decoder = Decoder::new(limits);
+    let mut out = Vec::new();
+    let mut refused = 0;
+    for template_id in 256..1256u16 {
+        let mut datagram = vec![0, 9, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        datagram.extend_from_slice(&[0, 0, 0, 12]);
+        datagram.extend_from_slice(&template_id.to_be_bytes());
+        datagram.extend_from_slice(&[0, 1, 0, 8, 0, 4]);
+        if let Err(error) = decoder.decode(router(), 0, &datagram, &mut out) {
+            assert_eq!(error, DecodeError::TemplateLimit { limit: 16 });
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 1000 - 16);
+    assert_eq!(decoder.exporter_stats(router()).unwrap().templates, 16);
+}
+
+#[test]
+fn sflow_counter_samples_are_skipped_and_non_ip_frames_make_no_flow() {
+    let flows = single_packet_flows(router(), false);
+    let mut exporter = FlowExporter::new(ExportFormat::Sflow);
+    let mut datagram = exporter.datagrams(&flows[..1], EXPORT_MS).remove(0);
+    // Add a counter sample (format 2) and bump the sample count from 1 to 2.
+    datagram[27] = 2;
+    datagram.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let mut decoder = Decoder::default();
+    let mut out = Vec::new();
+    decoder.decode(router(), EXPORT_MS, &datagram, &mut out).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].src, flows[0].src);
+    // Turn the sampled frame into ARP (EtherType 0x0806): no flow, no error.
+    let position = datagram
+        .windows(2)
+        .position(|pair| pair == [0x08, 0x00])
+        .unwrap();
+    datagram[position + 1] = 0x06;
+    out.clear();
+    let result = decoder.decode(router(), EXPORT_MS, &datagram, &mut out).unwrap();
+    assert_eq!((result.records, out.len()), (0, 0));
+}
