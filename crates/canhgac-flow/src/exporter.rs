@@ -632,3 +632,94 @@ fn address_octets(address: IpAddr) -> Vec<u8> {
 fn saturate32(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
+
+/// Deterministic synthetic traffic for benchmarks and load generation: `count` flows towards
+/// `hosts` distinct destinations (IPv4 in 10.0.0.0/8, and every fourth flow IPv6 in
+/// 2001:db8::/32 when `with_ipv6`), mixed TCP/UDP/ICMP, ending shortly before `now_ms`.
+pub fn synthetic_flows(
+    exporter: IpAddr,
+    count: usize,
+    hosts: u32,
+    with_ipv6: bool,
+    now_ms: u64,
+) -> Vec<FlowRecord> {
+    // xorshift64: reproducible without a dependency.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let hosts = u64::from(hosts.max(1));
+    (0..count)
+        .map(|index| {
+            let random = next();
+            let host = (random % hosts) as u32;
+            let (src, dst) = if with_ipv6 && index % 4 == 3 {
+                let src = std::net::Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    0xffff,
+                    0,
+                    0,
+                    0,
+                    0,
+                    (random >> 40) as u16,
+                );
+                let dst = std::net::Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    0,
+                    0,
+                    0,
+                    0,
+                    (host >> 16) as u16,
+                    host as u16,
+                );
+                (IpAddr::V6(src), IpAddr::V6(dst))
+            } else {
+                let src = Ipv4Addr::from(0xc633_6400 | ((random >> 32) as u32 & 0xff));
+                let dst = Ipv4Addr::from(0x0a00_0000 | (host & 0x00ff_ffff));
+                (IpAddr::V4(src), IpAddr::V4(dst))
+            };
+            let (protocol, tcp_flags) = match random % 10 {
+                0..=5 => (
+                    crate::Protocol::TCP,
+                    if random % 7 == 0 { 0x02 } else { 0x1b },
+                ),
+                6..=8 => (crate::Protocol::UDP, 0),
+                _ => (crate::Protocol::ICMP, 0),
+            };
+            let icmp = protocol == crate::Protocol::ICMP;
+            let packets = 1 + (random >> 48) % 100;
+            FlowRecord {
+                exporter,
+                src,
+                dst,
+                src_port: if icmp {
+                    0
+                } else {
+                    1024 + (random >> 16) as u16 % 60_000
+                },
+                dst_port: if icmp {
+                    0
+                } else {
+                    [80, 443, 53, 123, 22][(random >> 8) as usize % 5]
+                },
+                protocol: if icmp && src.is_ipv6() {
+                    crate::Protocol::ICMPV6
+                } else {
+                    protocol
+                },
+                tcp_flags,
+                packets,
+                bytes: packets * (64 + (random >> 24) % 1400),
+                sampling_rate: 1,
+                fragment: false,
+                first_ms: now_ms - 60_000 + (random >> 20) % 30_000,
+                last_ms: now_ms - 1_000,
+            }
+        })
+        .collect()
+}

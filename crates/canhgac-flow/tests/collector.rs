@@ -171,7 +171,10 @@ async fn unknown_exporters_are_counted_and_their_flows_not_passed_on() {
     assert_eq!(received, flows, "only the registered exporter's flows");
     let stats = running.handle.stats();
     assert_eq!(stats.unknown.len(), 1);
-    assert_eq!(stats.unknown[0].source, "127.0.0.1".parse::<IpAddr>().unwrap());
+    assert_eq!(
+        stats.unknown[0].source,
+        "127.0.0.1".parse::<IpAddr>().unwrap()
+    );
     assert_eq!(stats.unknown[0].datagrams, sent as u64);
     assert_eq!(stats.exporters.len(), 1, "the stranger taught us nothing");
 

@@ -105,12 +105,18 @@ fn data_before_its_template_is_a_miss_and_decodes_once_the_template_arrives() {
         let mut decoder = Decoder::default();
         let mut out = Vec::new();
         let early = exporter.data_datagrams(&flows, EXPORT_MS);
-        let result = decoder.decode(router(), EXPORT_MS, &early[0], &mut out).unwrap();
+        let result = decoder
+            .decode(router(), EXPORT_MS, &early[0], &mut out)
+            .unwrap();
         assert_eq!((result.records, result.template_misses), (0, 1));
         let template = exporter.template_datagram(EXPORT_MS).unwrap();
-        decoder.decode(router(), EXPORT_MS, &template, &mut out).unwrap();
+        decoder
+            .decode(router(), EXPORT_MS, &template, &mut out)
+            .unwrap();
         let data = exporter.data_datagrams(&flows, EXPORT_MS);
-        decoder.decode(router(), EXPORT_MS, &data[0], &mut out).unwrap();
+        decoder
+            .decode(router(), EXPORT_MS, &data[0], &mut out)
+            .unwrap();
         assert_eq!(out, flows, "{format:?}");
         let stats = decoder.exporter_stats(router()).unwrap();
         assert_eq!(stats.template_misses, 1, "{format:?}");
@@ -136,7 +142,9 @@ fn a_template_refresh_with_another_layout_is_followed() {
         let compact_early = exporter.data_datagrams(&flows, EXPORT_MS);
         let mut garbage = Vec::new();
         for datagram in &compact_early {
-            decoder.decode(router(), EXPORT_MS, datagram, &mut garbage).unwrap();
+            decoder
+                .decode(router(), EXPORT_MS, datagram, &mut garbage)
+                .unwrap();
         }
         assert_ne!(garbage, flows, "{format:?}");
         let after = decode_all(&mut decoder, &exporter.datagrams(&flows, EXPORT_MS));
@@ -144,7 +152,11 @@ fn a_template_refresh_with_another_layout_is_followed() {
         assert_eq!(after, flows, "{format:?}");
         // Read again after the refresh, the same bytes are right: the layout was replaced
         // under the same template id.
-        assert_eq!(decode_all(&mut decoder, &compact_early), flows, "{format:?}");
+        assert_eq!(
+            decode_all(&mut decoder, &compact_early),
+            flows,
+            "{format:?}"
+        );
     }
 }
 
@@ -162,7 +174,9 @@ fn ipfix_template_withdrawal_forgets_the_template() {
     decode_all(&mut decoder, &[withdrawal]);
     let mut out = Vec::new();
     let data = exporter.data_datagrams(&flows, EXPORT_MS);
-    let result = decoder.decode(router(), EXPORT_MS, &data[0], &mut out).unwrap();
+    let result = decoder
+        .decode(router(), EXPORT_MS, &data[0], &mut out)
+        .unwrap();
     assert_eq!(result.template_misses, 1);
     assert_eq!(decoder.exporter_stats(router()).unwrap().templates, 1);
 }
@@ -236,7 +250,11 @@ fn truncated_datagrams_are_errors_never_partial_output() {
         }
         // A v9 datagram may end cleanly at a flowset boundary (and fewer than 4 trailing bytes
         // are padding); every other cut must fail.
-        let clean_ends = if format == ExportFormat::NetflowV9 { 4 } else { 0 };
+        let clean_ends = if format == ExportFormat::NetflowV9 {
+            4
+        } else {
+            0
+        };
         assert!(
             errors + clean_ends >= data.len(),
             "{format:?}: {errors} of {}",
@@ -261,7 +279,10 @@ fn malformed_templates_and_lengths_are_typed_errors() {
     let zero_length = v9(&[0, 0, 0, 12, 1, 0, 0, 1, 0, 8, 0, 0]);
     assert!(matches!(
         decoder.decode(router(), 0, &zero_length, &mut out),
-        Err(DecodeError::BadTemplate { template_id: 256, .. })
+        Err(DecodeError::BadTemplate {
+            template_id: 256,
+            ..
+        })
     ));
     // A template without fields would make zero-length records: refused.
     let no_fields = v9(&[0, 0, 0, 8, 1, 0, 0, 0]);
@@ -335,7 +356,9 @@ fn sflow_counter_samples_are_skipped_and_non_ip_frames_make_no_flow() {
     datagram.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     let mut decoder = Decoder::default();
     let mut out = Vec::new();
-    decoder.decode(router(), EXPORT_MS, &datagram, &mut out).unwrap();
+    decoder
+        .decode(router(), EXPORT_MS, &datagram, &mut out)
+        .unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].src, flows[0].src);
     // Turn the sampled frame into ARP (EtherType 0x0806): no flow, no error.
@@ -345,6 +368,8 @@ fn sflow_counter_samples_are_skipped_and_non_ip_frames_make_no_flow() {
         .unwrap();
     datagram[position + 1] = 0x06;
     out.clear();
-    let result = decoder.decode(router(), EXPORT_MS, &datagram, &mut out).unwrap();
+    let result = decoder
+        .decode(router(), EXPORT_MS, &datagram, &mut out)
+        .unwrap();
     assert_eq!((result.records, out.len()), (0, 0));
 }

@@ -11,7 +11,13 @@ use canhgac_flow::{FlowRecord, Protocol};
 /// Export time used by decode tests: 2026-11-26T10:00:00.250Z.
 pub const EXPORT_MS: u64 = 1_795_687_200_250;
 
-fn flow(exporter: IpAddr, src: &str, dst: &str, protocol: Protocol, ports: (u16, u16)) -> FlowRecord {
+fn flow(
+    exporter: IpAddr,
+    src: &str,
+    dst: &str,
+    protocol: Protocol,
+    ports: (u16, u16),
+) -> FlowRecord {
     FlowRecord {
         exporter,
         src: src.parse().unwrap(),
@@ -52,7 +58,11 @@ pub fn sample_flows(exporter: IpAddr, ipv6: bool) -> Vec<FlowRecord> {
         exporter,
         a,
         b,
-        if ipv6 { Protocol::ICMPV6 } else { Protocol::ICMP },
+        if ipv6 {
+            Protocol::ICMPV6
+        } else {
+            Protocol::ICMP
+        },
         (0, 0),
     );
     vec![syn, established, dns, fragment, icmp]
