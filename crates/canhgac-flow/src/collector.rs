@@ -39,6 +39,9 @@ pub struct CollectorConfig {
     pub limits: DecoderLimits,
     /// Records per batch at most (a batch is also handed over when the socket runs dry).
     pub batch_records: usize,
+    /// Kernel receive buffer to ask for (SO_RCVBUF); bursts from many routers need megabytes.
+    /// The kernel may cap it (`net.core.rmem_max`). `None` keeps the system default.
+    pub receive_buffer_bytes: Option<usize>,
 }
 
 impl CollectorConfig {
@@ -49,6 +52,7 @@ impl CollectorConfig {
             exporters: exporters.into_iter().collect(),
             limits: DecoderLimits::default(),
             batch_records: 8192,
+            receive_buffer_bytes: Some(8 << 20),
         }
     }
 }
@@ -187,13 +191,12 @@ pub struct Collector {
 impl Collector {
     /// Binds the listen address.
     pub async fn bind(config: CollectorConfig) -> Result<Collector, CollectorError> {
-        let socket =
-            UdpSocket::bind(config.listen)
-                .await
-                .map_err(|source| CollectorError::Bind {
-                    address: config.listen,
-                    source,
-                })?;
+        let socket = bind_udp(config.listen, config.receive_buffer_bytes).map_err(|source| {
+            CollectorError::Bind {
+                address: config.listen,
+                source,
+            }
+        })?;
         let shared = Shared {
             decoder: Decoder::new(config.limits),
             allowed: config.exporters.into_iter().collect(),
@@ -273,6 +276,21 @@ impl Collector {
             let _ = shared.decoder.decode(source, now_ms, datagram, batch);
         }
     }
+}
+
+fn bind_udp(listen: SocketAddr, receive_buffer: Option<usize>) -> io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(listen),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    if let Some(bytes) = receive_buffer {
+        // Best effort: an unprivileged process gets at most rmem_max, which is still fine.
+        let _ = socket.set_recv_buffer_size(bytes);
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&listen.into())?;
+    UdpSocket::from_std(socket.into())
 }
 
 /// An IPv4 exporter reaching a dual-stack socket appears as `::ffff:a.b.c.d`.
