@@ -613,7 +613,7 @@ impl<'a> SetWriter<'a> {
     /// Writes the length; v9 pads sets to four bytes.
     fn close(self, pad: bool) {
         if pad {
-            while (self.buf.len() - self.start) % 4 != 0 {
+            while !(self.buf.len() - self.start).is_multiple_of(4) {
                 self.buf.push(0);
             }
         }

@@ -1,6 +1,8 @@
 //! The collector over real UDP on loopback: our exporter sends, the collector decodes and
 //! delivers; unknown exporters are counted and not trusted.
 
+#![allow(clippy::unwrap_used)] // a fixture that fails should stop the test
+
 mod common;
 
 use std::net::{IpAddr, SocketAddr};

@@ -1,6 +1,8 @@
 //! Decoder behaviour on datagrams from our exporter: round trips, templates arriving late,
 //! template refresh and withdrawal, sampling, sequence gaps and malformed input.
 
+#![allow(clippy::unwrap_used)] // a fixture that fails should stop the test
+
 mod common;
 
 use std::net::IpAddr;

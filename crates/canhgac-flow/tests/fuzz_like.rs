@@ -1,6 +1,8 @@
 //! Property tests: random and mutated-valid datagrams never panic any decoder, and every
 //! failure is counted.
 
+#![allow(clippy::unwrap_used)] // a fixture that fails should stop the test
+
 mod common;
 
 use std::net::IpAddr;

@@ -304,7 +304,7 @@ struct TimeBase {
 }
 
 impl TimeBase {
-    fn from_uptime(&self, switched: u64) -> u64 {
+    fn unix_ms_of_uptime(&self, switched: u64) -> u64 {
         uptime_to_unix_ms(self.export_ms, self.sys_uptime, switched as u32)
     }
 }
@@ -358,8 +358,8 @@ fn apply(
                 Field::TcpFlags => flow.tcp_flags = value as u8,
                 Field::SrcPort => flow.src_port = value as u16,
                 Field::DstPort => flow.dst_port = value as u16,
-                Field::FirstUptime => set_first(flow, seen, time.from_uptime(value)),
-                Field::LastUptime => set_last(flow, seen, time.from_uptime(value)),
+                Field::FirstUptime => set_first(flow, seen, time.unix_ms_of_uptime(value)),
+                Field::LastUptime => set_last(flow, seen, time.unix_ms_of_uptime(value)),
                 Field::StartSecs => set_first(flow, seen, value.saturating_mul(1000)),
                 Field::EndSecs => set_last(flow, seen, value.saturating_mul(1000)),
                 Field::StartMillis => set_first(flow, seen, value),

@@ -1,6 +1,6 @@
 //! Flows shared by the integration tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::IpAddr;
 
