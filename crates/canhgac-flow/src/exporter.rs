@@ -66,6 +66,7 @@ pub struct FlowExporter {
     sampling_export: SamplingExport,
     layout: TemplateLayout,
     agent: IpAddr,
+    vlan: Option<u16>,
     max_datagram: usize,
     sequence: u32,
     sample_sequence: u32,
@@ -82,6 +83,7 @@ impl FlowExporter {
             sampling_export: SamplingExport::Options,
             layout: TemplateLayout::Standard,
             agent: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            vlan: None,
             max_datagram: DEFAULT_MAX_DATAGRAM,
             sequence: 0,
             sample_sequence: 0,
@@ -100,6 +102,12 @@ impl FlowExporter {
     pub fn with_sampling(mut self, rate: u32, how: SamplingExport) -> Self {
         self.sampling_rate = rate.max(1);
         self.sampling_export = how;
+        self
+    }
+
+    /// Tags sFlow's sampled Ethernet frames with an 802.1Q VLAN id.
+    pub fn with_vlan(mut self, vlan: u16) -> Self {
+        self.vlan = Some(vlan & 0x0fff);
         self
     }
 
@@ -504,7 +512,7 @@ impl FlowExporter {
     }
 
     fn flow_sample(&mut self, flow: &FlowRecord) -> Vec<u8> {
-        let header = packet_header(flow);
+        let header = packet_header(flow, self.vlan);
         let padded = header.len().div_ceil(4) * 4;
         let mut record = Vec::with_capacity(16 + padded);
         record.extend_from_slice(&1u32.to_be_bytes()); // Ethernet
@@ -539,10 +547,14 @@ impl FlowExporter {
     }
 }
 
-/// An Ethernet + IP + TCP/UDP header describing one packet of `flow`.
-fn packet_header(flow: &FlowRecord) -> Vec<u8> {
+/// An Ethernet (optionally VLAN-tagged) + IP + TCP/UDP header describing one packet of `flow`.
+fn packet_header(flow: &FlowRecord, vlan: Option<u16>) -> Vec<u8> {
     let mut packet = Vec::with_capacity(128);
     packet.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01]);
+    if let Some(vlan) = vlan {
+        packet.extend_from_slice(&0x8100u16.to_be_bytes());
+        packet.extend_from_slice(&vlan.to_be_bytes());
+    }
     let protocol = flow.protocol.0;
     let ip_total = u16::try_from(flow.bytes).unwrap_or(u16::MAX);
     match (flow.src, flow.dst) {

@@ -375,3 +375,58 @@ fn sflow_counter_samples_are_skipped_and_non_ip_frames_make_no_flow() {
         .unwrap();
     assert_eq!((result.records, out.len()), (0, 0));
 }
+
+#[test]
+fn sflow_vlan_tagged_frames_and_expanded_flow_samples_decode() {
+    for ipv6 in [false, true] {
+        let flows = flows_for(ExportFormat::Sflow, ipv6);
+        let mut exporter = FlowExporter::new(ExportFormat::Sflow)
+            .with_vlan(42)
+            .with_sampling(2048, SamplingExport::Options);
+        let datagrams = exporter.datagrams(&flows, EXPORT_MS);
+        let mut decoder = Decoder::default();
+        let decoded = decode_all(&mut decoder, &datagrams);
+        let expected: Vec<FlowRecord> = flows
+            .iter()
+            .map(|flow| FlowRecord {
+                sampling_rate: 2048,
+                ..*flow
+            })
+            .collect();
+        assert_eq!(decoded, expected, "VLAN-tagged, ipv6={ipv6}");
+    }
+
+    // Rewrite the first flow sample of a datagram as an expanded flow sample (format 3).
+    let flows = flows_for(ExportFormat::Sflow, false);
+    let mut exporter =
+        FlowExporter::new(ExportFormat::Sflow).with_sampling(100, SamplingExport::Options);
+    let datagram = exporter.datagrams(&flows[..1], EXPORT_MS).remove(0);
+    let word = |at: usize| u32::from_be_bytes(datagram[at..at + 4].try_into().unwrap());
+    let sample_at = 28;
+    assert_eq!(word(sample_at), 1, "a flow sample");
+    let body_at = sample_at + 8;
+    let (sequence, rate, pool, drops, input, output) = (
+        word(body_at),
+        word(body_at + 8),
+        word(body_at + 12),
+        word(body_at + 16),
+        word(body_at + 20),
+        word(body_at + 24),
+    );
+    let mut expanded = datagram[..sample_at].to_vec();
+    expanded.extend_from_slice(&3u32.to_be_bytes());
+    expanded.extend_from_slice(&(word(sample_at + 4) + 12).to_be_bytes());
+    for value in [sequence, 0, 1, rate, pool, drops, 0, input, 0, output] {
+        expanded.extend_from_slice(&value.to_be_bytes());
+    }
+    expanded.extend_from_slice(&datagram[body_at + 28..]);
+    let mut decoder = Decoder::default();
+    let decoded = decode_all(&mut decoder, &[expanded]);
+    assert_eq!(
+        decoded,
+        vec![FlowRecord {
+            sampling_rate: 100,
+            ..flows[0]
+        }]
+    );
+}
