@@ -100,29 +100,44 @@ fn many_flows_split_over_datagrams_keep_their_order() {
 }
 
 #[test]
-fn data_before_its_template_is_a_miss_and_decodes_once_the_template_arrives() {
+fn data_before_its_template_is_a_miss_kept_briefly_until_the_template_arrives() {
     for format in [ExportFormat::NetflowV9, ExportFormat::Ipfix] {
-        let flows = sample_flows(router(), false);
-        let mut exporter = FlowExporter::new(format);
-        let mut decoder = Decoder::default();
-        let mut out = Vec::new();
-        let early = exporter.data_datagrams(&flows, EXPORT_MS);
-        let result = decoder
-            .decode(router(), EXPORT_MS, &early[0], &mut out)
-            .unwrap();
-        assert_eq!((result.records, result.template_misses), (0, 1));
-        let template = exporter.template_datagram(EXPORT_MS).unwrap();
-        decoder
-            .decode(router(), EXPORT_MS, &template, &mut out)
-            .unwrap();
-        let data = exporter.data_datagrams(&flows, EXPORT_MS);
-        decoder
-            .decode(router(), EXPORT_MS, &data[0], &mut out)
-            .unwrap();
-        assert_eq!(out, flows, "{format:?}");
-        let stats = decoder.exporter_stats(router()).unwrap();
-        assert_eq!(stats.template_misses, 1, "{format:?}");
-        assert_eq!(stats.templates, 2, "{format:?}");
+        for (template_delay_ms, replayed) in [(2_000, true), (6_000, false)] {
+            let flows = sample_flows(router(), false);
+            let mut exporter = FlowExporter::new(format);
+            let mut decoder = Decoder::default();
+            let mut out = Vec::new();
+            let early = exporter.data_datagrams(&flows, EXPORT_MS);
+            let result = decoder
+                .decode(router(), EXPORT_MS, &early[0], &mut out)
+                .unwrap();
+            assert_eq!((result.records, result.template_misses), (0, 1));
+            assert!(out.is_empty());
+
+            let template = exporter.template_datagram(EXPORT_MS).unwrap();
+            let arrival = EXPORT_MS + template_delay_ms;
+            let result = decoder
+                .decode(router(), arrival, &template, &mut out)
+                .unwrap();
+            if replayed {
+                // The kept data set is decoded as soon as its template arrives.
+                assert_eq!(result.records, flows.len(), "{format:?}");
+                assert_eq!(out, flows, "{format:?}");
+            } else {
+                assert!(out.is_empty(), "{format:?}: a set kept too long is dropped");
+            }
+            out.clear();
+            let data = exporter.data_datagrams(&flows, EXPORT_MS);
+            decoder
+                .decode(router(), arrival, &data[0], &mut out)
+                .unwrap();
+            assert_eq!(out, flows, "{format:?}");
+            let stats = decoder.exporter_stats(router()).unwrap();
+            assert_eq!(stats.template_misses, 1, "{format:?}");
+            assert_eq!(stats.templates, 2, "{format:?}");
+            let expected_flows = if replayed { 2 } else { 1 } * flows.len() as u64;
+            assert_eq!(stats.flows, expected_flows, "{format:?}");
+        }
     }
 }
 

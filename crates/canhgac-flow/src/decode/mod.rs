@@ -6,6 +6,10 @@
 //! datagrams), and [`ExporterStats`]. Every size it holds is bounded by [`DecoderLimits`], so a
 //! spoofed or broken exporter can fill its own share and nothing more.
 //!
+//! A v9/IPFIX data set whose template is unknown counts as a template miss; a copy is kept for
+//! up to five seconds (at most 32 sets, 64 KiB per exporter) and decoded if the template
+//! arrives meanwhile, so the first export after a collector restart is not lost.
+//!
 //! Malformed input is a [`DecodeError`], counted against the exporter; nothing on the input path
 //! panics, and every loop consumes at least four bytes per turn, so none can run forever.
 //!
@@ -242,6 +246,8 @@ struct ExporterState {
     templates: HashMap<(DomainKey, u16), Template>,
     sampling: HashMap<DomainKey, DomainSampling>,
     sequences: HashMap<DomainKey, SequenceTrack>,
+    /// v9/IPFIX data sets waiting briefly for their template.
+    pending: Vec<template::PendingSet>,
 }
 
 impl ExporterState {
@@ -251,6 +257,7 @@ impl ExporterState {
             templates: HashMap::new(),
             sampling: HashMap::new(),
             sequences: HashMap::new(),
+            pending: Vec::new(),
         }
     }
 }

@@ -628,6 +628,94 @@ impl RecordVisitor for IgnoreRecords {
     fn end_record(&mut self) {}
 }
 
+/// How long a data set waits for its template.
+const PENDING_FOR_MS: u64 = 5_000;
+/// Data sets kept per exporter while their templates are missing, and their total size.
+const MAX_PENDING_SETS: usize = 32;
+const MAX_PENDING_BYTES: usize = 64 * 1024;
+
+/// A data set that arrived before its template: routers send templates only every few
+/// seconds or minutes, so the first data after a collector (re)start would otherwise be lost.
+#[derive(Debug, Clone)]
+pub(super) struct PendingSet {
+    domain: DomainKey,
+    set_id: u16,
+    body: Vec<u8>,
+    body_at: usize,
+    time: TimeBase,
+    received_ms: u64,
+}
+
+/// Keeps a copy of a data set whose template is unknown, within the per-exporter bounds.
+fn keep_pending(
+    state: &mut ExporterState,
+    context: &Context,
+    domain: DomainKey,
+    set_id: u16,
+    body: &[u8],
+    body_at: usize,
+    time: TimeBase,
+) {
+    let now = context.received_ms;
+    state
+        .pending
+        .retain(|pending| now.saturating_sub(pending.received_ms) <= PENDING_FOR_MS);
+    let held: usize = state.pending.iter().map(|pending| pending.body.len()).sum();
+    if state.pending.len() >= MAX_PENDING_SETS || held + body.len() > MAX_PENDING_BYTES {
+        return;
+    }
+    state.pending.push(PendingSet {
+        domain,
+        set_id,
+        body: body.to_vec(),
+        body_at,
+        time,
+        received_ms: now,
+    });
+}
+
+/// Decodes kept data sets of `domain` whose template has now arrived; drops expired ones.
+/// A kept set that turns out malformed is dropped without output.
+fn replay_pending(
+    state: &mut ExporterState,
+    context: &Context,
+    domain: DomainKey,
+    out: &mut Vec<FlowRecord>,
+) {
+    if state.pending.is_empty() {
+        return;
+    }
+    let now = context.received_ms;
+    let pending = std::mem::take(&mut state.pending);
+    for set in pending {
+        if now.saturating_sub(set.received_ms) > PENDING_FOR_MS {
+            continue;
+        }
+        if set.domain != domain || !state.templates.contains_key(&(domain, set.set_id)) {
+            state.pending.push(set);
+            continue;
+        }
+        let mut blank = context.blank_record();
+        blank.first_ms = set.received_ms;
+        blank.last_ms = set.received_ms;
+        let before = out.len();
+        let decoded = decode_data_set(
+            state,
+            context,
+            domain,
+            set.set_id,
+            &set.body,
+            set.body_at,
+            &blank,
+            &set.time,
+            out,
+        );
+        if decoded.is_err() {
+            out.truncate(before);
+        }
+    }
+}
+
 /// Reads a set header; returns (set id, body, body offset).
 fn read_set<'a>(
     reader: &mut Reader<'a>,
@@ -719,10 +807,14 @@ pub(super) fn decode_netflow9(
                 state, context, domain, set_id, body, body_at, &blank, &time, out,
             )? {
                 Some(_) => {}
-                None => misses += 1,
+                None => {
+                    misses += 1;
+                    keep_pending(state, context, domain, set_id, body, body_at, time);
+                }
             },
         }
     }
+    replay_pending(state, context, domain, out);
     observe_sequence(state, context, domain, sequence, Some(1), true)?;
     Ok(Decoded {
         format: FlowFormat::NetflowV9,
@@ -819,10 +911,14 @@ pub(super) fn decode_ipfix(
                 state, context, domain, set_id, body, body_at, &blank, &time, out,
             )? {
                 Some(count) => data_records = data_records.wrapping_add(count),
-                None => misses += 1,
+                None => {
+                    misses += 1;
+                    keep_pending(state, context, domain, set_id, body, body_at, time);
+                }
             },
         }
     }
+    replay_pending(state, context, domain, out);
     // IPFIX numbers data records (options records included); after a miss we cannot know how
     // many this message held, so the next message resynchronises.
     let advance = (misses == 0).then_some(data_records);
