@@ -31,7 +31,7 @@ const MAX_UNKNOWN_SOURCES: usize = 1024;
 /// What to listen on and whom to trust.
 #[derive(Debug, Clone)]
 pub struct CollectorConfig {
-    /// Address to bind, e.g. `0.0.0.0:2055` or `[::]:6343`.
+    /// Address to bind, e.g. `0.0.0.0:2055`, or `[::]:2055` for IPv6 and IPv4 exporters alike.
     pub listen: SocketAddr,
     /// Registered exporters: only their flows are decoded and passed on.
     pub exporters: Vec<IpAddr>,
@@ -287,6 +287,11 @@ fn bind_udp(listen: SocketAddr, receive_buffer: Option<usize>) -> io::Result<Udp
     if let Some(bytes) = receive_buffer {
         // Best effort: an unprivileged process gets at most rmem_max, which is still fine.
         let _ = socket.set_recv_buffer_size(bytes);
+    }
+    if listen.is_ipv6() {
+        // `[::]` hears IPv4 exporters too, whatever the system default; they show up as
+        // `::ffff:a.b.c.d` and are mapped back by `canonical`.
+        socket.set_only_v6(false)?;
     }
     socket.set_nonblocking(true)?;
     socket.bind(&listen.into())?;

@@ -222,3 +222,18 @@ async fn the_collector_honours_sampling_and_counts_sequence_gaps_and_garbage() {
     assert_eq!(stats.datagrams, 4 + 3);
     running.stop().await;
 }
+
+#[tokio::test]
+async fn a_dual_stack_listener_knows_ipv4_exporters_by_their_ipv4_address() {
+    let mut running = Running::start("[::]:0", &["127.0.0.1"]).await;
+    let sender = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let to: SocketAddr = format!("127.0.0.1:{}", running.address.port()).parse().unwrap();
+    let flows = sample_flows("127.0.0.1".parse().unwrap(), true);
+    FlowExporter::new(ExportFormat::Ipfix)
+        .send(&sender, to, &flows, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(running.receive(flows.len()).await, flows);
+    assert!(running.handle.stats().unknown.is_empty());
+    running.stop().await;
+}
