@@ -227,7 +227,9 @@ async fn the_collector_honours_sampling_and_counts_sequence_gaps_and_garbage() {
 async fn a_dual_stack_listener_knows_ipv4_exporters_by_their_ipv4_address() {
     let mut running = Running::start("[::]:0", &["127.0.0.1"]).await;
     let sender = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let to: SocketAddr = format!("127.0.0.1:{}", running.address.port()).parse().unwrap();
+    let to: SocketAddr = format!("127.0.0.1:{}", running.address.port())
+        .parse()
+        .unwrap();
     let flows = sample_flows("127.0.0.1".parse().unwrap(), true);
     FlowExporter::new(ExportFormat::Ipfix)
         .send(&sender, to, &flows, now_ms())

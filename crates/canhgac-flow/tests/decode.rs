@@ -445,3 +445,116 @@ fn sflow_vlan_tagged_frames_and_expanded_flow_samples_decode() {
         }]
     );
 }
+
+/// An IPFIX message by hand: fields our exporter never writes (enterprise and variable-length
+/// elements, reduced-size counters, seconds and NTP times, fragmentOffset, sampling described by
+/// samplingSize/samplingPopulation options).
+#[test]
+fn ipfix_variable_length_enterprise_fields_and_other_encodings_decode() {
+    let export_secs: u32 = 1_795_687_200;
+    let mut sets = Vec::new();
+    let set = |id: u16, body: &[u8]| {
+        let mut set = id.to_be_bytes().to_vec();
+        set.extend_from_slice(&((body.len() + 4) as u16).to_be_bytes());
+        set.extend_from_slice(body);
+        set
+    };
+    // Template 300.
+    let mut template = vec![1, 44, 0, 10];
+    template.extend_from_slice(&[0x80, 0x01, 0xff, 0xff, 0, 0, 0, 9]); // enterprise 9, variable
+    for (id, len) in [
+        (8u16, 4u16),
+        (12, 4),
+        (150, 4),
+        (155, 8),
+        (4, 1),
+        (88, 2),
+        (1, 2),
+        (2, 1),
+    ] {
+        template.extend_from_slice(&id.to_be_bytes());
+        template.extend_from_slice(&len.to_be_bytes());
+    }
+    template.extend_from_slice(&[0, 82, 0xff, 0xff]); // interfaceName, variable
+    sets.extend(set(2, &template));
+    // Options template 301: selectorId scope, samplingSize, samplingPopulation.
+    let mut options = vec![1, 45, 0, 3, 0, 1];
+    for (id, len) in [(302u16, 4u16), (309, 4), (310, 4)] {
+        options.extend_from_slice(&id.to_be_bytes());
+        options.extend_from_slice(&len.to_be_bytes());
+    }
+    sets.extend(set(3, &options));
+    let mut sampling = 9u32.to_be_bytes().to_vec();
+    sampling.extend_from_slice(&1u32.to_be_bytes());
+    sampling.extend_from_slice(&250u32.to_be_bytes());
+    sets.extend(set(301, &sampling));
+    // Two data records.
+    let mut data = vec![3, b'a', b'b', b'c'];
+    data.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+    data.extend_from_slice(&1_795_687_000u32.to_be_bytes());
+    let ntp_end = ((1_795_687_100u64 + 2_208_988_800) << 32) | 0x8000_0000;
+    data.extend_from_slice(&ntp_end.to_be_bytes());
+    data.extend_from_slice(&[17, 0, 185]); // UDP, fragment offset 185
+    data.extend_from_slice(&1500u16.to_be_bytes());
+    data.push(1);
+    data.extend_from_slice(&[255, 1, 44]); // a 300-byte interface name in the long form
+    data.extend(std::iter::repeat_n(b'x', 300));
+    data.push(0); // empty enterprise field
+    data.extend_from_slice(&[10, 0, 0, 3, 10, 0, 0, 4]);
+    data.extend_from_slice(&1_795_687_150u32.to_be_bytes());
+    data.extend_from_slice(&(((1_795_687_160u64 + 2_208_988_800) << 32).to_be_bytes()));
+    data.extend_from_slice(&[1, 0, 0]); // ICMP, not a fragment
+    data.extend_from_slice(&84u16.to_be_bytes());
+    data.push(1);
+    data.extend_from_slice(&[2, b'e', b'0']);
+    sets.extend(set(300, &data));
+
+    let mut message = vec![0, 10];
+    message.extend_from_slice(&((16 + sets.len()) as u16).to_be_bytes());
+    message.extend_from_slice(&export_secs.to_be_bytes());
+    message.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1]);
+    message.extend_from_slice(&sets);
+
+    let mut decoder = Decoder::default();
+    let mut out = Vec::new();
+    let decoded = decoder
+        .decode(router(), EXPORT_MS, &message, &mut out)
+        .unwrap();
+    assert_eq!(decoded.records, 2);
+    let base = FlowRecord {
+        exporter: router(),
+        src: "10.0.0.1".parse().unwrap(),
+        dst: "10.0.0.2".parse().unwrap(),
+        src_port: 0,
+        dst_port: 0,
+        protocol: canhgac_flow::Protocol::UDP,
+        tcp_flags: 0,
+        packets: 1,
+        bytes: 1500,
+        sampling_rate: 250,
+        fragment: true,
+        first_ms: 1_795_687_000_000,
+        last_ms: 1_795_687_100_500,
+    };
+    let icmp = FlowRecord {
+        src: "10.0.0.3".parse().unwrap(),
+        dst: "10.0.0.4".parse().unwrap(),
+        protocol: canhgac_flow::Protocol::ICMP,
+        bytes: 84,
+        fragment: false,
+        first_ms: 1_795_687_150_000,
+        last_ms: 1_795_687_160_000,
+        ..base
+    };
+    assert_eq!(out, vec![base, icmp]);
+
+    // A variable-length field whose length runs past the set is an error, not a panic.
+    let mut broken = message.clone();
+    let at = broken.windows(3).position(|w| w == [255, 1, 44]).unwrap();
+    broken[at + 1] = 0xff; // 65,324 bytes announced
+    out.clear();
+    assert!(decoder
+        .decode(router(), EXPORT_MS, &broken, &mut out)
+        .is_err());
+    assert!(out.is_empty());
+}
