@@ -558,3 +558,79 @@ fn ipfix_variable_length_enterprise_fields_and_other_encodings_decode() {
         .is_err());
     assert!(out.is_empty());
 }
+
+/// NetFlow v9 by hand, the way many routers configure sampling: an options record with
+/// SAMPLING_INTERVAL (34) and SAMPLING_ALGORITHM (35) for the whole system, data records that
+/// name no sampler, and flowsets padded to four bytes.
+#[test]
+fn netflow_v9_system_wide_sampling_options_and_padding() {
+    let flowset = |id: u16, body: &[u8]| {
+        let mut set = id.to_be_bytes().to_vec();
+        let padded = (body.len() + 4).div_ceil(4) * 4;
+        set.extend_from_slice(&(padded as u16).to_be_bytes());
+        set.extend_from_slice(body);
+        set.resize(padded, 0);
+        set
+    };
+    let mut datagram = vec![0, 9, 0, 3];
+    datagram.extend_from_slice(&100_000u32.to_be_bytes()); // sysUptime
+    datagram.extend_from_slice(&1_795_687_200u32.to_be_bytes()); // unix secs
+    datagram.extend_from_slice(&[0, 0, 0, 7, 0, 0, 0, 42]); // sequence, source id
+                                                            // Options template 260: scope System (4 bytes); options 34 (4 bytes), 35 (1 byte).
+    datagram.extend(flowset(
+        1,
+        &[1, 4, 0, 4, 0, 8, 0, 1, 0, 4, 0, 34, 0, 4, 0, 35, 0, 1],
+    ));
+    // Template 261: src, dst, protocol, packets (4), bytes (4), first, last.
+    let mut template = vec![1, 5, 0, 7];
+    for (id, len) in [
+        (8u16, 4u16),
+        (12, 4),
+        (4, 1),
+        (2, 4),
+        (1, 4),
+        (22, 4),
+        (21, 4),
+    ] {
+        template.extend_from_slice(&id.to_be_bytes());
+        template.extend_from_slice(&len.to_be_bytes());
+    }
+    datagram.extend(flowset(0, &template));
+    datagram.extend(flowset(260, &[0, 0, 0, 0, 0, 0, 0, 100, 2]));
+    let mut record = vec![192, 0, 2, 9, 198, 51, 100, 1, 6];
+    record.extend_from_slice(&10u32.to_be_bytes());
+    record.extend_from_slice(&4000u32.to_be_bytes());
+    record.extend_from_slice(&40_000u32.to_be_bytes()); // 60 s before export
+    record.extend_from_slice(&99_000u32.to_be_bytes()); // 1 s before export
+    datagram.extend(flowset(261, &record)); // 29 bytes + 3 of padding
+
+    let mut decoder = Decoder::default();
+    let mut out = Vec::new();
+    decoder
+        .decode(router(), EXPORT_MS, &datagram, &mut out)
+        .unwrap();
+    assert_eq!(out.len(), 1, "padding is not a record");
+    let flow = out[0];
+    assert_eq!(flow.sampling_rate, 100);
+    assert_eq!((flow.packets, flow.bytes), (10, 4000));
+    assert_eq!(flow.scaled_bytes(), 400_000);
+    assert_eq!(flow.first_ms, 1_795_687_200_000 - 60_000);
+    assert_eq!(flow.last_ms, 1_795_687_200_000 - 1_000);
+    assert_eq!(flow.dst, "198.51.100.1".parse::<IpAddr>().unwrap());
+}
+
+/// NetFlow v5 keeps the sampling interval in the low 14 bits of its header, the mode above.
+#[test]
+fn netflow_v5_sampling_header_mode_bits_are_not_part_of_the_interval() {
+    let flows = sample_flows(router(), false);
+    let mut datagram = FlowExporter::new(ExportFormat::NetflowV5)
+        .datagrams(&flows, EXPORT_MS)
+        .remove(0);
+    // Mode 2 (0b10) with interval 1000.
+    datagram[22..24].copy_from_slice(&(0x8000u16 | 1000).to_be_bytes());
+    let mut out = Vec::new();
+    Decoder::default()
+        .decode(router(), EXPORT_MS, &datagram, &mut out)
+        .unwrap();
+    assert!(out.iter().all(|flow| flow.sampling_rate == 1000));
+}
