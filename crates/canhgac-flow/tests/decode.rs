@@ -64,6 +64,7 @@ fn every_format_round_trips_ipv4_and_ipv6() {
             );
             if let Some(stats) = decoder.exporter_stats(router()) {
                 assert_eq!(stats.flows, decoded.len() as u64);
+                assert!(stats.format.is_some());
                 assert_eq!((stats.decode_errors, stats.template_misses), (0, 0));
             } else {
                 assert!(decoded.is_empty(), "v5 has no IPv6: nothing to send");

@@ -155,6 +155,8 @@ impl Default for DecoderLimits {
 pub struct ExporterStats {
     /// The exporter's address.
     pub exporter: IpAddr,
+    /// The format of its last decoded datagram.
+    pub format: Option<FlowFormat>,
     /// Datagrams received from it (decoded or not).
     pub datagrams: u64,
     /// Flow records decoded.
@@ -181,6 +183,7 @@ impl ExporterStats {
     fn new(exporter: IpAddr) -> Self {
         ExporterStats {
             exporter,
+            format: None,
             datagrams: 0,
             flows: 0,
             decode_errors: 0,
@@ -315,6 +318,7 @@ impl Decoder {
         let result = decode_any(state, &context, datagram, out);
         match &result {
             Ok(decoded) => {
+                state.stats.format = Some(decoded.format);
                 state.stats.flows += decoded.records as u64;
                 state.stats.template_misses += u64::from(decoded.template_misses);
             }
