@@ -3,10 +3,19 @@
 //! Directive clause 3 asks ISPs to watch their networks and stop attacks. This room owns:
 //!
 //! - [`record`]: [`FlowRecord`], the one shape every decoder produces and every detector reads.
+//! - [`decode`]: [`decode::Decoder`] turns NetFlow v5/v9, IPFIX and sFlow v5 datagrams into
+//!   records, with templates, sampling, sequence gaps and [`decode::ExporterStats`] per exporter.
+//! - [`collector`]: [`collector::Collector`], the UDP listener that decodes datagrams from
+//!   registered exporters and hands batches of records to a channel.
+//! - [`exporter`]: [`exporter::FlowExporter`], our own test exporter that writes all four
+//!   formats (used by tests, benchmarks and `examples/flowgen.rs`).
 //!
 //! Decoders (NetFlow v5, v9, IPFIX, sFlow v5), the UDP collector, attack detection and mitigation
 //! (scripts, webhooks, BGP blackhole and FlowSpec through BIRD) arrive as modules of this crate.
 
+pub mod collector;
+pub mod decode;
+pub mod exporter;
 pub mod record;
 
 pub use record::{FlowRecord, Protocol};

@@ -1,0 +1,6 @@
+//! Fuzzes the decoder with datagrams whose version says netflow_v9.
+#![no_main]
+
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::run(data, &[0, 9]));
