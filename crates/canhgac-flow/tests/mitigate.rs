@@ -1,5 +1,6 @@
 //! Mitigation against real things: two BIRD 2 daemons peering over BGP on loopback, an axum
 //! webhook receiver, shell scripts. The attacks come from a real detector run.
+#![allow(clippy::unwrap_used)] // a fixture that fails should stop the test
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -157,8 +158,7 @@ fn bird_installed() -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_blackhole_and_a_flowspec_rule_reach_the_bgp_peer_and_are_withdrawn_after_the_timeout()
-{
+async fn a_blackhole_and_a_flowspec_rule_reach_the_bgp_peer_and_are_withdrawn_after_the_timeout() {
     if !bird_installed() {
         return;
     }
@@ -272,9 +272,16 @@ protocol bgp peer_a {{
     assert_eq!(mitigator.next_expiry_ms(), Some(now + 1_100_000));
     let withdrawn = mitigator.expire(now + 1_100_000).await;
     assert_eq!(withdrawn.len(), 2, "{withdrawn:#?}");
-    assert!(withdrawn.iter().all(|r| r.outcome == Outcome::Done), "{withdrawn:#?}");
-    assert!(withdrawn.iter().any(|r| r.action == ActionKind::BlackholeWithdraw));
-    assert!(withdrawn.iter().any(|r| r.action == ActionKind::FlowSpecWithdraw));
+    assert!(
+        withdrawn.iter().all(|r| r.outcome == Outcome::Done),
+        "{withdrawn:#?}"
+    );
+    assert!(withdrawn
+        .iter()
+        .any(|r| r.action == ActionKind::BlackholeWithdraw));
+    assert!(withdrawn
+        .iter()
+        .any(|r| r.action == ActionKind::FlowSpecWithdraw));
     assert!(mitigator.announcements().is_empty());
 
     wait_for("the withdrawal at the peer", || {
@@ -344,12 +351,19 @@ async fn an_announcement_outside_the_units_registered_ranges_is_refused_and_reco
         .find(|r| r.action == ActionKind::FlowSpecAnnounce)
         .unwrap();
     assert_eq!(flowspec.outcome, Outcome::Refused);
-    assert_eq!(flowspec.error.as_deref(), Some("chưa cấu hình bảng flow6 cho FlowSpec"));
+    assert_eq!(
+        flowspec.error.as_deref(),
+        Some("chưa cấu hình bảng flow6 cho FlowSpec")
+    );
     let blackhole = records
         .iter()
         .find(|r| r.action == ActionKind::BlackholeAnnounce)
         .unwrap();
-    assert_eq!(blackhole.outcome, Outcome::Failed, "birdc is missing: {blackhole:#?}");
+    assert_eq!(
+        blackhole.outcome,
+        Outcome::Failed,
+        "birdc is missing: {blackhole:#?}"
+    );
     assert!(routes_file.exists());
 }
 
@@ -439,7 +453,10 @@ async fn the_webhook_gets_the_event_signed_with_hmac_sha256_and_a_refusal_is_rec
     let records = mitigator.handle(&started, T0).await;
     assert_eq!(records[0].outcome, Outcome::Failed);
     let error = records[0].error.as_deref().unwrap();
-    assert!(error.contains("HTTP 500") && error.contains("hỏng"), "{error}");
+    assert!(
+        error.contains("HTTP 500") && error.contains("hỏng"),
+        "{error}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,10 +504,15 @@ echo "đã chặn $CANHGAC_TARGET""#,
     };
 
     let (started, _) = syn_flood_events();
-    let records = mitigator(action(script.clone(), 30)).handle(&started, T0).await;
+    let records = mitigator(action(script.clone(), 30))
+        .handle(&started, T0)
+        .await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].outcome, Outcome::Done, "{records:#?}");
-    assert_eq!(records[0].detail.as_deref(), Some(format!("đã chặn {TARGET}").as_str()));
+    assert_eq!(
+        records[0].detail.as_deref(),
+        Some(format!("đã chặn {TARGET}").as_str())
+    );
     let stdin: AttackEvent =
         serde_json::from_slice(&std::fs::read(dir.path().join("stdin.json")).unwrap()).unwrap();
     assert_eq!(stdin, started);
@@ -506,13 +528,19 @@ echo "đã chặn $CANHGAC_TARGET""#,
         format!("CANHGAC_TARGET={TARGET}"),
         "CANHGAC_UNIT_ID=7".into(),
     ] {
-        assert!(env.lines().any(|l| l == line), "{line} missing from:\n{env}");
+        assert!(
+            env.lines().any(|l| l == line),
+            "{line} missing from:\n{env}"
+        );
     }
 
     let records = mitigator(action(failing, 30)).handle(&started, T0).await;
     assert_eq!(records[0].outcome, Outcome::Failed);
     let error = records[0].error.as_deref().unwrap();
-    assert!(error.contains("exit status: 3") && error.contains("no route"), "{error}");
+    assert!(
+        error.contains("exit status: 3") && error.contains("no route"),
+        "{error}"
+    );
 
     let begun = Instant::now();
     let records = mitigator(action(slow, 1)).handle(&started, T0).await;
@@ -521,6 +549,8 @@ echo "đã chặn $CANHGAC_TARGET""#,
         records[0].error.as_deref().unwrap().contains("quá 1 giây"),
         "{records:#?}"
     );
-    assert!(begun.elapsed() < Duration::from_secs(25), "killed, not waited for");
-
+    assert!(
+        begun.elapsed() < Duration::from_secs(25),
+        "killed, not waited for"
+    );
 }

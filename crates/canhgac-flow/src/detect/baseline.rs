@@ -85,7 +85,10 @@ mod tests {
         assert_eq!(hour_of_week(4 * 86_400_000 + 3_600_000 * 25, 0), 25);
         assert_eq!(hour_of_week(4 * 86_400_000 - 1, 0), 167);
         // 17:30 UTC Sunday is 00:30 Monday in Vietnam.
-        assert_eq!(hour_of_week(10 * 86_400_000 + 17 * 3_600_000 + 1_800_000, 420), 0);
+        assert_eq!(
+            hour_of_week(10 * 86_400_000 + 17 * 3_600_000 + 1_800_000, 420),
+            0
+        );
         assert_eq!(hour_of_week(0, -600), (72 - 10) as usize);
     }
 

@@ -23,7 +23,9 @@ pub enum ConfigError {
     #[error("nhóm dải địa chỉ «{0}» được khai báo hai lần")]
     DuplicateGroup(String),
     /// A prefix with bits set after its length (e.g. `10.0.0.1/24`), usually a typo.
-    #[error("nhóm «{group}»: dải {prefix} có bit máy trạm sau độ dài tiền tố (ý bạn là {network}?)")]
+    #[error(
+        "nhóm «{group}»: dải {prefix} có bit máy trạm sau độ dài tiền tố (ý bạn là {network}?)"
+    )]
     HostBitsSet {
         /// The group.
         group: String,
@@ -308,7 +310,11 @@ fn default_utc_offset_minutes() -> i32 {
     420
 }
 
-fn out_of_range(key: impl Into<String>, value: impl ToString, problem: &'static str) -> ConfigError {
+fn out_of_range(
+    key: impl Into<String>,
+    value: impl ToString,
+    problem: &'static str,
+) -> ConfigError {
     ConfigError::OutOfRange {
         key: key.into(),
         value: value.to_string(),
@@ -472,6 +478,10 @@ mod tests {
         );
         config.groups.clear();
         config.window_secs = 0;
-        assert!(config.validate().unwrap_err().to_string().contains("window_secs"));
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("window_secs"));
     }
 }

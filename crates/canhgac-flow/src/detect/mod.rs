@@ -534,9 +534,10 @@ impl Detector {
                 }
             })
             .collect();
-        let group_table = PrefixTable::new(config.groups.iter().enumerate().flat_map(
-            |(index, group)| group.prefixes.iter().map(move |net| (*net, index as u32)),
-        ));
+        let group_table =
+            PrefixTable::new(config.groups.iter().enumerate().flat_map(|(index, group)| {
+                group.prefixes.iter().map(move |net| (*net, index as u32))
+            }));
         let mut amp_ports = Box::new([0u64; 1024]);
         for amp in &config.amplification_ports {
             amp_ports[usize::from(amp.port >> 6)] |= 1 << (amp.port & 63);
@@ -744,8 +745,7 @@ impl Detector {
                         scanner.destinations.insert(hash_addr(flow.dst));
                         scanner.ports.insert(mix64(u64::from(flow.dst_port)));
                         scanner.last_seen_sec = sec;
-                        if let Some(active) = scanner.attack.and_then(|s| self.attacks.get_mut(s))
-                        {
+                        if let Some(active) = scanner.attack.and_then(|s| self.attacks.get_mut(s)) {
                             active.evidence.record(flow, sec, packets, bytes);
                         }
                     }
@@ -960,7 +960,8 @@ impl Detector {
             let fired = over(scan.distinct_destinations, destinations)
                 .map(|limit| (Metric::DistinctDestinations, destinations, limit))
                 .or_else(|| {
-                    over(scan.distinct_ports, ports).map(|limit| (Metric::DistinctPorts, ports, limit))
+                    over(scan.distinct_ports, ports)
+                        .map(|limit| (Metric::DistinctPorts, ports, limit))
                 });
             match (scanner.attack, fired) {
                 (None, Some((metric, value, limit))) => {
@@ -1129,7 +1130,11 @@ fn evict_from<T>(
 }
 
 /// The first limit crossed, in [`CLASS_PRIORITY`] order.
-fn check_limits(limits: &ClassThresholds, sums: &[Sum; CLASSES], window_secs: u64) -> Option<Trigger> {
+fn check_limits(
+    limits: &ClassThresholds,
+    sums: &[Sum; CLASSES],
+    window_secs: u64,
+) -> Option<Trigger> {
     for class in CLASS_PRIORITY {
         let Some(limit) = limits.get(class) else {
             continue;
@@ -1191,7 +1196,12 @@ fn check_baseline(
 }
 
 /// Names the attack from the class that fired and the shape of the traffic in the window.
-fn classify(fired: TrafficClass, sums: &[Sum; CLASSES], amp: AmpVote, config: &DetectConfig) -> AttackKind {
+fn classify(
+    fired: TrafficClass,
+    sums: &[Sum; CLASSES],
+    amp: AmpVote,
+    config: &DetectConfig,
+) -> AttackKind {
     let share = |part: TrafficClass, whole: TrafficClass| {
         let whole = sums[whole.index()].bytes.max(1) as f64;
         sums[part.index()].bytes as f64 / whole

@@ -120,7 +120,7 @@ impl<K: Copy + PartialEq> SpaceSaving<K> {
     /// The `k` heaviest keys, heaviest first.
     pub(crate) fn top(&self, k: usize) -> Vec<(K, u64)> {
         let mut sorted = self.entries.clone();
-        sorted.sort_by(|a, b| b.1.cmp(&a.1));
+        sorted.sort_by_key(|entry| std::cmp::Reverse(entry.1));
         sorted.truncate(k);
         sorted
     }

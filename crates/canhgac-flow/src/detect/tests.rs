@@ -146,7 +146,11 @@ fn an_ipv6_syn_flood_is_raised_within_the_window_with_its_fingerprint_and_ends_a
         flows
     });
     let starts = started(&events);
-    assert_eq!(starts.len(), 1, "one attack, nothing for the neighbour: {starts:#?}");
+    assert_eq!(
+        starts.len(),
+        1,
+        "one attack, nothing for the neighbour: {starts:#?}"
+    );
     let (at, attack) = starts[0];
     assert!(
         at - flood_start <= (3 + 1) * 1000,
@@ -172,12 +176,22 @@ fn an_ipv6_syn_flood_is_raised_within_the_window_with_its_fingerprint_and_ends_a
         .expect("an update while the flood goes on");
     assert_eq!(update.id, attack.id);
     assert_eq!(update.top_sources.len(), 10);
-    assert!(update.top_sources[0].key.to_string().starts_with("2001:db8:bad::"));
+    assert!(update.top_sources[0]
+        .key
+        .to_string()
+        .starts_with("2001:db8:bad::"));
     assert_eq!(update.top_protocols[0].key, Protocol::TCP);
     assert_eq!(update.top_destination_ports[0].key, 443);
     assert_eq!(update.sample_flows.len(), 32);
-    assert!(update.sample_flows.iter().all(|f| f.dst == target.parse::<IpAddr>().unwrap()));
-    assert!((29_000..=31_000).contains(&update.peak.pps), "{:?}", update.peak);
+    assert!(update
+        .sample_flows
+        .iter()
+        .all(|f| f.dst == target.parse::<IpAddr>().unwrap()));
+    assert!(
+        (29_000..=31_000).contains(&update.peak.pps),
+        "{:?}",
+        update.peak
+    );
 
     let (ended_at, ended) = events
         .iter()
@@ -189,8 +203,16 @@ fn an_ipv6_syn_flood_is_raised_within_the_window_with_its_fingerprint_and_ends_a
     assert_eq!(ended.id, attack.id);
     assert_eq!(ended.ended_ms, Some(ended_at));
     // Under the threshold within a window of the last flood flow, then the hold-down.
-    assert!(ended_at >= flood_end + 10_000, "ended at +{}", ended_at - flood_end);
-    assert!(ended_at <= flood_end + 10_000 + 4_000, "ended at +{}", ended_at - flood_end);
+    assert!(
+        ended_at >= flood_end + 10_000,
+        "ended at +{}",
+        ended_at - flood_end
+    );
+    assert!(
+        ended_at <= flood_end + 10_000 + 4_000,
+        "ended at +{}",
+        ended_at - flood_end
+    );
     assert_eq!(detector.stats().active_attacks, 0);
 }
 
@@ -210,7 +232,10 @@ fn sampling_is_undone_before_thresholds_are_applied() {
             .collect::<Vec<_>>()
     };
     assert!(run(1).is_empty(), "200 pps is normal");
-    assert!(run(100).is_empty(), "20,000 pps is under the 50,000 UDP limit");
+    assert!(
+        run(100).is_empty(),
+        "20,000 pps is under the 50,000 UDP limit"
+    );
     assert_eq!(run(1000), vec![AttackKind::UdpFlood], "200,000 pps is not");
 }
 
@@ -247,27 +272,58 @@ fn each_protocol_class_names_its_flood_on_ipv4_and_ipv6() {
         big_tcp.packets = 100;
         big_tcp.bytes = 100 * 1500 * 20; // 3 GB/s: only the all/bps limit is crossed
         cases.extend([
-            Case { name: "udp", flow: udp, expect: AttackKind::UdpFlood },
-            Case { name: "icmp", flow: icmp, expect: AttackKind::IcmpFlood },
-            Case { name: "fragment", flow: fragment, expect: AttackKind::FragmentFlood },
+            Case {
+                name: "udp",
+                flow: udp,
+                expect: AttackKind::UdpFlood,
+            },
+            Case {
+                name: "icmp",
+                flow: icmp,
+                expect: AttackKind::IcmpFlood,
+            },
+            Case {
+                name: "fragment",
+                flow: fragment,
+                expect: AttackKind::FragmentFlood,
+            },
             Case {
                 name: "ntp",
                 flow: ntp,
-                expect: AttackKind::Amplification { service: "ntp".into(), port: 123 },
+                expect: AttackKind::Amplification {
+                    service: "ntp".into(),
+                    port: 123,
+                },
             },
             Case {
                 name: "memcached",
                 flow: memcached,
-                expect: AttackKind::Amplification { service: "memcached".into(), port: 11211 },
+                expect: AttackKind::Amplification {
+                    service: "memcached".into(),
+                    port: 11211,
+                },
             },
-            Case { name: "volumetric tcp", flow: big_tcp, expect: AttackKind::Volumetric },
+            Case {
+                name: "volumetric tcp",
+                flow: big_tcp,
+                expect: AttackKind::Volumetric,
+            },
         ]);
     }
     for case in cases {
         let mut detector = Detector::new(isp_config()).unwrap();
         let events = drive(&mut detector, T0, T0 + 6_000, |_| vec![case.flow; 10]);
-        let kinds: Vec<_> = started(&events).into_iter().map(|(_, a)| a.kind.clone()).collect();
-        assert_eq!(kinds, vec![case.expect.clone()], "{} to {}", case.name, case.flow.dst);
+        let kinds: Vec<_> = started(&events)
+            .into_iter()
+            .map(|(_, a)| a.kind.clone())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![case.expect.clone()],
+            "{} to {}",
+            case.name,
+            case.flow.dst
+        );
     }
 }
 
@@ -294,11 +350,26 @@ fn group_totals_catch_a_spread_attack_that_no_single_host_shows() {
     });
     let starts = started(&events);
     assert_eq!(starts.len(), 2, "{starts:#?}");
-    let incoming = starts.iter().find(|(_, a)| a.direction == Direction::Incoming).unwrap().1;
-    assert_eq!(incoming.target, AttackTarget::Group("Khách hàng ISP X".into()));
+    let incoming = starts
+        .iter()
+        .find(|(_, a)| a.direction == Direction::Incoming)
+        .unwrap()
+        .1;
+    assert_eq!(
+        incoming.target,
+        AttackTarget::Group("Khách hàng ISP X".into())
+    );
     assert_eq!(incoming.kind, AttackKind::UdpFlood);
-    let outgoing = starts.iter().find(|(_, a)| a.direction == Direction::Outgoing).unwrap().1;
-    assert_eq!(outgoing.kind, AttackKind::UdpFlood, "all-class limit, UDP-only traffic");
+    let outgoing = starts
+        .iter()
+        .find(|(_, a)| a.direction == Direction::Outgoing)
+        .unwrap()
+        .1;
+    assert_eq!(
+        outgoing.kind,
+        AttackKind::UdpFlood,
+        "all-class limit, UDP-only traffic"
+    );
     assert_eq!(outgoing.trigger.class, TrafficClass::All);
 }
 
@@ -361,16 +432,24 @@ fn traffic_with_an_indicator_is_reported_at_once_and_the_set_can_be_replaced() {
     let mut detector = Detector::new(isp_config()).unwrap();
     detector.set_indicators(IndicatorSet::new([
         ("192.0.2.66/32".parse().unwrap(), "C2 Emotet".to_string()),
-        ("2001:db8:c2::/64".parse().unwrap(), "botnet Mirai".to_string()),
+        (
+            "2001:db8:c2::/64".parse().unwrap(),
+            "botnet Mirai".to_string(),
+        ),
     ]));
     let beacon = flow("203.0.113.40", "192.0.2.66", Protocol::TCP);
     let inbound = flow("2001:db8:c2::9", "2001:db8:100::40", Protocol::UDP);
     let unrelated = flow("198.51.100.1", "192.0.2.66", Protocol::TCP);
     let events = detector.observe(&[beacon, inbound, unrelated, beacon], T0 + 500);
     assert_eq!(events.len(), 2, "{events:#?}");
-    let AttackEvent::Started(out) = &events[0] else { panic!() };
+    let AttackEvent::Started(out) = &events[0] else {
+        panic!()
+    };
     assert_eq!(out.direction, Direction::Outgoing);
-    assert_eq!(out.target, AttackTarget::Host("203.0.113.40".parse().unwrap()));
+    assert_eq!(
+        out.target,
+        AttackTarget::Host("203.0.113.40".parse().unwrap())
+    );
     assert_eq!(
         out.kind,
         AttackKind::IndicatorTraffic {
@@ -378,7 +457,9 @@ fn traffic_with_an_indicator_is_reported_at_once_and_the_set_can_be_replaced() {
             label: "C2 Emotet".into()
         }
     );
-    let AttackEvent::Started(inc) = &events[1] else { panic!() };
+    let AttackEvent::Started(inc) = &events[1] else {
+        panic!()
+    };
     assert_eq!(inc.direction, Direction::Incoming);
     assert_eq!(inc.kind.code(), "indicator_traffic");
 
@@ -476,7 +557,10 @@ fn a_learned_baseline_flags_a_multiple_of_the_usual_traffic_and_survives_a_resta
         let starts = started(&spike);
         assert_eq!(starts.len(), 1, "{starts:#?}");
         assert!(starts[0].1.trigger.baseline);
-        assert_eq!(starts[0].1.target, AttackTarget::Group("Khách hàng ISP X".into()));
+        assert_eq!(
+            starts[0].1.target,
+            AttackTarget::Group("Khách hàng ISP X".into())
+        );
         assert_eq!(starts[0].1.kind, AttackKind::UdpFlood);
     }
 
@@ -506,7 +590,11 @@ fn a_flood_barely_over_the_limit_is_raised_within_window_plus_one_second() {
         }
         let at = now - 10;
         assert!(!events.is_empty(), "offset {offset}: never raised");
-        assert!(at - start <= 4_000, "offset {offset}: raised after {} ms", at - start);
+        assert!(
+            at - start <= 4_000,
+            "offset {offset}: raised after {} ms",
+            at - start
+        );
     }
 }
 
@@ -524,6 +612,12 @@ fn attack_events_serialise_for_the_store_and_the_mitigators() {
     assert_eq!(json["attack"]["direction"], "incoming");
     let back: AttackEvent = serde_json::from_value(json).unwrap();
     assert_eq!(back, events[0]);
-    assert!(back.attack().summary_vi().starts_with("Tấn công SYN flood vào 2001:db8:100::10"));
-    assert!(back.attack().summary_en().starts_with("SYN flood against 2001:db8:100::10"));
+    assert!(back
+        .attack()
+        .summary_vi()
+        .starts_with("Tấn công SYN flood vào 2001:db8:100::10"));
+    assert!(back
+        .attack()
+        .summary_en()
+        .starts_with("SYN flood against 2001:db8:100::10"));
 }

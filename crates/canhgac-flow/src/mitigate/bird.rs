@@ -254,7 +254,9 @@ pub async fn apply(config: &BirdConfig, contents: &str) -> Result<String, Mitiga
         Ok(stdout.trim().to_owned())
     } else {
         Err(MitigateError::Birdc {
-            problem: format!("{} {}", stdout.trim(), stderr.trim()).trim().to_owned(),
+            problem: format!("{} {}", stdout.trim(), stderr.trim())
+                .trim()
+                .to_owned(),
         })
     }
 }
@@ -289,7 +291,10 @@ mod tests {
         };
         let v6 = Route::Blackhole {
             prefix: "2001:db8::10/128".parse().unwrap(),
-            communities: vec![Community::Standard(65535, 666), Community::Large(65000, 666, 1)],
+            communities: vec![
+                Community::Standard(65535, 666),
+                Community::Large(65000, 666, 1),
+            ],
         };
         let v4 = Route::FlowSpec {
             rule: FlowSpecRule {

@@ -594,7 +594,8 @@ fn flowspec_rule(attack: &Attack, host: IpNet, action: FlowSpecAction) -> FlowSp
             rule.protocol = Some(17);
             rule.source_port = Some(*port);
         }
-        AttackKind::Volumetric | AttackKind::OutgoingScan | AttackKind::IndicatorTraffic { .. } => {}
+        AttackKind::Volumetric | AttackKind::OutgoingScan | AttackKind::IndicatorTraffic { .. } => {
+        }
     }
     rule
 }
