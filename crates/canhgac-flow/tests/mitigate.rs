@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use canhgac_flow::detect::{
     AttackEvent, ClassThresholds, DetectConfig, Detector, GroupConfig, RateLimit,
 };
-use canhgac_flow::mitigate::bird::{self, BirdConfig, FlowSpecAction};
+use canhgac_flow::mitigate::bird::{self, BirdConfig, FlowSpecAction, FlowSpecRule, Route};
 use canhgac_flow::mitigate::{
     ActionKind, BlackholeAction, Community, FlowSpecConfig, GroupMitigation, MitigateConfig,
     Mitigator, Outcome, ScriptAction, WebhookAction,
@@ -553,4 +553,111 @@ echo "đã chặn $CANHGAC_TARGET""#,
         begun.elapsed() < Duration::from_secs(25),
         "killed, not waited for"
     );
+}
+
+#[test]
+fn every_kind_of_route_we_render_parses_in_bird() {
+    if !bird_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = BirdConfig {
+        birdc: "/usr/sbin/birdc".into(),
+        socket: dir.path().join("x.ctl"),
+        routes_file: dir.path().join("routes.conf"),
+        protocol_prefix: "canhgac".into(),
+        ipv4_table: Some("rtbh4".into()),
+        ipv6_table: None,
+        flow4_table: Some("flowtab4".into()),
+        flow6_table: Some("flowtab6".into()),
+    };
+    let mut routes = Vec::new();
+    for host in ["203.0.113.5/32", "2001:db8:100::5/128"] {
+        let destination: ipnet::IpNet = host.parse().unwrap();
+        routes.push(Route::Blackhole {
+            prefix: destination,
+            communities: vec![
+                Community::Standard(65535, 666),
+                Community::Large(4_200_000_000, 666, 0),
+            ],
+        });
+        let v6 = matches!(destination, ipnet::IpNet::V6(_));
+        let base = FlowSpecRule {
+            destination,
+            protocol: None,
+            source_port: None,
+            syn_only: false,
+            fragments: false,
+            action: FlowSpecAction::Discard,
+        };
+        for rule in [
+            base.clone(),
+            FlowSpecRule {
+                protocol: Some(6),
+                syn_only: true,
+                ..base.clone()
+            },
+            FlowSpecRule {
+                protocol: Some(17),
+                source_port: Some(11211),
+                ..base.clone()
+            },
+            FlowSpecRule {
+                protocol: Some(if v6 { 58 } else { 1 }),
+                ..base.clone()
+            },
+            FlowSpecRule {
+                fragments: true,
+                ..base.clone()
+            },
+            FlowSpecRule {
+                protocol: Some(17),
+                action: FlowSpecAction::RateLimit {
+                    bytes_per_sec: 1_000_000.0,
+                },
+                ..base.clone()
+            },
+        ] {
+            routes.push(Route::FlowSpec {
+                rule,
+                communities: vec![Community::Standard(65000, 1)],
+            });
+        }
+    }
+    let include = dir.path().join("routes.conf");
+    std::fs::write(
+        &include,
+        bird::render(&config, &routes.iter().collect::<Vec<_>>()),
+    )
+    .unwrap();
+    let main = dir.path().join("bird.conf");
+    std::fs::write(
+        &main,
+        format!(
+            "router id 10.0.0.1;\nipv4 table rtbh4;\nflow4 table flowtab4;\nflow6 table flowtab6;\ninclude \"{}\";\n",
+            include.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("/usr/sbin/bird")
+        .arg("-p")
+        .arg("-c")
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&include).unwrap()
+    );
+    // And a broken file is caught by the same check (the test can fail).
+    std::fs::write(&include, "protocol static { route nonsense; }").unwrap();
+    let out = Command::new("/usr/sbin/bird")
+        .arg("-p")
+        .arg("-c")
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }

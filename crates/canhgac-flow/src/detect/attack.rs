@@ -264,9 +264,9 @@ pub struct Attack {
     pub current: Rates,
     /// Highest rates seen.
     pub peak: Rates,
-    /// Distinct destinations in the scan window (outgoing scans).
+    /// Highest count of distinct destinations in one scan window (outgoing scans).
     pub distinct_destinations: Option<u64>,
-    /// Distinct destination ports in the scan window (outgoing scans).
+    /// Highest count of distinct destination ports in one scan window (outgoing scans).
     pub distinct_ports: Option<u64>,
     /// Heaviest source addresses since the attack started.
     pub top_sources: Vec<TopEntry<IpAddr>>,

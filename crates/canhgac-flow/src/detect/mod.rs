@@ -8,6 +8,10 @@
 //! reported as [`AttackEvent`]s: `Started`, `Updated` every `update_interval_secs`, `Ended` once
 //! traffic has stayed under every threshold for `hold_down_secs`.
 //!
+//! Flows are counted in the second of `now_ms` (their arrival), not by their own timestamps,
+//! so exporters should use short active timeouts (1 to 10 s, as DDoS detectors usually ask): a
+//! long-lived flow exported after 60 s arrives as one burst. sFlow samples have no such delay.
+//!
 //! Memory is bounded: per-host state is a few hundred bytes, at most `max_tracked_hosts` hosts
 //! per direction are tracked (idle ones are evicted), and attack fingerprints use fixed-size
 //! summaries. The per-flow path does no allocation once a host is known.
@@ -997,12 +1001,11 @@ impl Detector {
                 }
                 (Some(slot), fired) => {
                     if let Some(active) = self.attacks.get_mut(slot) {
-                        let previous = active.attack.distinct_destinations.unwrap_or(0);
-                        // Within a window the counts only grow; keep the window's best.
-                        if destinations >= previous || scanner.window_start_sec + 1 >= end_sec {
-                            active.attack.distinct_destinations = Some(destinations);
-                            active.attack.distinct_ports = Some(ports);
-                        }
+                        // The counts restart with each scan window: report the highest.
+                        let attack = &mut active.attack;
+                        attack.distinct_destinations =
+                            attack.distinct_destinations.max(Some(destinations));
+                        attack.distinct_ports = attack.distinct_ports.max(Some(ports));
                     }
                     if !self
                         .attacks

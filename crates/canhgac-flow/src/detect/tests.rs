@@ -621,3 +621,91 @@ fn attack_events_serialise_for_the_store_and_the_mitigators() {
         .summary_en()
         .starts_with("SYN flood against 2001:db8:100::10"));
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn addr() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            // Inside and around the customer prefixes, and anywhere.
+            (0u32..512).prop_map(|i| IpAddr::from((0xcb00_7100u32 + i).to_be_bytes())),
+            (0u16..512).prop_map(|i| IpAddr::from([0x2001, 0xdb8, 0x100, 0, 0, 0, 0, i])),
+            any::<u32>().prop_map(|a| IpAddr::from(a.to_be_bytes())),
+            any::<u128>().prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        ]
+    }
+
+    fn record() -> impl Strategy<Value = FlowRecord> {
+        (
+            (
+                addr(),
+                addr(),
+                any::<u16>(),
+                prop_oneof![Just(53u16), Just(123), any::<u16>()],
+            ),
+            (
+                any::<u8>(),
+                any::<u8>(),
+                any::<u64>(),
+                any::<u64>(),
+                any::<u32>(),
+                any::<bool>(),
+            ),
+        )
+            .prop_map(
+                |((src, dst, dst_port, src_port), (proto, flags, packets, bytes, rate, frag))| {
+                    FlowRecord {
+                        exporter: src,
+                        src,
+                        dst,
+                        src_port,
+                        dst_port,
+                        protocol: Protocol(proto % 20),
+                        tcp_flags: flags,
+                        packets,
+                        bytes,
+                        sampling_rate: rate,
+                        fragment: frag,
+                        first_ms: 0,
+                        last_ms: u64::MAX,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn enormous_counters_odd_clocks_and_any_addresses_never_panic(
+            batches in proptest::collection::vec(
+                (proptest::collection::vec(record(), 0..40), 0u64..5_000, any::<bool>()),
+                1..30,
+            ),
+        ) {
+            let mut config = isp_config();
+            config.max_tracked_hosts = 16;
+            config.groups[0].scan = Some(ScanThresholds {
+                window_secs: 2,
+                distinct_destinations: Some(5),
+                distinct_ports: Some(5),
+            });
+            config.groups[0].incoming.all = pps(1);
+            config.groups[0].baseline = Some(BaselineConfig { min_samples: 1, ..BaselineConfig::default() });
+            let mut detector = Detector::new(config).unwrap();
+            detector.set_indicators(IndicatorSet::new([("0.0.0.0/1".parse().unwrap(), "half".into())]));
+            let mut now = T0;
+            for (flows, step, backwards) in batches {
+                now = if backwards { now.saturating_sub(step) } else { now + step };
+                let events = detector.observe(&flows, now);
+                for event in events {
+                    prop_assert!(event.attack().top_sources.len() <= 10);
+                    prop_assert!(event.attack().sample_flows.len() <= 32);
+                }
+                let stats = detector.stats();
+                prop_assert!(stats.tracked_hosts <= 16 && stats.tracked_scan_hosts <= 16);
+            }
+            detector.tick(u64::MAX);
+        }
+    }
+}

@@ -756,3 +756,87 @@ async fn call_webhook(
         Err(fail(format!("HTTP {status}: {}", text.trim())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn communities_read_as_operators_write_them_and_bad_ones_are_named() {
+        assert_eq!(
+            Community::try_from("65535:666".to_string()).unwrap(),
+            Community::Standard(65535, 666)
+        );
+        assert_eq!(
+            Community::try_from("4200000000:666:1".to_string()).unwrap(),
+            Community::Large(4_200_000_000, 666, 1)
+        );
+        for bad in ["65536:666", "666", "a:b", "1:2:3:4", ""] {
+            let err = Community::try_from(bad.to_string()).unwrap_err();
+            assert!(err.to_string().contains(&format!("«{bad}»")), "{err}");
+        }
+        assert_eq!(String::from(Community::Standard(65535, 666)), "65535:666");
+    }
+
+    #[test]
+    fn a_toml_configuration_reads_and_routes_without_bird_are_refused_at_start() {
+        let config: MitigateConfig = toml::from_str(
+            r#"
+            [bird]
+            socket = "/run/bird/bird.ctl"
+            routes_file = "/var/lib/canhgac/bird-routes.conf"
+            flow6_table = "flowtab6"
+
+            [[groups]]
+            group = "Khách hàng ISP X"
+            kinds = ["syn_flood", "amplification"]
+            blackhole = { communities = ["65535:666", "65000:666:1"], timeout_secs = 900 }
+            flowspec = { action = { rate_limit = { bytes_per_sec = 125000.0 } } }
+            webhook = { url = "https://noc.example.vn/hook", secret = "s" }
+            script = { path = "/usr/local/bin/block", args = ["--now"] }
+            "#,
+        )
+        .unwrap();
+        let bird = config.bird.as_ref().unwrap();
+        assert_eq!(bird.birdc, PathBuf::from("/usr/sbin/birdc"));
+        let group = &config.groups[0];
+        assert_eq!(group.blackhole.as_ref().unwrap().communities.len(), 2);
+        assert_eq!(group.flowspec.as_ref().unwrap().timeout_secs, 1800);
+        assert_eq!(
+            group.flowspec.as_ref().unwrap().action,
+            FlowSpecAction::RateLimit {
+                bytes_per_sec: 125000.0
+            }
+        );
+        assert_eq!(group.script.as_ref().unwrap().events, ["started", "ended"]);
+        let http = reqwest::Client::new();
+        assert!(Mitigator::new(config.clone(), http.clone()).is_ok());
+
+        let mut without_bird = config;
+        without_bird.bird = None;
+        let err = Mitigator::new(without_bird, http).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "nhóm «Khách hàng ISP X» dùng blackhole/FlowSpec nhưng chưa cấu hình BIRD"
+        );
+        let bad = toml::from_str::<MitigateConfig>(
+            "[[groups]]\ngroup = \"a\"\nblackhole = { communities = [\"65535-666\"] }",
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("65535-666"), "{bad}");
+    }
+
+    /// Compiles only if the mitigator's futures can go to `tokio::spawn`.
+    // The explicit `+ Send` is the point, hence no `async fn`.
+    #[allow(dead_code, clippy::manual_async_fn)]
+    fn futures_are_send<'a>(
+        mitigator: &'a mut Mitigator,
+        event: &'a AttackEvent,
+    ) -> impl std::future::Future<Output = Vec<MitigationRecord>> + Send + 'a {
+        async move {
+            let mut records = mitigator.handle(event, 0).await;
+            records.extend(mitigator.expire(0).await);
+            records
+        }
+    }
+}
