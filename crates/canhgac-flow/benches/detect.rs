@@ -157,6 +157,7 @@ fn main() {
         *slot = flood_flow(&mut rng, target);
     }
 
+    let pools_kb = memory_kb("VmRSS:");
     let mut rates = Vec::new();
     let mut latency_ms = None;
     let mut hosts = 0;
@@ -207,9 +208,23 @@ fn main() {
         Some(ms) => println!("SYN flood start to Started: {ms} ms (simulated time)"),
         None => println!("SYN flood NOT detected"),
     }
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
-            println!("peak memory ({line}), including the 2 × {POOL}-record replay pools");
-        }
+    if let (Some(peak), Some(pools)) = (memory_kb("VmHWM:"), pools_kb) {
+        println!(
+            "peak memory {} MB, of which the detector about {} MB (the rest: replay pools)",
+            peak / 1024,
+            peak.saturating_sub(pools) / 1024
+        );
     }
+}
+
+/// A `/proc/self/status` figure in kB (Linux only).
+fn memory_kb(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }

@@ -239,7 +239,7 @@ protocol bgp peer_a {{
             ..GroupMitigation::default()
         }],
     };
-    let mut mitigator = Mitigator::new(config, http()).unwrap();
+    let mut mitigator = Mitigator::new(config.clone(), http()).unwrap();
     mitigator.set_unit_ranges([(7, "2001:db8:100::/48".parse().unwrap())]);
     let (started, updated) = syn_flood_events();
     let now = started.attack().started_ms;
@@ -264,6 +264,18 @@ protocol bgp peer_a {{
         table.contains(&format!("dst {TARGET}/128; next header 6; tcp flags"))
             && table.contains("(generic, 0x80060000, 0x0)")
     });
+
+    // canhgac restarts: the stored announcements come back and keep their timeouts.
+    let saved = serde_json::to_string(&mitigator.announcements()).unwrap();
+    drop(mitigator);
+    let mut mitigator = Mitigator::new(config, http()).unwrap();
+    mitigator.set_unit_ranges([(7, "2001:db8:100::/48".parse().unwrap())]);
+    mitigator.restore_announcements(
+        serde_json::from_str::<Vec<canhgac_flow::mitigate::Announcement>>(&saved).unwrap(),
+    );
+    let reply = mitigator.sync().await.unwrap();
+    assert!(reply.contains("Reconfigured"), "{reply}");
+    assert_eq!(mitigator.announcements().len(), 2);
 
     // The attack goes on: an update pushes the withdrawal back, without touching BIRD.
     assert!(mitigator.expire(now + 300_000).await.is_empty());

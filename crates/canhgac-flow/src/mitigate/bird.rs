@@ -4,6 +4,20 @@
 //! and decides in its own BGP protocols what to export where. Our file holds only static
 //! protocols: `<prefix>_blackhole4`/`6` in the unicast tables, and `<prefix>_flowspec4`/`6` in
 //! the flow tables when those are configured.
+//!
+//! A minimal operator side, announcing our blackholes to an upstream that honours RFC 7999
+//! (the next hop is the operator's choice, e.g. a discard address):
+//!
+//! ```text
+//! flow6 table flowtab6;                      # only for FlowSpec
+//! include "/var/lib/canhgac/bird-routes.conf";
+//! protocol bgp upstream {
+//!   local as 64500; neighbor 192.0.2.1 as 64501;
+//!   ipv4 { import none; export where proto ~ "canhgac_*"; next hop address 192.0.2.254; };
+//!   ipv6 { import none; export where proto ~ "canhgac_*"; next hop address 100::1; };
+//!   flow6 { table flowtab6; import none; export all; };
+//! }
+//! ```
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

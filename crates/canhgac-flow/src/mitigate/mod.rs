@@ -15,7 +15,25 @@
 //!   once their timeout has passed; `Updated` events of a continuing attack push it back.
 //!
 //! Every action returns a [`MitigationRecord`] for the audit log. The mitigator keeps its clock
-//! explicit (`now_ms`), like the detector.
+//! explicit (`now_ms`), like the detector: the caller calls [`Mitigator::expire`] at
+//! [`Mitigator::next_expiry_ms`]. Routes survive a restart when the caller stores
+//! [`Mitigator::announcements`] and gives them back with [`Mitigator::restore_announcements`]
+//! before [`Mitigator::sync`].
+//!
+//! ```toml
+//! [bird]
+//! socket = "/run/bird/bird.ctl"
+//! routes_file = "/var/lib/canhgac/bird-routes.conf"
+//! flow6_table = "flowtab6"
+//!
+//! [[groups]]
+//! group = "Khách hàng ISP X"
+//! kinds = ["syn_flood", "udp_flood", "amplification"]
+//! blackhole = { communities = ["65535:666"], timeout_secs = 1800 }
+//! flowspec = { action = "discard" }
+//! webhook = { url = "https://noc.example.vn/canhgac", secret = "…" }
+//! script = { path = "/usr/local/bin/chan-tan-cong", timeout_secs = 30 }
+//! ```
 
 pub mod bird;
 
@@ -43,9 +61,12 @@ pub enum MitigateError {
     /// A BGP community that is not `a:b` (16-bit parts) or `a:b:c` (32-bit parts).
     #[error("cộng đồng BGP «{0}» không hợp lệ: cần dạng 65535:666 hoặc 65000:666:1")]
     BadCommunity(String),
-    /// A group's mitigation names an action that needs `[bird]` when none is configured.
+    /// A group's mitigation needs BIRD (`[bird]`) and none is configured.
     #[error("nhóm «{0}» dùng blackhole/FlowSpec nhưng chưa cấu hình BIRD")]
     NoBird(String),
+    /// Routes were asked of a mitigator without BIRD.
+    #[error("chưa cấu hình BIRD")]
+    BirdNotConfigured,
     /// FlowSpec asked for an address family without a flow table.
     #[error("chưa cấu hình bảng {0} cho FlowSpec")]
     NoFlowTable(&'static str),
@@ -369,6 +390,25 @@ impl Mitigator {
         self.announcements.values().cloned().collect()
     }
 
+    /// Takes back the routes of a previous run (from [`Mitigator::announcements`], stored by the
+    /// caller), so their timeouts go on; call [`Mitigator::sync`] afterwards.
+    pub fn restore_announcements(&mut self, announcements: impl IntoIterator<Item = Announcement>) {
+        for announcement in announcements {
+            self.announcements
+                .insert(announcement.route.describe(), announcement);
+        }
+    }
+
+    /// Rewrites BIRD's include file from the routes held now and reloads BIRD. At start-up this
+    /// withdraws whatever an earlier run left behind and was not restored.
+    pub async fn sync(&self) -> Result<String, MitigateError> {
+        let Some(config) = &self.config.bird else {
+            return Err(MitigateError::BirdNotConfigured);
+        };
+        let routes: Vec<&Route> = self.announcements.values().map(|a| &a.route).collect();
+        bird::apply(config, &bird::render(config, &routes)).await
+    }
+
     /// When the next route is due to be withdrawn, for the caller's timer.
     pub fn next_expiry_ms(&self) -> Option<u64> {
         self.announcements.values().map(|a| a.expires_ms).min()
@@ -558,16 +598,8 @@ impl Mitigator {
         Ok(())
     }
 
-    /// Rewrites BIRD's include file with every current route and reloads BIRD.
     async fn sync_bird(&self) -> Result<String, String> {
-        let Some(config) = &self.config.bird else {
-            return Err(MitigateError::NoBird(String::new()).to_string());
-        };
-        let routes: Vec<&Route> = self.announcements.values().map(|a| &a.route).collect();
-        let contents = bird::render(config, &routes);
-        bird::apply(config, &contents)
-            .await
-            .map_err(|e| e.to_string())
+        self.sync().await.map_err(|e| e.to_string())
     }
 }
 
