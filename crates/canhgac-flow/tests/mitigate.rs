@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use canhgac_flow::detect::{
-    AttackEvent, ClassThresholds, DetectConfig, Detector, GroupConfig, RateLimit,
+    AttackEvent, AttackTarget, ClassThresholds, DetectConfig, Detector, GroupConfig, RateLimit,
 };
 use canhgac_flow::mitigate::bird::{self, BirdConfig, FlowSpecAction, FlowSpecRule, Route};
 use canhgac_flow::mitigate::{
@@ -195,6 +195,7 @@ protocol bgp peer_b {{
   neighbor ::1 port {port_b} as 65000;
   {timers}
   ipv6 {{ import none; export all; next hop address 2001:db8:ffff::1; }};
+  ipv4 {{ import none; export all; extended next hop on; next hop address 2001:db8:ffff::1; }};
   flow6 {{ table flowtab6; import none; export all; }};
 }}
 "#,
@@ -214,6 +215,7 @@ protocol bgp peer_a {{
   neighbor ::1 port {port_a} as 65000;
   {timers}
   ipv6 {{ import all; export none; }};
+  ipv4 {{ import all; export none; extended next hop on; }};
   flow6 {{ table flowtab6; import all; export none; }};
 }}
 "#
@@ -239,8 +241,12 @@ protocol bgp peer_a {{
             ..GroupMitigation::default()
         }],
     };
+    let ranges = [
+        (7, "2001:db8:100::/48".parse().unwrap()),
+        (7, "203.0.113.0/24".parse().unwrap()),
+    ];
     let mut mitigator = Mitigator::new(config.clone(), http()).unwrap();
-    mitigator.set_unit_ranges([(7, "2001:db8:100::/48".parse().unwrap())]);
+    mitigator.set_unit_ranges(ranges);
     let (started, updated) = syn_flood_events();
     let now = started.attack().started_ms;
 
@@ -265,23 +271,48 @@ protocol bgp peer_a {{
             && table.contains("(generic, 0x80060000, 0x0)")
     });
 
+    // An IPv4 target too (the same fingerprint, another host): FlowSpec has no flow4 export
+    // here, so only the blackhole is checked at the peer.
+    let mut v4 = started.attack().clone();
+    v4.id += 100;
+    v4.target = AttackTarget::Host("203.0.113.10".parse().unwrap());
+    let records = mitigator.handle(&AttackEvent::Started(v4), now).await;
+    assert!(
+        records.iter().all(|r| r.outcome == Outcome::Done),
+        "{records:#?}"
+    );
+    wait_for("the IPv4 blackhole at the peer", || {
+        let table = birdc(&socket_b, &["show", "route", "table", "master4", "all"]);
+        table.contains("203.0.113.10/32") && table.contains("BGP.community: (65535,666)")
+    });
+
     // canhgac restarts: the stored announcements come back and keep their timeouts.
     let saved = serde_json::to_string(&mitigator.announcements()).unwrap();
     drop(mitigator);
     let mut mitigator = Mitigator::new(config, http()).unwrap();
-    mitigator.set_unit_ranges([(7, "2001:db8:100::/48".parse().unwrap())]);
+    mitigator.set_unit_ranges(ranges);
     mitigator.restore_announcements(
         serde_json::from_str::<Vec<canhgac_flow::mitigate::Announcement>>(&saved).unwrap(),
     );
     let reply = mitigator.sync().await.unwrap();
     assert!(reply.contains("Reconfigured"), "{reply}");
-    assert_eq!(mitigator.announcements().len(), 2);
+    assert_eq!(mitigator.announcements().len(), 4);
 
-    // The attack goes on: an update pushes the withdrawal back, without touching BIRD.
+    // The IPv6 attack goes on: its update pushes its withdrawal back, without touching BIRD;
+    // the IPv4 routes, without news of their attack, go at their timeout.
     assert!(mitigator.expire(now + 300_000).await.is_empty());
     assert!(mitigator.handle(&updated, now + 500_000).await.is_empty());
-    assert!(mitigator.expire(now + 600_000).await.is_empty(), "extended");
+    let withdrawn = mitigator.expire(now + 600_000).await;
+    assert_eq!(withdrawn.len(), 2, "{withdrawn:#?}");
+    assert!(withdrawn
+        .iter()
+        .all(|r| r.target.contains("203.0.113.10/32")));
     assert_eq!(mitigator.next_expiry_ms(), Some(now + 1_100_000));
+    wait_for("the IPv4 withdrawal at the peer", || {
+        let unicast4 = birdc(&socket_b, &["show", "route", "table", "master4", "all"]);
+        unicast4.contains("Table master4") && !unicast4.contains("203.0.113.10")
+    });
+    assert!(birdc(&socket_b, &["show", "route", "table", "master6", "all"]).contains(TARGET));
     let withdrawn = mitigator.expire(now + 1_100_000).await;
     assert_eq!(withdrawn.len(), 2, "{withdrawn:#?}");
     assert!(
@@ -298,12 +329,20 @@ protocol bgp peer_a {{
 
     wait_for("the withdrawal at the peer", || {
         let unicast = birdc(&socket_b, &["show", "route", "table", "master6", "all"]);
+        let unicast4 = birdc(&socket_b, &["show", "route", "table", "master4", "all"]);
         let flow = birdc(&socket_b, &["show", "route", "table", "flowtab6", "all"]);
-        !unicast.contains(TARGET) && !flow.contains(TARGET) && unicast.contains("Table master6")
+        !unicast.contains(TARGET)
+            && !flow.contains(TARGET)
+            && !unicast4.contains("203.0.113.10")
+            && unicast.contains("Table master6")
+            && unicast4.contains("Table master4")
     });
     // Our own router has dropped them too, from a file that still parses.
     let table_a = birdc(&socket_a, &["show", "route", "all"]);
-    assert!(!table_a.contains(TARGET), "{table_a}");
+    assert!(
+        !table_a.contains(TARGET) && !table_a.contains("203.0.113.10"),
+        "{table_a}"
+    );
 }
 
 #[tokio::test]
