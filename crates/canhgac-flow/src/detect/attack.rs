@@ -71,6 +71,32 @@ impl TrafficClass {
     pub(crate) fn index(self) -> usize {
         self as usize
     }
+
+    /// Vietnamese label.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            TrafficClass::All => "mọi lưu lượng",
+            TrafficClass::Tcp => "TCP",
+            TrafficClass::Udp => "UDP",
+            TrafficClass::Icmp => "ICMP",
+            TrafficClass::Syn => "TCP SYN",
+            TrafficClass::Fragment => "gói phân mảnh",
+            TrafficClass::Amplification => "UDP từ cổng khuếch đại",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            TrafficClass::All => "all traffic",
+            TrafficClass::Tcp => "TCP",
+            TrafficClass::Udp => "UDP",
+            TrafficClass::Icmp => "ICMP",
+            TrafficClass::Syn => "TCP SYN",
+            TrafficClass::Fragment => "fragments",
+            TrafficClass::Amplification => "UDP from amplification ports",
+        }
+    }
 }
 
 /// The rate a threshold is expressed in.
@@ -89,6 +115,32 @@ pub enum Metric {
     DistinctPorts,
     /// Any flow to or from an indicator.
     IndicatorHit,
+}
+
+impl Metric {
+    /// Vietnamese unit or label.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Metric::Pps => "gói/s",
+            Metric::Bps => "bit/s",
+            Metric::Fps => "luồng/s",
+            Metric::DistinctDestinations => "địa chỉ đích khác nhau",
+            Metric::DistinctPorts => "cổng đích khác nhau",
+            Metric::IndicatorHit => "lần gặp địa chỉ độc hại",
+        }
+    }
+
+    /// English unit or label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Metric::Pps => "packets/s",
+            Metric::Bps => "bits/s",
+            Metric::Fps => "flows/s",
+            Metric::DistinctDestinations => "distinct destinations",
+            Metric::DistinctPorts => "distinct destination ports",
+            Metric::IndicatorHit => "indicator hits",
+        }
+    }
 }
 
 /// What an attack is.
@@ -226,6 +278,32 @@ pub struct Trigger {
     pub limit: f64,
     /// True when the limit came from the learned baseline.
     pub baseline: bool,
+}
+
+impl Trigger {
+    /// Why the attack was raised, Vietnamese, e.g. "TCP SYN: 30000 gói/s > ngưỡng 10000".
+    pub fn explain_vi(&self) -> String {
+        format!(
+            "{}: {:.0} {} > ngưỡng {}{:.0}",
+            self.class.label_vi(),
+            self.value,
+            self.metric.label_vi(),
+            if self.baseline { "học được " } else { "" },
+            self.limit
+        )
+    }
+
+    /// Why the attack was raised, English.
+    pub fn explain_en(&self) -> String {
+        format!(
+            "{}: {:.0} {} > {}threshold {:.0}",
+            self.class.label_en(),
+            self.value,
+            self.metric.label_en(),
+            if self.baseline { "learned " } else { "" },
+            self.limit
+        )
+    }
 }
 
 /// One entry of a top list, weighted by packets (sampling undone).

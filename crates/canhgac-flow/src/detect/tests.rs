@@ -165,6 +165,15 @@ fn an_ipv6_syn_flood_is_raised_within_the_window_with_its_fingerprint_and_ends_a
     assert_eq!(attack.trigger.class, TrafficClass::Syn);
     assert_eq!(attack.trigger.metric, Metric::Pps);
     assert!(attack.current.pps > 10_000, "{:?}", attack.current);
+    assert!(
+        attack.trigger.explain_vi().starts_with("TCP SYN: ")
+            && attack
+                .trigger
+                .explain_vi()
+                .ends_with(" gói/s > ngưỡng 10000"),
+        "{}",
+        attack.trigger.explain_vi()
+    );
 
     // Updates carry the fingerprint collected since the start.
     let update = events

@@ -287,6 +287,32 @@ pub enum ActionKind {
     FlowSpecWithdraw,
 }
 
+impl ActionKind {
+    /// Vietnamese label.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            ActionKind::Script => "chạy kịch bản",
+            ActionKind::Webhook => "gọi webhook",
+            ActionKind::BlackholeAnnounce => "công bố blackhole",
+            ActionKind::BlackholeWithdraw => "rút blackhole",
+            ActionKind::FlowSpecAnnounce => "công bố luật FlowSpec",
+            ActionKind::FlowSpecWithdraw => "rút luật FlowSpec",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ActionKind::Script => "script run",
+            ActionKind::Webhook => "webhook call",
+            ActionKind::BlackholeAnnounce => "blackhole announced",
+            ActionKind::BlackholeWithdraw => "blackhole withdrawn",
+            ActionKind::FlowSpecAnnounce => "FlowSpec rule announced",
+            ActionKind::FlowSpecWithdraw => "FlowSpec rule withdrawn",
+        }
+    }
+}
+
 /// How an action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -297,6 +323,26 @@ pub enum Outcome {
     Refused,
     /// Tried and failed.
     Failed,
+}
+
+impl Outcome {
+    /// Vietnamese label.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Outcome::Done => "đã thực hiện",
+            Outcome::Refused => "bị từ chối",
+            Outcome::Failed => "thất bại",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
 }
 
 /// One action for the audit log.
