@@ -381,7 +381,7 @@ async fn an_announcement_outside_the_units_registered_ranges_is_refused_and_reco
         (7, "203.0.113.0/24".parse().unwrap()),
         (8, "2001:db8:100::/48".parse().unwrap()),
     ]);
-    let (started, _) = syn_flood_events();
+    let (started, updated) = syn_flood_events();
     let records = mitigator.handle(&started, T0).await;
     assert_eq!(records.len(), 2, "{records:#?}");
     for r in &records {
@@ -393,6 +393,10 @@ async fn an_announcement_outside_the_units_registered_ranges_is_refused_and_reco
     }
     assert!(mitigator.announcements().is_empty());
     assert!(!routes_file.exists(), "nothing was written for BIRD");
+    // Refused once per attack: its updates do not fill the audit log with the same refusal.
+    assert!(mitigator.handle(&updated, T0 + 10_000).await.is_empty());
+    let ended = AttackEvent::Ended(updated.attack().clone());
+    assert!(mitigator.handle(&ended, T0 + 20_000).await.is_empty());
 
     // Inside the ranges, FlowSpec without a flow6 table is refused too, the blackhole tried.
     mitigator.set_unit_ranges([(7, "2001:db8::/32".parse().unwrap())]);

@@ -37,7 +37,7 @@
 
 pub mod bird;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -386,6 +386,8 @@ pub struct Mitigator {
     unit_ranges: HashMap<i64, Vec<IpNet>>,
     /// Keyed by the route's description, which names it uniquely.
     announcements: BTreeMap<String, Announcement>,
+    /// Routes refused for an attack, so its updates do not refuse (and record) them again.
+    refused: HashSet<(u64, String)>,
 }
 
 const DETAIL_LIMIT: usize = 2000;
@@ -419,6 +421,7 @@ impl Mitigator {
             http,
             unit_ranges: HashMap::new(),
             announcements: BTreeMap::new(),
+            refused: HashSet::new(),
         })
     }
 
@@ -510,6 +513,7 @@ impl Mitigator {
         };
         if matches!(event, AttackEvent::Ended(_)) {
             // The timeout withdraws; an attack that comes back soon stays blocked meanwhile.
+            self.refused.retain(|(id, _)| *id != attack.id);
             return records;
         }
         let host = IpNet::from(*host);
@@ -544,7 +548,11 @@ impl Mitigator {
                 existing.attack_id = attack.id;
                 continue;
             }
+            if self.refused.contains(&(attack.id, key.clone())) {
+                continue;
+            }
             if let Err(err) = self.check_range(&route, attack.unit_id) {
+                self.refused.insert((attack.id, key.clone()));
                 records.push(record(attack, action, key, now_ms, Err(err)));
                 continue;
             }
