@@ -3,8 +3,9 @@
 //! `cargo bench -p canhgac-flow --bench detect` (single thread: the figure is per core).
 //! Simulated load: 1,000,000 flow records per simulated second in batches of 1,000 (one batch
 //! per simulated millisecond), 1:1000 sampled, to 100,000 customer hosts (half IPv4, half
-//! IPv6) from random Internet sources, with some SYN-only, UDP and ICMP flows; after 3
-//! simulated seconds a SYN flood against one IPv6 customer is mixed in (1 record in 100).
+//! IPv6) from random Internet sources, with some SYN-only, UDP and ICMP flows; 8,000 more
+//! prefixes fill the group table. After 3 simulated seconds a SYN flood against one IPv6
+//! customer is mixed in (1 record in 100).
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -115,6 +116,31 @@ fn flood_flow(rng: &mut Rng, target: IpAddr) -> FlowRecord {
     }
 }
 
+/// The customer ranges plus 4,000 IPv4 /24s and 4,000 IPv6 /56s elsewhere, so the
+/// longest-prefix match searches a realistically large table.
+fn prefixes() -> Vec<ipnet::IpNet> {
+    let mut prefixes: Vec<ipnet::IpNet> = vec![
+        "100.64.0.0/10".parse().expect("literal"),
+        "2001:db8:100::/48".parse().expect("literal"),
+    ];
+    for i in 0..4_000u32 {
+        let v4 = Ipv4Addr::from(0xac10_0000 + (i << 8));
+        prefixes.push(ipnet::IpNet::new(IpAddr::V4(v4), 24).expect("valid length"));
+        let v6 = Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0x200 + (i >> 8) as u16,
+            (i & 0xff) as u16 * 256,
+            0,
+            0,
+            0,
+            0,
+        );
+        prefixes.push(ipnet::IpNet::new(IpAddr::V6(v6), 56).expect("valid length"));
+    }
+    prefixes
+}
+
 fn config() -> DetectConfig {
     let limit = |pps| {
         Some(RateLimit {
@@ -128,10 +154,7 @@ fn config() -> DetectConfig {
         groups: vec![GroupConfig {
             name: "customers".into(),
             unit_id: 1,
-            prefixes: vec![
-                "100.64.0.0/10".parse().expect("literal"),
-                "2001:db8:100::/48".parse().expect("literal"),
-            ],
+            prefixes: prefixes(),
             host: ClassThresholds {
                 all: limit(1_000_000),
                 syn: limit(200_000),
