@@ -9,13 +9,16 @@
 //!   registered exporters and hands batches of records to a channel.
 //! - [`exporter`]: [`exporter::FlowExporter`], our own test exporter that writes all four
 //!   formats (used by tests, benchmarks and `examples/flowgen.rs`).
-//!
-//! Decoders (NetFlow v5, v9, IPFIX, sFlow v5), the UDP collector, attack detection and mitigation
-//! (scripts, webhooks, BGP blackhole and FlowSpec through BIRD) arrive as modules of this crate.
+//! - [`detect`]: the [`detect::Detector`], which turns flow batches into attack events (floods,
+//!   amplification, outgoing scans, traffic with indicator addresses) per host and prefix group.
+//! - [`mitigate`]: the [`mitigate::Mitigator`], which answers attacks with operator scripts,
+//!   signed webhooks, BGP blackholes and FlowSpec rules through BIRD 2, and audits each action.
 
 pub mod collector;
 pub mod decode;
+pub mod detect;
 pub mod exporter;
+pub mod mitigate;
 pub mod record;
 
 pub use record::{FlowRecord, Protocol};
