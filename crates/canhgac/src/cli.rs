@@ -673,6 +673,11 @@ pub enum ConfigCommand {
     Example,
 }
 
+fn parse_vantage(text: &str) -> Result<canhgac_scan::exposure::Vantage, String> {
+    canhgac_scan::exposure::Vantage::parse(text)
+        .ok_or_else(|| format!("{text:?}: chọn internet hoặc internal"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -744,9 +749,4 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["canhgac", "inventory", "import"]).is_err());
     }
-}
-
-fn parse_vantage(text: &str) -> Result<canhgac_scan::exposure::Vantage, String> {
-    canhgac_scan::exposure::Vantage::parse(text)
-        .ok_or_else(|| format!("{text:?}: chọn internet hoặc internal"))
 }
