@@ -23,6 +23,7 @@
 //! # Ok::<(), canhgac_intel::exposure::ExposureError>(())
 //! ```
 
+mod csv_text;
 pub mod exposure;
 pub mod indicators;
 

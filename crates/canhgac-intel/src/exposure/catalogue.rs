@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::csv_text::{cell, detect_delimiter, CsvRows, Record};
+use crate::csv_text::{cell, detect_delimiter, CsvRows, Record};
 use super::ExposureError;
 
 /// What kind of site a breach came from. Social networks and forums matter most: clause 1e
