@@ -78,13 +78,13 @@ impl<'a> CsvRows<'a> {
 
     pub(crate) fn next_record(&mut self) -> Result<Option<Record>, CsvError> {
         loop {
-            let more =
-                self.reader
-                    .read_record(&mut self.record)
-                    .map_err(|error| CsvError {
-                        line: error.position().map_or(0, position_line),
-                        message: "the CSV cannot be read here (unbalanced quotes?)".to_string(),
-                    })?;
+            let more = self
+                .reader
+                .read_record(&mut self.record)
+                .map_err(|error| CsvError {
+                    line: error.position().map_or(0, position_line),
+                    message: "the CSV cannot be read here (unbalanced quotes?)".to_string(),
+                })?;
             if !more {
                 return Ok(None);
             }
@@ -133,7 +133,9 @@ pub(crate) fn guess_delimiter(text: &str) -> u8 {
                 Err(_) => break,
             }
         }
-        let Some(&first) = counts.first() else { continue };
+        let Some(&first) = counts.first() else {
+            continue;
+        };
         if first < 2 {
             continue;
         }

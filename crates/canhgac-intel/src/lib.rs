@@ -25,6 +25,9 @@
 
 mod csv_text;
 pub mod exposure;
+pub mod extract;
 pub mod indicators;
+pub mod recognise;
+pub mod table;
 
 pub use indicators::{ImportedIndicator, Tlp};

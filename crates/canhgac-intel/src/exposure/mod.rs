@@ -24,8 +24,9 @@ use canhgac_model::{FindingDraft, FindingSource, Id, Severity, Timestamp};
 
 pub use catalogue::{Site, SiteCatalogue, SiteCategory};
 
-use catalogue::{domain_name, fold, host_of, words_of};
 use crate::csv_text::{cell, detect_delimiter, CsvRows, Record};
+use catalogue::domain_name;
+pub(crate) use catalogue::{fold, host_of, words_of};
 
 /// Why a breach list or breach metadata was refused.
 #[derive(Debug, thiserror::Error)]
