@@ -23,6 +23,7 @@
 //! # Ok::<(), canhgac_intel::exposure::ExposureError>(())
 //! ```
 
+pub mod appendix;
 mod csv_text;
 pub mod exposure;
 pub mod extract;
