@@ -29,6 +29,7 @@ pub mod exposure;
 pub mod extract;
 pub mod indicators;
 pub mod recognise;
+pub mod shadowserver;
 pub mod table;
 
 pub use indicators::{ImportedIndicator, Tlp};
