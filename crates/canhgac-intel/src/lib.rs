@@ -23,6 +23,7 @@
 //! # Ok::<(), canhgac_intel::exposure::ExposureError>(())
 //! ```
 
+pub mod advisory;
 pub mod appendix;
 mod csv_text;
 pub mod exposure;
