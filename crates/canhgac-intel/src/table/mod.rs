@@ -17,8 +17,6 @@ mod cells;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
 use canhgac_model::{IndicatorInput, IndicatorKind, Severity, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -328,8 +326,7 @@ pub fn import(
         Some(name) => format!("«{name}»"),
         None => column_letter(column),
     };
-    let mut merged: Vec<ImportedIndicator> = Vec::new();
-    let mut index_of: HashMap<(IndicatorKind, String), usize> = HashMap::new();
+    let mut read: Vec<ImportedIndicator> = Vec::new();
     while let Some(row) = table.next_row()? {
         let fail = |column: usize, problem: String| TableError::Row {
             row: row.number,
@@ -422,16 +419,61 @@ pub fn import(
                 )
             })?);
         }
-        let key = (indicator.input.kind, indicator.input.value.clone());
-        match index_of.get(&key) {
-            Some(&at) => merge_into(&mut merged[at], indicator),
-            None => {
-                index_of.insert(key, merged.len());
-                merged.push(indicator);
-            }
-        }
+        read.push(indicator);
     }
-    Ok(merged)
+    Ok(merge_duplicates(read))
+}
+
+/// Merges indicators with the same kind and value into the first of them, keeping the order
+/// of first occurrence. Sorting positions (rather than a map keyed by value) keeps no second
+/// copy of a million values.
+pub(crate) fn merge_duplicates(mut indicators: Vec<ImportedIndicator>) -> Vec<ImportedIndicator> {
+    let mut order: Vec<usize> = (0..indicators.len()).collect();
+    // Stable: within a group, the first occurrence comes first.
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&indicators[a].input, &indicators[b].input);
+        (a.kind, &a.value).cmp(&(b.kind, &b.value))
+    });
+    let mut duplicate = vec![false; indicators.len()];
+    let mut group_start = 0;
+    for position in 1..=order.len() {
+        let same = position < order.len() && {
+            let (a, b) = (
+                &indicators[order[group_start]].input,
+                &indicators[order[position]].input,
+            );
+            a.kind == b.kind && a.value == b.value
+        };
+        if same {
+            continue;
+        }
+        let first = order[group_start];
+        for &other in &order[group_start + 1..position] {
+            let taken = std::mem::replace(&mut indicators[other], placeholder());
+            merge_into(&mut indicators[first], taken);
+            duplicate[other] = true;
+        }
+        group_start = position;
+    }
+    let mut index = 0;
+    indicators.retain(|_| {
+        let keep = !duplicate[index];
+        index += 1;
+        keep
+    });
+    indicators
+}
+
+fn placeholder() -> ImportedIndicator {
+    ImportedIndicator::new(IndicatorInput {
+        kind: IndicatorKind::Ip,
+        value: String::new(),
+        source: String::new(),
+        description: String::new(),
+        severity: Severity::Informational,
+        tags: Vec::new(),
+        expires_at: None,
+    })
 }
 
 /// Folds a duplicate into the indicator first read.
