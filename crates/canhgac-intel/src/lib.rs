@@ -1,6 +1,16 @@
 //! Threat intelligence for canhgac. For now: breach and exposure lists of official email
 //! addresses ([`exposure`]). Indicator feeds (CSV, STIX 2.1, MISP, TAXII), advisories and
-//! Shadowserver reports come with the intel capability.
+//! Shadowserver reports come with the intel capability:
+//!
+//! - [`table`]: indicator tables (CSV, XLSX) with a preview, a guessed column mapping and an
+//!   all-or-nothing import that merges duplicates;
+//! - [`extract`]: indicators recognised in free text (defanged forms re-fanged), and
+//!   [`appendix`]: the text of a DOCX or text-layer PDF appendix for it; [`recognise`] names
+//!   the kind of one value;
+//! - [`shadowserver`]: Shadowserver-format reports and ministry lists of exposed addresses
+//!   become findings per unit, with deadlines; rows matching no unit are listed;
+//! - [`advisory`]: an advisory's products and versions matched against the inventory, and read
+//!   from a letter's pasted text.
 //!
 //! The crate does no I/O: it takes text and returns values (findings for `canhgac-store`).
 //!

@@ -12,6 +12,18 @@
 //! row as a spreadsheet user counts it (the header is row 1), the column and the problem.
 //! Duplicate values merge: earliest first seen, latest last seen, highest confidence, union of
 //! tags.
+//!
+//! ```
+//! use canhgac_intel::table::{import, preview, ImportDefaults, TableFormat};
+//!
+//! let csv = "Giá trị;Loại;Mô tả\n45.77.12[.]9;IP;C2\nhxxp://evil[.]top/a;URL;tải mã độc\n";
+//! let shown = preview(csv.as_bytes(), &TableFormat::Csv, 10)?;
+//! assert_eq!(shown.mapping.value, Some(0));
+//! let defaults = ImportDefaults { source: "NCSC".into(), ..ImportDefaults::default() };
+//! let indicators = import(csv.as_bytes(), &TableFormat::Csv, &shown.mapping, &defaults)?;
+//! assert_eq!(indicators[1].input.value, "http://evil.top/a");
+//! # Ok::<(), canhgac_intel::table::TableError>(())
+//! ```
 
 mod cells;
 #[cfg(test)]

@@ -229,7 +229,10 @@ fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
                 if cell.is_empty() {
                     continue;
                 }
-                if let Ok(number) = cell.parse::<f64>() {
+                if let Some(serial) = cell.strip_prefix("date:") {
+                    // Style 1 is a date-time format: Excel stores the serial number.
+                    body.push_str(&format!(r#"<c r="{reference}" s="1"><v>{serial}</v></c>"#));
+                } else if let Ok(number) = cell.parse::<f64>() {
                     body.push_str(&format!(r#"<c r="{reference}"><v>{number}</v></c>"#));
                 } else {
                     body.push_str(&format!(
@@ -244,6 +247,7 @@ fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
     }
     types.push_str("</Types>");
     book.push_str("</sheets></workbook>");
+    rels.push_str(r#"<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#);
     rels.push_str("</Relationships>");
     put("[Content_Types].xml", &types);
     put(
@@ -251,6 +255,10 @@ fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
         r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
     );
     put("xl/workbook.xml", &book);
+    put(
+        "xl/styles.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="22" applyNumberFormat="1"/></cellXfs></styleSheet>"#,
+    );
     put("xl/_rels/workbook.xml.rels", &rels);
     for (name, body) in &sheet_bodies {
         put(name, body);
@@ -322,7 +330,7 @@ fn an_xlsx_appendix_is_read_from_the_first_or_a_named_sheet() {
                 "FileHash-MD5",
                 "loader",
                 "0.9",
-                "",
+                "date:45962.5",
             ],
         ],
     )]);
@@ -340,6 +348,8 @@ fn an_xlsx_appendix_is_read_from_the_first_or_a_named_sheet() {
     assert_eq!(imported[0].confidence, Some(70));
     assert_eq!(imported[0].first_seen, Some(ts("2025-11-02T05:00:00Z")));
     assert_eq!(imported[1].input.kind, IndicatorKind::Md5);
+    // A date cell (serial 45962.5 = 2025-11-01 12:00 on the sheet's clock, UTC+7).
+    assert_eq!(imported[1].first_seen, Some(ts("2025-11-01T05:00:00Z")));
     assert_eq!(imported[1].confidence, Some(90));
     assert!(matches!(
         import(
