@@ -94,10 +94,31 @@ pub fn recognise(raw: &str) -> Option<(IndicatorKind, String)> {
     if value.is_empty() || value.len() > 4096 {
         return None;
     }
-    let kind = kind_of(value)?;
-    normalise_indicator(kind, value)
+    match kind_of(value) {
+        Some(kind) => normalise_indicator(kind, value)
+            .ok()
+            .map(|normalised| (kind, normalised)),
+        None => url_without_scheme(value),
+    }
+}
+
+/// `evil.example.com/gate.php` or `203.0.113.7:8080/x`: a URL whose `http://` was left out.
+fn url_without_scheme(value: &str) -> Option<(IndicatorKind, String)> {
+    let (authority, _) = value.split_once('/')?;
+    if value.contains("://") || authority.contains('@') {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let host_ok = is_plausible_domain(host) || host.parse::<Ipv4Addr>().is_ok();
+    if !host_ok {
+        return None;
+    }
+    normalise_indicator(IndicatorKind::Url, &format!("http://{value}"))
         .ok()
-        .map(|normalised| (kind, normalised))
+        .map(|url| (IndicatorKind::Url, url))
 }
 
 /// The kind a re-fanged value has, without normalising it.
@@ -379,6 +400,17 @@ mod tests {
             recognise("hxxp://c2.example.vn/gate.php"),
             Some((IndicatorKind::Url, "http://c2.example.vn/gate.php".into()))
         );
+        assert_eq!(
+            recognise("cdn-update[.]top/gate.php?id=1"),
+            Some((
+                IndicatorKind::Url,
+                "http://cdn-update.top/gate.php?id=1".into()
+            ))
+        );
+        assert_eq!(
+            recognise("45.77.12.9:8080/payload"),
+            Some((IndicatorKind::Url, "http://45.77.12.9:8080/payload".into()))
+        );
         assert_eq!(kind(&"a".repeat(32)), Some(IndicatorKind::Md5));
         assert_eq!(kind(&"B".repeat(40)), Some(IndicatorKind::Sha1));
         assert_eq!(kind(&"0".repeat(64)), Some(IndicatorKind::Sha256));
@@ -401,6 +433,9 @@ mod tests {
             "ab12",
             "javascript:alert(1)",
             "file://etc/passwd",
+            "docs/readme.md",
+            "1/2",
+            "and/or",
         ] {
             assert_eq!(kind(text), None, "{text}");
         }

@@ -38,13 +38,24 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, AppendixError> {
         };
         let data = &bytes[start..start + length];
         position = start + length + 9;
-        if dictionary_says(&dictionary, b"/Type/XObject")
-            || dictionary_says(&dictionary, b"/Subtype/Image")
-            || dictionary_says(&dictionary, b"/Type/XRef")
+        // Images, cross-reference streams and embedded font programs hold no page text.
+        let skipped = [
+            b"Length1".as_slice(),
+            b"Length2",
+            b"Type1C",
+            b"CIDFontType0C",
+            b"OpenType",
+            b"Image",
+            b"XRef",
+            b"ObjStm",
+        ];
+        if skipped
+            .iter()
+            .any(|name| dictionary_says(&dictionary, name))
         {
             continue;
         }
-        let decoded = if dictionary_says(&dictionary, b"/FlateDecode") {
+        let decoded = if dictionary_says(&dictionary, b"FlateDecode") {
             if has_other_filter(&dictionary) {
                 continue;
             }
@@ -52,7 +63,7 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, AppendixError> {
                 Some(decoded) => decoded,
                 None => continue,
             }
-        } else if dictionary_says(&dictionary, b"/Filter") {
+        } else if dictionary_says(&dictionary, b"Filter") {
             continue;
         } else {
             data.to_vec()
@@ -75,9 +86,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
-/// The `<< … >>` dictionary that ends right before a `stream` keyword, with spaces removed
-/// around names so that `/Filter /FlateDecode` and `/Filter/FlateDecode` read alike.
-fn dictionary_before(bytes: &[u8], keyword: usize) -> Option<Vec<u8>> {
+/// The `<< … >>` dictionary that ends right before a `stream` keyword.
+fn dictionary_before(bytes: &[u8], keyword: usize) -> Option<&[u8]> {
     let before = &bytes[..keyword];
     let end = before.iter().rposition(|&b| !b.is_ascii_whitespace())?;
     if end < 1 || &before[end - 1..=end] != b">>" {
@@ -92,15 +102,10 @@ fn dictionary_before(bytes: &[u8], keyword: usize) -> Option<Vec<u8>> {
             depth += 1;
             index -= 2;
         } else if pair == b"<<" {
-            depth -= 1;
+            depth = depth.saturating_sub(1);
             index -= 2;
             if depth == 0 {
-                let compact: Vec<u8> = before[index..=end]
-                    .iter()
-                    .copied()
-                    .filter(|b| !b.is_ascii_whitespace())
-                    .collect();
-                return Some(compact);
+                return Some(&before[index..=end]);
             }
         } else {
             index -= 1;
@@ -109,20 +114,27 @@ fn dictionary_before(bytes: &[u8], keyword: usize) -> Option<Vec<u8>> {
     None
 }
 
+/// Whether the dictionary holds the name `/name` (a whole name: `/Length1` is not `/Length`).
 fn dictionary_says(dictionary: &[u8], name: &[u8]) -> bool {
-    find(dictionary, name).is_some()
+    dictionary.split(|&b| b == b'/').skip(1).any(|token| {
+        let end = token
+            .iter()
+            .position(|&b| !is_regular(b))
+            .unwrap_or(token.len());
+        &token[..end] == name
+    })
 }
 
 fn has_other_filter(dictionary: &[u8]) -> bool {
     [
-        b"/ASCIIHexDecode".as_slice(),
-        b"/ASCII85Decode",
-        b"/LZWDecode",
-        b"/RunLengthDecode",
-        b"/DCTDecode",
-        b"/JPXDecode",
-        b"/CCITTFaxDecode",
-        b"/JBIG2Decode",
+        b"ASCIIHexDecode".as_slice(),
+        b"ASCII85Decode",
+        b"LZWDecode",
+        b"RunLengthDecode",
+        b"DCTDecode",
+        b"JPXDecode",
+        b"CCITTFaxDecode",
+        b"JBIG2Decode",
     ]
     .iter()
     .any(|filter| dictionary_says(dictionary, filter))

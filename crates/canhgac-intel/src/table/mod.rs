@@ -364,12 +364,16 @@ pub fn import(
         let (kind, value) = match cell(mapping.kind) {
             Some(kind_text) => {
                 let column = mapping.kind.unwrap_or(0);
-                let kind = kind_from_word(kind_text, raw_value).ok_or_else(|| {
+                let mut kind = kind_from_word(kind_text, raw_value).ok_or_else(|| {
                     fail(
                         column,
                         format!("loại không rõ / unknown kind «{kind_text}»"),
                     )
                 })?;
+                // Tables often file networks under "IP".
+                if kind == IndicatorKind::Ip && raw_value.contains('/') {
+                    kind = IndicatorKind::Cidr;
+                }
                 let value = canhgac_model::normalise_indicator(kind, raw_value)
                     .map_err(|problem| fail(value_column, problem))?;
                 (kind, value)

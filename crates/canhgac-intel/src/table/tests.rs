@@ -146,6 +146,14 @@ fn a_bad_row_refuses_the_table_and_names_row_and_column() {
     }
     assert!(error.to_string().contains("dòng 3"), "{error}");
 
+    // A network filed under "IP" is read as a network.
+    let csv = "value,type\n203.0.113.0/24,IP\n";
+    let mapping = preview(csv.as_bytes(), &TableFormat::Csv, 10)
+        .unwrap()
+        .mapping;
+    let imported = import(csv.as_bytes(), &TableFormat::Csv, &mapping, &defaults()).unwrap();
+    assert_eq!(imported[0].input.kind, IndicatorKind::Cidr);
+
     let csv = "value,confidence\n1.2.3.4,50\n5.6.7.8,150\n";
     let mapping = preview(csv.as_bytes(), &TableFormat::Csv, 10)
         .unwrap()
