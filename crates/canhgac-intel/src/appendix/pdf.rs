@@ -49,21 +49,18 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, AppendixError> {
             b"XRef",
             b"ObjStm",
         ];
-        if skipped
-            .iter()
-            .any(|name| dictionary_says(&dictionary, name))
-        {
+        if skipped.iter().any(|name| dictionary_says(dictionary, name)) {
             continue;
         }
-        let decoded = if dictionary_says(&dictionary, b"FlateDecode") {
-            if has_other_filter(&dictionary) {
+        let decoded = if dictionary_says(dictionary, b"FlateDecode") {
+            if has_other_filter(dictionary) {
                 continue;
             }
             match inflate(data) {
                 Some(decoded) => decoded,
                 None => continue,
             }
-        } else if dictionary_says(&dictionary, b"Filter") {
+        } else if dictionary_says(dictionary, b"Filter") {
             continue;
         } else {
             data.to_vec()
