@@ -182,8 +182,8 @@ struct Candidate<'a> {
     cpe: Option<&'a str>,
 }
 
-/// The assets running a product the advisory names, in input order (inventory first, then
-/// scans); one entry per (asset, software, advisory product). Refused when a version
+/// The assets running a product the advisory names (as installed software or as their
+/// operating system), in input order (inventory first, then scans); one entry per (asset, software, advisory product). Refused when a version
 /// expression cannot be read.
 pub fn match_advisory(
     advisory: &Advisory,
@@ -210,14 +210,25 @@ pub fn match_advisory(
     let candidates = assets
         .iter()
         .flat_map(|asset| {
-            asset.software.iter().map(move |software| Candidate {
+            // The operating system counts as software too (advisories name Windows Server,
+            // FortiOS, PAN-OS…).
+            let os = asset.os.as_deref().map(|os| Candidate {
                 asset_id: asset.id,
                 system_id: Some(asset.system_id),
                 seen_in: SeenIn::Inventory,
-                name: &software.name,
-                version: software.version.as_deref(),
-                cpe: software.cpe.as_deref(),
-            })
+                name: os,
+                version: asset.os_version.as_deref(),
+                cpe: None,
+            });
+            os.into_iter()
+                .chain(asset.software.iter().map(move |software| Candidate {
+                    asset_id: asset.id,
+                    system_id: Some(asset.system_id),
+                    seen_in: SeenIn::Inventory,
+                    name: &software.name,
+                    version: software.version.as_deref(),
+                    cpe: software.cpe.as_deref(),
+                }))
         })
         .chain(detected.iter().map(|product| Candidate {
             asset_id: product.asset_id,

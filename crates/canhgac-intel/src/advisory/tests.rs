@@ -224,6 +224,32 @@ fn exchange_names_and_cpes_match_tolerantly_but_not_the_vendor_alone() {
 }
 
 #[test]
+fn the_operating_system_counts_as_software() {
+    let advisory = Advisory {
+        products: vec![AffectedProduct {
+            vendor: Some("Microsoft".into()),
+            product: "Windows Server".into(),
+            cpe: None,
+            versions: vec!["< 10.0.20348.2700".into()],
+        }],
+        ..Advisory::default()
+    };
+    let mut patched = asset(1, 1, &[]);
+    patched.os = Some("Windows Server 2022".into());
+    patched.os_version = Some("10.0.20348.2700".into());
+    let mut behind = asset(2, 1, &[]);
+    behind.os = Some("Windows Server 2022".into());
+    behind.os_version = Some("10.0.20348.2655".into());
+    let mut linux = asset(3, 1, &[]);
+    linux.os = Some("Ubuntu".into());
+    linux.os_version = Some("22.04".into());
+    let affected = match_advisory(&advisory, &[patched, behind, linux], &[]).unwrap();
+    assert_eq!(affected.len(), 1);
+    assert_eq!(affected[0].asset_id, 2);
+    assert_eq!(affected[0].software, "Windows Server 2022");
+}
+
+#[test]
 fn an_unreadable_version_range_is_refused_with_the_product() {
     let mut advisory = zimbra_advisory();
     advisory.products[0].versions = vec!["các bản cũ".into()];
