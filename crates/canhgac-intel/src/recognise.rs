@@ -98,8 +98,33 @@ pub fn recognise(raw: &str) -> Option<(IndicatorKind, String)> {
         Some(kind) => normalise_indicator(kind, value)
             .ok()
             .map(|normalised| (kind, normalised)),
-        None => url_without_scheme(value),
+        None => url_without_scheme(value).or_else(|| host_with_port(value)),
     }
+}
+
+/// `45.77.12.9:8443`, `[2001:db8::1]:443`, `c2.example.top:8080`: the host, without the port
+/// (an indicator names the host; the port says little).
+fn host_with_port(value: &str) -> Option<(IndicatorKind, String)> {
+    let (host, port) = value.rsplit_once(':')?;
+    if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let host = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    let kind = if host.parse::<Ipv4Addr>().is_ok()
+        || (value.starts_with('[') && host.parse::<Ipv6Addr>().is_ok())
+    {
+        IndicatorKind::Ip
+    } else if is_plausible_domain(host) {
+        IndicatorKind::Domain
+    } else {
+        return None;
+    };
+    normalise_indicator(kind, host)
+        .ok()
+        .map(|normalised| (kind, normalised))
 }
 
 /// `evil.example.com/gate.php` or `203.0.113.7:8080/x`: a URL whose `http://` was left out.
@@ -411,6 +436,18 @@ mod tests {
             recognise("45.77.12.9:8080/payload"),
             Some((IndicatorKind::Url, "http://45.77.12.9:8080/payload".into()))
         );
+        assert_eq!(
+            recognise("45.77.12[.]9:8443"),
+            Some((IndicatorKind::Ip, "45.77.12.9".into()))
+        );
+        assert_eq!(
+            recognise("[2001:db8::5]:443"),
+            Some((IndicatorKind::Ip, "2001:db8::5".into()))
+        );
+        assert_eq!(
+            recognise("c2.example.top:8080"),
+            Some((IndicatorKind::Domain, "c2.example.top".into()))
+        );
         assert_eq!(kind(&"a".repeat(32)), Some(IndicatorKind::Md5));
         assert_eq!(kind(&"B".repeat(40)), Some(IndicatorKind::Sha1));
         assert_eq!(kind(&"0".repeat(64)), Some(IndicatorKind::Sha256));
@@ -436,6 +473,8 @@ mod tests {
             "docs/readme.md",
             "1/2",
             "and/or",
+            "10:30",
+            "update.exe:443",
         ] {
             assert_eq!(kind(text), None, "{text}");
         }
