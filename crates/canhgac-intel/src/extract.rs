@@ -8,6 +8,7 @@
 //! and skipped. Results are de-duplicated by kind and value; each keeps the first line it was
 //! seen on. One pass, no backtracking: megabytes take milliseconds.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use canhgac_model::IndicatorKind;
@@ -49,7 +50,7 @@ pub fn extract(text: &str) -> Vec<ExtractedIndicator> {
             let candidate = word
                 .trim_start_matches(LEADING_PUNCTUATION)
                 .trim_end_matches(TRAILING_PUNCTUATION);
-            let after_version = is_version_word(previous);
+            let before = previous;
             if !word.is_empty() {
                 previous = word;
             }
@@ -59,13 +60,16 @@ pub fn extract(text: &str) -> Vec<ExtractedIndicator> {
             let Some((kind, value)) = recognise(candidate) else {
                 continue;
             };
-            if kind == IndicatorKind::Ip && (after_version || is_meaningless_address(&value)) {
+            if kind == IndicatorKind::Ip
+                && (is_version_word(before) || is_meaningless_address(&value))
+            {
                 continue;
             }
-            match seen.get(&(kind, value.clone())) {
-                Some(&at) => found[at].occurrences += 1,
-                None => {
-                    seen.insert((kind, value.clone()), found.len());
+            match seen.entry((kind, value)) {
+                Entry::Occupied(at) => found[*at.get()].occurrences += 1,
+                Entry::Vacant(slot) => {
+                    let value = slot.key().1.clone();
+                    slot.insert(found.len());
                     found.push(ExtractedIndicator {
                         kind,
                         value,

@@ -11,21 +11,27 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use canhgac_model::{normalise_indicator, IndicatorKind};
 
 /// Defanging marks and what they stand for. Longest first where one contains another.
-const DEFANGS: [(&str, &str); 14] = [
+const DEFANGS: [(&str, &str); 20] = [
     ("[dot]", "."),
+    ("[DOT]", "."),
     ("(dot)", "."),
+    ("(DOT)", "."),
     ("{dot}", "."),
+    ("{DOT}", "."),
     ("[.]", "."),
     ("(.)", "."),
     ("{.}", "."),
-    ("[:]", ":"),
     ("[://]", "://"),
+    ("[:/]", ":/"),
+    ("[:]", ":"),
     ("[@]", "@"),
     ("[at]", "@"),
+    ("[AT]", "@"),
     ("(at)", "@"),
+    ("(AT)", "@"),
     ("{at}", "@"),
+    ("{AT}", "@"),
     ("[/]", "/"),
-    ("[:/]", ":/"),
 ];
 
 /// Undoes defanging: `hxxp://`/`hxxps://` (any case), `[.]`, `(.)`, `[dot]`, `[:]`, `[@]`,
@@ -41,10 +47,6 @@ pub fn refang(text: &str) -> Cow<'_, str> {
         for (mark, plain) in DEFANGS {
             if out.contains(mark) {
                 out = out.replace(mark, plain);
-            }
-            let upper = mark.to_ascii_uppercase();
-            if upper != mark && out.contains(&upper) {
-                out = out.replace(&upper, plain);
             }
         }
         // `name [at] domain` and `name [.] tld` with spaces around the mark.
