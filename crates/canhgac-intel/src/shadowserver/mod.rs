@@ -46,6 +46,26 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// Adds an address range `first`–`last` (both included) as the networks that cover it
+    /// exactly; `false` when the ends are of different families or out of order.
+    pub fn add_range(&mut self, first: IpAddr, last: IpAddr, unit: Id) -> bool {
+        match (first, last) {
+            (IpAddr::V4(first), IpAddr::V4(last)) if first <= last => {
+                let networks = ipnet::Ipv4Subnets::new(first, last, 0);
+                self.networks
+                    .extend(networks.map(|network| (IpNet::V4(network), unit)));
+                true
+            }
+            (IpAddr::V6(first), IpAddr::V6(last)) if first <= last => {
+                let networks = ipnet::Ipv6Subnets::new(first, last, 0);
+                self.networks
+                    .extend(networks.map(|network| (IpNet::V6(network), unit)));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The unit of the narrowest network holding `ip`.
     pub fn unit_of_ip(&self, ip: IpAddr) -> Option<Id> {
         self.networks

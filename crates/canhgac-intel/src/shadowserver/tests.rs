@@ -275,7 +275,27 @@ fn a_ministry_list_maps_ips_urls_and_emails_to_units() {
 
 #[test]
 fn the_directory_prefers_the_most_specific_entry() {
-    let directory = directory();
+    let mut directory = directory();
+    assert!(directory.add_range(
+        "198.51.100.10".parse().unwrap(),
+        "198.51.100.20".parse().unwrap(),
+        7
+    ));
+    assert_eq!(
+        directory.unit_of_ip("198.51.100.10".parse().unwrap()),
+        Some(7)
+    );
+    assert_eq!(
+        directory.unit_of_ip("198.51.100.20".parse().unwrap()),
+        Some(7)
+    );
+    assert_eq!(directory.unit_of_ip("198.51.100.21".parse().unwrap()), None);
+    assert_eq!(directory.unit_of_ip("198.51.100.9".parse().unwrap()), None);
+    assert!(!directory.add_range(
+        "198.51.100.20".parse().unwrap(),
+        "198.51.100.10".parse().unwrap(),
+        7
+    ));
     assert_eq!(
         directory.unit_of_ip("203.113.10.97".parse().unwrap()),
         Some(3)
