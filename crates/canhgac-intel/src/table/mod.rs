@@ -65,7 +65,10 @@ impl TableFormat {
 /// Which column (0-based) holds what. Serialisable so the store can remember it per source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnMapping {
-    /// Whether the first row names the columns.
+    /// Non-empty rows above the header (a title, a note) to skip.
+    #[serde(default)]
+    pub skip_rows: usize,
+    /// Whether the first row (after the skipped ones) names the columns.
     pub has_header: bool,
     /// The indicator's value. Required.
     pub value: Option<usize>,
@@ -190,21 +193,23 @@ pub fn preview(
     };
     let mut table = cells::open(bytes, text.as_deref(), format)?;
     let sheets = table.sheets();
+    // Room for a title above the header, the header and `limit` rows.
+    let wanted = limit.saturating_add(1 + MAX_TITLE_ROWS);
     let mut first_rows = Vec::new();
-    while first_rows.len() < limit.saturating_add(1) {
+    while first_rows.len() < wanted {
         match table.next_row()? {
             Some(row) => first_rows.push(row),
             None => break,
         }
     }
     let mapping = guess_mapping(&first_rows);
-    let (headers, rows) = if mapping.has_header && !first_rows.is_empty() {
-        let header = first_rows.remove(0);
-        (header.cells, first_rows)
+    let mut rows: Vec<TableRow> = first_rows.into_iter().skip(mapping.skip_rows).collect();
+    let headers = if mapping.has_header && !rows.is_empty() {
+        rows.remove(0).cells
     } else {
-        first_rows.truncate(limit);
-        (Vec::new(), first_rows)
+        Vec::new()
     };
+    rows.truncate(limit);
     Ok(TablePreview {
         headers,
         rows,
@@ -212,6 +217,9 @@ pub fn preview(
         sheets,
     })
 }
+
+/// How many rows above a header (a title, a note) the guess looks through.
+const MAX_TITLE_ROWS: usize = 10;
 
 /// Role of a column, as its header names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,16 +270,27 @@ fn role_of_header(header: &str) -> Option<Role> {
 /// the column whose cells are most often indicators for the value.
 fn guess_mapping(rows: &[TableRow]) -> ColumnMapping {
     let mut mapping = ColumnMapping::default();
-    let Some(first) = rows.first() else {
+    if rows.is_empty() {
         return mapping;
+    }
+    let has_indicator = |row: &TableRow| row.cells.iter().any(|cell| recognise(cell).is_some());
+    let roles_of = |row: &TableRow| -> Vec<Option<Role>> {
+        row.cells.iter().map(|cell| role_of_header(cell)).collect()
     };
-    let first_has_indicator = first.cells.iter().any(|cell| recognise(cell).is_some());
-    let roles: Vec<Option<Role>> = first
-        .cells
+    // The header is the row, above the first indicator and among the first few, that names
+    // the most columns; rows above it are a title or a note.
+    let header_at = rows
         .iter()
-        .map(|cell| role_of_header(cell))
-        .collect();
-    mapping.has_header = !first_has_indicator;
+        .take(MAX_TITLE_ROWS + 1)
+        .take_while(|row| !has_indicator(row))
+        .enumerate()
+        .map(|(at, row)| (roles_of(row).iter().flatten().count(), at))
+        .filter(|&(named, _)| named > 0)
+        .max_by_key(|&(named, at)| (named, std::cmp::Reverse(at)))
+        .map(|(_, at)| at);
+    mapping.skip_rows = header_at.unwrap_or(0);
+    mapping.has_header = header_at.is_some() || !has_indicator(&rows[0]);
+    let roles = roles_of(&rows[mapping.skip_rows]);
     if mapping.has_header {
         for (index, role) in roles.iter().enumerate() {
             let slot = match role {
@@ -292,7 +311,7 @@ fn guess_mapping(rows: &[TableRow]) -> ColumnMapping {
     }
     // The content decides the value column when the headers did not, or named a column that
     // holds no indicators (a "Địa chỉ" column of street addresses).
-    let data = if mapping.has_header { &rows[1..] } else { rows };
+    let data = &rows[mapping.skip_rows + usize::from(mapping.has_header)..];
     let width = rows.iter().map(|row| row.cells.len()).max().unwrap_or(0);
     let hits = |column: usize| {
         data.iter()
@@ -329,6 +348,9 @@ pub fn import(
         TableFormat::Xlsx { .. } => None,
     };
     let mut table = cells::open(bytes, text.as_deref(), format)?;
+    for _ in 0..mapping.skip_rows {
+        table.next_row()?;
+    }
     let headers = if mapping.has_header {
         table.next_row()?.map(|row| row.cells).unwrap_or_default()
     } else {

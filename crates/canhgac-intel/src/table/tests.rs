@@ -373,6 +373,33 @@ fn an_xlsx_appendix_is_read_from_the_first_or_a_named_sheet() {
 }
 
 #[test]
+fn a_title_above_the_header_is_skipped() {
+    let bytes = xlsx(&[(
+        "Phu luc",
+        &[
+            &["PHỤ LỤC: DANH SÁCH DẤU HIỆU NHẬN BIẾT"],
+            &["(kèm theo công văn 2216/CATTT-NCSC)"],
+            &["STT", "Loại", "Giá trị", "Ghi chú"],
+            &["1", "IP", "45.77.12.9", "C2"],
+            &["2", "Tên miền", "cdn-update.top", "phát tán"],
+        ],
+    )]);
+    let format = TableFormat::Xlsx { sheet: None };
+    let shown = preview(&bytes, &format, 1).unwrap();
+    assert_eq!(shown.mapping.skip_rows, 2);
+    assert_eq!(shown.headers, vec!["STT", "Loại", "Giá trị", "Ghi chú"]);
+    assert_eq!(shown.rows.len(), 1);
+    assert_eq!(shown.rows[0].number, 4);
+    assert_eq!(
+        (shown.mapping.value, shown.mapping.kind),
+        (Some(2), Some(1))
+    );
+    let imported = import(&bytes, &format, &shown.mapping, &defaults()).unwrap();
+    assert_eq!(imported.len(), 2);
+    assert_eq!(imported[1].input.description, "phát tán");
+}
+
+#[test]
 fn dates_in_the_usual_forms_are_read() {
     assert_eq!(
         parse_date("2025-11-20T03:00:00Z"),
