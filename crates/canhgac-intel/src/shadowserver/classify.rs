@@ -3,10 +3,10 @@
 
 use canhgac_model::finding::category;
 use canhgac_model::Severity;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The meaning of a report row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportClass {
     /// Finding category ([`category::COMPROMISED_HOST`] or [`category::EXPOSED_SERVICE`]).
     pub category: &'static str,
