@@ -113,6 +113,12 @@ impl Table<'_> {
 }
 
 fn open_xlsx<'a>(bytes: &[u8], sheet: Option<&str>) -> Result<Table<'a>, TableError> {
+    if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(TableError::Unreadable(
+            "tệp Excel 97-2003 (.xls): hãy lưu lại thành .xlsx / an Excel 97-2003 file: save it as .xlsx"
+                .into(),
+        ));
+    }
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|error| TableError::Unreadable(format!("XLSX: {error}")))?;
     let sheets = workbook.sheet_names();
