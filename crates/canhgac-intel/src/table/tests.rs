@@ -361,7 +361,7 @@ fn an_xlsx_appendix_is_read_from_the_first_or_a_named_sheet() {
     assert_eq!(imported[1].confidence, Some(90));
     let old_excel = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest of an old workbook";
     assert!(matches!(
-        preview(old_excel, &TableFormat::Xlsx { sheet: None }, 5),
+        super::preview(old_excel, &TableFormat::Xlsx { sheet: None }, 5),
         Err(TableError::Unreadable(message)) if message.contains(".xlsx")
     ));
     assert!(matches!(
