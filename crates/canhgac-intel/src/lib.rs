@@ -1,6 +1,16 @@
-//! Threat intelligence for canhgac. For now: breach and exposure lists of official email
-//! addresses ([`exposure`]). Indicator feeds (CSV, STIX 2.1, MISP, TAXII), advisories and
-//! Shadowserver reports come with the intel capability.
+//! Threat intelligence for canhgac: what the national centres and feeds send, read into
+//! indicators, findings and advisory matches.
+//!
+//! - [`exposure`]: breach and exposure lists of official email addresses;
+//! - [`table`]: indicator tables (CSV, XLSX) with a preview, a guessed column mapping and an
+//!   all-or-nothing import that merges duplicates;
+//! - [`extract`]: indicators recognised in free text (defanged forms re-fanged), and
+//!   [`appendix`]: the text of a DOCX or text-layer PDF appendix for it; [`recognise`] names
+//!   the kind of one value;
+//! - [`shadowserver`]: Shadowserver-format reports and ministry lists of exposed addresses
+//!   become findings per unit, with deadlines; rows matching no unit are listed;
+//! - [`advisory`]: an advisory's products and versions matched against the inventory, and read
+//!   from a letter's pasted text.
 //!
 //! Standards for sharing indicators:
 //! - [`stix`]: STIX 2.1 bundles in (indicators with simple patterns, the rest kept as not
@@ -32,11 +42,18 @@
 //! # Ok::<(), canhgac_intel::exposure::ExposureError>(())
 //! ```
 
+pub mod advisory;
+pub mod appendix;
+mod csv_text;
 pub mod exposure;
+pub mod extract;
 pub mod fetch;
 pub mod indicators;
 pub mod misp;
+pub mod recognise;
+pub mod shadowserver;
 pub mod stix;
+pub mod table;
 pub mod taxii;
 
 pub use indicators::{ImportedIndicator, Tlp};

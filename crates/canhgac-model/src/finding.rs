@@ -99,6 +99,14 @@ pub mod category {
     pub const EMAIL_BREACHED: &str = "email_breached";
     /// An official address was used to register on a social network or forum (clause 1e).
     pub const EMAIL_ON_SOCIAL_SITE: &str = "email_on_social_site";
+    /// A host reported as infected or attacking others (botnet, sinkhole, honeypot reports).
+    pub const COMPROMISED_HOST: &str = "compromised_host";
+    /// A service reachable from the Internet that should not be (RDP, SMB, databases, open
+    /// resolvers and other amplifiers), or one with a known vulnerability.
+    pub const EXPOSED_SERVICE: &str = "exposed_service";
+    /// An address (IP, network, host, URL) on an authority's list of exposed or leaked
+    /// addresses.
+    pub const LISTED_ADDRESS: &str = "listed_address";
 }
 
 /// A finding as a producer reports it, before it is merged into a stored [`Finding`].

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::csv_text::{cell, detect_delimiter, CsvRows, Record};
 use super::ExposureError;
+use crate::csv_text::{cell, detect_delimiter, CsvRows, Record};
 
 /// What kind of site a breach came from. Social networks and forums matter most: clause 1e
 /// forbids registering there with an official address.
@@ -400,7 +400,7 @@ fn metadata_site(
 
 /// Lower-case, without Vietnamese diacritics (precomposed or combining), so that `Mạng Xã Hội`
 /// and `mang xa hoi` compare equal whatever normalisation form the file used.
-pub(super) fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     const COMBINING_MARKS: std::ops::RangeInclusive<char> = '\u{300}'..='\u{36f}';
     const BASE_LETTERS: [(char, &str); 7] = [
         ('a', "àáảãạăằắẳẵặâầấẩẫậ"),
@@ -427,7 +427,7 @@ pub(super) fn fold(text: &str) -> String {
 }
 
 /// Folded words separated by single spaces: `Social_Network` → `social network`.
-pub(super) fn words_of(text: &str) -> String {
+pub(crate) fn words_of(text: &str) -> String {
     fold(text)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
@@ -442,7 +442,7 @@ fn name_key(name: &str) -> String {
 
 /// The host of a URL-shaped source (`https://m.facebook.com/x` → `m.facebook.com`); other text
 /// as it is, trimmed.
-pub(super) fn host_of(source: &str) -> &str {
+pub(crate) fn host_of(source: &str) -> &str {
     let trimmed = source.trim();
     let lowered_prefix = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
     let after_scheme = if lowered_prefix.starts_with("https://") {

@@ -14,7 +14,6 @@
 //! This module does no I/O: it takes text and returns values.
 
 mod catalogue;
-mod csv_text;
 #[cfg(test)]
 mod tests;
 
@@ -25,8 +24,9 @@ use canhgac_model::{FindingDraft, FindingSource, Id, Severity, Timestamp};
 
 pub use catalogue::{Site, SiteCatalogue, SiteCategory};
 
-use catalogue::{domain_name, fold, host_of, words_of};
-use csv_text::{cell, detect_delimiter, CsvRows, Record};
+use crate::csv_text::{cell, detect_delimiter, CsvRows, Record};
+use catalogue::domain_name;
+pub(crate) use catalogue::{fold, host_of, words_of};
 
 /// Why a breach list or breach metadata was refused.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,15 @@ pub enum ExposureError {
     /// Breach metadata without a header row naming the site column.
     #[error("the breach-metadata CSV needs a header row with a site, name or breach column")]
     NoSiteColumn,
+}
+
+impl From<crate::csv_text::CsvError> for ExposureError {
+    fn from(error: crate::csv_text::CsvError) -> Self {
+        ExposureError::Line {
+            line: error.line,
+            message: error.message,
+        }
+    }
 }
 
 /// One line of a breach list: an address and, when recognised, the breached site.
