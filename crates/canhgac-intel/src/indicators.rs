@@ -68,6 +68,21 @@ pub struct ImportedIndicator {
 }
 
 impl ImportedIndicator {
+    /// The input the store takes, with what the source said in its `meta` (a value the
+    /// importer set in `input.meta` is kept where this one says nothing).
+    pub fn into_input(self) -> IndicatorInput {
+        let mut input = self.input;
+        let said = canhgac_model::IndicatorMeta {
+            confidence: self.confidence,
+            tlp: self.tlp.map(|t| t.label().to_owned()),
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            advisory: self.advisory,
+        };
+        input.meta.merge(&said);
+        input
+    }
+
     /// An indicator with nothing known beyond its input.
     pub fn new(input: IndicatorInput) -> Self {
         Self {
@@ -84,6 +99,21 @@ impl ImportedIndicator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_store_input_carries_what_the_source_said() {
+        let mut imported = ImportedIndicator::new(IndicatorInput::new(
+            canhgac_model::IndicatorKind::Ip,
+            "192.0.2.7",
+        ));
+        imported.confidence = Some(80);
+        imported.tlp = Some(Tlp::Green);
+        imported.advisory = Some("2216/CATTT-NCSC".into());
+        let input = imported.into_input();
+        assert_eq!(input.meta.confidence, Some(80));
+        assert_eq!(input.meta.tlp.as_deref(), Some("TLP:GREEN"));
+        assert_eq!(input.meta.advisory.as_deref(), Some("2216/CATTT-NCSC"));
+    }
 
     #[test]
     fn tlp_labels_of_both_versions_are_read() {

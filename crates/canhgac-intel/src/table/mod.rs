@@ -511,6 +511,7 @@ fn placeholder() -> ImportedIndicator {
         severity: Severity::Informational,
         tags: Vec::new(),
         expires_at: None,
+        meta: Default::default(),
     })
 }
 
