@@ -48,6 +48,8 @@ string_enum! {
         Monitor = "monitor",
         /// A finding that is a sign of compromise (a web shell or malware on a server).
         Finding = "finding",
+        /// Network flows: a flood, amplification, outgoing scan or traffic with a listed address.
+        Flow = "flow",
     }
 }
 

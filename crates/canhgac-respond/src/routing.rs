@@ -186,6 +186,7 @@ impl AlertSummary {
             }
             AlertSource::Monitor => AlertOrigin::Watch,
             AlertSource::Finding => AlertOrigin::Scan,
+            AlertSource::Flow => AlertOrigin::Flow,
         };
         Self {
             key: format!("alert:{}", alert.id),

@@ -434,6 +434,16 @@ pub trait Store: Send + Sync + 'static {
     // ---- dashboard and inventory as code ----
     /// Counts within scope.
     async fn dashboard(&self, scope: &Scope) -> Result<Dashboard>;
+    /// Writes one audit entry for an action taken outside the store (a flow mitigation: a
+    /// blackhole announced or withdrawn, a script run), so every such action is visible.
+    async fn append_audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &'static str,
+        entity_id: Option<Id>,
+        details: &serde_json::Value,
+    ) -> Result<()>;
     /// The directive dashboard: measured facts per unit in scope, in tree order; systems count
     /// as scanned when a run of them finished at or after `scanned_since`.
     async fn directive_facts(

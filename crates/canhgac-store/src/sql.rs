@@ -2416,6 +2416,22 @@ impl Store for SqlStore {
         })
     }
 
+    async fn append_audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &'static str,
+        entity_id: Option<Id>,
+        details: &serde_json::Value,
+    ) -> Result<()> {
+        let w = self.begin_write().await?;
+        w.commit_audited(
+            actor,
+            AuditRow::new::<(), _>(action, entity, entity_id, None, Some(details)),
+        )
+        .await
+    }
+
     async fn directive_facts(
         &self,
         scope: &Scope,

@@ -60,6 +60,8 @@ pub struct Config {
     pub bulletins: BulletinsConfig,
     /// `[scan]`
     pub scan: ScanConfig,
+    /// `[flow]`
+    pub flow: FlowConfig,
 }
 
 /// `[server]`: where to listen.
@@ -418,6 +420,36 @@ impl Default for BulletinsConfig {
         Self {
             max_reminders: 3,
             reminder_check: HumanDuration::parse("1h").expect("valid literal"),
+        }
+    }
+}
+
+/// `[flow]`: the ISP network watch: flows from registered exporters, attack detection per
+/// prefix group, and mitigation (scripts, webhooks, BGP blackholes and FlowSpec through BIRD).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowConfig {
+    /// Collect and watch flows on this server.
+    #[serde(deserialize_with = "bool_or_string")]
+    pub enabled: bool,
+    /// UDP address the collector listens on (NetFlow v5/v9, IPFIX and sFlow on one port).
+    pub listen: String,
+    /// Addresses of the routers whose flows are trusted; others are counted, not used.
+    pub exporters: Vec<String>,
+    /// `[flow.detect]`: window, hold-down, and `[[flow.detect.groups]]` with their thresholds.
+    pub detect: canhgac_flow::detect::DetectConfig,
+    /// `[flow.mitigate]`: BIRD and what each group's attacks trigger.
+    pub mitigate: canhgac_flow::mitigate::MitigateConfig,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listen: "[::]:2055".into(),
+            exporters: Vec::new(),
+            detect: canhgac_flow::detect::DetectConfig::default(),
+            mitigate: canhgac_flow::mitigate::MitigateConfig::default(),
         }
     }
 }

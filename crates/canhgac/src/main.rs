@@ -19,6 +19,7 @@ mod datadir;
 mod detection;
 mod events_cli;
 mod findings_client;
+mod flow_worker;
 mod hunt_cli;
 mod malware_cli;
 mod malware_scan;

@@ -68,6 +68,13 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
     // ---- scans on the server ----
     crate::scan_worker::start(&config, store.clone(), live.stop.clone());
+    // ---- ISP network watch ----
+    if let Some(bound) =
+        crate::flow_worker::start(&config.flow, store.clone(), live.stop.clone()).await?
+    {
+        // Tests read the port the system picked from this line.
+        println!("flow collector on udp {bound}");
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

@@ -566,6 +566,7 @@ pub fn alert_source(lang: Lang, source: AlertSource) -> &'static str {
         AlertSource::Correlation => lang.pick("Luật tương quan", "Correlation rule"),
         AlertSource::Indicator => lang.pick("Chỉ báo (IOC)", "Indicator (IOC)"),
         AlertSource::Monitor => lang.pick("Giám sát dịch vụ", "Service monitor"),
+        AlertSource::Flow => lang.pick("Luồng mạng (NetFlow/sFlow)", "Network flows"),
         AlertSource::Finding => lang.pick("Phát hiện khi rà soát", "Finding"),
     }
 }

@@ -161,10 +161,14 @@ impl Server {
 
     /// The address of a syslog listener (`udp`, `tcp`, `tls`) printed at start.
     pub fn syslog_addr(&self, proto: &str) -> Option<std::net::SocketAddr> {
-        let prefix = format!("syslog {proto} on ");
+        self.printed_addr(&format!("syslog {proto} on "))
+    }
+
+    /// An address printed at start on a line beginning with `prefix`.
+    pub fn printed_addr(&self, prefix: &str) -> Option<std::net::SocketAddr> {
         self.banner
             .iter()
-            .find_map(|line| line.strip_prefix(&prefix))
+            .find_map(|line| line.strip_prefix(prefix))
             .and_then(|addr| addr.trim().parse().ok())
     }
 

@@ -1,0 +1,241 @@
+//! The ISP network watch of `canhgac serve`, from `[flow]`: a UDP collector takes NetFlow v5/v9,
+//! IPFIX and sFlow from the registered exporters, the detector turns the records into attacks
+//! per prefix group, each attack becomes an alert of its unit (source `flow`, the fingerprint as
+//! evidence, updates folded into the same alert), and the mitigator answers as the group is
+//! configured. Every mitigation action is written to the audit log.
+//!
+//! Blackholes are only announced inside the unit's registered ranges: the IP and network assets
+//! of the systems the unit owns. Indicator addresses (C2, botnets) come from the store and are
+//! refreshed every minute.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use canhgac_flow::collector::{Collector, CollectorConfig};
+use canhgac_flow::detect::{Attack, AttackEvent, AttackKind, Detector, IndicatorSet};
+use canhgac_flow::mitigate::{MitigationRecord, Mitigator};
+use canhgac_flow::FlowRecord;
+use canhgac_model::{Actor, AlertDraft, AlertSource, AssetKind, IndicatorKind, Scope, Severity};
+use canhgac_store::Store;
+use jiff::{SignedDuration, Timestamp};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::FlowConfig;
+
+/// How long updates of one attack fold into its alert.
+const FOLD_WINDOW: SignedDuration = SignedDuration::from_secs(3600);
+
+/// How often indicator addresses and the units' ranges are read again.
+const REFRESH_EVERY: Duration = Duration::from_secs(60);
+
+/// Checks the configuration and starts the collector and the detection loop; nothing when
+/// `flow.enabled` is off. Returns the address the collector listens on.
+pub async fn start(
+    config: &FlowConfig,
+    store: Arc<dyn Store>,
+    stop: CancellationToken,
+) -> Result<Option<SocketAddr>> {
+    if !config.enabled {
+        return Ok(None);
+    }
+    let listen: SocketAddr = config
+        .listen
+        .parse()
+        .with_context(|| format!("flow.listen = {:?} không phải địa chỉ:cổng", config.listen))?;
+    let exporters = config
+        .exporters
+        .iter()
+        .map(|e| {
+            e.trim()
+                .parse::<IpAddr>()
+                .with_context(|| format!("flow.exporters: {e:?} không phải địa chỉ IP"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let detector = Detector::new(config.detect.clone()).context("flow.detect")?;
+    let http = canhgac_intel::fetch::feed_client(&canhgac_intel::fetch::FetchLimits {
+        timeout: Duration::from_secs(10),
+        max_body_bytes: 1 << 20,
+    })
+    .context("flow: HTTP client for webhooks")?;
+    let mitigator = Mitigator::new(config.mitigate.clone(), http).context("flow.mitigate")?;
+    let collector = Collector::bind(CollectorConfig::new(listen, exporters))
+        .await
+        .with_context(|| format!("flow: cannot listen on udp {listen}"))?;
+    let handle = collector.handle();
+    let bound = collector
+        .local_addr()
+        .context("flow: the collector's address")?;
+    let (batches, receive) = tokio::sync::mpsc::channel(64);
+    let collector_stop = stop.clone();
+    tokio::spawn(async move {
+        if let Err(error) = collector
+            .run(batches, async move { collector_stop.cancelled().await })
+            .await
+        {
+            tracing::error!(%error, "flow collector stopped");
+        }
+    });
+    tokio::spawn(async move {
+        // Exporter health in the log every minute: datagrams, flows, errors, unknown senders.
+        let mut every = tokio::time::interval(REFRESH_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let stats = handle.stats();
+            tracing::info!(?stats, "flow collector");
+        }
+    });
+    tokio::spawn(watch(store, detector, mitigator, receive, stop));
+    tracing::info!(%bound, "flow collector listening");
+    Ok(Some(bound))
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(Timestamp::now().as_millisecond()).unwrap_or(0)
+}
+
+async fn watch(
+    store: Arc<dyn Store>,
+    mut detector: Detector,
+    mut mitigator: Mitigator,
+    mut receive: tokio::sync::mpsc::Receiver<Vec<FlowRecord>>,
+    stop: CancellationToken,
+) {
+    let mut second = tokio::time::interval(Duration::from_secs(1));
+    let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    loop {
+        let events = tokio::select! {
+            () = stop.cancelled() => return,
+            batch = receive.recv() => match batch {
+                Some(batch) => {
+                    tracing::trace!(records = batch.len(), "flow batch");
+                    detector.observe(&batch, now_ms())
+                }
+                None => return,
+            },
+            _ = second.tick() => {
+                let now = now_ms();
+                for record in mitigator.expire(now).await {
+                    audit(&store, &record).await;
+                }
+                detector.tick(now)
+            }
+            _ = refresh.tick() => {
+                refresh_from_store(&store, &mut detector, &mut mitigator).await;
+                Vec::new()
+            }
+        };
+        for event in events {
+            handle(&store, &mut mitigator, &event).await;
+        }
+    }
+}
+
+/// Indicator addresses for the detector, registered ranges for the mitigator.
+async fn refresh_from_store(
+    store: &Arc<dyn Store>,
+    detector: &mut Detector,
+    mitigator: &mut Mitigator,
+) {
+    match store.active_indicators(Timestamp::now()).await {
+        Ok(indicators) => {
+            let listed = indicators.into_iter().filter_map(|i| {
+                let net = match i.kind {
+                    IndicatorKind::Ip => i.value.parse::<IpAddr>().ok().map(ipnet::IpNet::from),
+                    IndicatorKind::Cidr => i.value.parse::<ipnet::IpNet>().ok(),
+                    _ => None,
+                }?;
+                let label = if i.description.is_empty() {
+                    i.source
+                } else {
+                    i.description
+                };
+                Some((net, label))
+            });
+            detector.set_indicators(IndicatorSet::new(listed));
+        }
+        Err(error) => tracing::warn!(%error, "flow: cannot read indicators"),
+    }
+    match store.scan_assets(&Scope::All).await {
+        Ok(assets) => {
+            let ranges = assets.into_iter().filter_map(|a| {
+                let net = match a.kind {
+                    AssetKind::Ip => a.value.parse::<IpAddr>().ok().map(ipnet::IpNet::from),
+                    AssetKind::Cidr => a.value.parse::<ipnet::IpNet>().ok(),
+                    _ => None,
+                }?;
+                Some((a.unit_id, net))
+            });
+            mitigator.set_unit_ranges(ranges);
+        }
+        Err(error) => tracing::warn!(%error, "flow: cannot read the units' ranges"),
+    }
+}
+
+async fn handle(store: &Arc<dyn Store>, mitigator: &mut Mitigator, event: &AttackEvent) {
+    let attack = event.attack();
+    match event {
+        AttackEvent::Started(_) | AttackEvent::Updated(_) => {
+            if matches!(event, AttackEvent::Started(_)) {
+                tracing::info!(attack = attack.id, kind = attack.kind.code(), target = %attack.target, "flow attack started");
+            }
+            let draft = alert_for(attack);
+            if let Err(error) = store.record_alerts(&[draft], FOLD_WINDOW).await {
+                tracing::warn!(%error, attack = attack.id, "flow: cannot record the alert");
+            }
+        }
+        AttackEvent::Ended(_) => {
+            tracing::info!(attack = attack.id, target = %attack.target, "flow attack ended");
+        }
+    }
+    for record in mitigator.handle(event, now_ms()).await {
+        audit(store, &record).await;
+    }
+}
+
+/// The alert of an attack: its summary as the title, its fingerprint as the evidence.
+fn alert_for(attack: &Attack) -> AlertDraft {
+    let (severity, tags): (Severity, &[&str]) = match &attack.kind {
+        AttackKind::OutgoingScan => (Severity::Medium, &["attack.discovery", "attack.t1046"]),
+        AttackKind::IndicatorTraffic { .. } => (Severity::High, &["attack.command_and_control"]),
+        AttackKind::Amplification { .. } => {
+            (Severity::High, &["attack.impact", "attack.t1498.002"])
+        }
+        _ => (Severity::High, &["attack.impact", "attack.t1498.001"]),
+    };
+    AlertDraft {
+        source: AlertSource::Flow,
+        rule_key: format!("flow:{}", attack.kind.code()),
+        title: attack.summary_vi(),
+        severity,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        unit_id: Some(attack.unit_id),
+        host: Some(attack.target.to_string()),
+        time: Timestamp::from_millisecond(i64::try_from(attack.started_ms).unwrap_or(0))
+            .unwrap_or_else(|_| Timestamp::now()),
+        evidence: serde_json::to_value(attack).unwrap_or_default(),
+    }
+}
+
+async fn audit(store: &Arc<dyn Store>, record: &MitigationRecord) {
+    let details = serde_json::to_value(record).unwrap_or_default();
+    let action = format!(
+        "mitigate:{}",
+        details["action"].as_str().unwrap_or("action")
+    );
+    tracing::info!(?record, "flow mitigation");
+    if let Err(error) = store
+        .append_audit(
+            &Actor::system("flow"),
+            &action,
+            "flow_attack",
+            i64::try_from(record.attack_id).ok(),
+            &details,
+        )
+        .await
+    {
+        tracing::warn!(%error, "flow: cannot audit a mitigation");
+    }
+}

@@ -1,0 +1,289 @@
+//! The ISP network watch with the real binary: our exporter sends IPFIX over loopback to
+//! `canhgac serve`, a SYN flood against a customer's IPv6 address becomes an alert of the ISP
+//! unit with its fingerprint within seconds, and a customer host scanning the Internet is
+//! flagged. Flows from an exporter that is not registered are not used.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use canhgac_flow::exporter::{ExportFormat, FlowExporter};
+use canhgac_flow::{FlowRecord, Protocol};
+use common::{admin_token, api, Server};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const VICTIM: &str = "2001:db8:100::10";
+const SCANNER: &str = "2001:db8:100::7";
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn flow(src: &str, dst: &str, dst_port: u16, packets: u64, flags: u8) -> FlowRecord {
+    let now = now_ms();
+    FlowRecord {
+        exporter: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        src_port: 40_000,
+        dst_port,
+        protocol: Protocol::TCP,
+        tcp_flags: flags,
+        packets,
+        bytes: packets * 60,
+        sampling_rate: 1,
+        fragment: false,
+        first_ms: now,
+        last_ms: now,
+    }
+}
+
+/// Flow alerts of the server, by rule key.
+async fn flow_alerts(http: &reqwest::Client, server: &Server, token: &str) -> Vec<Value> {
+    let (status, body) = api(
+        http,
+        server,
+        token,
+        Method::GET,
+        "/api/v1/alerts?per_page=100",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["source"] == "flow")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_syn_flood_on_a_customer_ipv6_address_and_an_outgoing_scan_raise_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let data = cwd.join("data");
+    let data_arg = data.to_str().unwrap();
+    let token = admin_token(cwd, &["--data", data_arg]);
+    let http = reqwest::Client::new();
+
+    // The ISP unit and its registered range, then the flow configuration naming the unit.
+    let server = Server::start(cwd, &["--data", data_arg]);
+    let (status, isp) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/units",
+        Some(json!({"name": "Nhà mạng Sông Hồng", "code": "isp-sh", "kind": "isp"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{isp}");
+    let (_, system) = api(&http, &server, &token, Method::POST, "/api/v1/systems",
+        Some(json!({"name": "Mạng khách hàng", "code": "mang-kh", "kind": "network", "owner_unit_id": isp["id"]}))).await;
+    let (status, range) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/assets",
+        Some(json!({"system_id": system["id"], "kind": "cidr", "value": "2001:db8:100::/48"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{range}");
+    assert_eq!(server.stop().code(), Some(0));
+    let config = cwd.join("canhgac.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[flow]
+enabled = true
+listen = "127.0.0.1:0"
+exporters = ["127.0.0.1"]
+
+[flow.detect]
+window_secs = 2
+hold_down_secs = 5
+update_interval_secs = 2
+
+[[flow.detect.groups]]
+name = "khach-hang"
+unit_id = {unit}
+prefixes = ["2001:db8:100::/48"]
+host.syn = {{ pps = 2000 }}
+scan = {{ window_secs = 10, distinct_destinations = 100 }}
+"#,
+            unit = isp["id"]
+        ),
+    )
+    .unwrap();
+    let server = Server::start_with_env(
+        cwd,
+        &["--data", data_arg, "--config", config.to_str().unwrap()],
+        &[("CANHGAC_LOG", "info,canhgac=debug")],
+    );
+    let collector = server
+        .printed_addr("flow collector on udp ")
+        .expect("the collector's address is printed at start");
+    let socket = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let mut exporter = FlowExporter::new(ExportFormat::Ipfix);
+
+    // An exporter nobody registered: its flood is counted, never believed.
+    let stranger = tokio::net::UdpSocket::bind((Ipv4Addr::new(127, 0, 0, 9), 0))
+        .await
+        .unwrap();
+    let mut stranger_exporter = FlowExporter::new(ExportFormat::Ipfix);
+    let flood: Vec<FlowRecord> = (0..200)
+        .map(|i| {
+            flow(
+                &format!("2001:db8:ffff::{:x}", i + 1),
+                "2001:db8:100::99",
+                80,
+                500,
+                0x02,
+            )
+        })
+        .collect();
+    stranger_exporter
+        .send(&stranger, collector, &flood, now_ms())
+        .await
+        .unwrap();
+
+    // The flood: 200 sources × 100 SYN packets every half second, about 40,000 packets/s.
+    let started = Instant::now();
+    let mut alert = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        let flood: Vec<FlowRecord> = (0..200)
+            .map(|i| {
+                flow(
+                    &format!("2001:db8:bad::{:x}", i + 1),
+                    VICTIM,
+                    443,
+                    100,
+                    0x02,
+                )
+            })
+            .collect();
+        exporter
+            .send(&socket, collector, &flood, now_ms())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let alerts = flow_alerts(&http, &server, &token).await;
+        if let Some(found) = alerts.iter().find(|a| a["rule_key"] == "flow:syn_flood") {
+            alert = Some(found.clone());
+            break;
+        }
+    }
+    let alert =
+        alert.unwrap_or_else(|| panic!("no SYN flood alert within 30 s:\n{}", server.stderr()));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "the alert took {took:?}");
+    assert_eq!(alert["host"], VICTIM);
+    assert_eq!(alert["unit_id"], isp["id"]);
+    assert_eq!(alert["severity"], "high");
+    let (_, detail) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        &format!("/api/v1/alerts/{}", alert["id"]),
+        None,
+    )
+    .await;
+    // The first hit carries the target and the rates that crossed the limit.
+    let first = &detail["evidence"][0];
+    assert_eq!(first["target"]["host"], VICTIM, "{detail}");
+    assert_eq!(first["kind"]["name"], "syn_flood", "{first}");
+    assert!(
+        first["peak"]["pps"].as_f64().unwrap_or(0.0) > 2000.0,
+        "{first}"
+    );
+    // Updates of the ongoing attack fold into the same alert with its fingerprint: top sources
+    // and ports.
+    let mut fingerprint = None;
+    let waiting = Instant::now();
+    while waiting.elapsed() < Duration::from_secs(20) && fingerprint.is_none() {
+        let flood: Vec<FlowRecord> = (0..200)
+            .map(|i| {
+                flow(
+                    &format!("2001:db8:bad::{:x}", i + 1),
+                    VICTIM,
+                    443,
+                    100,
+                    0x02,
+                )
+            })
+            .collect();
+        exporter
+            .send(&socket, collector, &flood, now_ms())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, detail) = api(
+            &http,
+            &server,
+            &token,
+            Method::GET,
+            &format!("/api/v1/alerts/{}", alert["id"]),
+            None,
+        )
+        .await;
+        fingerprint = detail["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|hit| hit["top_sources"].as_array().is_some_and(|t| !t.is_empty()))
+            .cloned();
+    }
+    let fingerprint = fingerprint.expect("no update with top sources folded into the alert");
+    assert!(
+        fingerprint["top_destination_ports"]
+            .to_string()
+            .contains("443"),
+        "{fingerprint}"
+    );
+
+    // A customer host knocking on port 22 of 300 addresses of the Internet.
+    let probes: Vec<FlowRecord> = (0..300)
+        .map(|i| flow(SCANNER, &format!("2001:db8:cafe::{:x}", i + 1), 22, 1, 0x02))
+        .collect();
+    let started = Instant::now();
+    let mut scan = None;
+    while started.elapsed() < Duration::from_secs(20) {
+        exporter
+            .send(&socket, collector, &probes, now_ms())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let alerts = flow_alerts(&http, &server, &token).await;
+        if let Some(found) = alerts
+            .iter()
+            .find(|a| a["rule_key"] == "flow:outgoing_scan")
+        {
+            scan = Some(found.clone());
+            break;
+        }
+    }
+    let scan =
+        scan.unwrap_or_else(|| panic!("the scanning host was not flagged:\n{}", server.stderr()));
+    assert_eq!(scan["host"], SCANNER);
+
+    // Nothing was raised for the unregistered exporter's target.
+    let alerts = flow_alerts(&http, &server, &token).await;
+    assert!(
+        !alerts.iter().any(|a| a["host"] == "2001:db8:100::99"),
+        "flows of an unregistered exporter were believed: {alerts:?}"
+    );
+}
