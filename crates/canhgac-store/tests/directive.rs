@@ -11,7 +11,6 @@ use canhgac_model::{
     Timestamp, UnitInput, UnitKind,
 };
 use canhgac_store::testing::test_stores;
-use canhgac_store::Store;
 
 fn admin() -> Actor {
     Actor::system("t")
