@@ -1,13 +1,17 @@
 //! The ISP network watch with the real binary: our exporter sends IPFIX over loopback to
 //! `canhgac serve`, a SYN flood against a customer's IPv6 address becomes an alert of the ISP
 //! unit with its fingerprint within seconds, and a customer host scanning the Internet is
-//! flagged. Flows from an exporter that is not registered are not used.
+//! flagged. Flows from an exporter that is not registered are not used. With BIRD 2 installed
+//! (CI installs it), the flood's blackhole route appears in the BIRD daemon canhgac drives and is
+//! withdrawn once the attack has stopped for the configured time.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use canhgac_flow::exporter::{ExportFormat, FlowExporter};
@@ -43,6 +47,72 @@ fn flow(src: &str, dst: &str, dst_port: u16, packets: u64, flags: u8) -> FlowRec
         first_ms: now,
         last_ms: now,
     }
+}
+
+/// Kills the BIRD daemon the test started, also when the test fails.
+struct BirdGuard(Child);
+
+impl Drop for BirdGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bird_installed() -> bool {
+    if Path::new("/usr/sbin/bird").exists() && Path::new("/usr/sbin/birdc").exists() {
+        return true;
+    }
+    if std::env::var("CANHGAC_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("bird2 is required (CANHGAC_REQUIRE_SERVICES=1) but /usr/sbin/bird is missing");
+    }
+    println!("SKIPPED: bird2 not installed: the blackhole part of the flow test does not run");
+    false
+}
+
+fn birdc(socket: &Path, args: &[&str]) -> String {
+    let out = Command::new("/usr/sbin/birdc")
+        .arg("-s")
+        .arg(socket)
+        .args(args)
+        .output()
+        .expect("birdc runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The ISP's BIRD: a router id, the device protocol and the file canhgac writes its routes to.
+fn start_bird(dir: &Path) -> (BirdGuard, PathBuf, PathBuf) {
+    let routes = dir.join("canhgac-routes.conf");
+    std::fs::write(&routes, "# filled by canhgac\n").unwrap();
+    let conf = dir.join("bird.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "router id 10.255.0.1;\nprotocol device {{}}\ninclude \"{}\";\n",
+            routes.display()
+        ),
+    )
+    .unwrap();
+    let socket = dir.join("bird.ctl");
+    let child = Command::new("/usr/sbin/bird")
+        .arg("-f")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-s")
+        .arg(&socket)
+        .arg("-P")
+        .arg(dir.join("bird.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("bird starts");
+    let guard = BirdGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !birdc(&socket, &["show", "status"]).contains("Daemon is up") {
+        assert!(Instant::now() < deadline, "BIRD did not come up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (guard, socket, routes)
 }
 
 /// Flow alerts of the server, by rule key.
@@ -100,6 +170,23 @@ async fn a_syn_flood_on_a_customer_ipv6_address_and_an_outgoing_scan_raise_alert
     .await;
     assert_eq!(status, 201, "{range}");
     assert_eq!(server.stop().code(), Some(0));
+    let bird = bird_installed().then(|| start_bird(cwd));
+    let mitigate = match &bird {
+        Some((_, socket, routes)) => format!(
+            r#"
+[flow.mitigate]
+bird = {{ socket = "{}", routes_file = "{}" }}
+
+[[flow.mitigate.groups]]
+group = "khach-hang"
+kinds = ["syn_flood"]
+blackhole = {{ timeout_secs = 4 }}
+"#,
+            socket.display(),
+            routes.display()
+        ),
+        None => String::new(),
+    };
     let config = cwd.join("canhgac.toml");
     std::fs::write(
         &config,
@@ -121,7 +208,7 @@ unit_id = {unit}
 prefixes = ["2001:db8:100::/48"]
 host.syn = {{ pps = 2000 }}
 scan = {{ window_secs = 10, distinct_destinations = 100 }}
-"#,
+{mitigate}"#,
             unit = isp["id"]
         ),
     )
@@ -134,7 +221,7 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
     let collector = server
         .printed_addr("flow collector on udp ")
         .expect("the collector's address is printed at start");
-    let socket = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+    let sender = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .unwrap();
     let mut exporter = FlowExporter::new(ExportFormat::Ipfix);
@@ -176,7 +263,7 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
             })
             .collect();
         exporter
-            .send(&socket, collector, &flood, now_ms())
+            .send(&sender, collector, &flood, now_ms())
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -227,7 +314,7 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
             })
             .collect();
         exporter
-            .send(&socket, collector, &flood, now_ms())
+            .send(&sender, collector, &flood, now_ms())
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -255,6 +342,71 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
         "{fingerprint}"
     );
 
+    // The blackhole route is in BIRD while the flood goes on, and withdrawn after it stops.
+    if let Some((_, socket, _)) = &bird {
+        let route = format!("{VICTIM}/128");
+        let announced = Instant::now();
+        loop {
+            let table = birdc(socket, &["show", "route", "all"]);
+            if table.contains(&route) {
+                assert!(
+                    table.contains("(65535,666)"),
+                    "no BLACKHOLE community:\n{table}"
+                );
+                break;
+            }
+            assert!(
+                announced.elapsed() < Duration::from_secs(20),
+                "no blackhole route for {route} in BIRD:\n{table}\n{}",
+                server.stderr()
+            );
+            let flood: Vec<FlowRecord> = (0..200)
+                .map(|i| {
+                    flow(
+                        &format!("2001:db8:bad::{:x}", i + 1),
+                        VICTIM,
+                        443,
+                        100,
+                        0x02,
+                    )
+                })
+                .collect();
+            exporter
+                .send(&sender, collector, &flood, now_ms())
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let quiet = Instant::now();
+        while birdc(socket, &["show", "route"]).contains(&route) {
+            assert!(
+                quiet.elapsed() < Duration::from_secs(60),
+                "the blackhole was not withdrawn after the attack:\n{}",
+                server.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let (_, audit) = api(
+            &http,
+            &server,
+            &token,
+            Method::GET,
+            "/api/v1/audit?per_page=200",
+            None,
+        )
+        .await;
+        let actions: Vec<&str> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert!(
+            actions.iter().any(|a| a.starts_with("mitigate:blackhole")),
+            "mitigations are audited: {actions:?}"
+        );
+    }
+
     // A customer host knocking on port 22 of 300 addresses of the Internet.
     let probes: Vec<FlowRecord> = (0..300)
         .map(|i| flow(SCANNER, &format!("2001:db8:cafe::{:x}", i + 1), 22, 1, 0x02))
@@ -263,7 +415,7 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
     let mut scan = None;
     while started.elapsed() < Duration::from_secs(20) {
         exporter
-            .send(&socket, collector, &probes, now_ms())
+            .send(&sender, collector, &probes, now_ms())
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
