@@ -115,6 +115,21 @@ fn start_bird(dir: &Path) -> (BirdGuard, PathBuf, PathBuf) {
     (guard, socket, routes)
 }
 
+/// One half-second of the flood: 200 sources × 100 SYN packets to the victim.
+fn flood() -> Vec<FlowRecord> {
+    (0..200)
+        .map(|i| {
+            flow(
+                &format!("2001:db8:bad::{:x}", i + 1),
+                VICTIM,
+                443,
+                100,
+                0x02,
+            )
+        })
+        .collect()
+}
+
 /// Flow alerts of the server, by rule key.
 async fn flow_alerts(http: &reqwest::Client, server: &Server, token: &str) -> Vec<Value> {
     let (status, body) = api(
@@ -231,7 +246,7 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
         .await
         .unwrap();
     let mut stranger_exporter = FlowExporter::new(ExportFormat::Ipfix);
-    let flood: Vec<FlowRecord> = (0..200)
+    let unbelieved: Vec<FlowRecord> = (0..200)
         .map(|i| {
             flow(
                 &format!("2001:db8:ffff::{:x}", i + 1),
@@ -243,7 +258,7 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
         })
         .collect();
     stranger_exporter
-        .send(&stranger, collector, &flood, now_ms())
+        .send(&stranger, collector, &unbelieved, now_ms())
         .await
         .unwrap();
 
@@ -251,19 +266,8 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
     let started = Instant::now();
     let mut alert = None;
     while started.elapsed() < Duration::from_secs(30) {
-        let flood: Vec<FlowRecord> = (0..200)
-            .map(|i| {
-                flow(
-                    &format!("2001:db8:bad::{:x}", i + 1),
-                    VICTIM,
-                    443,
-                    100,
-                    0x02,
-                )
-            })
-            .collect();
         exporter
-            .send(&sender, collector, &flood, now_ms())
+            .send(&sender, collector, &flood(), now_ms())
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -302,19 +306,8 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
     let mut fingerprint = None;
     let waiting = Instant::now();
     while waiting.elapsed() < Duration::from_secs(20) && fingerprint.is_none() {
-        let flood: Vec<FlowRecord> = (0..200)
-            .map(|i| {
-                flow(
-                    &format!("2001:db8:bad::{:x}", i + 1),
-                    VICTIM,
-                    443,
-                    100,
-                    0x02,
-                )
-            })
-            .collect();
         exporter
-            .send(&sender, collector, &flood, now_ms())
+            .send(&sender, collector, &flood(), now_ms())
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -360,19 +353,8 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
                 "no blackhole route for {route} in BIRD:\n{table}\n{}",
                 server.stderr()
             );
-            let flood: Vec<FlowRecord> = (0..200)
-                .map(|i| {
-                    flow(
-                        &format!("2001:db8:bad::{:x}", i + 1),
-                        VICTIM,
-                        443,
-                        100,
-                        0x02,
-                    )
-                })
-                .collect();
             exporter
-                .send(&sender, collector, &flood, now_ms())
+                .send(&sender, collector, &flood(), now_ms())
                 .await
                 .unwrap();
             tokio::time::sleep(Duration::from_millis(500)).await;
