@@ -766,3 +766,119 @@ async fn overrides_and_suppressions_stay_within_scope() {
         assert_eq!(all.as_array().unwrap().len(), 2);
     }
 }
+
+/// Posts `body` to `/api/v1/indicators/import/{path}`.
+async fn import_feed(api: &Api, auth: &Auth, path: &str, body: Vec<u8>) -> Reply {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/indicators/import/{path}"))
+        .header(header::CONTENT_TYPE, "application/octet-stream");
+    if let Auth::Bearer(secret) = auth {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {secret}"));
+    }
+    api.send(request.body(Body::from(body)).unwrap()).await
+}
+
+#[tokio::test]
+async fn indicator_feeds_import_tables_appendices_stix_and_misp() {
+    for (api, detection) in detection_apis(WebSettings::default()).await {
+        let w = detection_world(api.store.as_ref(), Some(&detection)).await;
+        let p = people(&api, &w).await;
+
+        // An IOC appendix pasted as text, defanged, with its advisory and marking.
+        let appendix = "Phụ lục: chỉ báo của chiến dịch\n\
+                        Máy chủ điều khiển: 203.0.113[.]45\n\
+                        Tên miền: update-vn[.]example[.]com\n\
+                        hxxp://evil.example.net/payload\n";
+        let done = import_feed(
+            &api,
+            &p.admin,
+            "appendix?advisory=2216/CATTT-NCSC&tlp=amber&source=NCSC",
+            appendix.as_bytes().to_vec(),
+        )
+        .await
+        .ok(200);
+        assert_eq!(
+            (done["read"].as_u64(), done["created"].as_u64()),
+            (Some(3), Some(3)),
+            "{done}"
+        );
+        let ips = api
+            .get("/api/v1/indicators?kind=ip", &p.viewer)
+            .await
+            .ok(200);
+        let c2 = &ips["items"][0];
+        assert_eq!(c2["value"], "203.0.113.45");
+        assert_eq!(c2["advisory"], "2216/CATTT-NCSC", "{c2}");
+        assert_eq!(c2["tlp"], "TLP:AMBER", "{c2}");
+        assert_eq!(c2["source"], "NCSC");
+
+        // A table with Vietnamese headers; a bad row refuses the whole file and is named.
+        let bad = "STT,Giá trị,Loại,Mô tả\n1,198.51.100.9,ip,C2\n2,999.1.1.1,ip,hỏng\n";
+        let problem = import_feed(&api, &p.admin, "table", bad.as_bytes().to_vec())
+            .await
+            .problem(422);
+        assert!(
+            problem.to_string().contains('3'),
+            "the bad row is named: {problem}"
+        );
+        let good =
+            "STT,Giá trị,Loại,Mô tả\n1,198.51.100.9,ip,C2\n2,bad.example.org,domain,Lừa đảo\n";
+        let done = import_feed(&api, &p.admin, "table", good.as_bytes().to_vec())
+            .await
+            .ok(200);
+        assert_eq!(done["created"], 2, "{done}");
+
+        // STIX 2.1: a simple pattern is imported, a regular expression is listed, not dropped.
+        let bundle = json!({
+            "type": "bundle", "id": "bundle--6f1e5c38-3b1a-4d0e-9a57-0c3f2d6b8a11",
+            "objects": [
+                {"type": "indicator", "spec_version": "2.1",
+                 "id": "indicator--0b1e6a52-0000-4000-8000-000000000101",
+                 "created": "2026-11-20T00:00:00Z", "modified": "2026-11-20T00:00:00Z",
+                 "pattern": "[ipv4-addr:value = '192.0.2.200']", "pattern_type": "stix",
+                 "valid_from": "2026-11-20T00:00:00Z", "confidence": 80},
+                {"type": "indicator", "spec_version": "2.1",
+                 "id": "indicator--0b1e6a52-0000-4000-8000-000000000102",
+                 "created": "2026-11-20T00:00:00Z", "modified": "2026-11-20T00:00:00Z",
+                 "pattern": "[url:value MATCHES '^http://.*\\\\.vn/x']", "pattern_type": "stix",
+                 "valid_from": "2026-11-20T00:00:00Z"}
+            ]
+        });
+        let done = import_feed(&api, &p.admin, "stix", bundle.to_string().into_bytes())
+            .await
+            .ok(200);
+        assert_eq!(done["created"], 1, "{done}");
+        assert_eq!(done["not_evaluated"].as_array().unwrap().len(), 1, "{done}");
+        let stixed = api
+            .get("/api/v1/indicators?q=192.0.2.200", &p.viewer)
+            .await
+            .ok(200);
+        assert_eq!(stixed["items"][0]["confidence"], 80, "{stixed}");
+
+        // MISP: only attributes flagged for detection.
+        let event = json!({"Event": {
+            "uuid": "5a1c2f00-1111-4222-8333-444455556666", "info": "Chiến dịch APT",
+            "threat_level_id": "1", "date": "2026-11-21", "timestamp": "1795000000",
+            "Attribute": [
+                {"type": "ip-dst", "value": "192.0.2.201", "to_ids": true, "timestamp": "1795000000"},
+                {"type": "domain", "value": "not-for-ids.example", "to_ids": false, "timestamp": "1795000000"}
+            ]
+        }});
+        let done = import_feed(&api, &p.admin, "misp", event.to_string().into_bytes())
+            .await
+            .ok(200);
+        assert_eq!(
+            (done["read"].as_u64(), done["created"].as_u64()),
+            (Some(1), Some(1)),
+            "{done}"
+        );
+
+        // Unknown formats and callers who do not see every unit are refused.
+        import_feed(&api, &p.admin, "yaml", b"x".to_vec())
+            .await
+            .problem(422);
+        let officer = import_feed(&api, &p.officer, "appendix", b"1.2.3.4".to_vec()).await;
+        assert_eq!(officer.status.as_u16(), 403, "{}", officer.text());
+    }
+}

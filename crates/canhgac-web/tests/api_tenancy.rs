@@ -83,7 +83,10 @@ fn case_of(method: &str, path: &str) -> Case {
         ("delete", "/suppressions/{id}") => Case::ScopedById("suppressions"),
         ("get", "/rules") => Case::ScopedRead("rules"),
         ("put" | "delete", "/rules/{key}/override") => Case::ScopedOverride,
-        ("post", "/indicators" | "/indicators/import" | "/exposures/import")
+        (
+            "post",
+            "/indicators" | "/indicators/import" | "/indicators/import/{format}" | "/exposures/import",
+        )
         | ("delete", "/indicators/{id}") => Case::EveryUnitOnly,
         ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
         ("get", "/findings") => Case::ScopedRead("findings"),
@@ -662,10 +665,15 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                         )
                         .await
                     }
-                    "/indicators/import" => {
+                    "/indicators/import" | "/indicators/import/{format}" => {
+                        let (uri, body) = if path.ends_with("{format}") {
+                            ("/api/v1/indicators/import/appendix", "C2: 192.0.2[.]79\n")
+                        } else {
+                            ("/api/v1/indicators/import", "kind,value\nip,192.0.2.78\n")
+                        };
                         let request = axum::http::Request::builder()
                             .method("POST")
-                            .uri("/api/v1/indicators/import")
+                            .uri(uri)
                             .header("content-type", "text/csv");
                         let request = match auth {
                             Auth::Bearer(secret) => {
@@ -676,12 +684,8 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                                 .header("x-csrf-token", csrf.clone().unwrap_or_default()),
                             Auth::None => request,
                         };
-                        api.send(
-                            request
-                                .body(axum::body::Body::from("kind,value\nip,192.0.2.78\n"))
-                                .unwrap(),
-                        )
-                        .await
+                        api.send(request.body(axum::body::Body::from(body)).unwrap())
+                            .await
                     }
                     _ => {
                         let listed = api.get("/api/v1/indicators", auth).await.ok(200);

@@ -155,6 +155,163 @@ pub async fn import_csv(
     Ok(Json(import(&state, &caller, inputs).await?))
 }
 
+/// Defaults and origin of a feed import (`POST /indicators/import/{format}`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedImportQuery {
+    /// Source recorded on indicators that do not name one (default: the format).
+    pub source: Option<String>,
+    /// Severity of indicators that do not say (default high).
+    pub severity: Option<Severity>,
+    /// TLP marking of indicators that do not carry one (`TLP:AMBER`, `green`...).
+    pub tlp: Option<String>,
+    /// The advisory the file came with (number/code such as `2216/CATTT-NCSC`).
+    pub advisory: Option<String>,
+    /// MISP: also take attributes not flagged `to_ids` (default false).
+    pub all_attributes: Option<bool>,
+}
+
+/// What a feed import did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeedImportResult {
+    /// New indicators.
+    pub created: u64,
+    /// Indicators that existed (same kind and value) and were updated (merged).
+    pub updated: u64,
+    /// Indicators read from the file.
+    pub read: usize,
+    /// STIX indicators kept out because their pattern is outside what canhgac evaluates, with
+    /// the reason (id: reason).
+    pub not_evaluated: Vec<String>,
+}
+
+/// Imports indicators from a file in one of the formats the national centres and feeds use:
+///
+/// - `table`: a CSV or XLSX table; the value column (and kind, description, dates, TLP... when
+///   present) are recognised from the header, Vietnamese or English;
+/// - `appendix`: an IOC appendix as a DOCX, a text-layer PDF or plain text; addresses, domains,
+///   URLs, hashes and emails are recognised, defanged forms (`hxxp`, `1.2.3[.]4`) re-fanged;
+/// - `stix`: a STIX 2.1 bundle (indicators with simple patterns; the others are listed as not
+///   evaluated);
+/// - `misp`: a MISP event (or a list of them) in JSON.
+///
+/// All or nothing: a malformed row or object refuses the whole file and is named. The same
+/// indicator imported again merges (earliest first seen, latest last seen, highest confidence).
+#[utoipa::path(post, operation_id = "import_indicator_feed", path = "/api/v1/indicators/import/{format}", tag = "indicators",
+    params(("format" = String, Path, description = "table, appendix, stix or misp"), FeedImportQuery),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 200, description = "How many were read, created and updated", body = FeedImportResult)))]
+pub async fn import_feed(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(format): ApiPath<String>,
+    ApiQuery(query): ApiQuery<FeedImportQuery>,
+    request: Request,
+) -> Result<Json<FeedImportResult>, ApiError> {
+    use canhgac_intel::{appendix, extract, misp, stix, table};
+    require_responder(&caller)?;
+    let bytes = Bytes::from_request(request, &state)
+        .await
+        .map_err(bytes_rejection)?;
+    let tlp = match query
+        .tlp
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(text) => Some(canhgac_intel::Tlp::parse(text).ok_or_else(|| {
+            ApiError::invalid("tlp", "TLP là CLEAR, GREEN, AMBER, AMBER+STRICT hoặc RED")
+        })?),
+        None => None,
+    };
+    let source = query
+        .source
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| format.clone());
+    let defaults = table::ImportDefaults {
+        source: source.clone(),
+        severity: query.severity.unwrap_or(Severity::High),
+        tlp,
+        advisory: query.advisory.clone().filter(|a| !a.trim().is_empty()),
+        expires_at: None,
+    };
+    let text = || {
+        std::str::from_utf8(&bytes)
+            .map_err(|_| ApiError::invalid("file", "tệp không phải văn bản UTF-8"))
+    };
+    let mut not_evaluated = Vec::new();
+    let imported: Vec<canhgac_intel::ImportedIndicator> = match format.as_str() {
+        "table" => {
+            let kind = table::TableFormat::detect(&bytes);
+            let preview = table::preview(&bytes, &kind, 20)
+                .map_err(|e| ApiError::invalid("file", e.to_string()))?;
+            table::import(&bytes, &kind, &preview.mapping, &defaults)
+                .map_err(|e| ApiError::invalid("file", e.to_string()))?
+        }
+        "appendix" => {
+            let found = match appendix::extract_from_appendix(&bytes) {
+                Ok(found) => found,
+                Err(appendix::AppendixError::UnknownFormat) => extract::extract(text()?),
+                Err(error) => return Err(ApiError::invalid("file", error.to_string())),
+            };
+            found.iter().map(|f| f.to_imported(&defaults)).collect()
+        }
+        "stix" => {
+            let read = stix::read_bundle(text()?, &source)
+                .map_err(|e| ApiError::invalid("file", e.to_string()))?;
+            not_evaluated = read
+                .not_evaluated
+                .iter()
+                .map(|n| format!("{}: {}", n.id, n.reason))
+                .collect();
+            read.indicators
+        }
+        "misp" => {
+            let options = misp::MispOptions {
+                only_to_ids: !query.all_attributes.unwrap_or(false),
+                default_source: source.clone(),
+            };
+            misp::read_events(text()?, &options)
+                .map_err(|e| ApiError::invalid("file", e.to_string()))?
+                .indicators
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("{other:?}: chọn table, appendix, stix hoặc misp"),
+            ))
+        }
+    };
+    if imported.len() > MAX_IMPORT {
+        return Err(ApiError::invalid(
+            "file",
+            format!("quá {MAX_IMPORT} chỉ báo trong một tệp"),
+        ));
+    }
+    let read = imported.len();
+    let inputs: Vec<IndicatorInput> = imported
+        .into_iter()
+        .map(|i| {
+            let mut input = i.into_input();
+            if input.meta.advisory.is_none() {
+                input.meta.advisory.clone_from(&defaults.advisory);
+            }
+            if input.meta.tlp.is_none() {
+                input.meta.tlp = defaults.tlp.map(|t| t.label().to_owned());
+            }
+            input
+        })
+        .collect();
+    let done = import(&state, &caller, inputs).await?;
+    Ok(Json(FeedImportResult {
+        created: done.created,
+        updated: done.updated,
+        read,
+        not_evaluated,
+    }))
+}
+
 /// Deletes an indicator.
 #[utoipa::path(delete, operation_id = "delete_indicator", path = "/api/v1/indicators/{id}", tag = "indicators",
     params(("id" = Id, Path, description = "Indicator id")),

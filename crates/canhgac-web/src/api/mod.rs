@@ -172,6 +172,7 @@ api_routes! {
     get "/indicators" => indicators::list;
     post "/indicators" => indicators::add;
     post "/indicators/import" => indicators::import_csv;
+    post "/indicators/import/{format}" => indicators::import_feed;
     delete "/indicators/{id}" => indicators::delete;
 
     get "/rules" => rules::list;
@@ -268,7 +269,8 @@ async fn method_not_allowed() -> ApiError {
         inventory::export, inventory::plan, inventory::import,
         events::submit, events::search, events::status,
         alerts::list, alerts::get, alerts::triage,
-        indicators::list, indicators::add, indicators::import_csv, indicators::delete,
+        indicators::list, indicators::add, indicators::import_csv, indicators::import_feed,
+        indicators::delete,
         rules::list, rules::set_override, rules::delete_override,
         rules::list_suppressions, rules::create_suppression, rules::delete_suppression,
         monitors::list, monitors::create, monitors::get, monitors::update, monitors::delete,
