@@ -85,7 +85,11 @@ fn case_of(method: &str, path: &str) -> Case {
         ("put" | "delete", "/rules/{key}/override") => Case::ScopedOverride,
         (
             "post",
-            "/indicators" | "/indicators/import" | "/indicators/import/{format}" | "/exposures/import",
+            "/indicators"
+            | "/indicators/import"
+            | "/indicators/import/{format}"
+            | "/exposures/import"
+            | "/exposures/report",
         )
         | ("delete", "/indicators/{id}") => Case::EveryUnitOnly,
         ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
@@ -662,6 +666,14 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                             "/api/v1/exposures/import",
                             auth,
                             json!("ai@alpha.gov.vn:facebook.com"),
+                        )
+                        .await
+                    }
+                    "/exposures/report" => {
+                        api.post(
+                            "/api/v1/exposures/report?kind=list",
+                            auth,
+                            json!("192.0.2.80"),
                         )
                         .await
                     }

@@ -156,3 +156,147 @@ pub async fn import_text(
         outcome,
     })
 }
+
+/// Which list `POST /exposures/report` reads.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `shadowserver` (a Shadowserver-format CSV report; the default) or `list` (a ministry
+    /// list of exposed IPs, networks, hosts, URLs and email addresses).
+    pub kind: Option<String>,
+    /// The report's file name (its type is read from it, e.g.
+    /// `2025-11-20-scan_rdp-vietnam-geo.csv`) or the list's name / letter number.
+    pub name: Option<String>,
+}
+
+/// A row matching no unit: listed for the province analyst, not dropped.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnmatchedRow {
+    /// 1-based row (the header is row 1).
+    pub row: usize,
+    /// The IP, host, URL or address of the row.
+    pub subject: String,
+    /// The report type or the list's name.
+    pub report_type: String,
+}
+
+/// What a report import did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportImportResult {
+    /// The report type read (e.g. `scan_rdp`, `sinkhole_http`) or the list's name, when known.
+    pub report_type: Option<String>,
+    /// Data rows read.
+    pub rows: usize,
+    /// Findings per unit.
+    pub per_unit: BTreeMap<Id, usize>,
+    /// Rows matching no unit of the inventory.
+    pub unmatched: Vec<UnmatchedRow>,
+    /// What recording the findings did (a re-import updates instead of duplicating).
+    pub outcome: FindingOutcome,
+}
+
+/// Imports a Shadowserver-format report or a ministry list of exposed addresses: each row is
+/// matched to a unit through the inventory (IP and network assets, domains, email domains; the
+/// most specific wins) and becomes a finding with a deadline by severity ("compromised host",
+/// "exposed RDP", "leaked official email"...); rows matching no unit are returned, not dropped.
+/// All or nothing: a malformed row refuses the report and is named. Needs a caller who sees
+/// every unit.
+#[utoipa::path(post, operation_id = "import_exposure_report", path = "/api/v1/exposures/report", tag = "findings",
+    params(ReportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, description = "Findings per unit and the rows matching no unit", body = ReportImportResult)))]
+pub async fn import_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::error::ApiQuery(query): super::error::ApiQuery<ReportQuery>,
+    request: Request,
+) -> Result<Json<ReportImportResult>, ApiError> {
+    use canhgac_intel::shadowserver;
+    require_responder(&caller)?;
+    if !caller.scope().is_all() {
+        return Err(ApiError::forbidden(
+            "exposure reports cover every unit; ask an analyst or an administrator",
+        ));
+    }
+    let bytes = Bytes::from_request(request, &state)
+        .await
+        .map_err(bytes_rejection)?;
+    let text = text("report", &bytes)?;
+    let mut directory = shadowserver::Directory::default();
+    for asset in state.store.scan_assets(&Scope::All).await? {
+        let value = asset
+            .value
+            .trim()
+            .trim_start_matches("*.")
+            .to_ascii_lowercase();
+        match asset.kind {
+            canhgac_model::AssetKind::Ip => {
+                if let Ok(ip) = value.parse::<std::net::IpAddr>() {
+                    directory.networks.push((ip.into(), asset.unit_id));
+                }
+            }
+            canhgac_model::AssetKind::Cidr => {
+                if let Ok(net) = value.parse::<ipnet::IpNet>() {
+                    directory.networks.push((net, asset.unit_id));
+                }
+            }
+            canhgac_model::AssetKind::Domain => directory.domains.push((value, asset.unit_id)),
+            _ => {}
+        }
+    }
+    directory.email_domains = state.store.email_directory(&Scope::All).await?.domains;
+    let policy = shadowserver::DeadlinePolicy::default();
+    let name = query
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let report = match query.kind.as_deref().unwrap_or("shadowserver") {
+        "shadowserver" => {
+            shadowserver::import_report(&text, name, &directory, &policy, Timestamp::now())
+        }
+        "list" => shadowserver::import_list(
+            &text,
+            &shadowserver::MinistryList {
+                name: name.unwrap_or("Danh sách của Bộ").to_owned(),
+                severity: canhgac_model::Severity::High,
+            },
+            &directory,
+            &policy,
+            Timestamp::now(),
+        ),
+        other => {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("{other:?}: chọn shadowserver hoặc list"),
+            ))
+        }
+    }
+    .map_err(|e| ApiError::invalid("report", e.to_string()))?;
+    let mut per_unit: BTreeMap<Id, usize> = BTreeMap::new();
+    for finding in &report.findings {
+        if let Some(unit) = finding.draft.unit_id {
+            *per_unit.entry(unit).or_default() += 1;
+        }
+    }
+    let batch = FindingBatch {
+        findings: report.findings.into_iter().map(|f| f.draft).collect(),
+        snapshot: None,
+    };
+    let outcome = state.store.record_findings(&caller.actor(), &batch).await?;
+    Ok(Json(ReportImportResult {
+        report_type: report.report_type,
+        rows: report.rows,
+        per_unit,
+        unmatched: report
+            .unmatched
+            .into_iter()
+            .map(|u| UnmatchedRow {
+                row: u.row,
+                subject: u.subject,
+                report_type: u.report_type,
+            })
+            .collect(),
+        outcome,
+    }))
+}

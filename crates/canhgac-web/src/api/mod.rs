@@ -205,6 +205,7 @@ api_routes! {
     get "/findings/{id}" => findings::get;
     post "/findings/{id}/status" => findings::set_status;
     post "/exposures/import" => exposures::import;
+    post "/exposures/report" => exposures::import_report;
 
     get "/probes" => probes::list;
     get "/probes/{name}/monitors" => probes::monitors;
@@ -278,7 +279,7 @@ async fn method_not_allowed() -> ApiError {
         monitors::baseline, monitors::approve_baseline, monitors::check_now,
         monitors::list_maintenance, monitors::create_maintenance, monitors::delete_maintenance,
         findings::list, findings::record, findings::counts, findings::get, findings::set_status,
-        exposures::import,
+        exposures::import, exposures::import_report,
         probes::list, probes::monitors, probes::results, probes::public_status,
         bulletins::list, bulletins::create, bulletins::get, bulletins::remind, bulletins::outbox,
         scans::list, scans::create, scans::get, scans::cancel,
