@@ -83,6 +83,27 @@ impl ImportedIndicator {
         input
     }
 
+    /// A stored indicator, for export: its fields and what its feeds said.
+    pub fn from_stored(stored: &canhgac_model::Indicator) -> Self {
+        ImportedIndicator {
+            input: IndicatorInput {
+                kind: stored.kind,
+                value: stored.value.clone(),
+                source: stored.source.clone(),
+                description: stored.description.clone(),
+                severity: stored.severity,
+                tags: stored.tags.clone(),
+                expires_at: stored.expires_at,
+                meta: stored.meta.clone(),
+            },
+            confidence: stored.meta.confidence,
+            tlp: stored.meta.tlp.as_deref().and_then(Tlp::parse),
+            first_seen: stored.meta.first_seen,
+            last_seen: stored.meta.last_seen,
+            advisory: stored.meta.advisory.clone(),
+        }
+    }
+
     /// An indicator with nothing known beyond its input.
     pub fn new(input: IndicatorInput) -> Self {
         Self {

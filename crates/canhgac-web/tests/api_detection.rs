@@ -874,6 +874,40 @@ async fn indicator_feeds_import_tables_appendices_stix_and_misp() {
             "{done}"
         );
 
+        // Shared upward: a STIX bundle that imports back onto the same indicators, and CSV.
+        let exported = api
+            .get(
+                "/api/v1/indicators/export?identity=S%E1%BB%9F%20TTTT",
+                &p.viewer,
+            )
+            .await
+            .ok(200);
+        assert_eq!(exported["type"], "bundle", "{exported}");
+        let objects = exported["objects"].as_array().unwrap();
+        let c2 = objects
+            .iter()
+            .find(|o| {
+                o["pattern"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("203.0.113.45"))
+            })
+            .unwrap_or_else(|| panic!("the C2 address is in the bundle: {exported}"));
+        assert!(c2["object_marking_refs"].is_array(), "{c2}");
+        let back = import_feed(&api, &p.admin, "stix", exported.to_string().into_bytes())
+            .await
+            .ok(200);
+        assert_eq!(back["created"], 0, "a re-import merges: {back}");
+        let csv = api
+            .get("/api/v1/indicators/export?format=csv", &p.viewer)
+            .await;
+        assert_eq!(csv.status.as_u16(), 200);
+        let text = csv.text();
+        assert!(text.starts_with("kind,value"), "{text}");
+        assert!(
+            text.contains("203.0.113.45") && text.contains("TLP:AMBER"),
+            "{text}"
+        );
+
         // Unknown formats and callers who do not see every unit are refused.
         import_feed(&api, &p.admin, "yaml", b"x".to_vec())
             .await

@@ -92,7 +92,7 @@ fn case_of(method: &str, path: &str) -> Case {
             | "/exposures/report",
         )
         | ("delete", "/indicators/{id}") => Case::EveryUnitOnly,
-        ("get", "/indicators") => Case::Exempt("indicators apply to every unit"),
+        ("get", "/indicators" | "/indicators/export") => Case::Exempt("indicators apply to every unit"),
         ("get", "/findings") => Case::ScopedRead("findings"),
         ("get", "/findings/counts") => Case::ScopedRead("finding-counts"),
         ("get", "/findings/{id}") => Case::ScopedById("findings"),

@@ -312,6 +312,67 @@ pub async fn import_feed(
     }))
 }
 
+/// Format and identity of `GET /indicators/export`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `stix` (a STIX 2.1 bundle, the default) or `csv`.
+    pub format: Option<String>,
+    /// Name of the sharing organisation in the bundle (default `canhgac`).
+    pub identity: Option<String>,
+}
+
+/// Exports every indicator to share upward: a STIX 2.1 bundle (stable ids, so a re-export
+/// updates rather than duplicates at the receiver; TLP markings; confidence and validity) or
+/// CSV (`kind,value,source,description,severity,tlp,confidence,first_seen,last_seen,...`).
+#[utoipa::path(get, operation_id = "export_indicators", path = "/api/v1/indicators/export", tag = "indicators",
+    params(ExportQuery),
+    responses((status = 200, description = "The bundle (application/json) or the table (text/csv)")))]
+pub async fn export(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    use axum::response::IntoResponse;
+    use canhgac_intel::{stix, ImportedIndicator};
+    let mut indicators = Vec::new();
+    for page in 1.. {
+        let listed = state
+            .store
+            .list_indicators(
+                &IndicatorFilter::default(),
+                &canhgac_model::PageRequest::new(page, 500),
+            )
+            .await?;
+        let done = listed.items.len() < 500;
+        indicators.extend(listed.items.iter().map(ImportedIndicator::from_stored));
+        if done || indicators.len() >= MAX_IMPORT * 10 {
+            break;
+        }
+    }
+    match query.format.as_deref().unwrap_or("stix") {
+        "stix" => {
+            let identity = stix::StixIdentity {
+                name: query
+                    .identity
+                    .filter(|i| !i.trim().is_empty())
+                    .unwrap_or_else(|| "canhgac".to_owned()),
+            };
+            let bundle = stix::to_bundle(&indicators, &[], &identity, jiff::Timestamp::now());
+            Ok(Json(bundle).into_response())
+        }
+        "csv" => Ok((
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            stix::to_csv(&indicators),
+        )
+            .into_response()),
+        other => Err(ApiError::invalid(
+            "format",
+            format!("{other:?}: chọn stix hoặc csv"),
+        )),
+    }
+}
+
 /// Deletes an indicator.
 #[utoipa::path(delete, operation_id = "delete_indicator", path = "/api/v1/indicators/{id}", tag = "indicators",
     params(("id" = Id, Path, description = "Indicator id")),

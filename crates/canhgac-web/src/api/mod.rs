@@ -173,6 +173,7 @@ api_routes! {
     post "/indicators" => indicators::add;
     post "/indicators/import" => indicators::import_csv;
     post "/indicators/import/{format}" => indicators::import_feed;
+    get "/indicators/export" => indicators::export;
     delete "/indicators/{id}" => indicators::delete;
 
     get "/rules" => rules::list;
@@ -271,6 +272,7 @@ async fn method_not_allowed() -> ApiError {
         events::submit, events::search, events::status,
         alerts::list, alerts::get, alerts::triage,
         indicators::list, indicators::add, indicators::import_csv, indicators::import_feed,
+        indicators::export,
         indicators::delete,
         rules::list, rules::set_override, rules::delete_override,
         rules::list_suppressions, rules::create_suppression, rules::delete_suppression,
