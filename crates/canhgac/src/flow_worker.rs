@@ -87,7 +87,18 @@ pub async fn start(
             tracing::info!(?stats, "flow collector");
         }
     });
-    tokio::spawn(watch(store, detector, mitigator, receive, stop));
+    // The detection loop does no I/O: alerts, mitigations (birdc, scripts, webhooks) and the
+    // store reads run in their own task, so a slow BIRD or database never backs up the flows.
+    let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (indicators_tx, indicators_rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(detect(
+        detector,
+        receive,
+        indicators_rx,
+        events_tx,
+        stop.clone(),
+    ));
+    tokio::spawn(respond(store, mitigator, events_rx, indicators_tx, stop));
     tracing::info!(%bound, "flow collector listening");
     Ok(Some(bound))
 }
@@ -96,50 +107,77 @@ fn now_ms() -> u64 {
     u64::try_from(Timestamp::now().as_millisecond()).unwrap_or(0)
 }
 
-async fn watch(
-    store: Arc<dyn Store>,
+/// Flows in, attack events out; indicator sets replaced as they come.
+async fn detect(
     mut detector: Detector,
-    mut mitigator: Mitigator,
     mut receive: tokio::sync::mpsc::Receiver<Vec<FlowRecord>>,
+    mut indicators: tokio::sync::mpsc::Receiver<IndicatorSet>,
+    events: tokio::sync::mpsc::UnboundedSender<AttackEvent>,
+    stop: CancellationToken,
+) {
+    let mut second = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let raised = tokio::select! {
+            () = stop.cancelled() => return,
+            batch = receive.recv() => match batch {
+                Some(batch) => detector.observe(&batch, now_ms()),
+                None => return,
+            },
+            _ = second.tick() => detector.tick(now_ms()),
+            Some(set) = indicators.recv() => {
+                detector.set_indicators(set);
+                Vec::new()
+            }
+        };
+        for event in raised {
+            if events.send(event).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Attack events become alerts and mitigations; every minute the indicator addresses and the
+/// units' registered ranges are read again.
+async fn respond(
+    store: Arc<dyn Store>,
+    mut mitigator: Mitigator,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<AttackEvent>,
+    indicators: tokio::sync::mpsc::Sender<IndicatorSet>,
     stop: CancellationToken,
 ) {
     let mut second = tokio::time::interval(Duration::from_secs(1));
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
     loop {
-        let events = tokio::select! {
+        tokio::select! {
             () = stop.cancelled() => return,
-            batch = receive.recv() => match batch {
-                Some(batch) => {
-                    tracing::trace!(records = batch.len(), "flow batch");
-                    detector.observe(&batch, now_ms())
-                }
+            event = events.recv() => match event {
+                Some(event) => handle(&store, &mut mitigator, &event).await,
                 None => return,
             },
             _ = second.tick() => {
-                let now = now_ms();
-                for record in mitigator.expire(now).await {
+                for record in mitigator.expire(now_ms()).await {
                     audit(&store, &record).await;
                 }
-                detector.tick(now)
             }
             _ = refresh.tick() => {
-                refresh_from_store(&store, &mut detector, &mut mitigator).await;
-                Vec::new()
+                if let Some(set) = refresh_from_store(&store, &mut mitigator).await {
+                    // Full means the detector has not taken the last set yet; the next
+                    // minute's set replaces it.
+                    let _ = indicators.try_send(set);
+                }
             }
-        };
-        for event in events {
-            handle(&store, &mut mitigator, &event).await;
         }
     }
 }
 
-/// Indicator addresses for the detector, registered ranges for the mitigator.
+/// Registered ranges for the mitigator; the indicator addresses for the detector (`None` when
+/// they could not be read).
 async fn refresh_from_store(
     store: &Arc<dyn Store>,
-    detector: &mut Detector,
     mitigator: &mut Mitigator,
-) {
-    match store.active_indicators(Timestamp::now()).await {
+) -> Option<IndicatorSet> {
+    let set = match store.active_indicators(Timestamp::now()).await {
         Ok(indicators) => {
             let listed = indicators.into_iter().filter_map(|i| {
                 let net = match i.kind {
@@ -154,10 +192,13 @@ async fn refresh_from_store(
                 };
                 Some((net, label))
             });
-            detector.set_indicators(IndicatorSet::new(listed));
+            Some(IndicatorSet::new(listed))
         }
-        Err(error) => tracing::warn!(%error, "flow: cannot read indicators"),
-    }
+        Err(error) => {
+            tracing::warn!(%error, "flow: cannot read indicators");
+            None
+        }
+    };
     match store.scan_assets(&Scope::All).await {
         Ok(assets) => {
             let ranges = assets.into_iter().filter_map(|a| {
@@ -172,6 +213,7 @@ async fn refresh_from_store(
         }
         Err(error) => tracing::warn!(%error, "flow: cannot read the units' ranges"),
     }
+    set
 }
 
 async fn handle(store: &Arc<dyn Store>, mitigator: &mut Mitigator, event: &AttackEvent) {
