@@ -490,6 +490,25 @@ impl Attacks {
         true
     }
 
+    /// [`Attacks::step`] with the current rates of the class that raised the attack.
+    #[allow(clippy::too_many_arguments)]
+    fn step_with_sums(
+        &mut self,
+        slot: u32,
+        exceeded: bool,
+        sums: &[Sum; CLASSES],
+        window_secs: u64,
+        now_ms: u64,
+        end_sec: u64,
+        events: &mut Vec<AttackEvent>,
+    ) -> bool {
+        let class = self
+            .get_mut(slot)
+            .map_or(TrafficClass::All, |a| a.attack.trigger.class);
+        let rates = sums[class.index()].rates(window_secs);
+        self.step(slot, exceeded, Some(rates), now_ms, end_sec, events)
+    }
+
     fn active(&self) -> usize {
         self.slots.len() - self.free.len()
     }
@@ -883,15 +902,11 @@ impl Detector {
                         self.groups[g].sides[side_index(direction)].attack = Some(slot);
                     }
                     (Some(slot), fired) => {
-                        let class = self
-                            .attacks
-                            .get_mut(slot)
-                            .map_or(TrafficClass::All, |a| a.attack.trigger.class);
-                        let rates = sums[class.index()].rates(window_secs);
-                        if !self.attacks.step(
+                        if !self.attacks.step_with_sums(
                             slot,
                             fired.is_some(),
-                            Some(rates),
+                            &sums,
+                            window_secs,
                             now_ms,
                             end_sec,
                             events,
@@ -931,15 +946,11 @@ impl Detector {
                     ));
                 }
                 (Some(slot), fired) => {
-                    let class = self
-                        .attacks
-                        .get_mut(slot)
-                        .map_or(TrafficClass::All, |a| a.attack.trigger.class);
-                    let rates = sums[class.index()].rates(window_secs);
-                    if !self.attacks.step(
+                    if !self.attacks.step_with_sums(
                         slot,
                         fired.is_some(),
-                        Some(rates),
+                        &sums,
+                        window_secs,
                         now_ms,
                         end_sec,
                         events,
