@@ -13,7 +13,10 @@
 //!   amplification, outgoing scans, traffic with indicator addresses) per host and prefix group.
 //! - [`mitigate`]: the [`mitigate::Mitigator`], which answers attacks with operator scripts,
 //!   signed webhooks, BGP blackholes and FlowSpec rules through BIRD 2, and audits each action.
+//! - [`board`]: the [`board::FlowBoard`], the live picture for the console: exporter health,
+//!   group traffic over the last hour and day, top hosts, attacks in progress and ended.
 
+pub mod board;
 pub mod collector;
 pub mod decode;
 pub mod detect;

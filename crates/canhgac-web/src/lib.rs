@@ -25,6 +25,7 @@ pub mod auth;
 pub mod console;
 pub mod detection;
 pub mod events;
+pub mod flow;
 pub mod malware;
 pub mod respond;
 pub mod watch;
@@ -86,6 +87,8 @@ pub struct AppState {
     pub alert_counts: console::header::AlertCounts,
     /// Bulletin emails and the outbox sender.
     pub respond: Arc<respond::Respond>,
+    /// The live picture of the ISP network watch, when the server runs the flow collector.
+    pub flow: Option<Arc<canhgac_flow::board::FlowBoard>>,
 }
 
 impl AppState {
@@ -103,12 +106,19 @@ impl AppState {
             file_scanner: None,
             alert_counts: console::header::AlertCounts::default(),
             respond: Arc::new(respond::Respond::default()),
+            flow: None,
         }
     }
 
     /// The same state with a watch engine plugged in.
     pub fn with_watch(mut self, watch: Arc<dyn watch::Watch>) -> Self {
         self.watch = Some(watch);
+        self
+    }
+
+    /// The same state with the flow collector's board plugged in.
+    pub fn with_flow(mut self, board: Arc<canhgac_flow::board::FlowBoard>) -> Self {
+        self.flow = Some(board);
         self
     }
 

@@ -4,6 +4,9 @@
 //! evidence, updates folded into the same alert), and the mitigator answers as the group is
 //! configured. Every mitigation action is written to the audit log.
 //!
+//! The detection loop also keeps the [`FlowBoard`] the console's `/flow` page and the API read:
+//! group traffic, top hosts, attacks, and the collector's counters every few seconds.
+//!
 //! Blackholes are only announced inside the unit's registered ranges: the IP and network assets
 //! of the systems the unit owns. Indicator addresses (C2, botnets) come from the store and are
 //! refreshed every minute.
@@ -13,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use canhgac_flow::collector::{Collector, CollectorConfig};
+use canhgac_flow::board::FlowBoard;
+use canhgac_flow::collector::{Collector, CollectorConfig, CollectorHandle};
 use canhgac_flow::detect::{Attack, AttackEvent, AttackKind, Detector, IndicatorSet};
 use canhgac_flow::mitigate::{MitigationRecord, Mitigator};
 use canhgac_flow::FlowRecord;
@@ -30,13 +34,16 @@ const FOLD_WINDOW: SignedDuration = SignedDuration::from_secs(3600);
 /// How often indicator addresses and the units' ranges are read again.
 const REFRESH_EVERY: Duration = Duration::from_secs(60);
 
+/// How often the board takes the collector's counters.
+const COLLECTOR_EVERY: Duration = Duration::from_secs(5);
+
 /// Checks the configuration and starts the collector and the detection loop; nothing when
-/// `flow.enabled` is off. Returns the address the collector listens on.
+/// `flow.enabled` is off. Returns the address the collector listens on and the live board.
 pub async fn start(
     config: &FlowConfig,
     store: Arc<dyn Store>,
     stop: CancellationToken,
-) -> Result<Option<SocketAddr>> {
+) -> Result<Option<(SocketAddr, Arc<FlowBoard>)>> {
     if !config.enabled {
         return Ok(None);
     }
@@ -77,22 +84,15 @@ pub async fn start(
             tracing::error!(%error, "flow collector stopped");
         }
     });
-    tokio::spawn(async move {
-        // Exporter health in the log every minute: datagrams, flows, errors, unknown senders.
-        let mut every = tokio::time::interval(REFRESH_EVERY);
-        every.tick().await;
-        loop {
-            every.tick().await;
-            let stats = handle.stats();
-            tracing::info!(?stats, "flow collector");
-        }
-    });
+    let board = Arc::new(FlowBoard::new());
+    tokio::spawn(exporter_health(handle, Arc::clone(&board), stop.clone()));
     // The detection loop does no I/O: alerts, mitigations (birdc, scripts, webhooks) and the
     // store reads run in their own task, so a slow BIRD or database never backs up the flows.
     let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let (indicators_tx, indicators_rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(detect(
         detector,
+        Arc::clone(&board),
         receive,
         indicators_rx,
         events_tx,
@@ -100,16 +100,38 @@ pub async fn start(
     ));
     tokio::spawn(respond(store, mitigator, events_rx, indicators_tx, stop));
     tracing::info!(%bound, "flow collector listening");
-    Ok(Some(bound))
+    Ok(Some((bound, board)))
+}
+
+/// Exporter health on the board every few seconds, and in the log every minute: datagrams,
+/// flows, errors, unknown senders.
+async fn exporter_health(handle: CollectorHandle, board: Arc<FlowBoard>, stop: CancellationToken) {
+    let mut every = tokio::time::interval(COLLECTOR_EVERY);
+    let per_log = (REFRESH_EVERY.as_secs() / COLLECTOR_EVERY.as_secs()).max(1);
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let stats = handle.stats();
+        ticks += 1;
+        if ticks % per_log == 0 {
+            tracing::info!(?stats, "flow collector");
+        }
+        board.set_collector(stats);
+    }
 }
 
 fn now_ms() -> u64 {
     u64::try_from(Timestamp::now().as_millisecond()).unwrap_or(0)
 }
 
-/// Flows in, attack events out; indicator sets replaced as they come.
+/// Flows in, attack events out; indicator sets replaced as they come; the board read every
+/// second (it samples group traffic itself every few seconds).
 async fn detect(
     mut detector: Detector,
+    board: Arc<FlowBoard>,
     mut receive: tokio::sync::mpsc::Receiver<Vec<FlowRecord>>,
     mut indicators: tokio::sync::mpsc::Receiver<IndicatorSet>,
     events: tokio::sync::mpsc::UnboundedSender<AttackEvent>,
@@ -123,13 +145,19 @@ async fn detect(
                 Some(batch) => detector.observe(&batch, now_ms()),
                 None => return,
             },
-            _ = second.tick() => detector.tick(now_ms()),
+            _ = second.tick() => {
+                let now = now_ms();
+                let raised = detector.tick(now);
+                board.observe(&detector, now);
+                raised
+            }
             Some(set) = indicators.recv() => {
                 detector.set_indicators(set);
                 Vec::new()
             }
         };
         for event in raised {
+            board.record(&event);
             if events.send(event).is_err() {
                 return;
             }

@@ -69,11 +69,12 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     // ---- scans on the server ----
     crate::scan_worker::start(&config, store.clone(), live.stop.clone());
     // ---- ISP network watch ----
-    if let Some(bound) =
+    if let Some((bound, board)) =
         crate::flow_worker::start(&config.flow, store.clone(), live.stop.clone()).await?
     {
         // Tests read the port the system picked from this line.
         println!("flow collector on udp {bound}");
+        state = state.with_flow(board);
     }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await

@@ -184,6 +184,38 @@ async fn a_syn_flood_on_a_customer_ipv6_address_and_an_outgoing_scan_raise_alert
     )
     .await;
     assert_eq!(status, 201, "{range}");
+    // A second ISP, with an officer who must see only their own group on the flow board.
+    let (status, other_isp) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/units",
+        Some(json!({"name": "Nhà mạng Sông Đà", "code": "isp-sd", "kind": "isp"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{other_isp}");
+    let (status, officer) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({"username": "canbo.songda", "role": "unit_officer", "unit_ids": [other_isp["id"]]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{officer}");
+    let (status, officer_token) = api(
+        &http,
+        &server,
+        &token,
+        Method::POST,
+        &format!("/api/v1/users/{}/tokens", officer["id"]),
+        Some(json!({"name": "bang-luong"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{officer_token}");
+    let officer_token = officer_token["secret"].as_str().unwrap().to_string();
     assert_eq!(server.stop().code(), Some(0));
     let bird = bird_installed().then(|| start_bird(cwd));
     let mitigate = match &bird {
@@ -223,8 +255,14 @@ unit_id = {unit}
 prefixes = ["2001:db8:100::/48"]
 host.syn = {{ pps = 2000 }}
 scan = {{ window_secs = 10, distinct_destinations = 100 }}
+
+[[flow.detect.groups]]
+name = "song-da"
+unit_id = {other}
+prefixes = ["2001:db8:200::/48"]
 {mitigate}"#,
-            unit = isp["id"]
+            unit = isp["id"],
+            other = other_isp["id"]
         ),
     )
     .unwrap();
@@ -284,6 +322,77 @@ scan = {{ window_secs = 10, distinct_destinations = 100 }}
     assert_eq!(alert["host"], VICTIM);
     assert_eq!(alert["unit_id"], isp["id"]);
     assert_eq!(alert["severity"], "high");
+
+    // The flow board, while the flood goes on: the admin sees the group's traffic, the top
+    // host, the attack and both exporters' counters (the stranger as an unknown sender).
+    let mut board = Value::Null;
+    let waited = Instant::now();
+    while waited.elapsed() < Duration::from_secs(30) {
+        exporter
+            .send(&sender, collector, &flood(), now_ms())
+            .await
+            .unwrap();
+        let (status, body) = api(&http, &server, &token, Method::GET, "/api/v1/flow", None).await;
+        assert_eq!(status, 200, "{body}");
+        let ready = body["groups"][0]["traffic"]["incoming"]["pps"].as_u64() > Some(0)
+            && body["collector"]["exporters"][0]["flows"].as_u64() > Some(0)
+            && body["active"].as_array().is_some_and(|a| !a.is_empty());
+        board = body;
+        if ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(board["running"], true, "{board}");
+    let group = &board["groups"][0];
+    assert_eq!(group["traffic"]["group"], "khach-hang", "{board}");
+    assert!(
+        group["traffic"]["incoming"]["pps"].as_u64() > Some(1000),
+        "{board}"
+    );
+    assert!(
+        !group["last_hour"].as_array().unwrap().is_empty(),
+        "{board}"
+    );
+    assert_eq!(group["traffic"]["top_hosts"][0]["host"], VICTIM, "{board}");
+    let attack = board["active"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"]["name"] == "syn_flood" && a["target"]["host"] == VICTIM)
+        .unwrap_or_else(|| panic!("the flood is on the board: {board}"));
+    assert_eq!(attack["unit_id"], isp["id"], "{attack}");
+    assert_eq!(
+        board["collector"]["exporters"][0]["exporter"], "127.0.0.1",
+        "{board}"
+    );
+    assert_eq!(
+        board["collector"]["unknown"][0]["source"], "127.0.0.9",
+        "{board}"
+    );
+    // The other ISP's officer: their own quiet group only, no attack, no routers.
+    let (status, theirs) = api(
+        &http,
+        &server,
+        &officer_token,
+        Method::GET,
+        "/api/v1/flow",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{theirs}");
+    let groups: Vec<&str> = theirs["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["traffic"]["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["song-da"], "{theirs}");
+    assert_eq!(theirs["active"], json!([]), "{theirs}");
+    assert!(
+        theirs.get("collector").is_none_or(Value::is_null),
+        "{theirs}"
+    );
     let (_, detail) = api(
         &http,
         &server,

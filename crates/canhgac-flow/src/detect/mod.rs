@@ -140,6 +140,24 @@ impl Window {
         }
     }
 
+    /// All-traffic rates over the complete seconds before `end_sec` that are still held: once
+    /// the current second has traffic it reuses the oldest second's bucket, so between two
+    /// judgements only `len - 1` whole seconds are known.
+    fn recent_rates(&self, end_sec: u64) -> Rates {
+        let complete = (self.buckets.len() as u64).saturating_sub(1).max(1);
+        let first = end_sec.saturating_sub(complete);
+        let mut sum = Sum::default();
+        for bucket in self.buckets.iter() {
+            if bucket.sec >= first && bucket.sec < end_sec {
+                let count = &bucket.counts[0];
+                sum.packets += u64::from(count.packets);
+                sum.flows += u64::from(count.flows);
+                sum.bytes = sum.bytes.saturating_add(count.bytes);
+            }
+        }
+        sum.rates(complete)
+    }
+
     /// Totals over the seconds `end - len .. end`.
     fn sums(&self, end_sec: u64) -> [Sum; CLASSES] {
         let len = self.buckets.len() as u64;
@@ -261,6 +279,30 @@ impl IndicatorSet {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// One prefix group's traffic over the detector's window (see [`Detector::traffic`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupTraffic {
+    /// The group's name.
+    pub group: String,
+    /// The ISP unit owning it.
+    pub unit_id: i64,
+    /// Traffic to the group's prefixes.
+    pub incoming: Rates,
+    /// Traffic from the group's prefixes.
+    pub outgoing: Rates,
+    /// The heaviest destination hosts, most packets first.
+    pub top_hosts: Vec<HostRates>,
+}
+
+/// One host's incoming rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HostRates {
+    /// The host.
+    pub host: IpAddr,
+    /// Its incoming traffic over the window.
+    pub rates: Rates,
 }
 
 /// Counters about the detector itself, for the console and metrics.
@@ -1052,6 +1094,49 @@ impl Detector {
             (h.last_seen_sec, h.attack.is_some())
         });
         self.stats.evicted_hosts += evicted as u64;
+    }
+
+    /// Each group's traffic over the last window, with its `top_hosts` heaviest destination
+    /// hosts by incoming packets (hosts are tracked only in groups with per-host limits).
+    pub fn traffic(&self, top_hosts: usize) -> Vec<GroupTraffic> {
+        let end_sec = self.sec;
+        let mut out: Vec<GroupTraffic> = self
+            .groups
+            .iter()
+            .map(|group| {
+                let rates = |direction| {
+                    group.sides[side_index(direction)]
+                        .window
+                        .recent_rates(end_sec)
+                };
+                GroupTraffic {
+                    group: group.config.name.clone(),
+                    unit_id: group.config.unit_id,
+                    incoming: rates(Direction::Incoming),
+                    outgoing: rates(Direction::Outgoing),
+                    top_hosts: Vec::new(),
+                }
+            })
+            .collect();
+        if top_hosts == 0 {
+            return out;
+        }
+        for (host, state) in &self.hosts {
+            let rates = state.window.recent_rates(end_sec);
+            if rates == Rates::default() {
+                continue;
+            }
+            if let Some(traffic) = out.get_mut(state.group as usize) {
+                traffic.top_hosts.push(HostRates { host: *host, rates });
+            }
+        }
+        for traffic in &mut out {
+            traffic.top_hosts.sort_unstable_by(|a, b| {
+                (b.rates.pps, b.rates.bps, a.host).cmp(&(a.rates.pps, a.rates.bps, b.host))
+            });
+            traffic.top_hosts.truncate(top_hosts);
+        }
+        out
     }
 
     /// Every baseline learned so far, to store.

@@ -718,3 +718,49 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn traffic_gives_each_groups_rates_and_its_heaviest_hosts() {
+    let mut config = isp_config();
+    config
+        .groups
+        .push(group("Trung tâm dữ liệu", 9, &["192.0.2.0/25"]));
+    let mut detector = Detector::new(config).unwrap();
+    // 3 s of traffic: 10 flows of 10 packets per 100 ms to .10, 1 flow to .20, and 2 flows out
+    // of the data centre; the window is 3 s, so rates are per-second averages over it.
+    drive(&mut detector, T0, T0 + 3_000, |_| {
+        let mut flows = vec![flow("198.51.100.1", "203.0.113.10", Protocol::UDP); 10];
+        flows.push(flow("198.51.100.2", "203.0.113.20", Protocol::UDP));
+        flows.push(flow("192.0.2.5", "198.51.100.9", Protocol::TCP));
+        flows.push(flow("192.0.2.6", "198.51.100.9", Protocol::TCP));
+        flows
+    });
+    detector.tick(T0 + 3_000);
+    let traffic = detector.traffic(1);
+    assert_eq!(traffic.len(), 2);
+    let customers = &traffic[0];
+    assert_eq!(
+        (customers.group.as_str(), customers.unit_id),
+        ("Khách hàng ISP X", 7)
+    );
+    // 11 flows × 10 packets × 10 steps a second.
+    assert_eq!(customers.incoming.pps, 1_100);
+    assert_eq!(customers.incoming.fps, 110);
+    assert_eq!(customers.incoming.bps, 1_100 * 500 * 8);
+    assert_eq!(customers.outgoing, Rates::default());
+    assert_eq!(customers.top_hosts.len(), 1, "{customers:?}");
+    assert_eq!(
+        customers.top_hosts[0].host,
+        "203.0.113.10".parse::<IpAddr>().unwrap()
+    );
+    assert_eq!(customers.top_hosts[0].rates.pps, 1_000);
+    let centre = &traffic[1];
+    assert_eq!(centre.outgoing.pps, 200);
+    assert_eq!(centre.incoming, Rates::default());
+    // No per-host limits in the data centre: no hosts tracked, none listed.
+    assert!(centre.top_hosts.is_empty());
+    // Quiet for a whole window: back to zero.
+    detector.tick(T0 + 7_000);
+    assert_eq!(detector.traffic(5)[0].incoming, Rates::default());
+    assert!(detector.traffic(5)[0].top_hosts.is_empty());
+}

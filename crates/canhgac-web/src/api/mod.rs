@@ -27,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod exposures;
 pub mod findings;
+pub mod flow;
 pub mod guard;
 pub mod indicators;
 pub mod inventory;
@@ -111,6 +112,7 @@ api_routes! {
     get "/me" => account::me;
     get "/dashboard" => account::dashboard;
     get "/directive" => account::directive;
+    get "/flow" => flow::board;
     get "/audit" => account::audit;
 
     get "/units" => units::list;
@@ -286,6 +288,7 @@ async fn method_not_allowed() -> ApiError {
         bulletins::list, bulletins::create, bulletins::get, bulletins::remind, bulletins::outbox,
         scans::list, scans::create, scans::get, scans::cancel,
         scans::list_schedules, scans::create_schedule, scans::update_schedule, scans::delete_schedule,
+        flow::board,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -309,6 +312,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "findings", description = "Findings (phát hiện): weaknesses found by scans, password audits, file sweeps and breach lists, with their lifecycle"),
         (name = "bulletins", description = "Awareness bulletins (bản tin an toàn thông tin) by email with read confirmations, and the outbox of every message"),
         (name = "scans", description = "Scans (rà quét) of the inventory by the server's external scanner, their diff of findings, and schedules per system"),
+        (name = "flow", description = "ISP network watch (NetFlow/IPFIX/sFlow): traffic per prefix group, top hosts, attacks, exporter health"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

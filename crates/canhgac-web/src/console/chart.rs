@@ -1,5 +1,6 @@
-//! Response-time charts drawn on the server as inline SVG (no JavaScript): one line per probe,
-//! failed checks as red marks along the bottom, time on the x axis in the configured zone.
+//! Line charts drawn on the server as inline SVG (no JavaScript): one line per series (a probe's
+//! response times, a group's traffic), failed checks as red marks along the bottom, time on the
+//! x axis in the configured zone.
 
 use std::fmt::Write as _;
 
@@ -10,21 +11,56 @@ use maud::{html, Markup, PreEscaped};
 use super::format;
 use super::i18n::{Lang, Msg};
 
-/// One measurement: when, how long it took (none when nothing answered), and whether it passed.
+/// One measurement: when, its value (none when nothing was measured, e.g. nothing answered),
+/// and whether it passed (a failed one is marked along the bottom).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
     /// When.
     pub at: Timestamp,
-    /// Response time, milliseconds.
-    pub latency_ms: Option<u32>,
+    /// The value: milliseconds of a response, or a rate.
+    pub value: Option<f64>,
     /// The check passed.
     pub ok: bool,
 }
 
-/// The points of one probe.
+/// What the y axis measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Response times, labelled "120 ms".
+    Milliseconds,
+    /// A rate, labelled with SI prefixes and this unit, e.g. "1.5 M bit/s".
+    Rate(&'static str),
+}
+
+impl Axis {
+    fn label(self, value: f64) -> String {
+        match self {
+            Axis::Milliseconds => format!("{} ms", value.round()),
+            Axis::Rate(unit) => format!("{} {unit}", si(value)),
+        }
+    }
+}
+
+/// 1500 → "1.5 k", 2000000 → "2 M".
+pub fn si(value: f64) -> String {
+    let (scaled, prefix) = if value >= 1e9 {
+        (value / 1e9, " G")
+    } else if value >= 1e6 {
+        (value / 1e6, " M")
+    } else if value >= 1e3 {
+        (value / 1e3, " k")
+    } else {
+        (value, "")
+    };
+    let text = format!("{scaled:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text}{prefix}").trim_end().replace("  ", " ")
+}
+
+/// The points of one series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    /// The probe's name (the legend).
+    /// The series' name (the legend): a probe, a direction.
     pub name: String,
     /// Points in time order.
     pub points: Vec<Point>,
@@ -53,7 +89,9 @@ fn nice_ceiling(value: f64) -> f64 {
 fn ticks(from: Timestamp, to: Timestamp, tz: &jiff::tz::TimeZone) -> Vec<(Timestamp, String)> {
     let span = to.duration_since(from);
     let hours = span.as_hours();
-    let (step, daily) = if hours <= 48 {
+    let (step, daily) = if span.as_secs() <= 2 * 3600 {
+        (SignedDuration::from_mins(15), false)
+    } else if hours <= 48 {
         (
             SignedDuration::from_hours(if hours <= 12 { 2 } else { 4 }),
             false,
@@ -85,8 +123,7 @@ fn ticks(from: Timestamp, to: Timestamp, tz: &jiff::tz::TimeZone) -> Vec<(Timest
     out
 }
 
-/// A response-time chart of `series` between `from` and `to`. `caption` names it for screen
-/// readers; the element carries `data-points` (points drawn) and `data-failures` (failed marks).
+/// A response-time chart of `series` between `from` and `to` (see [`line_chart`]).
 pub fn response_time_chart(
     lang: Lang,
     caption: &str,
@@ -95,10 +132,24 @@ pub fn response_time_chart(
     tz: &jiff::tz::TimeZone,
     series: &[Series],
 ) -> Markup {
+    line_chart(lang, caption, from, to, tz, Axis::Milliseconds, series)
+}
+
+/// A chart of `series` between `from` and `to`. `caption` names it for screen readers; the
+/// element carries `data-points` (points drawn) and `data-failures` (failed marks).
+pub fn line_chart(
+    lang: Lang,
+    caption: &str,
+    from: Timestamp,
+    to: Timestamp,
+    tz: &jiff::tz::TimeZone,
+    axis: Axis,
+    series: &[Series],
+) -> Markup {
     let plotted: usize = series
         .iter()
         .flat_map(|s| &s.points)
-        .filter(|p| p.latency_ms.is_some())
+        .filter(|p| p.value.is_some())
         .count();
     let failures: usize = series
         .iter()
@@ -111,28 +162,27 @@ pub fn response_time_chart(
     let max = series
         .iter()
         .flat_map(|s| &s.points)
-        .filter_map(|p| p.latency_ms)
-        .max()
-        .unwrap_or(0);
-    let top = nice_ceiling(f64::from(max));
+        .filter_map(|p| p.value)
+        .fold(0.0_f64, f64::max);
+    let top = nice_ceiling(max);
     let span = to.duration_since(from).as_secs_f64().max(1.0);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let x = |at: Timestamp| {
         LEFT + (at.duration_since(from).as_secs_f64() / span).clamp(0.0, 1.0) * plot_w
     };
-    let y = |ms: u32| TOP + plot_h - (f64::from(ms) / top).min(1.0) * plot_h;
+    let y = |value: f64| TOP + plot_h - (value / top).clamp(0.0, 1.0) * plot_h;
     let mut svg = String::new();
     // Grid and y labels: 0, half, top.
     for fraction in [0.0, 0.5, 1.0] {
         let gy = TOP + plot_h - fraction * plot_h;
         let _ = write!(
             svg,
-            r##"<line class="grid" x1="{LEFT}" y1="{gy:.1}" x2="{:.1}" y2="{gy:.1}" stroke="#d9dee5"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#5d6776">{} ms</text>"##,
+            r##"<line class="grid" x1="{LEFT}" y1="{gy:.1}" x2="{:.1}" y2="{gy:.1}" stroke="#d9dee5"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="#5d6776">{}</text>"##,
             WIDTH - RIGHT,
             LEFT - 6.0,
             gy + 4.0,
-            (top * fraction).round()
+            axis.label(top * fraction)
         );
     }
     for (at, label) in ticks(from, to, tz) {
@@ -174,8 +224,8 @@ pub fn response_time_chart(
         };
         let mut segment: Vec<(f64, f64)> = Vec::new();
         for point in &one.points {
-            match point.latency_ms {
-                Some(ms) => segment.push((x(point.at), y(ms))),
+            match point.value {
+                Some(value) => segment.push((x(point.at), y(value))),
                 None => flush(&mut segment, &mut svg),
             }
         }
@@ -236,7 +286,7 @@ mod tests {
         let from = to - SignedDuration::from_hours(24);
         let point = |minutes: i64, latency: Option<u32>, ok| Point {
             at: from + SignedDuration::from_mins(minutes),
-            latency_ms: latency,
+            value: latency.map(f64::from),
             ok,
         };
         let series = vec![
@@ -281,7 +331,7 @@ mod tests {
             name: "local".into(),
             points: vec![Point {
                 at: from + SignedDuration::from_hours(30),
-                latency_ms: Some(42),
+                value: Some(42.0),
                 ok: true,
             }],
         }];
@@ -291,5 +341,45 @@ mod tests {
         assert!(html.contains(">06/03<"), "{html}");
         let empty = response_time_chart(Lang::Vi, "x", from, to, &tz(), &[]).into_string();
         assert!(empty.contains("chart-empty") && !empty.contains("<svg"));
+    }
+
+    #[test]
+    fn an_hour_of_rates_uses_quarter_hour_ticks_and_si_labels() {
+        let to: Timestamp = "2026-03-02T01:00:00Z".parse().unwrap();
+        let from = to - SignedDuration::from_hours(1);
+        let series = vec![Series {
+            name: "vào".into(),
+            points: (0..6)
+                .map(|i| Point {
+                    at: from + SignedDuration::from_mins(10 * i),
+                    value: Some(1_500_000.0 * i as f64),
+                    ok: true,
+                })
+                .collect(),
+        }];
+        let html = line_chart(
+            Lang::Vi,
+            "1 giờ",
+            from,
+            to,
+            &tz(),
+            Axis::Rate("bit/s"),
+            &series,
+        )
+        .into_string();
+        assert!(html.contains(r#"data-points="6""#), "{html}");
+        // 7.5 Mbit/s tops the scale at 10 M.
+        assert!(
+            html.contains(">10 M bit/s<") && html.contains(">5 M bit/s<"),
+            "{html}"
+        );
+        // 07:00 to 08:00 Hà Nội time, a tick every quarter.
+        assert!(
+            html.contains(">07:15<") && html.contains(">07:45<"),
+            "{html}"
+        );
+        assert_eq!(si(999.0), "999");
+        assert_eq!(si(1_500.0), "1.5 k");
+        assert_eq!(si(2_000_000_000.0), "2 G");
     }
 }

@@ -189,6 +189,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/flow",
+        vi: "Mạng ISP (luồng)",
+        en: "ISP network (flows)",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/events",
         vi: "Sự kiện",
         en: "Events",

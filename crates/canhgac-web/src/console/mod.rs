@@ -42,6 +42,7 @@ pub mod directive;
 pub mod error;
 pub mod events;
 pub mod findings;
+pub mod flow;
 pub mod format;
 pub mod forms;
 pub mod header;
@@ -128,6 +129,7 @@ pub fn router() -> Router<AppState> {
         .route("/scans/schedules/{id}/delete", post(scans::delete_schedule))
         .route("/hygiene", get(findings::hygiene))
         .route("/directive", get(directive::show))
+        .route("/flow", get(flow::show))
         .route("/hygiene/exposures", post(findings::import_exposures))
         .route("/malware/scan", get(malware::form).post(malware::scan))
         .route("/events", get(events::search))

@@ -766,7 +766,7 @@ fn day_series(checks: &[CheckResult]) -> Vec<Series> {
     for check in checks {
         by_probe.entry(&check.probe).or_default().push(Point {
             at: check.at,
-            latency_ms: check.latency_ms,
+            value: check.latency_ms.map(f64::from),
             ok: check.ok,
         });
     }
@@ -799,8 +799,7 @@ fn month_series(lang: Lang, rollups: &[canhgac_model::MonitorRollup]) -> Vec<Ser
         .into_iter()
         .map(|(hour, (checks, ups, sum, count))| Point {
             at: hour,
-            latency_ms: (count > 0)
-                .then(|| u32::try_from(sum / u64::from(count)).unwrap_or(u32::MAX)),
+            value: (count > 0).then(|| (sum / u64::from(count)) as f64),
             ok: ups >= checks,
         })
         .collect();
