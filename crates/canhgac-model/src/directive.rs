@@ -36,9 +36,19 @@ pub struct UnitDirectiveFacts {
     pub account_findings: u64,
     /// Of those, still open.
     pub account_findings_open: u64,
+    /// Systems it owns with a backup recorded (clause 3, for ISPs).
+    pub systems_with_backup: u64,
+    /// Of those, backups failed over to within a year
+    /// ([`crate::redundancy::FAILOVER_TEST_DAYS`]).
+    pub backups_tested: u64,
 }
 
 impl UnitDirectiveFacts {
+    /// An ISP (clause 3): it owns systems and every one has a backup tested within a year.
+    pub fn isp_redundancy_met(&self) -> bool {
+        self.systems > 0 && self.backups_tested >= self.systems
+    }
+
     /// Every owned system scanned in the window (true when the unit owns none).
     pub fn all_scanned(&self) -> bool {
         self.systems_scanned >= self.systems

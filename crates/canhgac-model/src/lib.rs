@@ -45,6 +45,7 @@ mod incident;
 mod indicator;
 mod monitor;
 mod page;
+pub mod redundancy;
 pub mod scan;
 pub mod scan_run;
 mod scope;

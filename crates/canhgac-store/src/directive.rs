@@ -1,5 +1,5 @@
 //! The directive dashboard's facts per unit: a handful of grouped counts over systems, scan
-//! runs, findings and monitors, each scoped like every other query.
+//! runs, findings, monitors and recorded backups, each scoped like every other query.
 
 use std::collections::HashMap;
 
@@ -149,6 +149,26 @@ impl SqlStore {
         per_unit(&mut conn, monitors, &mut facts, |f, v| {
             f.monitors = v[0];
             f.monitors_up = v[1];
+        })
+        .await?;
+
+        let cutoff = crate::redundancy::today()
+            .checked_sub(jiff::Span::new().days(canhgac_model::redundancy::FAILOVER_TEST_DAYS))
+            .unwrap_or(jiff::civil::Date::MIN);
+        let mut backups = Sql::new(
+            "SELECT s.owner_unit_id, COUNT(*), \
+             SUM(CASE WHEN r.last_failover_test >= ",
+        );
+        // ISO dates compare as text.
+        backups.bind(cutoff.to_string());
+        backups.push(
+            " THEN 1 ELSE 0 END) FROM system_redundancy r JOIN systems s ON s.id = r.system_id \
+             WHERE r.backup_system_id IS NOT NULL OR r.backup_description <> '' \
+             GROUP BY s.owner_unit_id",
+        );
+        per_unit(&mut conn, backups, &mut facts, |f, v| {
+            f.systems_with_backup = v[0];
+            f.backups_tested = v[1];
         })
         .await?;
 

@@ -843,6 +843,23 @@ pub trait Store: Send + Sync + 'static {
     /// returns the runs queued.
     async fn enqueue_due_scans(&self, at: Timestamp) -> Result<Vec<Id>>;
 
+    // ---- redundancy of systems (directive clause 3) ----
+    /// The system's backup and last failover test, when recorded; `NotFound` when the system
+    /// is not in scope.
+    async fn get_redundancy(
+        &self,
+        scope: &Scope,
+        system_id: Id,
+    ) -> Result<Option<canhgac_model::redundancy::Redundancy>>;
+    /// Records the system's backup and last failover test (audited). The backup system, when
+    /// named, must be in the caller's scope too.
+    async fn set_redundancy(
+        &self,
+        actor: &Actor,
+        system_id: Id,
+        input: canhgac_model::redundancy::RedundancyInput,
+    ) -> Result<canhgac_model::redundancy::Redundancy>;
+
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
@@ -870,6 +887,7 @@ mod directive;
 mod findings;
 mod import;
 mod query;
+mod redundancy;
 mod rows;
 mod scans;
 mod sql;

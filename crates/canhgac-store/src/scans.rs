@@ -177,7 +177,11 @@ async fn load_scoped_schedule(
 }
 
 /// The system's owner unit when the system is in scope.
-async fn scoped_system_owner(conn: &mut AnyConnection, paths: &Paths, system_id: Id) -> Result<Id> {
+pub(crate) async fn scoped_system_owner(
+    conn: &mut AnyConnection,
+    paths: &Paths,
+    system_id: Id,
+) -> Result<Id> {
     let mut sql = Sql::new("SELECT s.owner_unit_id FROM systems s WHERE s.id = ");
     sql.bind(system_id);
     and_system_scope(&mut sql, "s", paths);

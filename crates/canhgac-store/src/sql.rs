@@ -83,6 +83,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "indicator_meta",
         include_str!("../migrations/sqlite/0009_indicator_meta.sql"),
     ),
+    // ---- systems' backups and failover tests ----
+    (
+        13,
+        "redundancy",
+        include_str!("../migrations/sqlite/0013_redundancy.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -134,6 +140,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "indicator_meta",
         include_str!("../migrations/postgres/0009_indicator_meta.sql"),
+    ),
+    // ---- systems' backups and failover tests ----
+    (
+        13,
+        "redundancy",
+        include_str!("../migrations/postgres/0013_redundancy.sql"),
     ),
 ];
 
@@ -2995,6 +3007,23 @@ impl Store for SqlStore {
 
     async fn enqueue_due_scans(&self, at: Timestamp) -> Result<Vec<Id>> {
         self.enqueue_due_scans_impl(at).await
+    }
+
+    async fn get_redundancy(
+        &self,
+        scope: &Scope,
+        system_id: Id,
+    ) -> Result<Option<canhgac_model::redundancy::Redundancy>> {
+        self.get_redundancy_impl(scope, system_id).await
+    }
+
+    async fn set_redundancy(
+        &self,
+        actor: &Actor,
+        system_id: Id,
+        input: canhgac_model::redundancy::RedundancyInput,
+    ) -> Result<canhgac_model::redundancy::Redundancy> {
+        self.set_redundancy_impl(actor, system_id, input).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {

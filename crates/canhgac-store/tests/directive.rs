@@ -182,3 +182,126 @@ async fn facts_per_unit_count_what_the_directive_asks_within_scope() {
         assert_eq!(facts.iter().map(|f| f.unit_id).collect::<Vec<_>>(), vec![b]);
     }
 }
+
+#[tokio::test]
+async fn an_isps_backups_are_recorded_in_scope_and_counted_when_tested_within_a_year() {
+    use canhgac_model::redundancy::RedundancyInput;
+    use canhgac_model::Date;
+    for t in test_stores().await {
+        let store = &*t.store;
+        let isp = store
+            .create_unit(&admin(), UnitInput::new("Nhà mạng A", UnitKind::Isp, None))
+            .await
+            .unwrap()
+            .id;
+        let other = store
+            .create_unit(&admin(), UnitInput::new("Nhà mạng B", UnitKind::Isp, None))
+            .await
+            .unwrap()
+            .id;
+        let system = |name: &'static str, owner: Id| async move {
+            store
+                .create_system(&admin(), SystemInput::new(name, SystemKind::Network, owner))
+                .await
+                .unwrap()
+                .id
+        };
+        let (core, standby, access) = (
+            system("Mạng lõi", isp).await,
+            system("Mạng lõi dự phòng", isp).await,
+            system("Mạng truy nhập", isp).await,
+        );
+        let foreign = system("Mạng lõi B", other).await;
+        let today: Date = jiff::Zoned::now()
+            .with_time_zone(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+            .date();
+        let days_ago = |n: i64| today.checked_sub(jiff::Span::new().days(n)).unwrap();
+
+        assert_eq!(store.get_redundancy(&Scope::All, core).await.unwrap(), None);
+        let recorded = store
+            .set_redundancy(
+                &admin(),
+                core,
+                RedundancyInput {
+                    backup_system_id: Some(standby),
+                    backup_description: " Trạm dự phòng Đà Nẵng ".into(),
+                    last_failover_test: Some(days_ago(30)),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(recorded.backup_description, "Trạm dự phòng Đà Nẵng");
+        assert_eq!(
+            store.get_redundancy(&Scope::All, core).await.unwrap(),
+            Some(recorded.clone())
+        );
+        // A backup link tested too long ago, and one never tested.
+        store
+            .set_redundancy(
+                &admin(),
+                access,
+                RedundancyInput {
+                    backup_description: "Đường truyền thứ hai".into(),
+                    last_failover_test: Some(days_ago(400)),
+                    ..RedundancyInput::default()
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .set_redundancy(
+                &admin(),
+                standby,
+                RedundancyInput {
+                    backup_system_id: Some(core),
+                    ..RedundancyInput::default()
+                },
+            )
+            .await
+            .unwrap();
+
+        // B's officer can neither read A's record nor name A's system as their backup.
+        let b_officer = Actor {
+            scope: Scope::Units(vec![other]),
+            ..admin()
+        };
+        assert!(store.get_redundancy(&b_officer.scope, core).await.is_err());
+        let err = store
+            .set_redundancy(
+                &b_officer,
+                foreign,
+                RedundancyInput {
+                    backup_system_id: Some(standby),
+                    ..RedundancyInput::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("backup_system_id"), "{err}");
+        assert!(store
+            .set_redundancy(&b_officer, core, RedundancyInput::default())
+            .await
+            .is_err());
+
+        let since = Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
+        let facts = store.directive_facts(&Scope::All, since).await.unwrap();
+        let a = facts.iter().find(|f| f.unit_id == isp).unwrap();
+        assert_eq!(
+            (a.systems, a.systems_with_backup, a.backups_tested),
+            (3, 3, 1)
+        );
+        assert!(!a.isp_redundancy_met());
+        let b = facts.iter().find(|f| f.unit_id == other).unwrap();
+        assert_eq!((b.systems_with_backup, b.backups_tested), (0, 0));
+
+        // Deleting the standby system keeps the core's record, without the link.
+        store.delete_system(&admin(), standby).await.unwrap();
+        let kept = store
+            .get_redundancy(&Scope::All, core)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.backup_system_id, None);
+        assert_eq!(kept.backup_description, "Trạm dự phòng Đà Nẵng");
+    }
+}
