@@ -117,3 +117,107 @@ async fn each_unit_gets_a_row_of_judged_facts_and_officers_see_their_own() {
         assert!(!own.body.contains("Sở Alpha"), "another unit's row leaked");
     }
 }
+
+#[tokio::test]
+async fn an_isp_records_a_tested_backup_and_the_dashboard_counts_it() {
+    for app in apps().await {
+        let store = &app.state.store;
+        let sys = Actor::system("test");
+        let isp = store
+            .create_unit(
+                &sys,
+                UnitInput::new("Nhà mạng Sông Lam", UnitKind::Isp, None),
+            )
+            .await
+            .unwrap()
+            .id;
+        let core = store
+            .create_system(&sys, SystemInput::new("Mạng lõi", SystemKind::Network, isp))
+            .await
+            .unwrap()
+            .id;
+        let standby = store
+            .create_system(
+                &sys,
+                SystemInput::new("Mạng lõi dự phòng", SystemKind::Network, isp),
+            )
+            .await
+            .unwrap()
+            .id;
+        let mut admin = admin(&app).await;
+        // Nothing recorded: the ISP's cell is not met, and the system page says so.
+        let page = admin.get(&app, "/directive").await;
+        page.expect(200);
+        assert_eq!(cell_state(&page.body, isp, 6), "bad");
+        let system = admin.get(&app, &format!("/systems/{core}")).await;
+        system.expect(200);
+        assert!(
+            system.body.contains("Chưa có phương án dự phòng"),
+            "{}",
+            system.body
+        );
+
+        let today = jiff::Zoned::now()
+            .with_time_zone(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+            .date();
+        let tested = today.checked_sub(jiff::Span::new().days(10)).unwrap();
+        let tested_text = format!(
+            "{:02}/{:02}/{}",
+            tested.day(),
+            tested.month(),
+            tested.year()
+        );
+        for (system, backup) in [(core, standby), (standby, core)] {
+            let saved = admin
+                .post(
+                    &app,
+                    &format!("/systems/{system}"),
+                    &format!("/systems/{system}/redundancy"),
+                    &[
+                        ("backup_system_id", &backup.to_string()),
+                        ("backup_description", "Trạm Vinh ↔ Hà Tĩnh"),
+                        ("last_failover_test", &tested_text),
+                    ],
+                )
+                .await;
+            assert_eq!(saved.status, 303, "{}", saved.body);
+        }
+        let system = admin.get(&app, &format!("/systems/{core}")).await;
+        system.expect(200);
+        assert!(
+            system.body.contains("Đã thử chuyển đổi trong năm"),
+            "{}",
+            system.body
+        );
+        assert!(system.body.contains(&tested_text));
+        let page = admin.get(&app, "/directive").await;
+        page.expect(200);
+        assert_eq!(cell_state(&page.body, isp, 6), "ok", "{}", page.body);
+
+        // A date in the future is refused with the field named; nothing changes.
+        let future = today.checked_add(jiff::Span::new().days(3)).unwrap();
+        let refused = admin
+            .post(
+                &app,
+                &format!("/systems/{core}"),
+                &format!("/systems/{core}/redundancy"),
+                &[
+                    ("backup_system_id", &standby.to_string()),
+                    ("last_failover_test", &future.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(
+            refused.body.contains("last_failover_test"),
+            "{}",
+            refused.body
+        );
+        let kept = store
+            .get_redundancy(&canhgac_model::Scope::All, core)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.last_failover_test, Some(tested));
+    }
+}

@@ -227,6 +227,8 @@ api_routes! {
     post "/scans" => scans::create;
     get "/scans/{id}" => scans::get;
     post "/scans/{id}/cancel" => scans::cancel;
+    get "/systems/{id}/redundancy" => systems::get_redundancy;
+    put "/systems/{id}/redundancy" => systems::set_redundancy;
     get "/systems/{id}/scan-schedules" => scans::list_schedules;
     post "/systems/{id}/scan-schedules" => scans::create_schedule;
     put "/scan-schedules/{id}" => scans::update_schedule;
@@ -264,6 +266,7 @@ async fn method_not_allowed() -> ApiError {
         account::me, account::dashboard, account::directive, account::audit,
         units::list, units::create, units::get, units::update, units::delete,
         systems::list, systems::create, systems::get, systems::update, systems::delete,
+        systems::get_redundancy, systems::set_redundancy,
         assets::list, assets::create, assets::get, assets::update, assets::delete,
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete,
         authorities::list, authorities::create, authorities::get, authorities::update, authorities::delete,

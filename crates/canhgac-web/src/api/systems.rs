@@ -110,3 +110,37 @@ pub async fn delete(
     state.store.delete_system(&caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The system's backup and last failover test (`null` when none is recorded).
+#[utoipa::path(get, operation_id = "get_system_redundancy", path = "/api/v1/systems/{id}/redundancy", tag = "systems",
+    params(("id" = Id, Path, description = "System id")),
+    responses((status = 200, description = "The record, or null", body = Option<canhgac_model::redundancy::Redundancy>)))]
+pub async fn get_redundancy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Id>,
+) -> Result<Json<Option<canhgac_model::redundancy::Redundancy>>, ApiError> {
+    Ok(Json(state.store.get_redundancy(&caller.scope(), id).await?))
+}
+
+/// Records the system's backup (another system in scope, or a description) and the day of the
+/// last failover test (directive clause 3; an ISP's backups tested within a year count on the
+/// directive dashboard).
+#[utoipa::path(put, operation_id = "set_system_redundancy", path = "/api/v1/systems/{id}/redundancy", tag = "systems",
+    params(("id" = Id, Path, description = "System id")),
+    request_body = canhgac_model::redundancy::RedundancyInput,
+    responses((status = 200, description = "The record", body = canhgac_model::redundancy::Redundancy)))]
+pub async fn set_redundancy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(input): ApiJson<canhgac_model::redundancy::RedundancyInput>,
+) -> Result<Json<canhgac_model::redundancy::Redundancy>, ApiError> {
+    require_inventory_editor(&caller)?;
+    Ok(Json(
+        state
+            .store
+            .set_redundancy(&caller.actor(), id, input)
+            .await?,
+    ))
+}

@@ -110,6 +110,12 @@ fn row(lang: Lang, row: &UnitDirective) -> Markup {
     } else {
         judged(f.account_findings_open == 0)
     };
+    // Clause 3 asks ISPs for tested redundancy; other units have nothing to judge.
+    let redundancy = if f.unit_kind != "isp" {
+        "none"
+    } else {
+        judged(f.isp_redundancy_met())
+    };
     html! {
         tr data-unit=(unit) {
             td { a href={ "/units/" (unit) } { (f.unit_name) } }
@@ -135,6 +141,9 @@ fn row(lang: Lang, row: &UnitDirective) -> Markup {
             }))
             (cell(accounts, "/hygiene", html! {
                 (f.account_findings_open) " / " (f.account_findings)
+            }))
+            (cell(redundancy, &format!("/systems?unit_id={unit}"), html! {
+                @if f.unit_kind == "isp" { (f.backups_tested) " / " (f.systems) } @else { "—" }
             }))
         }
     }
@@ -172,6 +181,7 @@ pub async fn show(
                     th title=(lang.pick("Mục 1c", "Clause 1c")) { (lang.pick("Giám sát hoạt động", "Monitors up")) }
                     th title=(lang.pick("Mục 1c", "Clause 1c")) { (lang.pick("Nhật ký trong 1 giờ", "Logs in the last hour")) }
                     th title=(lang.pick("Mục 1e, 2b", "Clauses 1e, 2b")) { (lang.pick("Tài khoản, thư bị lộ còn mở", "Leaked accounts open")) }
+                    th title=(lang.pick("Mục 3 (nhà mạng)", "Clause 3 (ISPs)")) { (lang.pick("Dự phòng đã thử chuyển đổi", "Backups failover-tested")) }
                 } }
                 tbody { @for r in &rows { (row(lang, r)) } }
             }

@@ -52,6 +52,7 @@ pub mod inventory;
 pub mod layout;
 pub mod malware;
 pub mod monitors;
+pub mod redundancy;
 pub mod rules;
 pub mod scans;
 pub mod session;
@@ -130,6 +131,7 @@ pub fn router() -> Router<AppState> {
         .route("/hygiene", get(findings::hygiene))
         .route("/directive", get(directive::show))
         .route("/flow", get(flow::show))
+        .route("/systems/{id}/redundancy", post(redundancy::save))
         .route("/hygiene/exposures", post(findings::import_exposures))
         .route("/malware/scan", get(malware::form).post(malware::scan))
         .route("/events", get(events::search))

@@ -140,6 +140,7 @@ pub async fn show(
         )
         .await?;
     let can_edit = ctx.role().can_edit_inventory();
+    let redundancy = super::redundancy::section(&state, &ctx, &system).await?;
     let list = |items: &[String]| {
         html! {
             @if items.is_empty() { "—" } @else { ul.plain { @for item in items { li { (item) } } } }
@@ -172,6 +173,7 @@ pub async fn show(
             }
             (super::assets::table(lang, &assets.items))
         }
+        (redundancy)
     };
     Ok(crud::detail_page::<Systems>(&ctx, id, &system, body))
 }
