@@ -7,7 +7,8 @@
 //! Nothing here is stored: after a restart the charts start again, while attacks live on as
 //! alerts in the store.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -55,6 +56,8 @@ pub struct BoardSnapshot {
     pub updated_ms: u64,
     /// The collector's counters per exporter, and unknown senders.
     pub collector: Option<CollectorStats>,
+    /// The ISP unit each registered exporter belongs to, when registered with one.
+    pub exporter_units: BTreeMap<IpAddr, i64>,
     /// The detector's own counters.
     pub detector: DetectorStats,
     /// Every group, in configuration order.
@@ -66,14 +69,29 @@ pub struct BoardSnapshot {
 }
 
 impl BoardSnapshot {
-    /// The part of the board that units in `visible` may see: their groups and attacks. The
-    /// collector's counters are about routers, not units, so they are kept only when
-    /// `all_units` (province-wide staff).
+    /// The part of the board that units in `visible` may see: their groups, attacks and
+    /// exporters. Unknown senders and the collector's totals are about the whole server, so they
+    /// are kept only when `all_units` (province-wide staff).
     pub fn scoped(mut self, all_units: bool, visible: impl Fn(i64) -> bool) -> Self {
         if all_units {
             return self;
         }
-        self.collector = None;
+        self.exporter_units.retain(|_, unit| visible(*unit));
+        let own = &self.exporter_units;
+        self.collector = self.collector.take().and_then(|stats| {
+            let exporters: Vec<_> = stats
+                .exporters
+                .into_iter()
+                .filter(|e| own.contains_key(&e.exporter))
+                .collect();
+            (!exporters.is_empty()).then(|| CollectorStats {
+                exporters,
+                unknown: Vec::new(),
+                unknown_unlisted_datagrams: 0,
+                batches: 0,
+                receive_errors: 0,
+            })
+        });
         self.groups.retain(|g| visible(g.traffic.unit_id));
         self.active.retain(|a| visible(a.unit_id));
         self.recent.retain(|a| visible(a.unit_id));
@@ -91,6 +109,7 @@ struct Series {
 struct State {
     updated_ms: u64,
     collector: Option<CollectorStats>,
+    exporter_units: BTreeMap<IpAddr, i64>,
     detector: DetectorStats,
     groups: Vec<GroupTraffic>,
     series: HashMap<String, Series>,
@@ -169,6 +188,12 @@ impl FlowBoard {
         }
     }
 
+    /// Which ISP unit each registered exporter belongs to (exporters registered without one are
+    /// seen by province-wide staff only).
+    pub fn set_exporter_units(&self, units: impl IntoIterator<Item = (IpAddr, i64)>) {
+        self.lock().exporter_units = units.into_iter().collect();
+    }
+
     /// The collector's counters as they stand.
     pub fn set_collector(&self, stats: CollectorStats) {
         self.lock().collector = Some(stats);
@@ -192,6 +217,7 @@ impl FlowBoard {
         BoardSnapshot {
             updated_ms: state.updated_ms,
             collector: state.collector.clone(),
+            exporter_units: state.exporter_units.clone(),
             detector: state.detector,
             groups,
             active: state.active.clone(),
@@ -303,19 +329,35 @@ mod tests {
         assert_eq!(snap.recent.len(), 1);
         assert!(snap.recent[0].ended_ms.is_some());
 
-        // Unit 8 sees only its own group, no attack of unit 7 and no router counters.
+        // Unit 8 sees only its own group and exporter, no attack of unit 7, no unknown senders.
+        let exporter = |address: &str| {
+            let mut decoder = crate::decode::Decoder::new(crate::decode::DecoderLimits::default());
+            let mut out = Vec::new();
+            let _ = decoder.decode(address.parse().unwrap(), T0, &[0, 5], &mut out);
+            decoder.stats().remove(0)
+        };
         board.set_collector(CollectorStats {
-            exporters: Vec::new(),
+            exporters: vec![exporter("192.0.2.7"), exporter("192.0.2.8")],
             unknown: Vec::new(),
-            unknown_unlisted_datagrams: 0,
+            unknown_unlisted_datagrams: 4,
             batches: 3,
             receive_errors: 0,
         });
+        board.set_exporter_units([
+            ("192.0.2.7".parse().unwrap(), 7),
+            ("192.0.2.8".parse().unwrap(), 8),
+        ]);
         let all = board.snapshot().scoped(true, |_| false);
-        assert!(all.collector.is_some());
+        assert_eq!(all.collector.as_ref().unwrap().exporters.len(), 2);
         assert_eq!(all.recent.len(), 1);
         let b = board.snapshot().scoped(false, |unit| unit == 8);
-        assert!(b.collector.is_none());
+        let theirs = b.collector.as_ref().unwrap();
+        assert_eq!(theirs.exporters.len(), 1);
+        assert_eq!(theirs.exporters[0].exporter.to_string(), "192.0.2.8");
+        assert_eq!(theirs.unknown_unlisted_datagrams, 0);
+        assert_eq!(b.exporter_units.len(), 1);
+        let none = board.snapshot().scoped(false, |unit| unit == 9);
+        assert!(none.collector.is_none());
         assert_eq!(b.groups.len(), 1);
         assert_eq!(b.groups[0].traffic.group, "Khách hàng B");
         assert!(b.recent.is_empty() && b.active.is_empty());

@@ -434,8 +434,9 @@ pub struct FlowConfig {
     pub enabled: bool,
     /// UDP address the collector listens on (NetFlow v5/v9, IPFIX and sFlow on one port).
     pub listen: String,
-    /// Addresses of the routers whose flows are trusted; others are counted, not used.
-    pub exporters: Vec<String>,
+    /// The routers whose flows are trusted, each an address or `{ address, unit_id }` (the ISP
+    /// unit it belongs to, whose officers then see its counters); others are counted, not used.
+    pub exporters: Vec<ExporterEntry>,
     /// `[flow.detect]`: window, hold-down, and `[[flow.detect.groups]]` with their thresholds.
     pub detect: canhgac_flow::detect::DetectConfig,
     /// `[flow.mitigate]`: BIRD and what each group's attacks trigger.
@@ -450,6 +451,44 @@ impl Default for FlowConfig {
             exporters: Vec::new(),
             detect: canhgac_flow::detect::DetectConfig::default(),
             mitigate: canhgac_flow::mitigate::MitigateConfig::default(),
+        }
+    }
+}
+
+/// One registered flow exporter: its address alone, or with the ISP unit it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ExporterEntry {
+    /// `"192.0.2.1"`: trusted, seen by province-wide staff only.
+    Address(String),
+    /// `{ address = "192.0.2.1", unit_id = 12 }`.
+    Registered(RegisteredExporter),
+}
+
+/// An exporter registered to an ISP unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredExporter {
+    /// The router's address.
+    pub address: String,
+    /// The ISP unit it belongs to.
+    pub unit_id: i64,
+}
+
+impl ExporterEntry {
+    /// The address as written.
+    pub fn address(&self) -> &str {
+        match self {
+            ExporterEntry::Address(address) => address,
+            ExporterEntry::Registered(registered) => &registered.address,
+        }
+    }
+
+    /// The unit, when registered with one.
+    pub fn unit_id(&self) -> Option<i64> {
+        match self {
+            ExporterEntry::Address(_) => None,
+            ExporterEntry::Registered(registered) => Some(registered.unit_id),
         }
     }
 }

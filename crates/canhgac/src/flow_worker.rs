@@ -51,15 +51,20 @@ pub async fn start(
         .listen
         .parse()
         .with_context(|| format!("flow.listen = {:?} không phải địa chỉ:cổng", config.listen))?;
-    let exporters = config
-        .exporters
-        .iter()
-        .map(|e| {
-            e.trim()
-                .parse::<IpAddr>()
-                .with_context(|| format!("flow.exporters: {e:?} không phải địa chỉ IP"))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut exporters = Vec::with_capacity(config.exporters.len());
+    let mut exporter_units = Vec::new();
+    for entry in &config.exporters {
+        let address = entry.address().trim().parse::<IpAddr>().with_context(|| {
+            format!(
+                "flow.exporters: {:?} không phải địa chỉ IP / is not an IP address",
+                entry.address()
+            )
+        })?;
+        exporters.push(address);
+        if let Some(unit) = entry.unit_id() {
+            exporter_units.push((address, unit));
+        }
+    }
     let detector = Detector::new(config.detect.clone()).context("flow.detect")?;
     let http = canhgac_intel::fetch::feed_client(&canhgac_intel::fetch::FetchLimits {
         timeout: Duration::from_secs(10),
@@ -85,6 +90,7 @@ pub async fn start(
         }
     });
     let board = Arc::new(FlowBoard::new());
+    board.set_exporter_units(exporter_units);
     tokio::spawn(exporter_health(handle, Arc::clone(&board), stop.clone()));
     // The detection loop does no I/O: alerts, mitigations (birdc, scripts, webhooks) and the
     // store reads run in their own task, so a slow BIRD or database never backs up the flows.

@@ -242,7 +242,7 @@ blackhole = {{ timeout_secs = 4 }}
 [flow]
 enabled = true
 listen = "127.0.0.1:0"
-exporters = ["127.0.0.1"]
+exporters = [{{ address = "127.0.0.1", unit_id = {unit} }}]
 
 [flow.detect]
 window_secs = 2
@@ -366,6 +366,7 @@ prefixes = ["2001:db8:200::/48"]
         board["collector"]["exporters"][0]["exporter"], "127.0.0.1",
         "{board}"
     );
+    assert_eq!(board["exporter_units"]["127.0.0.1"], isp["id"], "{board}");
     assert_eq!(
         board["collector"]["unknown"][0]["source"], "127.0.0.9",
         "{board}"

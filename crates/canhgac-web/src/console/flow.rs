@@ -202,7 +202,12 @@ fn group_section(
     }
 }
 
-fn exporters_section(lang: Lang, tz: &jiff::tz::TimeZone, collector: &CollectorStats) -> Markup {
+fn exporters_section(
+    lang: Lang,
+    tz: &jiff::tz::TimeZone,
+    collector: &CollectorStats,
+    units: &std::collections::BTreeMap<IpAddr, i64>,
+) -> Markup {
     html! {
         h2 { (lang.pick("Bộ xuất luồng (router)", "Flow exporters (routers)")) }
         @if collector.exporters.is_empty() {
@@ -211,6 +216,7 @@ fn exporters_section(lang: Lang, tz: &jiff::tz::TimeZone, collector: &CollectorS
             table.data #exporters {
                 thead { tr {
                     th { (lang.pick("Địa chỉ", "Address")) }
+                    th { (lang.t(Msg::Unit)) }
                     th { (lang.pick("Định dạng", "Format")) }
                     th.num { (lang.pick("Gói xuất", "Datagrams")) }
                     th.num { (lang.pick("Luồng", "Flows")) }
@@ -224,6 +230,10 @@ fn exporters_section(lang: Lang, tz: &jiff::tz::TimeZone, collector: &CollectorS
                 tbody { @for e in &collector.exporters {
                     tr data-exporter=(e.exporter) data-flows=(e.flows) data-errors=(e.decode_errors) {
                         td { code { (e.exporter) } }
+                        td { @match units.get(&e.exporter) {
+                            Some(unit) => a href={ "/units/" (unit) } { "#" (unit) },
+                            None => (lang.pick("toàn tỉnh", "province-wide")),
+                        } }
                         td { (format_name(e.format)) }
                         td.num { (e.datagrams) }
                         td.num { (e.flows) }
@@ -290,7 +300,7 @@ fn board_body(lang: Lang, tz: &jiff::tz::TimeZone, board: &BoardSnapshot) -> Mar
         } @else {
             div #recent { (attack_rows(lang, tz, &board.recent, true)) }
         }
-        @if let Some(collector) = &board.collector { (exporters_section(lang, tz, collector)) }
+        @if let Some(collector) = &board.collector { (exporters_section(lang, tz, collector, &board.exporter_units)) }
     }
 }
 
