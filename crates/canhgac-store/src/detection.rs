@@ -17,7 +17,8 @@ use crate::sql::{
 };
 use crate::{AlertSummary, IndicatorFilter, IndicatorImport, Result, StoreError};
 
-/// Samples of matching events kept in an alert; later hits only count.
+/// Samples of matching events kept in an alert: the first ones and the latest; the hits in
+/// between only count.
 const EVIDENCE_SAMPLES: usize = 5;
 
 /// `AND` the alert's unit is in scope; unattributed alerts only when the scope is everything.
@@ -117,9 +118,12 @@ impl SqlStore {
                 let evidence_text: String = row.try_get(3)?;
                 let mut evidence: Vec<serde_json::Value> =
                     serde_json::from_str(&evidence_text).unwrap_or_default();
-                if evidence.len() < EVIDENCE_SAMPLES {
-                    evidence.push(draft.evidence.clone());
+                // The first samples show how it began; the last slot always holds the latest
+                // hit, so an alert that goes on (a flood, an attack that ended) shows its state.
+                if evidence.len() >= EVIDENCE_SAMPLES {
+                    evidence.truncate(EVIDENCE_SAMPLES - 1);
                 }
+                evidence.push(draft.evidence.clone());
                 let t = micros(draft.time);
                 sqlx::query(
                     "UPDATE alerts SET count = count + $8, first_seen = $1, last_seen = $2, \

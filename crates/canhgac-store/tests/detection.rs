@@ -50,6 +50,41 @@ async fn two_units(store: &dyn Store) -> (Id, Id) {
 }
 
 #[tokio::test]
+async fn a_long_alert_keeps_its_first_samples_and_its_latest() {
+    for t in test_stores().await {
+        let store = &*t.store;
+        let (a, _) = two_units(store).await;
+        let t0: Timestamp = "2026-11-26T01:00:00Z".parse().unwrap();
+        let hits: Vec<AlertDraft> = (0..8)
+            .map(|i| draft("r9", Some(a), "web01", t0 + SignedDuration::from_secs(i)))
+            .collect();
+        let mut id = 0;
+        for hit in &hits {
+            id = store
+                .record_alerts(std::slice::from_ref(hit), SignedDuration::from_mins(10))
+                .await
+                .unwrap()[0];
+        }
+        let alert = store.get_alert(&Scope::All, id).await.unwrap();
+        assert_eq!(alert.count, 8);
+        let seconds: Vec<i64> = alert
+            .evidence
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["n"].as_i64().unwrap())
+            .collect();
+        let first = t0.as_second();
+        assert_eq!(
+            seconds,
+            [first, first + 1, first + 2, first + 3, first + 7],
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
 async fn hits_fold_within_the_window_and_not_across_hosts_units_or_closed_alerts() {
     for t in test_stores().await {
         let store = &*t.store;

@@ -264,6 +264,10 @@ async fn handle(store: &Arc<dyn Store>, mitigator: &mut Mitigator, event: &Attac
         }
         AttackEvent::Ended(_) => {
             tracing::info!(attack = attack.id, target = %attack.target, "flow attack ended");
+            // The final fingerprint, with `ended_ms`, becomes the alert's evidence.
+            if let Err(error) = store.record_alerts(&[alert_for(attack)], FOLD_WINDOW).await {
+                tracing::warn!(%error, attack = attack.id, "flow: cannot record the attack's end");
+            }
         }
     }
     for record in mitigator.handle(event, now_ms()).await {

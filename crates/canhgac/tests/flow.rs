@@ -499,6 +499,30 @@ prefixes = ["2001:db8:200::/48"]
         );
     }
 
+    // The flood has stopped: once the hold-down has passed, the alert's latest evidence says
+    // when the attack ended.
+    let quiet = Instant::now();
+    loop {
+        let (_, detail) = api(
+            &http,
+            &server,
+            &token,
+            Method::GET,
+            &format!("/api/v1/alerts/{}", alert["id"]),
+            None,
+        )
+        .await;
+        let last = detail["evidence"].as_array().and_then(|e| e.last());
+        if last.is_some_and(|e| e["ended_ms"].as_u64().is_some()) {
+            break;
+        }
+        assert!(
+            quiet.elapsed() < Duration::from_secs(30),
+            "the alert never learnt that the attack ended: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // A customer host knocking on port 22 of 300 addresses of the Internet.
     let probes: Vec<FlowRecord> = (0..300)
         .map(|i| flow(SCANNER, &format!("2001:db8:cafe::{:x}", i + 1), 22, 1, 0x02))
