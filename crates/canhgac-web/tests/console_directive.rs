@@ -156,6 +156,11 @@ async fn an_isp_records_a_tested_backup_and_the_dashboard_counts_it() {
             "{}",
             system.body
         );
+        assert!(
+            system.body.contains(r#"id="availability""#),
+            "{}",
+            system.body
+        );
 
         let today = jiff::Zoned::now()
             .with_time_zone(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())

@@ -118,7 +118,7 @@ fn may_edit(ctx: &Ctx) -> bool {
 }
 
 /// Availability of `ids` now, by monitor.
-async fn availability_of(
+pub(super) async fn availability_of(
     state: &AppState,
     ctx: &Ctx,
     ids: &[Id],

@@ -141,6 +141,20 @@ pub async fn show(
         .await?;
     let can_edit = ctx.role().can_edit_inventory();
     let redundancy = super::redundancy::section(&state, &ctx, &system).await?;
+    // The service's availability: its monitors over 24 hours, 7 and 30 days (clause 3).
+    let monitors = state
+        .store
+        .list_monitors(
+            &scope,
+            &canhgac_model::MonitorFilter {
+                system_id: Some(id),
+                ..canhgac_model::MonitorFilter::default()
+            },
+            &PageRequest::new(1, PageRequest::MAX_PER_PAGE),
+        )
+        .await?;
+    let monitor_ids: Vec<Id> = monitors.items.iter().map(|m| m.id).collect();
+    let availability = super::monitors::availability_of(&state, &ctx, &monitor_ids).await?;
     let list = |items: &[String]| {
         html! {
             @if items.is_empty() { "—" } @else { ul.plain { @for item in items { li { (item) } } } }
@@ -172,6 +186,17 @@ pub async fn show(
                 }
             }
             (super::assets::table(lang, &assets.items))
+        }
+        section.card #availability {
+            div.section-heading {
+                h2 { (lang.pick("Giám sát và tính sẵn sàng", "Monitors and availability")) " (" (monitors.total) ")" }
+                div.actions { a.button href={ "/monitors?system_id=" (id) } { (lang.pick("Xem trên trang giám sát", "Open in monitors")) } }
+            }
+            @if monitors.items.is_empty() {
+                p.empty { (lang.pick("Chưa có giám sát nào cho các tài sản của hệ thống.", "No monitor watches this system's assets yet.")) }
+            } @else {
+                (super::monitors::table(&ctx, &monitors.items, &availability))
+            }
         }
         (redundancy)
     };
