@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::collector::CollectorStats;
 use crate::detect::{Attack, AttackEvent, Detector, DetectorStats, GroupTraffic, Rates};
+use crate::mitigate::MitigationRecord;
 
 /// Spacing of the points of the last hour.
 pub const FINE_STEP_MS: u64 = 10_000;
@@ -24,6 +25,8 @@ const FINE_POINTS: usize = 360;
 const COARSE_POINTS: usize = 1_440;
 /// Ended attacks kept for the console, newest first.
 const RECENT_ATTACKS: usize = 50;
+/// Mitigation actions kept for the console, newest first (all of them are in the audit log).
+const RECENT_MITIGATIONS: usize = 100;
 /// Heaviest hosts kept per group.
 const TOP_HOSTS: usize = 10;
 
@@ -66,6 +69,8 @@ pub struct BoardSnapshot {
     pub active: Vec<Attack>,
     /// Attacks that ended, newest first.
     pub recent: Vec<Attack>,
+    /// Mitigation actions (scripts, webhooks, routes announced and withdrawn), newest first.
+    pub mitigations: Vec<MitigationRecord>,
 }
 
 impl BoardSnapshot {
@@ -95,6 +100,7 @@ impl BoardSnapshot {
         self.groups.retain(|g| visible(g.traffic.unit_id));
         self.active.retain(|a| visible(a.unit_id));
         self.recent.retain(|a| visible(a.unit_id));
+        self.mitigations.retain(|m| visible(m.unit_id));
         self
     }
 }
@@ -117,6 +123,7 @@ struct State {
     next_coarse_ms: u64,
     active: Vec<Attack>,
     recent: VecDeque<Attack>,
+    mitigations: VecDeque<MitigationRecord>,
 }
 
 /// The board; share it behind an `Arc` between the detection loop and the web layer.
@@ -188,6 +195,13 @@ impl FlowBoard {
         }
     }
 
+    /// Notes a mitigation action.
+    pub fn record_mitigation(&self, record: &MitigationRecord) {
+        let mut state = self.lock();
+        state.mitigations.push_front(record.clone());
+        state.mitigations.truncate(RECENT_MITIGATIONS);
+    }
+
     /// Which ISP unit each registered exporter belongs to (exporters registered without one are
     /// seen by province-wide staff only).
     pub fn set_exporter_units(&self, units: impl IntoIterator<Item = (IpAddr, i64)>) {
@@ -222,6 +236,7 @@ impl FlowBoard {
             groups,
             active: state.active.clone(),
             recent: state.recent.iter().cloned().collect(),
+            mitigations: state.mitigations.iter().cloned().collect(),
         }
     }
 }
@@ -356,6 +371,25 @@ mod tests {
         assert_eq!(theirs.exporters[0].exporter.to_string(), "192.0.2.8");
         assert_eq!(theirs.unknown_unlisted_datagrams, 0);
         assert_eq!(b.exporter_units.len(), 1);
+        board.record_mitigation(&MitigationRecord {
+            attack_id: 1,
+            unit_id: 7,
+            action: crate::mitigate::ActionKind::BlackholeAnnounce,
+            target: "203.0.113.9/32".into(),
+            at_ms: T0,
+            outcome: crate::mitigate::Outcome::Done,
+            detail: None,
+            error: None,
+        });
+        assert_eq!(
+            board.snapshot().scoped(true, |_| false).mitigations.len(),
+            1
+        );
+        assert!(board
+            .snapshot()
+            .scoped(false, |unit| unit == 8)
+            .mitigations
+            .is_empty());
         let none = board.snapshot().scoped(false, |unit| unit == 9);
         assert!(none.collector.is_none());
         assert_eq!(b.groups.len(), 1);

@@ -98,6 +98,16 @@ async fn the_flow_page_charts_each_group_and_an_isp_sees_only_its_own() {
             receive_errors: 0,
         });
 
+        board.record_mitigation(&canhgac_flow::mitigate::MitigationRecord {
+            attack_id: 1,
+            unit_id: a,
+            action: canhgac_flow::mitigate::ActionKind::Webhook,
+            target: "https://noc.alpha.example.vn/hook?token=bi-mat".into(),
+            at_ms: T0 + 2_000,
+            outcome: canhgac_flow::mitigate::Outcome::Done,
+            detail: None,
+            error: None,
+        });
         let mut admin = admin(&app).await;
         let page = admin.get(&app, "/flow").await;
         page.expect(200);
@@ -120,6 +130,9 @@ async fn the_flow_page_charts_each_group_and_an_isp_sees_only_its_own() {
             "{body}"
         );
         assert!(body.contains("192.0.2."), "top sources shown: {body}");
+        // The webhook called is listed, without the token in its address.
+        assert!(body.contains("https://noc.alpha.example.vn/…"), "{body}");
+        assert!(!body.contains("bi-mat"), "a webhook's token shown: {body}");
         // Province-wide staff see the routers' side.
         assert!(body.contains("Bộ xuất luồng"), "{body}");
         assert!(body.contains("các nguồn khác"), "{body}");
@@ -143,6 +156,10 @@ async fn the_flow_page_charts_each_group_and_an_isp_sees_only_its_own() {
             "router counters shown to a unit officer"
         );
         assert!(own.body.contains(r#"id="no-active""#));
+        assert!(
+            !own.body.contains("noc.alpha"),
+            "another ISP's mitigation leaked"
+        );
 
         let english = admin.get(&app, "/flow?lang=en").await;
         english.expect(200);

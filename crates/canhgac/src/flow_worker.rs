@@ -104,7 +104,14 @@ pub async fn start(
         events_tx,
         stop.clone(),
     ));
-    tokio::spawn(respond(store, mitigator, events_rx, indicators_tx, stop));
+    tokio::spawn(respond(
+        store,
+        mitigator,
+        Arc::clone(&board),
+        events_rx,
+        indicators_tx,
+        stop,
+    ));
     tracing::info!(%bound, "flow collector listening");
     Ok(Some((bound, board)))
 }
@@ -176,6 +183,7 @@ async fn detect(
 async fn respond(
     store: Arc<dyn Store>,
     mut mitigator: Mitigator,
+    board: Arc<FlowBoard>,
     mut events: tokio::sync::mpsc::UnboundedReceiver<AttackEvent>,
     indicators: tokio::sync::mpsc::Sender<IndicatorSet>,
     stop: CancellationToken,
@@ -186,12 +194,12 @@ async fn respond(
         tokio::select! {
             () = stop.cancelled() => return,
             event = events.recv() => match event {
-                Some(event) => handle(&store, &mut mitigator, &event).await,
+                Some(event) => handle(&store, &mut mitigator, &board, &event).await,
                 None => return,
             },
             _ = second.tick() => {
                 for record in mitigator.expire(now_ms()).await {
-                    audit(&store, &record).await;
+                    audit(&store, &board, &record).await;
                 }
             }
             _ = refresh.tick() => {
@@ -250,7 +258,12 @@ async fn refresh_from_store(
     set
 }
 
-async fn handle(store: &Arc<dyn Store>, mitigator: &mut Mitigator, event: &AttackEvent) {
+async fn handle(
+    store: &Arc<dyn Store>,
+    mitigator: &mut Mitigator,
+    board: &FlowBoard,
+    event: &AttackEvent,
+) {
     let attack = event.attack();
     match event {
         AttackEvent::Started(_) | AttackEvent::Updated(_) => {
@@ -271,7 +284,7 @@ async fn handle(store: &Arc<dyn Store>, mitigator: &mut Mitigator, event: &Attac
         }
     }
     for record in mitigator.handle(event, now_ms()).await {
-        audit(store, &record).await;
+        audit(store, board, &record).await;
     }
 }
 
@@ -299,7 +312,9 @@ fn alert_for(attack: &Attack) -> AlertDraft {
     }
 }
 
-async fn audit(store: &Arc<dyn Store>, record: &MitigationRecord) {
+/// Writes the action to the audit log and shows it on the board.
+async fn audit(store: &Arc<dyn Store>, board: &FlowBoard, record: &MitigationRecord) {
+    board.record_mitigation(record);
     let details = serde_json::to_value(record).unwrap_or_default();
     let action = format!(
         "mitigate:{}",

@@ -497,6 +497,18 @@ prefixes = ["2001:db8:200::/48"]
             actions.iter().any(|a| a.starts_with("mitigate:blackhole")),
             "mitigations are audited: {actions:?}"
         );
+        // ... and listed on the flow board of the ISP's unit.
+        let (_, board) = api(&http, &server, &token, Method::GET, "/api/v1/flow", None).await;
+        let listed: Vec<&str> = board["mitigations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["action"].as_str())
+            .collect();
+        assert!(
+            listed.iter().any(|a| a.starts_with("blackhole")),
+            "mitigations on the board: {board}"
+        );
     }
 
     // The flood has stopped: once the hold-down has passed, the alert's latest evidence says

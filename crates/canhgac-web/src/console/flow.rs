@@ -274,6 +274,20 @@ fn exporters_section(
     }
 }
 
+/// A mitigation's target as shown: a webhook URL without its path and query, which may carry
+/// a token.
+fn shown_target(target: &str) -> String {
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = target.strip_prefix(scheme) {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            // Drop user:password@ as well.
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            return format!("{scheme}{host}/…");
+        }
+    }
+    target.to_string()
+}
+
 fn board_body(lang: Lang, tz: &jiff::tz::TimeZone, board: &BoardSnapshot) -> Markup {
     let now = if board.updated_ms == 0 {
         Timestamp::now()
@@ -299,6 +313,32 @@ fn board_body(lang: Lang, tz: &jiff::tz::TimeZone, board: &BoardSnapshot) -> Mar
             p.empty { (lang.pick("Chưa có.", "None yet.")) }
         } @else {
             div #recent { (attack_rows(lang, tz, &board.recent, true)) }
+        }
+        h2 { (lang.pick("Biện pháp giảm thiểu", "Mitigation actions")) }
+        @if board.mitigations.is_empty() {
+            p.empty { (lang.pick("Chưa có.", "None yet.")) }
+        } @else {
+            table.data #mitigations {
+                thead { tr {
+                    th { (lang.pick("Lúc", "When")) }
+                    th { (lang.pick("Tấn công", "Attack")) }
+                    th { (lang.pick("Hành động", "Action")) }
+                    th { (lang.pick("Đối tượng", "Target")) }
+                    th { (lang.pick("Kết quả", "Outcome")) }
+                } }
+                tbody { @for m in &board.mitigations {
+                    tr data-action=(serde_json::to_string(&m.action).unwrap_or_default().trim_matches('"')) data-unit=(m.unit_id) {
+                        td { (when(m.at_ms, tz)) }
+                        td { "#" (m.attack_id) }
+                        td { (match lang { Lang::Vi => m.action.label_vi(), Lang::En => m.action.label_en() }) }
+                        td { code { (shown_target(&m.target)) } }
+                        td {
+                            (match lang { Lang::Vi => m.outcome.label_vi(), Lang::En => m.outcome.label_en() })
+                            @if let Some(error) = &m.error { br; small { (error) } }
+                        }
+                    }
+                } }
+            }
         }
         @if let Some(collector) = &board.collector { (exporters_section(lang, tz, collector, &board.exporter_units)) }
     }
