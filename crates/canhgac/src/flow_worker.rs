@@ -129,7 +129,7 @@ async fn exporter_health(handle: CollectorHandle, board: Arc<FlowBoard>, stop: C
         }
         let stats = handle.stats();
         ticks += 1;
-        if ticks % per_log == 0 {
+        if ticks.is_multiple_of(per_log) {
             tracing::info!(?stats, "flow collector");
         }
         board.set_collector(stats);
