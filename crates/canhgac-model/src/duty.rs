@@ -115,12 +115,14 @@ pub struct DutyHoliday {
 /// A routing rule as stored: its text is a `canhgac_respond::routing::RoutingRule` in JSON,
 /// checked by the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DutyRule {
     /// Database id.
     pub id: Id,
     /// The unit whose caller owns it; `None` for province-wide rules.
     pub unit_id: Option<Id>,
     /// The rule, as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub rule: serde_json::Value,
 }
 
