@@ -213,17 +213,12 @@ async fn post(http: &reqwest::Client, server: &Server, token: &str, path: &str, 
     reply
 }
 
-async fn send_event(http: &reqwest::Client, server: &Server, token: &str, message: &str) {
-    let line = format!("{}\n", json!({"message": message, "host": "portal01"}));
-    let response = http
-        .post(format!("{}/api/v1/events", server.base))
-        .bearer_auth(token)
-        .header("content-type", "application/x-ndjson")
-        .body(line)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+/// Sends one syslog line (RFC 3164 over UDP) to the server's listener.
+async fn send_event(server: &Server, message: &str) {
+    let addr = server.syslog_addr("udp").expect("udp syslog listener announced");
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let line = format!("<34>Nov 26 02:00:00 portal01 sshd[42]: {message}");
+    socket.send_to(line.as_bytes(), addr).await.unwrap();
 }
 
 /// Every acknowledgement link in a mail's text.
@@ -322,8 +317,12 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     assert!(response.text().await.unwrap().contains("dòng 2"));
 
     // The alert: An gets it by email and webhook, with an acknowledgement link.
-    send_event(&http, &server, &token, "login failed canhgac-duty-one").await;
+    send_event(&server, "login failed canhgac-duty-one").await;
     let first = "canhgac-duty-one";
+    common::wait_for(&http, &server, &token, "/api/v1/alerts", |body| {
+        body["items"].as_array().and_then(|items| items.first().cloned())
+    })
+    .await;
     let mail = wait_for_mail(&inbox, "an@stttt.example.gov.vn", first, &server).await;
     let hook = wait_for_hook(&hooks, first, &server).await;
     assert_eq!(hook["recipient"], format!("person:{an}"), "{hook}");
@@ -361,7 +360,7 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     // outbox (the webhook still goes), and canhgac is killed with them queued.
     drop(sink);
     let second = "canhgac-duty-two";
-    send_event(&http, &server, &token, "web shell canhgac-duty-two").await;
+    send_event(&server, "web shell canhgac-duty-two").await;
     wait_for_hook(&hooks, second, &server).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
