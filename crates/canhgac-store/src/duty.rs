@@ -136,7 +136,9 @@ async fn contact_in_scope(
         Some(row) if path_in(paths, &row.try_get::<String, _>(1)?) => Ok(row.try_get(0)?),
         _ => Err(FieldError::new(
             field,
-            format!("không có người liên hệ {id} trong đơn vị của bạn / no contact {id} in your units"),
+            format!(
+                "không có người liên hệ {id} trong đơn vị của bạn / no contact {id} in your units"
+            ),
         )
         .into()),
     }
@@ -181,21 +183,25 @@ impl SqlStore {
         contact_id: Id,
         channels: DutyChannels,
     ) -> Result<DutyContact> {
-        let trimmed = |v: Option<String>| {
-            v.map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
+        let trimmed = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         let telegram = trimmed(channels.telegram_chat_id);
         let zalo = trimmed(channels.zalo_user_id);
         for (field, value) in [("telegram_chat_id", &telegram), ("zalo_user_id", &zalo)] {
             if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
-                return Err(FieldError::new(field, "dài quá 100 ký tự / longer than 100 characters").into());
+                return Err(FieldError::new(
+                    field,
+                    "dài quá 100 ký tự / longer than 100 characters",
+                )
+                .into());
             }
         }
         let mut w = self.begin_write().await?;
         let conn = &mut *w.tx;
         let paths = scope_paths(conn, &actor.scope).await?;
-        if contact_in_scope(conn, &paths, contact_id, "contact_id").await.is_err() {
+        if contact_in_scope(conn, &paths, contact_id, "contact_id")
+            .await
+            .is_err()
+        {
             return Err(not_found("contact", contact_id));
         }
         sqlx::query(
@@ -215,8 +221,11 @@ impl SqlStore {
             "zalo": zalo.is_some(),
             "leads_unit": channels.leads_unit,
         });
-        w.commit_audited(actor, AuditRow::updated("duty_contact", contact_id, &(), &after))
-            .await?;
+        w.commit_audited(
+            actor,
+            AuditRow::updated("duty_contact", contact_id, &(), &after),
+        )
+        .await?;
         let all = self.duty_contacts_impl(&actor.scope).await?;
         all.into_iter()
             .find(|c| c.contact_id == contact_id)
@@ -397,10 +406,18 @@ impl SqlStore {
     ) -> Result<DutyHoliday> {
         let name = holiday.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(FieldError::new("name", "cần tên, tối đa 200 ký tự / required, at most 200 characters").into());
+            return Err(FieldError::new(
+                "name",
+                "cần tên, tối đa 200 ký tự / required, at most 200 characters",
+            )
+            .into());
         }
         if holiday.end <= holiday.start {
-            return Err(FieldError::new("end", "kết thúc không sau bắt đầu / end is not after start").into());
+            return Err(FieldError::new(
+                "end",
+                "kết thúc không sau bắt đầu / end is not after start",
+            )
+            .into());
         }
         let mut w = self.begin_write().await?;
         let conn = &mut *w.tx;
@@ -667,7 +684,9 @@ impl SqlStore {
     ) -> Result<Vec<AlertPage>> {
         let mut conn = self.pool.acquire().await?;
         let paths = scope_paths(&mut conn, scope).await?;
-        let mut sql = Sql::new(&format!("SELECT {PAGE_COLS} FROM alert_pages p WHERE 1 = 1"));
+        let mut sql = Sql::new(&format!(
+            "SELECT {PAGE_COLS} FROM alert_pages p WHERE 1 = 1"
+        ));
         if let Some(prefixes) = &paths {
             // Pages of alerts with no unit only for callers who see everything.
             sql.push(" AND p.unit_id IN (SELECT su.id FROM units su WHERE ");

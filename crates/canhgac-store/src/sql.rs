@@ -3009,7 +3009,6 @@ impl Store for SqlStore {
         self.enqueue_due_scans_impl(at).await
     }
 
-
     // ---- duty roster and paging (issue 6) ----
     async fn duty_contacts(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyContact>> {
         self.duty_contacts_impl(scope).await
@@ -3020,7 +3019,8 @@ impl Store for SqlStore {
         contact_id: Id,
         channels: canhgac_model::duty::DutyChannels,
     ) -> Result<canhgac_model::duty::DutyContact> {
-        self.set_duty_channels_impl(actor, contact_id, channels).await
+        self.set_duty_channels_impl(actor, contact_id, channels)
+            .await
     }
     async fn list_shifts(
         &self,

@@ -44,7 +44,13 @@ async fn contact(store: &dyn Store, unit: Id, name: &str) -> Id {
         .id
 }
 
-fn shift(unit: Option<Id>, start: Timestamp, hours: i64, primary: Id, backup: Option<Id>) -> DutyShiftInput {
+fn shift(
+    unit: Option<Id>,
+    start: Timestamp,
+    hours: i64,
+    primary: Id,
+    backup: Option<Id>,
+) -> DutyShiftInput {
     DutyShiftInput {
         unit_id: unit,
         start,
@@ -106,7 +112,10 @@ async fn shifts_are_scoped_and_imported_all_or_nothing() {
         let refused = store
             .create_shifts(&officer(vec![a]), &[shift(None, t0, 8, an, None)])
             .await;
-        assert!(matches!(refused, Err(StoreError::OutOfScope(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::OutOfScope(_))),
+            "{refused:?}"
+        );
         let refused = store
             .create_shifts(
                 &officer(vec![a]),
@@ -121,7 +130,13 @@ async fn shifts_are_scoped_and_imported_all_or_nothing() {
             other => panic!("{other:?}"),
         }
         store
-            .create_shifts(&admin(), &[shift(None, t0, 24, boss, None), shift(Some(b), t0, 8, cuong, None)])
+            .create_shifts(
+                &admin(),
+                &[
+                    shift(None, t0, 24, boss, None),
+                    shift(Some(b), t0, 8, cuong, None),
+                ],
+            )
             .await
             .unwrap();
 
@@ -129,7 +144,11 @@ async fn shifts_are_scoped_and_imported_all_or_nothing() {
             let s = s.clone();
             async move {
                 store
-                    .list_shifts(&s, t0 - SignedDuration::from_hours(1), t0 + SignedDuration::from_hours(30))
+                    .list_shifts(
+                        &s,
+                        t0 - SignedDuration::from_hours(1),
+                        t0 + SignedDuration::from_hours(30),
+                    )
                     .await
                     .unwrap()
                     .into_iter()
@@ -143,14 +162,21 @@ async fn shifts_are_scoped_and_imported_all_or_nothing() {
         assert_eq!(window(&Scope::All).await.len(), 3);
         // Outside the window: nothing.
         let later = store
-            .list_shifts(&Scope::All, t0 + SignedDuration::from_hours(48), t0 + SignedDuration::from_hours(50))
+            .list_shifts(
+                &Scope::All,
+                t0 + SignedDuration::from_hours(48),
+                t0 + SignedDuration::from_hours(50),
+            )
             .await
             .unwrap();
         assert!(later.is_empty());
 
         // B's officer cannot delete A's shift (it is not found for them).
         let deleted = store.delete_shift(&officer(vec![b]), created[0].id).await;
-        assert!(matches!(deleted, Err(StoreError::NotFound { .. })), "{deleted:?}");
+        assert!(
+            matches!(deleted, Err(StoreError::NotFound { .. })),
+            "{deleted:?}"
+        );
 
         // Channels: set by A's officer on A's contact only.
         let with = store
@@ -188,8 +214,19 @@ async fn shifts_are_scoped_and_imported_all_or_nothing() {
             )
             .await
             .unwrap();
-        assert!(store.list_holidays(&Scope::Units(vec![a])).await.unwrap().is_empty());
-        assert_eq!(store.list_holidays(&Scope::Units(vec![b])).await.unwrap().len(), 1);
+        assert!(store
+            .list_holidays(&Scope::Units(vec![a]))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .list_holidays(&Scope::Units(vec![b]))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         // Rules: province-wide ones seen by A, B's not.
         store
@@ -197,10 +234,21 @@ async fn shifts_are_scoped_and_imported_all_or_nothing() {
             .await
             .unwrap();
         store
-            .create_duty_rule(&officer(vec![b]), Some(b), &serde_json::json!({"name": "b"}))
+            .create_duty_rule(
+                &officer(vec![b]),
+                Some(b),
+                &serde_json::json!({"name": "b"}),
+            )
             .await
             .unwrap();
-        assert_eq!(store.list_duty_rules(&Scope::Units(vec![a])).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .list_duty_rules(&Scope::Units(vec![a]))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(store.list_duty_rules(&Scope::All).await.unwrap().len(), 2);
     }
 }
@@ -229,7 +277,12 @@ async fn an_alert_is_paged_once_escalates_and_stops_when_acknowledged() {
             .unwrap();
         let alert = ids[0];
         let due = store.alerts_to_page(start, 10).await.unwrap();
-        assert_eq!(due.iter().map(|a| a.id).collect::<Vec<_>>(), [alert], "{}", ts.name);
+        assert_eq!(
+            due.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [alert],
+            "{}",
+            ts.name
+        );
 
         let now = Timestamp::now();
         let page = AlertPage {
@@ -256,9 +309,15 @@ async fn an_alert_is_paged_once_escalates_and_stops_when_acknowledged() {
 
         // Only the message due now is claimed; the held one waits for its instant.
         let lease = now + SignedDuration::from_hours(2);
-        let claimed = store.claim_outbox(EMAIL_CHANNEL, now, lease, 10).await.unwrap();
+        let claimed = store
+            .claim_outbox(EMAIL_CHANNEL, now, lease, 10)
+            .await
+            .unwrap();
         assert_eq!(claimed.len(), 1, "{}", ts.name);
-        let claimed = store.claim_outbox(EMAIL_CHANNEL, later, lease, 10).await.unwrap();
+        let claimed = store
+            .claim_outbox(EMAIL_CHANNEL, later, lease, 10)
+            .await
+            .unwrap();
         assert_eq!(claimed.len(), 1);
 
         // Escalation: due now, moves once from primary to backup.
@@ -266,30 +325,58 @@ async fn an_alert_is_paged_once_escalates_and_stops_when_acknowledged() {
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].0.reached, "primary");
         assert!(store
-            .record_escalation(alert, "primary", "backup", Some(later), &[(draft("e1"), now)])
+            .record_escalation(
+                alert,
+                "primary",
+                "backup",
+                Some(later),
+                &[(draft("e1"), now)]
+            )
             .await
             .unwrap());
         assert!(!store
-            .record_escalation(alert, "primary", "backup", Some(later), &[(draft("e2"), now)])
+            .record_escalation(
+                alert,
+                "primary",
+                "backup",
+                Some(later),
+                &[(draft("e2"), now)]
+            )
             .await
             .unwrap());
         assert!(store.due_pages(now, 10).await.unwrap().is_empty());
         assert_eq!(store.due_pages(later, 10).await.unwrap().len(), 1);
 
         // Acknowledged: never due again, and the first acknowledgement stays.
-        let acked = store.acknowledge_page(alert, "An", now).await.unwrap().unwrap();
+        let acked = store
+            .acknowledge_page(alert, "An", now)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(acked.acknowledged_by.as_deref(), Some("An"));
-        let again = store.acknowledge_page(alert, "Binh", later).await.unwrap().unwrap();
+        let again = store
+            .acknowledge_page(alert, "Binh", later)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(again.acknowledged_by.as_deref(), Some("An"));
         assert!(store.due_pages(later, 10).await.unwrap().is_empty());
         assert!(!store
             .record_escalation(alert, "backup", "leader", None, &[(draft("e3"), now)])
             .await
             .unwrap());
-        assert!(store.acknowledge_page(alert + 1000, "x", now).await.unwrap().is_none());
+        assert!(store
+            .acknowledge_page(alert + 1000, "x", now)
+            .await
+            .unwrap()
+            .is_none());
 
         // The page of an alert of no unit is seen only by those who see everything.
         assert_eq!(store.list_pages(&Scope::All, 10).await.unwrap().len(), 1);
-        assert!(store.list_pages(&Scope::Units(vec![1]), 10).await.unwrap().is_empty());
+        assert!(store
+            .list_pages(&Scope::Units(vec![1]), 10)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }

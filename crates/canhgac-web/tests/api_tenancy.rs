@@ -1353,11 +1353,18 @@ async fn tokens_of_other_users_are_not_found() {
 /// The duty routes for an officer of A: nothing of B is listed, B's ids answer 404, and no
 /// write reaches B's units or people.
 async fn check_duty(api: &Api, w: &World, auth: &Auth, method: &str, path: &str, what: &str) {
-    let b_names: Vec<&String> = w.b.names.iter().filter(|n| n.starts_with("Nguyễn Văn")).collect();
+    let b_names: Vec<&String> =
+        w.b.names
+            .iter()
+            .filter(|n| n.starts_with("Nguyễn Văn"))
+            .collect();
     let no_b_name = |body: &Value| {
         let text = body.to_string();
         for name in &b_names {
-            assert!(!text.contains(name.as_str()), "{what}: shows {name}: {text}");
+            assert!(
+                !text.contains(name.as_str()),
+                "{what}: shows {name}: {text}"
+            );
         }
     };
     let field_ids = |body: &Value, field: &str| -> BTreeSet<Id> {
@@ -1380,7 +1387,11 @@ async fn check_duty(api: &Api, w: &World, auth: &Auth, method: &str, path: &str,
         }
         ("get", "/duty/holidays") => {
             let body = api.get("/api/v1/duty/holidays", auth).await.ok(200);
-            assert_eq!(field_ids(&body, "/holiday/id"), own("duty/holidays"), "{what}");
+            assert_eq!(
+                field_ids(&body, "/holiday/id"),
+                own("duty/holidays"),
+                "{what}"
+            );
         }
         ("get", "/duty/people") => {
             let body = api.get("/api/v1/duty/people", auth).await.ok(200);
@@ -1392,12 +1403,18 @@ async fn check_duty(api: &Api, w: &World, auth: &Auth, method: &str, path: &str,
             no_b_name(&body);
             let b_units: BTreeSet<Id> = w.b.units.iter().copied().collect();
             let b_alerts: BTreeSet<Id> = w.b.alerts.iter().copied().collect();
-            assert!(field_ids(&body, "/unit_id").is_disjoint(&b_units), "{what}: {body}");
-            assert!(field_ids(&body, "/alert_id").is_disjoint(&b_alerts), "{what}: {body}");
+            assert!(
+                field_ids(&body, "/unit_id").is_disjoint(&b_units),
+                "{what}: {body}"
+            );
+            assert!(
+                field_ids(&body, "/alert_id").is_disjoint(&b_alerts),
+                "{what}: {body}"
+            );
         }
         ("put", "/duty/people/{id}") | ("delete", _) => {
             let collection = path.trim_end_matches("/{id}").trim_start_matches('/');
-            for id in w.b.ids(collection).iter().copied() {
+            for id in w.b.ids(collection) {
                 let url = format!("/api/v1/{collection}/{id}");
                 let reply = if method == "put" {
                     api.put(&url, auth, json!({"telegram_chat_id": "1"})).await
@@ -1434,8 +1451,12 @@ async fn check_duty(api: &Api, w: &World, auth: &Auth, method: &str, path: &str,
             let now = canhgac_model::Timestamp::now();
             for units in [json!([w.b_root]), json!([])] {
                 let reply = api
-                    .post("/api/v1/duty/holidays", auth, json!({"id": 0, "name": "Tết", "start": now,
-                        "end": now + jiff::SignedDuration::from_hours(2), "unit_ids": units}))
+                    .post(
+                        "/api/v1/duty/holidays",
+                        auth,
+                        json!({"id": 0, "name": "Tết", "start": now,
+                        "end": now + jiff::SignedDuration::from_hours(2), "unit_ids": units}),
+                    )
                     .await;
                 let status = reply.status.as_u16();
                 assert!(matches!(status, 403 | 404), "{what}: {status}");

@@ -126,13 +126,18 @@ pub fn start(
     let mut wakers = vec![email_waker];
     let mut http_channels: Vec<Arc<dyn Channel>> = Vec::new();
     if !notify.webhook_url.trim().is_empty() {
-        let settings = WebhookSettings::new(notify.webhook_url.trim(), notify.webhook_secret.clone());
-        http_channels.push(Arc::new(WebhookChannel::new(&settings).map_err(config_key)?));
+        let settings =
+            WebhookSettings::new(notify.webhook_url.trim(), notify.webhook_secret.clone());
+        http_channels.push(Arc::new(
+            WebhookChannel::new(&settings).map_err(config_key)?,
+        ));
     }
     if !notify.telegram_bot_token.trim().is_empty() {
         let mut settings = TelegramSettings::new(notify.telegram_bot_token.trim());
         settings.base_url = notify.telegram_base_url.trim().to_string();
-        http_channels.push(Arc::new(TelegramChannel::new(&settings).map_err(config_key)?));
+        http_channels.push(Arc::new(
+            TelegramChannel::new(&settings).map_err(config_key)?,
+        ));
     }
     if !notify.zalo_access_token.trim().is_empty() {
         let mut settings = ZaloSettings::new(notify.zalo_access_token.trim());
@@ -141,8 +146,8 @@ pub fn start(
     }
     for channel in http_channels {
         let name = channel.name();
-        let worker = OutboxWorker::new(store.clone(), channel, policy_retry)
-            .with_poll(config.outbox.poll.0);
+        let worker =
+            OutboxWorker::new(store.clone(), channel, policy_retry).with_poll(config.outbox.poll.0);
         wakers.push(worker.waker());
         let stop = stop.clone();
         tokio::spawn(worker.run(async move { stop.cancelled().await }));

@@ -81,7 +81,8 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("bound address")?;
     // ---- bulletins and the outbox ----
     let listen_url = format!("http://{}", browsable(addr));
-    let mut respond = crate::respond::start(&config, store.clone(), live.stop.clone(), &listen_url)?;
+    let mut respond =
+        crate::respond::start(&config, store.clone(), live.stop.clone(), &listen_url)?;
     // ---- duty roster and paging ----
     let paging = crate::notify::start(
         &config,

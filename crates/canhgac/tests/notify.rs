@@ -207,15 +207,26 @@ fn start_server(cwd: &Path, data: &str, smtp_port: u16, webhook: &str) -> Server
     Server::start_with_env(cwd, &["--data", data], &env)
 }
 
-async fn post(http: &reqwest::Client, server: &Server, token: &str, path: &str, body: Value) -> Value {
+async fn post(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Value {
     let (status, reply) = api(http, server, token, Method::POST, path, Some(body)).await;
-    assert!((200..300).contains(&status), "POST {path}: {status} {reply}");
+    assert!(
+        (200..300).contains(&status),
+        "POST {path}: {status} {reply}"
+    );
     reply
 }
 
 /// Sends one syslog line (RFC 3164 over UDP) to the server's listener.
 async fn send_event(server: &Server, message: &str) {
-    let addr = server.syslog_addr("udp").expect("udp syslog listener announced");
+    let addr = server
+        .syslog_addr("udp")
+        .expect("udp syslog listener announced");
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let line = format!("<34>Nov 26 02:00:00 portal01 sshd[42]: {message}");
     socket.send_to(line.as_bytes(), addr).await.unwrap();
@@ -259,21 +270,42 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     let http = client();
 
     // The province's duty team: An on duty, Bình as backup, Cường leads the province.
-    let province = post(&http, &server, &token, "/api/v1/units",
-        json!({"name": "UBND tỉnh thử nghiệm", "kind": "province"})).await["id"].as_i64().unwrap();
+    let province = post(
+        &http,
+        &server,
+        &token,
+        "/api/v1/units",
+        json!({"name": "UBND tỉnh thử nghiệm", "kind": "province"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
     let mut people = Vec::new();
     for (name, email) in [
         ("Nguyễn Văn An", "an@stttt.example.gov.vn"),
         ("Trần Thị Bình", "binh@stttt.example.gov.vn"),
         ("Lê Văn Cường", "cuong@stttt.example.gov.vn"),
     ] {
-        let contact = post(&http, &server, &token, "/api/v1/contacts",
-            json!({"unit_id": province, "name": name, "email": email})).await;
+        let contact = post(
+            &http,
+            &server,
+            &token,
+            "/api/v1/contacts",
+            json!({"unit_id": province, "name": name, "email": email}),
+        )
+        .await;
         people.push(contact["id"].as_i64().unwrap());
     }
     let (an, binh, cuong) = (people[0], people[1], people[2]);
-    let (status, leader) = api(&http, &server, &token, Method::PUT, &format!("/api/v1/duty/people/{cuong}"),
-        Some(json!({"leads_unit": true}))).await;
+    let (status, leader) = api(
+        &http,
+        &server,
+        &token,
+        Method::PUT,
+        &format!("/api/v1/duty/people/{cuong}"),
+        Some(json!({"leads_unit": true})),
+    )
+    .await;
     assert_eq!(status, 200, "{leader}");
 
     // Tết: a holiday from an hour ago for two days; the sheet covers the first day only, so the
@@ -283,7 +315,14 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     let holiday = post(&http, &server, &token, "/api/v1/duty/holidays", json!({
         "id": 0, "name": "Tết Đinh Mùi", "start": now - hour, "end": now + hour * 48, "unit_ids": []
     })).await;
-    assert!(holiday["gaps"].as_array().unwrap().iter().any(|g| g["error"] == true), "{holiday}");
+    assert!(
+        holiday["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["error"] == true),
+        "{holiday}"
+    );
     let sheet = format!(
         "bắt đầu,kết thúc,đơn vị,trực chính,trực dự phòng,ghi chú\n{},{},toàn tỉnh,Nguyễn Văn An,binh@stttt.example.gov.vn,Trực Tết\n",
         now - hour,
@@ -301,7 +340,15 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     let imported: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "{imported}");
     assert_eq!(imported["shifts"][0]["primary_id"], an, "{imported}");
-    let (_, on_duty) = api(&http, &server, &token, Method::GET, "/api/v1/duty/now", None).await;
+    let (_, on_duty) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/duty/now",
+        None,
+    )
+    .await;
     assert_eq!(on_duty[0]["primary"]["name"], "Nguyễn Văn An", "{on_duty}");
     assert_eq!(on_duty[0]["backup"]["name"], "Trần Thị Bình", "{on_duty}");
     // A sheet with a bad row imports nothing and names the row.
@@ -320,7 +367,9 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     send_event(&server, "login failed canhgac-duty-one").await;
     let first = "canhgac-duty-one";
     common::wait_for(&http, &server, &token, "/api/v1/alerts", |body| {
-        body["items"].as_array().and_then(|items| items.first().cloned())
+        body["items"]
+            .as_array()
+            .and_then(|items| items.first().cloned())
     })
     .await;
     let mail = wait_for_mail(&inbox, "an@stttt.example.gov.vn", first, &server).await;
@@ -334,26 +383,67 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
 
     // Nobody acknowledges: Bình, the backup, is paged.
     let escalated = wait_for_mail(&inbox, "binh@stttt.example.gov.vn", first, &server).await;
-    assert!(escalated["text"].as_str().unwrap().contains("dự phòng"), "{escalated}");
+    assert!(
+        escalated["text"].as_str().unwrap().contains("dự phòng"),
+        "{escalated}"
+    );
 
     // An acknowledges through the link: opening it changes nothing, the button does.
     let anonymous = reqwest::Client::new();
-    let page = anonymous.get(&link).send().await.unwrap().text().await.unwrap();
+    let page = anonymous
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Tôi đã nhận và đang xử lý"), "{page}");
-    let (_, pages) = api(&http, &server, &token, Method::GET, "/api/v1/duty/pages", None).await;
+    let (_, pages) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/duty/pages",
+        None,
+    )
+    .await;
     assert!(pages[0]["acknowledged_at"].is_null(), "{pages}");
     let thanks = anonymous.post(&link).send().await.unwrap();
     assert_eq!(thanks.status(), 200);
     assert!(thanks.text().await.unwrap().contains("Đã ghi nhận"));
-    let (_, pages) = api(&http, &server, &token, Method::GET, "/api/v1/duty/pages", None).await;
+    let (_, pages) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/duty/pages",
+        None,
+    )
+    .await;
     assert_eq!(pages[0]["acknowledged_by"], "Nguyễn Văn An", "{pages}");
     assert!(pages[0]["next_check_at"].is_null(), "{pages}");
     let alert_id = pages[0]["alert_id"].as_i64().unwrap();
-    let (_, alert) = api(&http, &server, &token, Method::GET, &format!("/api/v1/alerts/{alert_id}"), None).await;
+    let (_, alert) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        &format!("/api/v1/alerts/{alert_id}"),
+        None,
+    )
+    .await;
     assert_eq!(alert["status"], "acknowledged", "{alert}");
     // A tampered link is refused.
     let forged = format!("{}x", link.trim_end_matches('/'));
-    let refused = anonymous.post(&forged).send().await.unwrap().text().await.unwrap();
+    let refused = anonymous
+        .post(&forged)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(refused.contains("liên kết xác nhận"), "{refused}");
 
     // The mail server goes down; a second alert is paged while it is: its emails wait in the
@@ -364,17 +454,32 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     wait_for_hook(&hooks, second, &server).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (_, outbox) = api(&http, &server, &token, Method::GET, "/api/v1/outbox?state=queued", None).await;
+        let (_, outbox) = api(
+            &http,
+            &server,
+            &token,
+            Method::GET,
+            "/api/v1/outbox?state=queued",
+            None,
+        )
+        .await;
         let waiting = outbox["items"].as_array().unwrap().iter().any(|m| {
             m["recipient"] == "an@stttt.example.gov.vn" && m["attempts"].as_u64().unwrap_or(0) >= 1
         });
         if waiting {
             break;
         }
-        assert!(Instant::now() < deadline, "no failed attempt queued: {outbox}\n{}", server.stderr());
+        assert!(
+            Instant::now() < deadline,
+            "no failed attempt queued: {outbox}\n{}",
+            server.stderr()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let killed = Command::new("kill").args(["-KILL", &server.pid().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-KILL", &server.pid().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     server.wait();
 
@@ -396,7 +501,9 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     seen.dedup();
     assert_eq!(seen.len(), total, "a notification was sent twice: {got:#?}");
     assert!(
-        !seen.iter().any(|(to, subject)| to.starts_with("cuong@") && subject.contains(first)),
+        !seen
+            .iter()
+            .any(|(to, subject)| to.starts_with("cuong@") && subject.contains(first)),
         "the acknowledged alert escalated to the leader: {seen:#?}"
     );
     let hooks_got = hooks.lock().unwrap().clone();
@@ -408,7 +515,11 @@ async fn holiday_alert_pages_escalates_stops_on_ack_and_survives_a_kill() {
     let hook_total = hook_keys.len();
     hook_keys.sort();
     hook_keys.dedup();
-    assert_eq!(hook_keys.len(), hook_total, "a webhook was sent twice: {hooks_got:#?}");
+    assert_eq!(
+        hook_keys.len(),
+        hook_total,
+        "a webhook was sent twice: {hooks_got:#?}"
+    );
     assert_eq!(hook_total, 2, "{hooks_got:#?}");
     // No secret in the log: neither the webhook's key nor a link's token.
     let log = server.stderr();

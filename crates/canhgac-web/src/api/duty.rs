@@ -15,8 +15,7 @@ use canhgac_model::duty::{
 };
 use canhgac_model::{Actor, Id, Scope, Timestamp};
 use canhgac_respond::roster::{
-    coverage_gaps, import_csv, on_duty_at, Coverage, DutyPerson, Gap, HolidayPeriod, Person,
-    Shift,
+    coverage_gaps, import_csv, on_duty_at, Coverage, DutyPerson, Gap, HolidayPeriod, Person, Shift,
 };
 use canhgac_respond::routing::RoutingRule;
 use jiff::SignedDuration;
@@ -137,9 +136,12 @@ pub struct ShiftImport {
 fn parse_time(field: &str, text: Option<&str>, default: Timestamp) -> Result<Timestamp, ApiError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(default),
-        Some(t) => t
-            .parse()
-            .map_err(|_| ApiError::invalid(field, "không phải thời điểm RFC 3339 / not an RFC 3339 time")),
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::invalid(
+                field,
+                "không phải thời điểm RFC 3339 / not an RFC 3339 time",
+            )
+        }),
     }
 }
 
@@ -167,7 +169,11 @@ pub async fn on_duty_now(state: &AppState, scope: &Scope) -> Result<Vec<OnDutyNo
     let now = Timestamp::now();
     let shifts: Vec<Shift> = state
         .store
-        .list_shifts(scope, now - SignedDuration::from_hours(24 * 32), now + SignedDuration::from_mins(1))
+        .list_shifts(
+            scope,
+            now - SignedDuration::from_hours(24 * 32),
+            now + SignedDuration::from_mins(1),
+        )
         .await?
         .into_iter()
         .map(to_roster_shift)
@@ -242,9 +248,19 @@ pub async fn list_shifts(
     ApiQuery(window): ApiQuery<ShiftWindow>,
 ) -> Result<Json<Vec<DutyShift>>, ApiError> {
     let now = Timestamp::now();
-    let from = parse_time("from", window.from.as_deref(), now - SignedDuration::from_hours(24 * 7))?;
-    let to = parse_time("to", window.to.as_deref(), now + SignedDuration::from_hours(24 * 31))?;
-    Ok(Json(state.store.list_shifts(&caller.scope(), from, to).await?))
+    let from = parse_time(
+        "from",
+        window.from.as_deref(),
+        now - SignedDuration::from_hours(24 * 7),
+    )?;
+    let to = parse_time(
+        "to",
+        window.to.as_deref(),
+        now + SignedDuration::from_hours(24 * 31),
+    )?;
+    Ok(Json(
+        state.store.list_shifts(&caller.scope(), from, to).await?,
+    ))
 }
 
 /// Adds a shift.
@@ -422,7 +438,10 @@ pub async fn create_holiday(
     ApiJson(holiday): ApiJson<DutyHoliday>,
 ) -> Result<Created<HolidayCoverage>, ApiError> {
     require_responder(&caller)?;
-    let holiday = state.store.create_holiday(&caller.actor(), &holiday).await?;
+    let holiday = state
+        .store
+        .create_holiday(&caller.actor(), &holiday)
+        .await?;
     let id = holiday.id;
     let coverage = holiday_coverage(&state, &caller.scope(), holiday).await?;
     Ok(created("duty/holidays", id, coverage))
@@ -461,10 +480,13 @@ pub async fn create_rule(
     ApiJson(input): ApiJson<RuleInput>,
 ) -> Result<Created<DutyRule>, ApiError> {
     require_responder(&caller)?;
-    let rule: RoutingRule = serde_json::from_value(input.rule)
-        .map_err(|e| ApiError::invalid("rule", e.to_string()))?;
+    let rule: RoutingRule =
+        serde_json::from_value(input.rule).map_err(|e| ApiError::invalid("rule", e.to_string()))?;
     if rule.name.trim().is_empty() {
-        return Err(ApiError::invalid("rule.name", "cần tên / a name is required"));
+        return Err(ApiError::invalid(
+            "rule.name",
+            "cần tên / a name is required",
+        ));
     }
     if rule.notify.is_empty() || rule.channels.is_empty() {
         return Err(ApiError::invalid(

@@ -40,7 +40,8 @@ fn verify(state: &AppState, lang: Lang, token: &str) -> Result<(AckToken, Id), M
     let Some(secret) = state.respond.ack_secret.as_ref() else {
         return Err(refused(AckError::Malformed.to_string()));
     };
-    let claims = AckToken::verify(token, secret, Timestamp::now()).map_err(|e| refused(e.to_string()))?;
+    let claims =
+        AckToken::verify(token, secret, Timestamp::now()).map_err(|e| refused(e.to_string()))?;
     let id = claims
         .alert_key
         .strip_prefix("alert:")
@@ -146,7 +147,12 @@ fn month_of(params: &Params, tz: &jiff::tz::TimeZone) -> jiff::civil::Date {
     params
         .get("month")
         .and_then(|m| format!("{m}-01").parse::<jiff::civil::Date>().ok())
-        .unwrap_or_else(|| Timestamp::now().to_zoned(tz.clone()).date().first_of_month())
+        .unwrap_or_else(|| {
+            Timestamp::now()
+                .to_zoned(tz.clone())
+                .date()
+                .first_of_month()
+        })
 }
 
 async fn roster_body(
@@ -174,8 +180,14 @@ async fn roster_body(
             start: s.start,
             end: s.end,
             unit_id: s.unit_id,
-            primary: DutyPerson { id: s.primary_id, name: s.primary_name },
-            backup: s.backup_id.map(|id| DutyPerson { id, name: s.backup_name.unwrap_or_default() }),
+            primary: DutyPerson {
+                id: s.primary_id,
+                name: s.primary_name,
+            },
+            backup: s.backup_id.map(|id| DutyPerson {
+                id,
+                name: s.backup_name.unwrap_or_default(),
+            }),
             note: s.note,
         })
         .collect();
@@ -183,7 +195,11 @@ async fn roster_body(
     let now_rows = on_duty_now(state, &scope).await.map_err(api_error)?;
     let mut holidays = Vec::new();
     for holiday in state.store.list_holidays(&scope).await? {
-        holidays.push(holiday_coverage(state, &scope, holiday).await.map_err(api_error)?);
+        holidays.push(
+            holiday_coverage(state, &scope, holiday)
+                .await
+                .map_err(api_error)?,
+        );
     }
     let units: std::collections::HashMap<Id, String> = state
         .store
@@ -283,7 +299,11 @@ pub async fn roster_page(
     Query(params): Query<Params>,
 ) -> Result<Markup, PageError> {
     let body = roster_body(&state, &ctx, &params, &[]).await?;
-    Ok(layout::page(&ctx.chrome(), ctx.lang.pick("Lịch trực", "Duty roster"), body))
+    Ok(layout::page(
+        &ctx.chrome(),
+        ctx.lang.pick("Lịch trực", "Duty roster"),
+        body,
+    ))
 }
 
 /// `POST /duty/import`: imports a CSV roster, all or nothing; the page again with every row
@@ -301,7 +321,11 @@ pub async fn import(
                 SheetError::Api(error) => vec![error.to_string()],
             };
             let body = roster_body(&state, &ctx, &Params::default(), &errors).await?;
-            let page = layout::page(&ctx.chrome(), ctx.lang.pick("Lịch trực", "Duty roster"), body);
+            let page = layout::page(
+                &ctx.chrome(),
+                ctx.lang.pick("Lịch trực", "Duty roster"),
+                body,
+            );
             Ok(forms::unprocessable(page))
         }
     }
@@ -347,5 +371,9 @@ pub async fn pages_page(State(state): State<AppState>, ctx: Ctx) -> Result<Marku
             }
         }
     };
-    Ok(layout::page(&ctx.chrome(), lang.pick("Báo động trực", "Paging"), body))
+    Ok(layout::page(
+        &ctx.chrome(),
+        lang.pick("Báo động trực", "Paging"),
+        body,
+    ))
 }
