@@ -39,6 +39,7 @@ mod audit;
 pub mod bulletin;
 mod contact;
 pub mod directive;
+pub mod duty;
 mod event;
 pub mod finding;
 mod incident;

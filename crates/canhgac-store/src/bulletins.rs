@@ -150,11 +150,13 @@ fn short_error(error: &str) -> String {
     cut
 }
 
-/// Inserts a message unless its dedup key exists; returns the new id.
-async fn insert_outbox(
+/// Inserts a message unless its dedup key exists, due at `due` (micros; a notification held
+/// for quiet hours or an escalation waits); returns the new id.
+pub(crate) async fn insert_outbox(
     conn: &mut AnyConnection,
     draft: &OutboxDraft,
     at: i64,
+    due: i64,
 ) -> Result<Option<Id>> {
     if draft.recipient.trim().is_empty() || draft.dedup_key.trim().is_empty() {
         return Err(FieldError::new("recipient", "thiếu người nhận hoặc khóa chống trùng").into());
@@ -162,7 +164,7 @@ async fn insert_outbox(
     Ok(sqlx::query(
         "INSERT INTO outbox (channel, recipient, recipient_name, subject, body_text, body_html, \
          dedup_key, state, attempts, next_attempt_at, unit_id, bulletin_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $8) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $11, $9, $10, $8) \
          ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
     )
     .bind(draft.channel.as_str())
@@ -175,6 +177,7 @@ async fn insert_outbox(
     .bind(at)
     .bind(draft.unit_id)
     .bind(draft.bulletin_id)
+    .bind(due)
     .fetch_optional(&mut *conn)
     .await?
     .map(|row| row.try_get::<Id, _>(0))
@@ -228,7 +231,7 @@ async fn queue_bulletin_mail(
         unit_id: Some(to.unit_id),
         bulletin_id: Some(bulletin.id),
     };
-    let Some(outbox_id) = insert_outbox(conn, &draft, at).await? else {
+    let Some(outbox_id) = insert_outbox(conn, &draft, at, at).await? else {
         return Ok(false);
     };
     sqlx::query(
@@ -683,7 +686,7 @@ impl SqlStore {
         let mut w = self.begin_write().await?;
         let mut ids = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            ids.push(insert_outbox(&mut w.tx, draft, at).await?);
+            ids.push(insert_outbox(&mut w.tx, draft, at, at).await?);
         }
         w.commit().await?;
         Ok(ids)

@@ -860,6 +860,96 @@ pub trait Store: Send + Sync + 'static {
         input: canhgac_model::redundancy::RedundancyInput,
     ) -> Result<canhgac_model::redundancy::Redundancy>;
 
+    // ---- duty roster and paging (issue 6) ----
+    /// Contacts of units in scope with their paging channels (people who can be on duty), by
+    /// name.
+    async fn duty_contacts(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyContact>>;
+    /// Sets a contact's Telegram and Zalo ids and whether they lead their unit (audited).
+    async fn set_duty_channels(
+        &self,
+        actor: &Actor,
+        contact_id: Id,
+        channels: canhgac_model::duty::DutyChannels,
+    ) -> Result<canhgac_model::duty::DutyContact>;
+    /// Shifts overlapping `[from, to)` of units in scope, and province-wide ones, by start.
+    async fn list_shifts(
+        &self,
+        scope: &Scope,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<canhgac_model::duty::DutyShift>>;
+    /// Adds shifts, all or nothing (audited): each unit in the actor's scope (province-wide
+    /// shifts need scope All), each person a contact in scope; errors name the row
+    /// (`shifts[3].primary_id`) when there are several.
+    async fn create_shifts(
+        &self,
+        actor: &Actor,
+        inputs: &[canhgac_model::duty::DutyShiftInput],
+    ) -> Result<Vec<canhgac_model::duty::DutyShift>>;
+    /// Deletes a shift (audited).
+    async fn delete_shift(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// Holiday periods that concern units in scope (each with those units), or the province.
+    async fn list_holidays(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyHoliday>>;
+    /// Adds a holiday period (audited; its `id` is ignored).
+    async fn create_holiday(
+        &self,
+        actor: &Actor,
+        holiday: &canhgac_model::duty::DutyHoliday,
+    ) -> Result<canhgac_model::duty::DutyHoliday>;
+    /// Deletes a holiday period (audited).
+    async fn delete_holiday(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// Routing rules of units in scope and province-wide ones, oldest first.
+    async fn list_duty_rules(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyRule>>;
+    /// Adds a routing rule (JSON checked by the caller; audited).
+    async fn create_duty_rule(
+        &self,
+        actor: &Actor,
+        unit_id: Option<Id>,
+        rule: &serde_json::Value,
+    ) -> Result<canhgac_model::duty::DutyRule>;
+    /// Deletes a routing rule (audited).
+    async fn delete_duty_rule(&self, actor: &Actor, id: Id) -> Result<()>;
+    /// System: new alerts written at or after `since` that were never paged, oldest first.
+    async fn alerts_to_page(&self, since: Timestamp, limit: u32) -> Result<Vec<Alert>>;
+    /// System: records an alert's first page and queues its messages (each due at its
+    /// instant) in one transaction; `false`, queueing nothing, when it was paged already.
+    async fn record_page(
+        &self,
+        page: &canhgac_model::duty::AlertPage,
+        messages: &[(OutboxDraft, Timestamp)],
+    ) -> Result<bool>;
+    /// System: unacknowledged pages whose next check is due at `at`, with their alerts.
+    async fn due_pages(
+        &self,
+        at: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(canhgac_model::duty::AlertPage, Alert)>>;
+    /// System: moves a page from level `from` to `reached` and queues its messages in one
+    /// transaction; `false` when it moved or was acknowledged meanwhile.
+    async fn record_escalation(
+        &self,
+        alert_id: Id,
+        from: &str,
+        reached: &str,
+        next_check: Option<Timestamp>,
+        messages: &[(OutboxDraft, Timestamp)],
+    ) -> Result<bool>;
+    /// System: marks a page acknowledged (the first acknowledgement is kept); `None` when the
+    /// alert was never paged.
+    async fn acknowledge_page(
+        &self,
+        alert_id: Id,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<Option<canhgac_model::duty::AlertPage>>;
+    /// Pages of alerts in scope (alerts of no unit only for callers who see everything),
+    /// newest first.
+    async fn list_pages(
+        &self,
+        scope: &Scope,
+        limit: u32,
+    ) -> Result<Vec<canhgac_model::duty::AlertPage>>;
+
     // ---- maintenance ----
     /// Writes a consistent copy of the database to `path` while running (SQLite only).
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
@@ -884,6 +974,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
 mod bulletins;
 mod detection;
 mod directive;
+mod duty;
 mod findings;
 mod import;
 mod query;

@@ -83,6 +83,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "indicator_meta",
         include_str!("../migrations/sqlite/0009_indicator_meta.sql"),
     ),
+    // ---- duty roster and paging ----
+    (
+        10,
+        "duty_notify",
+        include_str!("../migrations/sqlite/0010_duty_notify.sql"),
+    ),
     // ---- systems' backups and failover tests ----
     (
         13,
@@ -140,6 +146,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "indicator_meta",
         include_str!("../migrations/postgres/0009_indicator_meta.sql"),
+    ),
+    // ---- duty roster and paging ----
+    (
+        10,
+        "duty_notify",
+        include_str!("../migrations/postgres/0010_duty_notify.sql"),
     ),
     // ---- systems' backups and failover tests ----
     (
@@ -3024,6 +3036,108 @@ impl Store for SqlStore {
         input: canhgac_model::redundancy::RedundancyInput,
     ) -> Result<canhgac_model::redundancy::Redundancy> {
         self.set_redundancy_impl(actor, system_id, input).await
+    }
+
+    // ---- duty roster and paging (issue 6) ----
+    async fn duty_contacts(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyContact>> {
+        self.duty_contacts_impl(scope).await
+    }
+    async fn set_duty_channels(
+        &self,
+        actor: &Actor,
+        contact_id: Id,
+        channels: canhgac_model::duty::DutyChannels,
+    ) -> Result<canhgac_model::duty::DutyContact> {
+        self.set_duty_channels_impl(actor, contact_id, channels)
+            .await
+    }
+    async fn list_shifts(
+        &self,
+        scope: &Scope,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<canhgac_model::duty::DutyShift>> {
+        self.list_shifts_impl(scope, from, to).await
+    }
+    async fn create_shifts(
+        &self,
+        actor: &Actor,
+        inputs: &[canhgac_model::duty::DutyShiftInput],
+    ) -> Result<Vec<canhgac_model::duty::DutyShift>> {
+        self.create_shifts_impl(actor, inputs).await
+    }
+    async fn delete_shift(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_shift_impl(actor, id).await
+    }
+    async fn list_holidays(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyHoliday>> {
+        self.list_holidays_impl(scope).await
+    }
+    async fn create_holiday(
+        &self,
+        actor: &Actor,
+        holiday: &canhgac_model::duty::DutyHoliday,
+    ) -> Result<canhgac_model::duty::DutyHoliday> {
+        self.create_holiday_impl(actor, holiday).await
+    }
+    async fn delete_holiday(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_holiday_impl(actor, id).await
+    }
+    async fn list_duty_rules(&self, scope: &Scope) -> Result<Vec<canhgac_model::duty::DutyRule>> {
+        self.list_duty_rules_impl(scope).await
+    }
+    async fn create_duty_rule(
+        &self,
+        actor: &Actor,
+        unit_id: Option<Id>,
+        rule: &serde_json::Value,
+    ) -> Result<canhgac_model::duty::DutyRule> {
+        self.create_duty_rule_impl(actor, unit_id, rule).await
+    }
+    async fn delete_duty_rule(&self, actor: &Actor, id: Id) -> Result<()> {
+        self.delete_duty_rule_impl(actor, id).await
+    }
+    async fn alerts_to_page(&self, since: Timestamp, limit: u32) -> Result<Vec<Alert>> {
+        self.alerts_to_page_impl(since, limit).await
+    }
+    async fn record_page(
+        &self,
+        page: &canhgac_model::duty::AlertPage,
+        messages: &[(OutboxDraft, Timestamp)],
+    ) -> Result<bool> {
+        self.record_page_impl(page, messages).await
+    }
+    async fn due_pages(
+        &self,
+        at: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(canhgac_model::duty::AlertPage, Alert)>> {
+        self.due_pages_impl(at, limit).await
+    }
+    async fn record_escalation(
+        &self,
+        alert_id: Id,
+        from: &str,
+        reached: &str,
+        next_check: Option<Timestamp>,
+        messages: &[(OutboxDraft, Timestamp)],
+    ) -> Result<bool> {
+        self.record_escalation_impl(alert_id, from, reached, next_check, messages)
+            .await
+    }
+    async fn acknowledge_page(
+        &self,
+        alert_id: Id,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<Option<canhgac_model::duty::AlertPage>> {
+        self.acknowledge_page_impl(alert_id, by, at).await
+    }
+    async fn list_pages(
+        &self,
+        scope: &Scope,
+        limit: u32,
+    ) -> Result<Vec<canhgac_model::duty::AlertPage>> {
+        self.list_pages_impl(scope, limit).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<()> {

@@ -184,8 +184,11 @@ pub fn router(state: AppState) -> Router {
 /// A request path fit for the log: the token of a bulletin confirmation link is replaced.
 fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     const CONFIRM: &str = canhgac_respond::bulletins::CONFIRM_PATH;
+    const ACK: &str = console::duty::ACK_PATH;
     if path.starts_with(CONFIRM) {
         std::borrow::Cow::Owned(format!("{CONFIRM}***"))
+    } else if path.starts_with(ACK) {
+        std::borrow::Cow::Owned(format!("{ACK}***"))
     } else {
         std::borrow::Cow::Borrowed(path)
     }
@@ -202,5 +205,6 @@ mod tests {
             "/bulletins/confirm/***"
         );
         assert_eq!(loggable_path("/bulletins/7"), "/bulletins/7");
+        assert_eq!(loggable_path("/ack/YWxlcnQ.c2ln"), "/ack/***");
     }
 }

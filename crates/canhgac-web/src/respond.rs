@@ -20,6 +20,8 @@ pub struct Respond {
     pub outbox: Arc<Notify>,
     /// An SMTP server is configured and the sender runs.
     pub email_configured: bool,
+    /// The key alert acknowledgement links are signed with, when paging runs.
+    pub ack_secret: Option<canhgac_respond::email::Secret>,
 }
 
 impl Respond {
@@ -29,6 +31,7 @@ impl Respond {
             mailer: BulletinMailer::new(public_url),
             outbox: Arc::new(Notify::new()),
             email_configured: false,
+            ack_secret: None,
         }
     }
 

@@ -52,6 +52,9 @@ enum Case {
     ScopedBulletinRemind,
     /// Refused (403) to a unit officer: admins and analysts only.
     EveryUnitReader,
+    /// `/duty/...`: listings hold only A's (and province-wide) records, B's ids answer 404,
+    /// writes for B's units or people are refused.
+    Duty,
     /// Not unit-scoped; why.
     Exempt(&'static str),
 }
@@ -143,6 +146,7 @@ fn case_of(method: &str, path: &str) -> Case {
         ("post", "/bulletins") => Case::ScopedCreate("bulletins"),
         ("post", "/bulletins/{id}/remind") => Case::ScopedBulletinRemind,
         ("get", "/outbox") => Case::EveryUnitReader,
+        (_, p) if p.starts_with("/duty/") => Case::Duty,
         ("get", "/scans") => Case::ScopedRead("scans"),
         ("get", "/scans/{id}") => Case::ScopedById("scans"),
         ("post", "/scans") => Case::ScopedCreate("scans"),
@@ -184,6 +188,9 @@ struct Side {
     findings: Vec<Id>,
     bulletins: Vec<Id>,
     scans: Vec<Id>,
+    shifts: Vec<Id>,
+    duty_rules: Vec<Id>,
+    holidays: Vec<Id>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -202,6 +209,10 @@ impl Side {
             "findings" => &self.findings,
             "bulletins" => &self.bulletins,
             "scans" => &self.scans,
+            "duty/shifts" => &self.shifts,
+            "duty/rules" => &self.duty_rules,
+            "duty/holidays" => &self.holidays,
+            "duty/people" => &self.contacts,
             other => panic!("no collection {other}"),
         }
     }
@@ -324,6 +335,37 @@ async fn world(api: &Api) -> World {
         let contact = store.create_contact(&actor, contact).await.unwrap();
         side.contacts.push(contact.id);
         side.names.push(contact.name.clone());
+        // Duty: the contact on a shift of the unit, a routing rule and a holiday of the unit.
+        let now = canhgac_model::Timestamp::now();
+        let shift = canhgac_model::duty::DutyShiftInput {
+            unit_id: Some(owner.id),
+            start: now - jiff::SignedDuration::from_hours(1),
+            end: now + jiff::SignedDuration::from_hours(8),
+            primary_id: contact.id,
+            backup_id: None,
+            note: format!("Trực {tag}"),
+        };
+        side.shifts
+            .push(store.create_shifts(&actor, &[shift]).await.unwrap()[0].id);
+        let rule = json!({"name": format!("quy-tac-{tag}"), "min_severity": "high", "units": [],
+            "sources": [], "rule_patterns": [], "tag_patterns": [], "notify": ["on_duty_primary"],
+            "channels": ["email"], "digest": null, "quiet_hours": null});
+        side.duty_rules.push(
+            store
+                .create_duty_rule(&actor, Some(owner.id), &rule)
+                .await
+                .unwrap()
+                .id,
+        );
+        let holiday = canhgac_model::duty::DutyHoliday {
+            id: 0,
+            name: format!("Tết {tag}"),
+            start: now,
+            end: now + jiff::SignedDuration::from_hours(48),
+            unit_ids: vec![owner.id],
+        };
+        side.holidays
+            .push(store.create_holiday(&actor, &holiday).await.unwrap().id);
         // Detection: an alert on the unit's host, a suppression and a rule override for it.
         let alert = AlertDraft {
             source: AlertSource::Sigma,
@@ -620,6 +662,7 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                 }
             }
             Case::ScopedCreate(collection) => check_create(api, w, auth, collection, &what).await,
+            Case::Duty => check_duty(api, w, auth, method, path, &what).await,
             Case::ScopedImport => check_import(api, w, auth, path, &what).await,
             Case::ScopedTriage => {
                 let mut answers = BTreeSet::new();
@@ -1310,5 +1353,139 @@ async fn tokens_of_other_users_are_not_found() {
         // Still works for Alice.
         let secret = created["secret"].as_str().unwrap().to_string();
         api.get("/api/v1/me", &Auth::Bearer(secret)).await.ok(200);
+    }
+}
+
+/// The duty routes for an officer of A: nothing of B is listed, B's ids answer 404, and no
+/// write reaches B's units or people.
+async fn check_duty(api: &Api, w: &World, auth: &Auth, method: &str, path: &str, what: &str) {
+    let b_names: Vec<&String> =
+        w.b.names
+            .iter()
+            .filter(|n| n.starts_with("Nguyễn Văn"))
+            .collect();
+    let no_b_name = |body: &Value| {
+        let text = body.to_string();
+        for name in &b_names {
+            assert!(
+                !text.contains(name.as_str()),
+                "{what}: shows {name}: {text}"
+            );
+        }
+    };
+    let field_ids = |body: &Value, field: &str| -> BTreeSet<Id> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|item| item.pointer(field).and_then(Value::as_i64))
+            .collect()
+    };
+    let own = |collection: &str| -> BTreeSet<Id> { w.a.ids(collection).iter().copied().collect() };
+    match (method, path) {
+        ("get", "/duty/shifts") => {
+            let body = api.get("/api/v1/duty/shifts", auth).await.ok(200);
+            assert_eq!(field_ids(&body, "/id"), own("duty/shifts"), "{what}");
+            no_b_name(&body);
+        }
+        ("get", "/duty/rules") => {
+            let body = api.get("/api/v1/duty/rules", auth).await.ok(200);
+            assert_eq!(field_ids(&body, "/id"), own("duty/rules"), "{what}");
+        }
+        ("get", "/duty/holidays") => {
+            let body = api.get("/api/v1/duty/holidays", auth).await.ok(200);
+            assert_eq!(
+                field_ids(&body, "/holiday/id"),
+                own("duty/holidays"),
+                "{what}"
+            );
+        }
+        ("get", "/duty/people") => {
+            let body = api.get("/api/v1/duty/people", auth).await.ok(200);
+            assert_eq!(field_ids(&body, "/contact_id"), own("contacts"), "{what}");
+            no_b_name(&body);
+        }
+        ("get", "/duty/now" | "/duty/pages") => {
+            let body = api.get(&format!("/api/v1{path}"), auth).await.ok(200);
+            no_b_name(&body);
+            let b_units: BTreeSet<Id> = w.b.units.iter().copied().collect();
+            let b_alerts: BTreeSet<Id> = w.b.alerts.iter().copied().collect();
+            assert!(
+                field_ids(&body, "/unit_id").is_disjoint(&b_units),
+                "{what}: {body}"
+            );
+            assert!(
+                field_ids(&body, "/alert_id").is_disjoint(&b_alerts),
+                "{what}: {body}"
+            );
+        }
+        ("put", "/duty/people/{id}") | ("delete", _) => {
+            let collection = path.trim_end_matches("/{id}").trim_start_matches('/');
+            for id in w.b.ids(collection) {
+                let url = format!("/api/v1/{collection}/{id}");
+                let reply = if method == "put" {
+                    api.put(&url, auth, json!({"telegram_chat_id": "1"})).await
+                } else {
+                    api.delete(&url, auth).await
+                };
+                reply.problem(404);
+            }
+        }
+        ("post", "/duty/shifts") => {
+            let now = canhgac_model::Timestamp::now();
+            let bodies = [
+                json!({"unit_id": w.b_root, "start": now, "end": now + jiff::SignedDuration::from_hours(1), "primary_id": w.b.contacts[1]}),
+                json!({"unit_id": w.a_root, "start": now, "end": now + jiff::SignedDuration::from_hours(1), "primary_id": w.b.contacts[1]}),
+                json!({"start": now, "end": now + jiff::SignedDuration::from_hours(1), "primary_id": w.a.contacts[0]}),
+            ];
+            for body in bodies {
+                let reply = api.post("/api/v1/duty/shifts", auth, body.clone()).await;
+                let status = reply.status.as_u16();
+                assert!(matches!(status, 403 | 404 | 422), "{what} {body}: {status}");
+            }
+        }
+        ("post", "/duty/rules") => {
+            let reply = api
+                .post("/api/v1/duty/rules", auth, json!({"unit_id": w.b_root, "rule": {
+                    "name": "x", "min_severity": "low", "units": [], "sources": [], "rule_patterns": [],
+                    "tag_patterns": [], "notify": ["on_duty_primary"], "channels": ["email"],
+                    "digest": null, "quiet_hours": null}}))
+                .await;
+            let status = reply.status.as_u16();
+            assert!(matches!(status, 403 | 404), "{what}: {status}");
+        }
+        ("post", "/duty/holidays") => {
+            let now = canhgac_model::Timestamp::now();
+            for units in [json!([w.b_root]), json!([])] {
+                let reply = api
+                    .post(
+                        "/api/v1/duty/holidays",
+                        auth,
+                        json!({"id": 0, "name": "Tết", "start": now,
+                        "end": now + jiff::SignedDuration::from_hours(2), "unit_ids": units}),
+                    )
+                    .await;
+                let status = reply.status.as_u16();
+                assert!(matches!(status, 403 | 404), "{what}: {status}");
+            }
+        }
+        ("post", "/duty/shifts/import") => {
+            let sheet = "bắt đầu,kết thúc,đơn vị,trực chính\n01/02/2027 08:00,01/02/2027 16:00,Sở Beta,Nguyễn Văn beta\n";
+            let request = axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/duty/shifts/import")
+                .header("content-type", "text/csv");
+            let request = match auth {
+                Auth::Bearer(secret) => request.header("authorization", format!("Bearer {secret}")),
+                Auth::Session { secret, csrf } => request
+                    .header("cookie", format!("canhgac_session={secret}"))
+                    .header("x-csrf-token", csrf.clone().unwrap_or_default()),
+                Auth::None => request,
+            };
+            let reply = api
+                .send(request.body(axum::body::Body::from(sheet)).unwrap())
+                .await;
+            reply.problem(422);
+        }
+        other => panic!("{what}: no duty check for {other:?}"),
     }
 }

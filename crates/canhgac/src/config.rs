@@ -62,6 +62,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// `[flow]`
     pub flow: FlowConfig,
+    /// `[notify]`
+    pub notify: NotifyConfig,
 }
 
 /// `[server]`: where to listen.
@@ -421,6 +423,90 @@ impl Default for BulletinsConfig {
             max_reminders: 3,
             reminder_check: HumanDuration::parse("1h").expect("valid literal"),
         }
+    }
+}
+
+// ---- duty roster and paging ----
+
+/// `[notify]`: alerts to the people on duty (routing, channels, escalation, acknowledgement).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Page the people on duty about new alerts.
+    pub enabled: bool,
+    /// How often new alerts and due escalations are looked at.
+    pub poll: HumanDuration,
+    /// Without any stored routing rule: alerts of at least this severity page the on-duty
+    /// primary on `channels`.
+    pub min_severity: String,
+    /// Channels of that default rule, comma-separated: `email`, `webhook`, `telegram`, `zalo`.
+    pub channels: String,
+    /// Unacknowledged alerts of at least `min_severity` go to the backup after this ...
+    pub escalate_to_backup: HumanDuration,
+    /// ... and to the unit leader this long after that.
+    pub escalate_to_leader: HumanDuration,
+    /// Channels escalations are sent on, comma-separated.
+    pub escalation_channels: String,
+    /// Key signing acknowledgement links (16+ bytes); empty: one is generated in the data dir.
+    pub ack_secret: String,
+    /// How long an acknowledgement link works.
+    pub ack_valid: HumanDuration,
+    /// Webhook receiver URL; empty: no webhook channel.
+    pub webhook_url: String,
+    /// Key of the webhook's HMAC signature.
+    pub webhook_secret: String,
+    /// Telegram bot token; empty: no Telegram channel.
+    pub telegram_bot_token: String,
+    /// Telegram Bot API base URL.
+    pub telegram_base_url: String,
+    /// Zalo Official Account access token; empty: no Zalo channel.
+    pub zalo_access_token: String,
+    /// Zalo OpenAPI base URL.
+    pub zalo_base_url: String,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll: HumanDuration::parse("5s").expect("valid literal"),
+            min_severity: "high".into(),
+            channels: "email".into(),
+            escalate_to_backup: HumanDuration::parse("15m").expect("valid literal"),
+            escalate_to_leader: HumanDuration::parse("30m").expect("valid literal"),
+            escalation_channels: "email".into(),
+            ack_secret: String::new(),
+            ack_valid: HumanDuration::parse("72h").expect("valid literal"),
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            telegram_bot_token: String::new(),
+            telegram_base_url: "https://api.telegram.org".into(),
+            zalo_access_token: String::new(),
+            zalo_base_url: "https://openapi.zalo.me".into(),
+        }
+    }
+}
+
+impl fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |v: &str| if v.is_empty() { "" } else { "***" };
+        f.debug_struct("NotifyConfig")
+            .field("enabled", &self.enabled)
+            .field("poll", &self.poll)
+            .field("min_severity", &self.min_severity)
+            .field("channels", &self.channels)
+            .field("escalate_to_backup", &self.escalate_to_backup)
+            .field("escalate_to_leader", &self.escalate_to_leader)
+            .field("escalation_channels", &self.escalation_channels)
+            .field("ack_secret", &set(&self.ack_secret))
+            .field("ack_valid", &self.ack_valid)
+            .field("webhook_url", &set(&self.webhook_url))
+            .field("webhook_secret", &set(&self.webhook_secret))
+            .field("telegram_bot_token", &set(&self.telegram_bot_token))
+            .field("telegram_base_url", &self.telegram_base_url)
+            .field("zalo_access_token", &set(&self.zalo_access_token))
+            .field("zalo_base_url", &self.zalo_base_url)
+            .finish()
     }
 }
 
@@ -969,6 +1055,18 @@ impl Config {
         shown.storage.database_url = mask_url(&shown.storage.effective_database_url());
         if !shown.smtp.password.is_empty() {
             shown.smtp.password = "***".into();
+        }
+        let notify = &mut shown.notify;
+        for secret in [
+            &mut notify.ack_secret,
+            &mut notify.webhook_url,
+            &mut notify.webhook_secret,
+            &mut notify.telegram_bot_token,
+            &mut notify.zalo_access_token,
+        ] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }

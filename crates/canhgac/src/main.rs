@@ -23,6 +23,7 @@ mod flow_worker;
 mod hunt_cli;
 mod malware_cli;
 mod malware_scan;
+mod notify;
 mod passwords_cli;
 mod respond;
 mod scan_cli;

@@ -49,6 +49,19 @@ pub fn smtp_settings(config: &Config) -> anyhow::Result<Option<SmtpSettings>> {
     }))
 }
 
+/// The base URL of links in messages: `server.public_url`, else `listen_url`.
+pub fn public_url(config: &Config, listen_url: &str) -> anyhow::Result<String> {
+    if config.server.public_url.trim().is_empty() {
+        return Ok(listen_url.to_string());
+    }
+    let url = config.server.public_url.trim();
+    url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .with_context(|| format!("server.public_url: {url:?} is not an http(s) URL"))?;
+    Ok(url.to_string())
+}
+
 /// Starts the outbox sender (when SMTP is configured) and the reminder loop; returns what the
 /// web layer needs. `listen_url` is used for links when `server.public_url` is empty.
 pub fn start(
@@ -57,16 +70,7 @@ pub fn start(
     stop: CancellationToken,
     listen_url: &str,
 ) -> anyhow::Result<canhgac_web::respond::Respond> {
-    let public_url = if config.server.public_url.trim().is_empty() {
-        listen_url.to_string()
-    } else {
-        let url = config.server.public_url.trim();
-        url::Url::parse(url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .with_context(|| format!("server.public_url: {url:?} is not an http(s) URL"))?;
-        url.to_string()
-    };
+    let public_url = public_url(config, listen_url)?;
     let mut respond = canhgac_web::respond::Respond::new(&public_url);
     match smtp_settings(config)? {
         Some(settings) => {

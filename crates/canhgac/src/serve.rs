@@ -81,12 +81,19 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr().context("bound address")?;
     // ---- bulletins and the outbox ----
-    let respond = crate::respond::start(
+    let listen_url = format!("http://{}", browsable(addr));
+    let mut respond =
+        crate::respond::start(&config, store.clone(), live.stop.clone(), &listen_url)?;
+    // ---- duty roster and paging ----
+    let paging = crate::notify::start(
         &config,
         store.clone(),
         live.stop.clone(),
-        &format!("http://{}", browsable(addr)),
+        &crate::respond::public_url(&config, &listen_url)?,
+        &data_dir,
+        respond.outbox.clone(),
     )?;
+    respond.ack_secret = Some(paging.ack_secret);
     state = state.with_respond(respond);
 
     let setup_file = data_dir.join(SETUP_FILE);

@@ -23,6 +23,7 @@ pub mod assets;
 pub mod authorities;
 pub mod bulletins;
 pub mod contacts;
+pub mod duty;
 pub mod error;
 pub mod events;
 pub mod exposures;
@@ -222,6 +223,22 @@ api_routes! {
     post "/bulletins/{id}/remind" => bulletins::remind;
     get "/outbox" => bulletins::outbox;
 
+    // ---- duty roster and paging ----
+    get "/duty/now" => duty::now;
+    get "/duty/people" => duty::people;
+    put "/duty/people/{id}" => duty::set_channels;
+    get "/duty/shifts" => duty::list_shifts;
+    post "/duty/shifts" => duty::create_shift;
+    post "/duty/shifts/import" => duty::import_shifts;
+    delete "/duty/shifts/{id}" => duty::delete_shift;
+    get "/duty/holidays" => duty::list_holidays;
+    post "/duty/holidays" => duty::create_holiday;
+    delete "/duty/holidays/{id}" => duty::delete_holiday;
+    get "/duty/rules" => duty::list_rules;
+    post "/duty/rules" => duty::create_rule;
+    delete "/duty/rules/{id}" => duty::delete_rule;
+    get "/duty/pages" => duty::pages;
+
     // ---- scans on the server ----
     get "/scans" => scans::list;
     post "/scans" => scans::create;
@@ -289,6 +306,9 @@ async fn method_not_allowed() -> ApiError {
         exposures::import, exposures::import_report,
         probes::list, probes::monitors, probes::results, probes::public_status,
         bulletins::list, bulletins::create, bulletins::get, bulletins::remind, bulletins::outbox,
+        duty::now, duty::people, duty::set_channels, duty::list_shifts, duty::create_shift,
+        duty::import_shifts, duty::delete_shift, duty::list_holidays, duty::create_holiday,
+        duty::delete_holiday, duty::list_rules, duty::create_rule, duty::delete_rule, duty::pages,
         scans::list, scans::create, scans::get, scans::cancel,
         scans::list_schedules, scans::create_schedule, scans::update_schedule, scans::delete_schedule,
         flow::board,
@@ -314,6 +334,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "monitors", description = "Monitors (giám sát): checks, history, defacement baselines, maintenance, remote probes, the public status"),
         (name = "findings", description = "Findings (phát hiện): weaknesses found by scans, password audits, file sweeps and breach lists, with their lifecycle"),
         (name = "bulletins", description = "Awareness bulletins (bản tin an toàn thông tin) by email with read confirmations, and the outbox of every message"),
+        (name = "duty", description = "Duty roster (lịch trực), who is on duty now, holiday coverage, routing rules and the paging of alerts"),
         (name = "scans", description = "Scans (rà quét) of the inventory by the server's external scanner, their diff of findings, and schedules per system"),
         (name = "flow", description = "ISP network watch (NetFlow/IPFIX/sFlow): traffic per prefix group, top hosts, attacks, exporter health"),
         (name = "operations", description = "Health, metrics, this document"),

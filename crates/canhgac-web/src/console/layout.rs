@@ -231,6 +231,20 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/duty",
+        vi: "Lịch trực",
+        en: "Duty roster",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
+        href: "/duty/pages",
+        vi: "Báo động trực",
+        en: "Paging",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/users",
         vi: "Người dùng",
         en: "Users",

@@ -39,6 +39,7 @@ pub mod contacts;
 pub mod crud;
 pub mod dashboard;
 pub mod directive;
+pub mod duty;
 pub mod error;
 pub mod events;
 pub mod findings;
@@ -180,6 +181,11 @@ pub fn router() -> Router<AppState> {
             get(bulletins::confirm_page).post(bulletins::confirm),
         )
         .route("/outbox", get(bulletins::outbox))
+        // ---- duty roster and paging ----
+        .route("/ack/{token}", get(duty::ack_page).post(duty::ack))
+        .route("/duty", get(duty::roster_page))
+        .route("/duty/import", post(duty::import))
+        .route("/duty/pages", get(duty::pages_page))
         .route("/audit", get(audit::list))
         .route("/inventory", get(inventory::page).post(inventory::upload))
         .route("/inventory/apply", post(inventory::apply))
