@@ -395,7 +395,7 @@ impl IncidentInput {
             }
         }
         for ip in &system.public_ips {
-            if !is_public(ip) {
+            if !is_public_address(ip) {
                 return Err(FieldError::new(
                     "system.public_ips",
                     format!(
@@ -447,8 +447,9 @@ impl IncidentInput {
     }
 }
 
-/// True for addresses reachable from the Internet (not private, loopback, link-local...).
-fn is_public(ip: &IpAddr) -> bool {
+/// True for addresses reachable from the Internet (not private, loopback, link-local...): the
+/// only ones an incident report may list.
+pub fn is_public_address(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let shared = v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64; // 100.64/10, CGNAT

@@ -68,6 +68,7 @@ pub use incident::{
     AffectedSystem, Assistance, DetectionMethods, EvidenceSent, Incident, IncidentDetail,
     IncidentInput, IncidentKind, IncidentNote, IncidentReport, IncidentStatus, IncidentTask,
     IncidentTimes, NotifiedParties, Observable, ReportDraft, ReportFormKind, ReportSendState,
+    is_public_address,
 };
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind, IndicatorMeta};
 pub use monitor::{
