@@ -86,6 +86,8 @@ pub struct AppState {
     pub alert_counts: console::header::AlertCounts,
     /// Bulletin emails and the outbox sender.
     pub respond: Arc<respond::Respond>,
+    /// Incident reports: issuers and recipients over time, and the mailer.
+    pub reports: Arc<canhgac_respond::reports::ReportDesk>,
 }
 
 impl AppState {
@@ -103,7 +105,14 @@ impl AppState {
             file_scanner: None,
             alert_counts: console::header::AlertCounts::default(),
             respond: Arc::new(respond::Respond::default()),
+            reports: Arc::new(canhgac_respond::reports::ReportDesk::default()),
         }
+    }
+
+    /// The same state with the incident reports' configuration and mailer plugged in.
+    pub fn with_reports(mut self, reports: canhgac_respond::reports::ReportDesk) -> Self {
+        self.reports = Arc::new(reports);
+        self
     }
 
     /// The same state with a watch engine plugged in.

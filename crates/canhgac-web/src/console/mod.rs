@@ -45,6 +45,7 @@ pub mod findings;
 pub mod format;
 pub mod forms;
 pub mod header;
+pub mod incidents;
 pub mod i18n;
 pub mod indicators;
 pub mod inventory;
@@ -176,6 +177,14 @@ pub fn router() -> Router<AppState> {
             get(bulletins::confirm_page).post(bulletins::confirm),
         )
         .route("/outbox", get(bulletins::outbox))
+        // ---- incidents and the report archive ----
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/timeline", post(incidents::add_note))
+        .route("/incidents/{id}/reports", post(incidents::create_report))
+        .route("/reports", get(incidents::archive))
+        .route("/reports/{id}/docx", get(incidents::download))
+        .route("/reports/{id}/send", post(incidents::send))
         .route("/audit", get(audit::list))
         .route("/inventory", get(inventory::page).post(inventory::upload))
         .route("/inventory/apply", post(inventory::apply))
