@@ -6,7 +6,7 @@
 
 mod api_support;
 
-use api_support::{apis, ids, Api};
+use api_support::{ids, Api};
 use canhgac_model::{Actor, Id, IncidentInput, IncidentKind, Role, UnitInput, UnitKind};
 use canhgac_respond::reports::{Issuer, Recipient, ReportDesk, ReportProfile};
 use canhgac_web::{router, AppState, WebSettings};
@@ -39,9 +39,14 @@ fn desk() -> ReportDesk {
     }
 }
 
-async fn api_with_reports(api: Api) -> Api {
-    let app = router(AppState::new(api.store.clone(), WebSettings::default()).with_reports(desk()));
-    Api { app, ..api }
+async fn apis_with_reports() -> Vec<Api> {
+    let mut apis = Vec::new();
+    for test_store in canhgac_store::testing::test_stores().await {
+        let state = AppState::new(test_store.store.clone(), WebSettings::default());
+        let app = router(state.with_reports(desk()));
+        apis.push(Api::from_parts(test_store, app));
+    }
+    apis
 }
 
 async fn incident(api: &Api, unit: Id, title: &str) -> Id {
@@ -63,8 +68,7 @@ async fn incident(api: &Api, unit: Id, title: &str) -> Id {
 
 #[tokio::test]
 async fn every_incident_route_keeps_to_the_callers_units() {
-    for api in apis().await {
-        let api = api_with_reports(api).await;
+    for api in apis_with_reports().await {
         let system = Actor::system("t");
         let province = api
             .store
