@@ -251,9 +251,7 @@ impl crate::reports::ReportMailer for EmailChannel {
         file_name: &str,
         docx: &[u8],
     ) -> Result<(), String> {
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(subject);
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject);
         for address in to {
             let mailbox: Mailbox = address
                 .trim()
@@ -271,7 +269,9 @@ impl crate::reports::ReportMailer for EmailChannel {
                             .header(ContentType::TEXT_PLAIN)
                             .body(body.to_string()),
                     )
-                    .singlepart(Attachment::new(file_name.to_string()).body(docx.to_vec(), docx_type)),
+                    .singlepart(
+                        Attachment::new(file_name.to_string()).body(docx.to_vec(), docx_type),
+                    ),
             )
             .map_err(|e| format!("cannot build the message: {e}"))?;
         self.transport

@@ -371,7 +371,11 @@ pub async fn fill_from_inventory(
         unit_id: None,
     };
     let assets = store
-        .list_assets(scope, &filter, &PageRequest::new(1, PageRequest::MAX_PER_PAGE))
+        .list_assets(
+            scope,
+            &filter,
+            &PageRequest::new(1, PageRequest::MAX_PER_PAGE),
+        )
         .await?
         .items;
     let names = store
@@ -389,7 +393,9 @@ pub async fn fill_from_inventory(
             .find(|(unit, _)| *unit == id)
             .map(|(_, name)| name.as_str())
     };
-    let owner = name_of(system.owner_unit_id).unwrap_or_default().to_string();
+    let owner = name_of(system.owner_unit_id)
+        .unwrap_or_default()
+        .to_string();
     let operator = system.operator_unit_id.and_then(name_of);
     Ok(affected_system(&system, &assets, &owner, operator))
 }
@@ -543,8 +549,8 @@ pub async fn send_report(
 ) -> Result<IncidentReport, DeskError> {
     let (report, docx) = store.report_docx(&actor.scope, report_id).await?;
     let mailer = desk.mailer.as_ref().ok_or(DeskError::NoMailer)?;
-    let number = ReportNumber::new(report.sequence, report.draft.code.clone())
-        .map_err(ReportError::from)?;
+    let number =
+        ReportNumber::new(report.sequence, report.draft.code.clone()).map_err(ReportError::from)?;
     let form = ReportForm::from(report.draft.form);
     let about = match report.draft.incident_id {
         Some(id) => store
@@ -627,8 +633,14 @@ mod tests {
                 },
             ],
         };
-        assert_eq!(profile.issuer_on(day("2025-06-30")).unwrap().code, "BC-STTTT");
-        assert_eq!(profile.issuer_on(day("2025-07-01")).unwrap().code, "BC-SKHCN");
+        assert_eq!(
+            profile.issuer_on(day("2025-06-30")).unwrap().code,
+            "BC-STTTT"
+        );
+        assert_eq!(
+            profile.issuer_on(day("2025-07-01")).unwrap().code,
+            "BC-SKHCN"
+        );
         let names: Vec<&str> = profile
             .recipients_on(day("2025-03-01"))
             .unwrap()

@@ -181,7 +181,9 @@ async fn check_linked(
 }
 
 async fn load_incident(conn: &mut AnyConnection, paths: &Paths, id: Id) -> Result<Incident> {
-    let mut sql = Sql::new(&format!("SELECT {INCIDENT_COLS} FROM incidents i WHERE i.id = "));
+    let mut sql = Sql::new(&format!(
+        "SELECT {INCIDENT_COLS} FROM incidents i WHERE i.id = "
+    ));
     sql.bind(id);
     and_unit_in_scope(&mut sql, "i.unit_id", paths);
     let row = sql.query().fetch_optional(&mut *conn).await?;
@@ -721,17 +723,23 @@ impl SqlStore {
                 } else {
                     ReportSendState::Failed
                 };
-                sqlx::query("UPDATE incident_reports SET state = $1, last_error = $2 WHERE id = $3")
-                    .bind(state.code())
-                    .bind(error)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query(
+                    "UPDATE incident_reports SET state = $1, last_error = $2 WHERE id = $3",
+                )
+                .bind(state.code())
+                .bind(error)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
             }
         }
         let after = load_report(conn, &None, id).await?;
         let change = AuditRow::new(
-            if outcome.is_ok() { "send" } else { "send_failed" },
+            if outcome.is_ok() {
+                "send"
+            } else {
+                "send_failed"
+            },
             "report",
             Some(id),
             Some(&before),

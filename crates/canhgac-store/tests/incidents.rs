@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use canhgac_model::{
-    Actor, AlertDraft, AlertSource, Id, IncidentInput, IncidentKind, IncidentStatus,
-    IndicatorKind, Observable, PageRequest, ReportDraft, ReportFormKind, ReportSendState, Scope,
-    Severity, Timestamp, UnitInput, UnitKind,
+    Actor, AlertDraft, AlertSource, Id, IncidentInput, IncidentKind, IncidentStatus, IndicatorKind,
+    Observable, PageRequest, ReportDraft, ReportFormKind, ReportSendState, Scope, Severity,
+    Timestamp, UnitInput, UnitKind,
 };
 use canhgac_store::testing::test_stores;
 use canhgac_store::{IncidentFilter, Store, StoreError};
@@ -90,7 +90,10 @@ fn draft(form: ReportFormKind, unit: Id, incident: Option<Id>, day: &str) -> Rep
 }
 
 fn render(sequence: u32) -> Result<(String, Vec<u8>), String> {
-    Ok((format!("{sequence:02}.docx"), format!("docx {sequence}").into_bytes()))
+    Ok((
+        format!("{sequence:02}.docx"),
+        format!("docx {sequence}").into_bytes(),
+    ))
 }
 
 #[tokio::test]
@@ -209,7 +212,12 @@ async fn incidents_are_scoped_linked_and_noted() {
             .await
             .unwrap();
         let task = store
-            .add_incident_task(&officer_a, created.id, "Khôi phục từ bản sao lưu", Some("An"))
+            .add_incident_task(
+                &officer_a,
+                created.id,
+                "Khôi phục từ bản sao lưu",
+                Some("An"),
+            )
             .await
             .unwrap();
         store
@@ -261,7 +269,12 @@ async fn reports_are_numbered_per_year_and_scoped() {
         let incident = store
             .create_incident(
                 &admin(),
-                IncidentInput::new("Sự cố", IncidentKind::Malware, a, at("2026-03-02T01:30:00Z")),
+                IncidentInput::new(
+                    "Sự cố",
+                    IncidentKind::Malware,
+                    a,
+                    at("2026-03-02T01:30:00Z"),
+                ),
             )
             .await
             .unwrap();
@@ -324,7 +337,11 @@ async fn reports_are_numbered_per_year_and_scoped() {
         assert_eq!(seen, vec![other.id]);
         assert!(store.report_docx(&officer_b.scope, first.id).await.is_err());
         assert!(store
-            .create_report(&officer_a, draft(ReportFormKind::Summary, b, None, "2026-06-10"), &render)
+            .create_report(
+                &officer_a,
+                draft(ReportFormKind::Summary, b, None, "2026-06-10"),
+                &render
+            )
             .await
             .is_err());
         let (_, docx) = store.report_docx(&officer_a.scope, first.id).await.unwrap();
@@ -366,7 +383,11 @@ async fn concurrent_allocation_has_no_gaps_nor_doubles() {
         for i in 0..24u32 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                let day = if i % 2 == 0 { "2026-05-01" } else { "2026-05-02" };
+                let day = if i % 2 == 0 {
+                    "2026-05-01"
+                } else {
+                    "2026-05-02"
+                };
                 store
                     .create_report(
                         &Actor::system("t"),
@@ -379,7 +400,10 @@ async fn concurrent_allocation_has_no_gaps_nor_doubles() {
         }
         let mut got = BTreeSet::new();
         for task in tasks {
-            let sequence = task.await.unwrap().unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            let sequence = task
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name));
             assert!(got.insert(sequence), "{}: {sequence} given twice", t.name);
         }
         let expected: BTreeSet<u32> = (1..=24).collect();

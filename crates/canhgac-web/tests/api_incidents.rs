@@ -72,19 +72,28 @@ async fn every_incident_route_keeps_to_the_callers_units() {
         let system = Actor::system("t");
         let province = api
             .store
-            .create_unit(&system, UnitInput::new("UBND tỉnh", UnitKind::Province, None))
+            .create_unit(
+                &system,
+                UnitInput::new("UBND tỉnh", UnitKind::Province, None),
+            )
             .await
             .unwrap()
             .id;
         let a = api
             .store
-            .create_unit(&system, UnitInput::new("Sở A", UnitKind::Department, Some(province)))
+            .create_unit(
+                &system,
+                UnitInput::new("Sở A", UnitKind::Department, Some(province)),
+            )
             .await
             .unwrap()
             .id;
         let b = api
             .store
-            .create_unit(&system, UnitInput::new("Sở B", UnitKind::Department, Some(province)))
+            .create_unit(
+                &system,
+                UnitInput::new("Sở B", UnitKind::Department, Some(province)),
+            )
             .await
             .unwrap()
             .id;
@@ -92,17 +101,26 @@ async fn every_incident_route_keeps_to_the_callers_units() {
         let in_b = incident(&api, b, "Sự cố beta").await;
         let admin = api.admin().await;
         let b_report = api
-            .post(&format!("/api/v1/incidents/{in_b}/reports"), &admin, json!({"form": "initial", "issued_on": "2026-03-03"}))
+            .post(
+                &format!("/api/v1/incidents/{in_b}/reports"),
+                &admin,
+                json!({"form": "initial", "issued_on": "2026-03-03"}),
+            )
             .await
             .ok(201);
         assert_eq!(b_report["number"], "01/BC-SKHCN", "{}", api.name);
         let b_report = b_report["id"].as_i64().unwrap();
-        let (_, officer) = api.user_with_token("canbo.a", Role::UnitOfficer, vec![a]).await;
+        let (_, officer) = api
+            .user_with_token("canbo.a", Role::UnitOfficer, vec![a])
+            .await;
 
         // Reads: A's only.
         let listed = api.get("/api/v1/incidents", &officer).await.ok(200);
         assert_eq!(ids(&listed), vec![in_a], "{}", api.name);
-        assert_eq!(listed["items"][0]["deadlines"][0]["kind"], "notify_authorities");
+        assert_eq!(
+            listed["items"][0]["deadlines"][0]["kind"],
+            "notify_authorities"
+        );
         let reports = api.get("/api/v1/reports", &officer).await.ok(200);
         assert!(ids(&reports).is_empty(), "{}", api.name);
         for path in [
@@ -113,48 +131,103 @@ async fn every_incident_route_keeps_to_the_callers_units() {
             api.get(&path, &officer).await.problem(404);
         }
         // Changes to B's incident and report: 404, like unknown ids.
-        let mut input = api.store.get_incident(&canhgac_model::Scope::All, in_b).await.unwrap().incident.details;
-        api.put(&format!("/api/v1/incidents/{in_b}"), &officer, serde_json::to_value(&input).unwrap())
+        let mut input = api
+            .store
+            .get_incident(&canhgac_model::Scope::All, in_b)
             .await
-            .problem(404);
+            .unwrap()
+            .incident
+            .details;
+        api.put(
+            &format!("/api/v1/incidents/{in_b}"),
+            &officer,
+            serde_json::to_value(&input).unwrap(),
+        )
+        .await
+        .problem(404);
         for (path, body) in [
-            (format!("/api/v1/incidents/{in_b}/status"), json!({"status": "resolved"})),
-            (format!("/api/v1/incidents/{in_b}/timeline"), json!({"text": "x"})),
-            (format!("/api/v1/incidents/{in_b}/tasks"), json!({"title": "x"})),
-            (format!("/api/v1/incidents/{in_b}/tasks/1"), json!({"done": true})),
-            (format!("/api/v1/incidents/{in_b}/observables"), json!({"kind": "domain", "value": "evil.example"})),
-            (format!("/api/v1/incidents/{in_b}/reports"), json!({"form": "initial"})),
+            (
+                format!("/api/v1/incidents/{in_b}/status"),
+                json!({"status": "resolved"}),
+            ),
+            (
+                format!("/api/v1/incidents/{in_b}/timeline"),
+                json!({"text": "x"}),
+            ),
+            (
+                format!("/api/v1/incidents/{in_b}/tasks"),
+                json!({"title": "x"}),
+            ),
+            (
+                format!("/api/v1/incidents/{in_b}/tasks/1"),
+                json!({"done": true}),
+            ),
+            (
+                format!("/api/v1/incidents/{in_b}/observables"),
+                json!({"kind": "domain", "value": "evil.example"}),
+            ),
+            (
+                format!("/api/v1/incidents/{in_b}/reports"),
+                json!({"form": "initial"}),
+            ),
             (format!("/api/v1/reports/{b_report}/send"), json!({})),
         ] {
             api.post(&path, &officer, body).await.problem(404);
         }
         // Creating for B is refused; a summary of B too.
         let refused = api
-            .post("/api/v1/incidents", &officer, json!({"title": "x", "kind": "other", "unit_id": b}))
+            .post(
+                "/api/v1/incidents",
+                &officer,
+                json!({"title": "x", "kind": "other", "unit_id": b}),
+            )
             .await;
-        assert!(matches!(refused.status.as_u16(), 403 | 404), "{}: {}", api.name, refused.text());
-        api.post("/api/v1/reports/summary", &officer, json!({"unit_id": b, "kind": "half_year", "year": 2026}))
-            .await
-            .problem(404);
+        assert!(
+            matches!(refused.status.as_u16(), 403 | 404),
+            "{}: {}",
+            api.name,
+            refused.text()
+        );
+        api.post(
+            "/api/v1/reports/summary",
+            &officer,
+            json!({"unit_id": b, "kind": "half_year", "year": 2026}),
+        )
+        .await
+        .problem(404);
         input.unit_id = a;
         // Their own: works, numbers follow on from B's report (one issuer, one counter).
         let own = api
-            .post(&format!("/api/v1/incidents/{in_a}/reports"), &officer, json!({"form": "initial", "issued_on": "2026-03-04"}))
+            .post(
+                &format!("/api/v1/incidents/{in_a}/reports"),
+                &officer,
+                json!({"form": "initial", "issued_on": "2026-03-04"}),
+            )
             .await
             .ok(201);
         assert_eq!(own["number"], "02/BC-SKHCN", "{}", api.name);
         let summary = api
-            .post("/api/v1/reports/summary", &officer, json!({"unit_id": a, "kind": "half_year", "year": 2026, "issued_on": "2026-06-10"}))
+            .post(
+                "/api/v1/reports/summary",
+                &officer,
+                json!({"unit_id": a, "kind": "half_year", "year": 2026, "issued_on": "2026-06-10"}),
+            )
             .await
             .ok(201);
         assert_eq!(summary["number"], "03/BC-SKHCN");
-        let docx = api.get(&format!("/api/v1/reports/{}/docx", summary["id"]), &officer).await;
+        let docx = api
+            .get(&format!("/api/v1/reports/{}/docx", summary["id"]), &officer)
+            .await;
         assert_eq!(docx.status.as_u16(), 200);
         let text = canhgac_respond::documents::docx_to_text(&docx.body).unwrap();
         assert!(text.contains("Số: 03/BC-SKHCN"), "{text}");
         // Without SMTP, sending says so.
-        api.post(&format!("/api/v1/reports/{}/send", own["id"]), &officer, json!({}))
-            .await
-            .problem(503);
+        api.post(
+            &format!("/api/v1/reports/{}/send", own["id"]),
+            &officer,
+            json!({}),
+        )
+        .await
+        .problem(503);
     }
 }

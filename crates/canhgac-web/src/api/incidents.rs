@@ -15,7 +15,9 @@ use canhgac_model::{
     IncidentReport, IncidentStatus, IncidentTask, IndicatorKind, Observable, Page, ReportFormKind,
     Timestamp,
 };
-use canhgac_respond::deadlines::{for_incident, Deadline, DeadlineKind, DeadlineState, SummaryKind};
+use canhgac_respond::deadlines::{
+    for_incident, Deadline, DeadlineKind, DeadlineState, SummaryKind,
+};
 use canhgac_respond::documents::SummaryPeriod;
 use canhgac_respond::reports::{self, DeskError};
 use canhgac_store::IncidentFilter;
@@ -237,7 +239,10 @@ pub async fn open_incident(
         .or_else(|| alerts.iter().find_map(|a| a.unit_id))
         .or_else(|| findings.iter().find_map(|f| f.unit_id))
         .ok_or_else(|| {
-            ApiError::invalid("unit_id", "is required when no alert or finding names a unit")
+            ApiError::invalid(
+                "unit_id",
+                "is required when no alert or finding names a unit",
+            )
         })?;
     let detected_at = request
         .detected_at
@@ -657,11 +662,9 @@ pub fn docx_response(report: &IncidentReport, docx: Vec<u8>) -> Response {
         ),
     );
     // File names are ASCII by construction; anything else falls back to a plain name.
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        report.file_name
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"report.docx\""));
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", report.file_name))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"report.docx\""));
     headers.insert(header::CONTENT_DISPOSITION, disposition);
     response
 }

@@ -118,7 +118,10 @@ pub async fn list(
     let request = forms::page_request(&params);
     let filter = IncidentFilter {
         statuses: statuses(params.get("status").map(String::as_str)).map_err(|_| {
-            PageError::BadRequest(lang.pick("trạng thái không hợp lệ", "invalid status").into())
+            PageError::BadRequest(
+                lang.pick("trạng thái không hợp lệ", "invalid status")
+                    .into(),
+            )
         })?,
         ..Default::default()
     };
@@ -159,7 +162,12 @@ pub async fn list(
             div.actions { a.button href="/reports" { (lang.pick("Báo cáo đã ban hành", "Report archive")) } }
         }
     };
-    Ok(layout::page_with_heading(&ctx.chrome(), title(lang), heading, body))
+    Ok(layout::page_with_heading(
+        &ctx.chrome(),
+        title(lang),
+        heading,
+        body,
+    ))
 }
 
 fn system_rows(lang: Lang, incident: &Incident) -> Markup {
@@ -171,14 +179,38 @@ fn system_rows(lang: Lang, incident: &Incident) -> Markup {
     forms::details(&[
         (lang.pick("Tên hệ thống", "System"), html! { (s.name) }),
         (lang.pick("Chủ quản", "Owner"), html! { (s.owner) }),
-        (lang.pick("Đơn vị vận hành", "Operator"), html! { (s.operator) }),
-        (lang.pick("Cấp độ", "Security level"), html! { (s.security_level.map(|l| l.to_string()).unwrap_or_else(|| "—".into())) }),
-        (lang.pick("Hệ điều hành", "Operating system"), html! { (text(&s.os)) " " (text(&s.os_version)) }),
-        (lang.pick("Dịch vụ", "Services"), html! { (s.services.join(", ")) }),
-        (lang.pick("Địa chỉ IP công khai", "Public IPs"), html! { (ips.join(", ")) }),
-        (lang.pick("Tên miền", "Domains"), html! { (s.domains.join(", ")) }),
-        (lang.pick("Nhà cung cấp kết nối", "ISP"), html! { (text(&s.isp)) }),
-        (lang.pick("Mục đích", "Purpose"), html! { (text(&s.purpose)) }),
+        (
+            lang.pick("Đơn vị vận hành", "Operator"),
+            html! { (s.operator) },
+        ),
+        (
+            lang.pick("Cấp độ", "Security level"),
+            html! { (s.security_level.map(|l| l.to_string()).unwrap_or_else(|| "—".into())) },
+        ),
+        (
+            lang.pick("Hệ điều hành", "Operating system"),
+            html! { (text(&s.os)) " " (text(&s.os_version)) },
+        ),
+        (
+            lang.pick("Dịch vụ", "Services"),
+            html! { (s.services.join(", ")) },
+        ),
+        (
+            lang.pick("Địa chỉ IP công khai", "Public IPs"),
+            html! { (ips.join(", ")) },
+        ),
+        (
+            lang.pick("Tên miền", "Domains"),
+            html! { (s.domains.join(", ")) },
+        ),
+        (
+            lang.pick("Nhà cung cấp kết nối", "ISP"),
+            html! { (text(&s.isp)) },
+        ),
+        (
+            lang.pick("Mục đích", "Purpose"),
+            html! { (text(&s.purpose)) },
+        ),
     ])
 }
 
@@ -308,7 +340,11 @@ pub async fn create(
         .trim()
         .parse()
         .map_err(|_| bad("alert_id"))?;
-    let kind: IncidentKind = form.get("kind").trim().parse().map_err(|m: String| bad(&m))?;
+    let kind: IncidentKind = form
+        .get("kind")
+        .trim()
+        .parse()
+        .map_err(|m: String| bad(&m))?;
     let request = crate::api::incidents::NewIncident {
         title: form.get("title").to_string(),
         kind,
@@ -320,9 +356,10 @@ pub async fn create(
         alert_ids: vec![alert_id],
         finding_ids: Vec::new(),
     };
-    let incident = crate::api::incidents::open_incident(&state, &ctx.scope(), &ctx.actor(), request)
-        .await
-        .map_err(|e| PageError::BadRequest(e.problem().detail.unwrap_or_default()))?;
+    let incident =
+        crate::api::incidents::open_incident(&state, &ctx.scope(), &ctx.actor(), request)
+            .await
+            .map_err(|e| PageError::BadRequest(e.problem().detail.unwrap_or_default()))?;
     Ok(see_other(&format!("/incidents/{}", incident.id)))
 }
 
@@ -335,7 +372,12 @@ pub async fn add_note(
     ctx.require(may_respond(ctx.role()))?;
     state
         .store
-        .add_incident_note(&ctx.actor(), id, canhgac_model::Timestamp::now(), form.get("text"))
+        .add_incident_note(
+            &ctx.actor(),
+            id,
+            canhgac_model::Timestamp::now(),
+            form.get("text"),
+        )
         .await?;
     Ok(see_other(&format!("/incidents/{id}#timeline")))
 }
