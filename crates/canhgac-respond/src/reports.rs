@@ -192,10 +192,8 @@ pub fn affected_system(
                     }
                 }
             }
-            AssetKind::Domain => {
-                if !domains.contains(&asset.value) {
-                    domains.push(asset.value.clone());
-                }
+            AssetKind::Domain if !domains.contains(&asset.value) => {
+                domains.push(asset.value.clone());
             }
             _ => {}
         }
