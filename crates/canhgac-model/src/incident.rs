@@ -395,7 +395,7 @@ impl IncidentInput {
             }
         }
         for ip in &system.public_ips {
-            if !is_public(ip) {
+            if !is_public_address(ip) {
                 return Err(FieldError::new(
                     "system.public_ips",
                     format!(
@@ -447,8 +447,9 @@ impl IncidentInput {
     }
 }
 
-/// True for addresses reachable from the Internet (not private, loopback, link-local...).
-fn is_public(ip: &IpAddr) -> bool {
+/// True for addresses reachable from the Internet (not private, loopback, link-local...): the
+/// only ones an incident report may list.
+pub fn is_public_address(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let shared = v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64; // 100.64/10, CGNAT
@@ -484,6 +485,143 @@ pub struct Incident {
     /// When the record last changed.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+}
+
+/// A timeline entry of an incident (diễn biến): what happened or was done, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentNote {
+    /// Database id.
+    pub id: Id,
+    /// The incident.
+    pub incident_id: Id,
+    /// When it happened (not when it was written down).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// Who wrote it.
+    pub author: String,
+    /// What happened.
+    pub text: String,
+}
+
+/// A task of an incident's response (việc cần làm), done or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentTask {
+    /// Database id.
+    pub id: Id,
+    /// The incident.
+    pub incident_id: Id,
+    /// What is to be done.
+    pub title: String,
+    /// Who does it, if assigned.
+    pub assignee: Option<String>,
+    /// When it was done; `None` while open.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub done_at: Option<Timestamp>,
+    /// When it was added.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+/// An incident with its timeline and tasks, as the incident page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentDetail {
+    /// The incident.
+    pub incident: Incident,
+    /// Timeline, oldest first.
+    pub timeline: Vec<IncidentNote>,
+    /// Tasks, in the order they were added.
+    pub tasks: Vec<IncidentTask>,
+    /// Reports issued for it, oldest first.
+    pub reports: Vec<IncidentReport>,
+}
+
+string_enum! {
+    /// Which official form an archived report is (Circular 20/2017).
+    ReportFormKind {
+        /// Mẫu 03, the initial report.
+        Initial = "initial",
+        /// Mẫu 04, the closing report.
+        Closing = "closing",
+        /// Mẫu 05, the six-month or annual summary.
+        Summary = "summary",
+    }
+}
+
+string_enum! {
+    /// Where an archived report is in sending.
+    ReportSendState {
+        /// Generated, not sent yet.
+        Generated = "generated",
+        /// Accepted by the mail server for every recipient.
+        Sent = "sent",
+        /// The last attempt failed (see the error); it can be sent again.
+        Failed = "failed",
+    }
+}
+
+impl ReportSendState {
+    /// Vietnamese label.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            ReportSendState::Generated => "Chưa gửi",
+            ReportSendState::Sent => "Đã gửi",
+            ReportSendState::Failed => "Gửi lỗi",
+        }
+    }
+}
+
+/// What is archived about one generated report, besides its DOCX bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportDraft {
+    /// The form.
+    pub form: ReportFormKind,
+    /// The incident (Mẫu 03 and 04); `None` for a summary.
+    pub incident_id: Option<Id>,
+    /// The unit the report belongs to (the incident's unit; for a summary, the issuer's unit).
+    pub unit_id: Id,
+    /// The issuing organisation's number code (the part after the slash, "BC-SKHCN"): numbers
+    /// run per year per code.
+    pub code: String,
+    /// The date of issue; its year is the numbering year.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub issued_on: crate::Date,
+    /// Email addresses of the recipients in effect on that date.
+    pub recipients: Vec<String>,
+    /// For a summary: the period it covers ("6 tháng đầu năm 2026").
+    pub period: Option<String>,
+}
+
+/// An archived report (Mẫu 03/04/05) with its number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentReport {
+    /// Database id.
+    pub id: Id,
+    /// What was asked for.
+    #[serde(flatten)]
+    pub draft: ReportDraft,
+    /// The sequence number within the year and code.
+    pub sequence: u32,
+    /// The number as printed without "Số: " ("07/BC-SKHCN").
+    pub number: String,
+    /// The attachment's file name.
+    pub file_name: String,
+    /// Sending state.
+    pub state: ReportSendState,
+    /// The last sending error, if any.
+    pub last_error: Option<String>,
+    /// When it was sent.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub sent_at: Option<Timestamp>,
+    /// Who generated it.
+    pub created_by: String,
+    /// When it was generated.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
 }
 
 #[cfg(test)]

@@ -67,8 +67,10 @@ pub use finding::{
     FindingSnapshot, FindingSource, FindingStatus,
 };
 pub use incident::{
-    AffectedSystem, Assistance, DetectionMethods, EvidenceSent, Incident, IncidentInput,
-    IncidentKind, IncidentStatus, IncidentTimes, NotifiedParties, Observable,
+    is_public_address, AffectedSystem, Assistance, DetectionMethods, EvidenceSent, Incident,
+    IncidentDetail, IncidentInput, IncidentKind, IncidentNote, IncidentReport, IncidentStatus,
+    IncidentTask, IncidentTimes, NotifiedParties, Observable, ReportDraft, ReportFormKind,
+    ReportSendState,
 };
 pub use indicator::{normalise_indicator, Indicator, IndicatorInput, IndicatorKind, IndicatorMeta};
 pub use monitor::{

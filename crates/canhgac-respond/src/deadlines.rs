@@ -40,7 +40,7 @@ pub fn vietnam_date(at: Timestamp) -> Date {
 }
 
 /// The instant a Vietnamese calendar day begins.
-fn start_of_day(date: Date) -> Timestamp {
+pub(crate) fn start_of_day(date: Date) -> Timestamp {
     // Midnight exists every day in a zone without DST; the fallback is UTC+7 arithmetic.
     date.to_zoned(vietnam())
         .map(|zoned| zoned.timestamp())

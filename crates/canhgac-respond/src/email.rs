@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine as _;
 use canhgac_model::bulletin::{OutboxMail, EMAIL_CHANNEL};
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -240,6 +240,51 @@ impl EmailChannel {
         built.map_err(|e| DeliveryError::permanent(format!("cannot build the message: {e}")))
     }
 }
+
+#[async_trait]
+impl crate::reports::ReportMailer for EmailChannel {
+    async fn send_report(
+        &self,
+        to: &[String],
+        subject: &str,
+        body: &str,
+        file_name: &str,
+        docx: &[u8],
+    ) -> Result<(), String> {
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject);
+        for address in to {
+            let mailbox: Mailbox = address
+                .trim()
+                .parse()
+                .map_err(|e| format!("địa chỉ người nhận không hợp lệ {address:?}: {e}"))?;
+            builder = builder.to(mailbox);
+        }
+        let docx_type = ContentType::parse(DOCX_CONTENT_TYPE)
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        let message = builder
+            .multipart(
+                MultiPart::mixed()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(body.to_string()),
+                    )
+                    .singlepart(
+                        Attachment::new(file_name.to_string()).body(docx.to_vec(), docx_type),
+                    ),
+            )
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.scrub(&e.to_string()))
+    }
+}
+
+/// The media type of a DOCX attachment.
+const DOCX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 #[async_trait]
 impl Channel for EmailChannel {

@@ -25,6 +25,8 @@
 //! - [`documents`]: the official incident reports as DOCX (Circular 20/2017 Mẫu 03, 04 and 05 in
 //!   the Decree 30/2020 layout), with document numbers ([`documents::ReportNumber`]) and
 //!   [`documents::docx_to_text`] to read a report back.
+//! - [`reports`]: from an incident to the report that leaves: issuers and recipients with
+//!   effective dates, the affected system filled from the inventory, the DOCX, the email.
 //! - [`deadlines`]: the reporting timers: 5 days to notify, 5 days for the closing report, 72
 //!   hours for a personal-data breach, and the half-year and annual summary due dates.
 //!
@@ -49,6 +51,7 @@ pub mod email;
 pub mod escalation;
 mod http;
 pub mod outbox;
+pub mod reports;
 pub mod roster;
 pub mod routing;
 pub mod telegram;

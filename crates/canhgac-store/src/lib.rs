@@ -955,6 +955,91 @@ pub trait Store: Send + Sync + 'static {
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
     /// Closes connections, waiting for writes in flight.
     async fn close(&self);
+
+    // ---- incidents and the report archive (issue 6) ----
+    /// Opens an incident (audited). Its unit, alerts and findings must be in the actor's scope.
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        input: canhgac_model::IncidentInput,
+    ) -> Result<canhgac_model::Incident>;
+    /// Replaces an incident's fields (audited).
+    async fn update_incident(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: canhgac_model::IncidentInput,
+    ) -> Result<canhgac_model::Incident>;
+    /// A page of the incidents in scope, the most recently detected first.
+    async fn list_incidents(
+        &self,
+        scope: &Scope,
+        filter: &IncidentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::Incident>>;
+    /// One incident with its timeline, tasks and reports.
+    async fn get_incident(&self, scope: &Scope, id: Id) -> Result<canhgac_model::IncidentDetail>;
+    /// (id, title) of the incidents in scope an alert is linked to.
+    async fn incidents_of_alert(&self, scope: &Scope, alert_id: Id) -> Result<Vec<(Id, String)>>;
+    /// Adds a timeline entry (what happened at `at`) by the actor (audited).
+    async fn add_incident_note(
+        &self,
+        actor: &Actor,
+        id: Id,
+        at: Timestamp,
+        text: &str,
+    ) -> Result<canhgac_model::IncidentNote>;
+    /// Adds a task (audited).
+    async fn add_incident_task(
+        &self,
+        actor: &Actor,
+        id: Id,
+        title: &str,
+        assignee: Option<&str>,
+    ) -> Result<canhgac_model::IncidentTask>;
+    /// Marks a task done, or open again (audited).
+    async fn complete_incident_task(
+        &self,
+        actor: &Actor,
+        id: Id,
+        task_id: Id,
+        done: bool,
+    ) -> Result<canhgac_model::IncidentTask>;
+    /// Adds an observable (normalised; a duplicate is ignored) (audited).
+    async fn add_incident_observable(
+        &self,
+        actor: &Actor,
+        id: Id,
+        observable: canhgac_model::Observable,
+    ) -> Result<canhgac_model::Incident>;
+    /// Allocates the next number of the draft's code and year, renders the DOCX with it and
+    /// archives both, in one transaction (a failed rendering uses up no number) (audited).
+    async fn create_report(
+        &self,
+        actor: &Actor,
+        draft: canhgac_model::ReportDraft,
+        render: &RenderReport<'_>,
+    ) -> Result<canhgac_model::IncidentReport>;
+    /// A page of the archived reports in scope, newest first.
+    async fn list_reports(
+        &self,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::IncidentReport>>;
+    /// An archived report and its DOCX.
+    async fn report_docx(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<(canhgac_model::IncidentReport, Vec<u8>)>;
+    /// Records a sending attempt: sent at an instant (stops the incident's deadline timer), or
+    /// failed with an error (audited).
+    async fn record_report_sending(
+        &self,
+        actor: &Actor,
+        id: Id,
+        outcome: std::result::Result<Timestamp, String>,
+    ) -> Result<canhgac_model::IncidentReport>;
 }
 
 /// Official email domains and known addresses, each with the unit it belongs to.
@@ -977,6 +1062,7 @@ mod directive;
 mod duty;
 mod findings;
 mod import;
+mod incidents;
 mod query;
 mod redundancy;
 mod rows;
@@ -987,5 +1073,6 @@ mod watch;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use incidents::{IncidentFilter, RenderReport};
 pub use scans::{ScanAsset, MAX_REPORT_BYTES, MAX_SCAN_ATTEMPTS, MAX_TARGETS};
 pub use sql::{mask_url, SqlStore};

@@ -89,6 +89,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "duty_notify",
         include_str!("../migrations/sqlite/0010_duty_notify.sql"),
     ),
+    // ---- incidents and the report archive ----
+    (
+        11,
+        "incidents",
+        include_str!("../migrations/sqlite/0011_incidents.sql"),
+    ),
     // ---- systems' backups and failover tests ----
     (
         13,
@@ -152,6 +158,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "duty_notify",
         include_str!("../migrations/postgres/0010_duty_notify.sql"),
+    ),
+    // ---- incidents and the report archive ----
+    (
+        11,
+        "incidents",
+        include_str!("../migrations/postgres/0011_incidents.sql"),
     ),
     // ---- systems' backups and failover tests ----
     (
@@ -3174,6 +3186,117 @@ impl Store for SqlStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    // ---- incidents and the report archive (issue 6) ----
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        input: canhgac_model::IncidentInput,
+    ) -> Result<canhgac_model::Incident> {
+        self.create_incident_impl(actor, input).await
+    }
+
+    async fn update_incident(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: canhgac_model::IncidentInput,
+    ) -> Result<canhgac_model::Incident> {
+        self.update_incident_impl(actor, id, input).await
+    }
+
+    async fn list_incidents(
+        &self,
+        scope: &Scope,
+        filter: &crate::IncidentFilter,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::Incident>> {
+        self.list_incidents_impl(scope, filter, page).await
+    }
+
+    async fn get_incident(&self, scope: &Scope, id: Id) -> Result<canhgac_model::IncidentDetail> {
+        self.get_incident_impl(scope, id).await
+    }
+
+    async fn incidents_of_alert(&self, scope: &Scope, alert_id: Id) -> Result<Vec<(Id, String)>> {
+        self.incidents_of_alert_impl(scope, alert_id).await
+    }
+
+    async fn add_incident_note(
+        &self,
+        actor: &Actor,
+        id: Id,
+        at: Timestamp,
+        text: &str,
+    ) -> Result<canhgac_model::IncidentNote> {
+        self.add_incident_note_impl(actor, id, at, text).await
+    }
+
+    async fn add_incident_task(
+        &self,
+        actor: &Actor,
+        id: Id,
+        title: &str,
+        assignee: Option<&str>,
+    ) -> Result<canhgac_model::IncidentTask> {
+        self.add_incident_task_impl(actor, id, title, assignee)
+            .await
+    }
+
+    async fn complete_incident_task(
+        &self,
+        actor: &Actor,
+        id: Id,
+        task_id: Id,
+        done: bool,
+    ) -> Result<canhgac_model::IncidentTask> {
+        self.complete_incident_task_impl(actor, id, task_id, done)
+            .await
+    }
+
+    async fn add_incident_observable(
+        &self,
+        actor: &Actor,
+        id: Id,
+        observable: canhgac_model::Observable,
+    ) -> Result<canhgac_model::Incident> {
+        self.add_incident_observable_impl(actor, id, observable)
+            .await
+    }
+
+    async fn create_report(
+        &self,
+        actor: &Actor,
+        draft: canhgac_model::ReportDraft,
+        render: &crate::RenderReport<'_>,
+    ) -> Result<canhgac_model::IncidentReport> {
+        self.create_report_impl(actor, draft, render).await
+    }
+
+    async fn list_reports(
+        &self,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::IncidentReport>> {
+        self.list_reports_impl(scope, page).await
+    }
+
+    async fn report_docx(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<(canhgac_model::IncidentReport, Vec<u8>)> {
+        self.report_docx_impl(scope, id).await
+    }
+
+    async fn record_report_sending(
+        &self,
+        actor: &Actor,
+        id: Id,
+        outcome: std::result::Result<Timestamp, String>,
+    ) -> Result<canhgac_model::IncidentReport> {
+        self.record_report_sending_impl(actor, id, outcome).await
     }
 }
 

@@ -89,6 +89,8 @@ pub struct AppState {
     pub respond: Arc<respond::Respond>,
     /// The live picture of the ISP network watch, when the server runs the flow collector.
     pub flow: Option<Arc<canhgac_flow::board::FlowBoard>>,
+    /// Incident reports: issuers and recipients over time, and the mailer.
+    pub reports: Arc<canhgac_respond::reports::ReportDesk>,
 }
 
 impl AppState {
@@ -107,7 +109,14 @@ impl AppState {
             alert_counts: console::header::AlertCounts::default(),
             respond: Arc::new(respond::Respond::default()),
             flow: None,
+            reports: Arc::new(canhgac_respond::reports::ReportDesk::default()),
         }
+    }
+
+    /// The same state with the incident reports' configuration and mailer plugged in.
+    pub fn with_reports(mut self, reports: canhgac_respond::reports::ReportDesk) -> Self {
+        self.reports = Arc::new(reports);
+        self
     }
 
     /// The same state with a watch engine plugged in.

@@ -64,6 +64,19 @@ pub struct Config {
     pub flow: FlowConfig,
     /// `[notify]`
     pub notify: NotifyConfig,
+    /// `[reports]`
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]`: who issues the official incident reports (Mẫu 03/04/05) and who receives them,
+/// each entry with the dates it is in effect (bodies are renamed and merged over time).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// `[[reports.issuers]]`: the issuing organisation, its number code and signer.
+    pub issuers: Vec<canhgac_respond::reports::Issuer>,
+    /// `[[reports.recipients]]`: the authorities that receive reports, with their email.
+    pub recipients: Vec<canhgac_respond::reports::Recipient>,
 }
 
 /// `[server]`: where to listen.

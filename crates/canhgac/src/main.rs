@@ -21,6 +21,7 @@ mod events_cli;
 mod findings_client;
 mod flow_worker;
 mod hunt_cli;
+mod incidents;
 mod malware_cli;
 mod malware_scan;
 mod notify;

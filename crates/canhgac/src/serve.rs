@@ -95,6 +95,7 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     )?;
     respond.ack_secret = Some(paging.ack_secret);
     state = state.with_respond(respond);
+    state = state.with_reports(crate::incidents::report_desk(&config)?);
 
     let setup_file = data_dir.join(SETUP_FILE);
     if store.count_users().await? == 0 {

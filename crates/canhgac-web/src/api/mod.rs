@@ -30,6 +30,7 @@ pub mod exposures;
 pub mod findings;
 pub mod flow;
 pub mod guard;
+pub mod incidents;
 pub mod indicators;
 pub mod inventory;
 pub mod metrics;
@@ -251,6 +252,23 @@ api_routes! {
     put "/scan-schedules/{id}" => scans::update_schedule;
     delete "/scan-schedules/{id}" => scans::delete_schedule;
 
+    // ---- incidents and the report archive ----
+    get "/incidents" => incidents::list;
+    post "/incidents" => incidents::create;
+    get "/incidents/{id}" => incidents::get;
+    put "/incidents/{id}" => incidents::update;
+    post "/incidents/{id}/status" => incidents::set_status;
+    post "/incidents/{id}/timeline" => incidents::add_note;
+    post "/incidents/{id}/tasks" => incidents::add_task;
+    post "/incidents/{id}/tasks/{task_id}" => incidents::set_task;
+    post "/incidents/{id}/observables" => incidents::add_observable;
+    post "/incidents/{id}/reports" => incidents::create_report;
+    get "/reports" => incidents::list_reports;
+    post "/reports/summary" => incidents::create_summary;
+    get "/reports/{id}" => incidents::get_report;
+    get "/reports/{id}/docx" => incidents::download_report;
+    post "/reports/{id}/send" => incidents::send_report;
+
     get "/openapi.json" => ops::openapi;
 }
 
@@ -312,6 +330,11 @@ async fn method_not_allowed() -> ApiError {
         scans::list, scans::create, scans::get, scans::cancel,
         scans::list_schedules, scans::create_schedule, scans::update_schedule, scans::delete_schedule,
         flow::board,
+        incidents::list, incidents::create, incidents::get, incidents::update,
+        incidents::set_status, incidents::add_note, incidents::add_task, incidents::set_task,
+        incidents::add_observable, incidents::create_report, incidents::list_reports,
+        incidents::create_summary, incidents::get_report, incidents::download_report,
+        incidents::send_report,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -337,6 +360,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "duty", description = "Duty roster (lịch trực), who is on duty now, holiday coverage, routing rules and the paging of alerts"),
         (name = "scans", description = "Scans (rà quét) of the inventory by the server's external scanner, their diff of findings, and schedules per system"),
         (name = "flow", description = "ISP network watch (NetFlow/IPFIX/sFlow): traffic per prefix group, top hosts, attacks, exporter health"),
+        (name = "incidents", description = "Incidents (sự cố) with their timers, and the official reports (Mẫu 03/04/05) as DOCX: archived with their numbers, sent by email to the authorities"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

@@ -255,6 +255,7 @@ async fn alert_page(
             @if responder {
                 section {
                     (triage_form(ctx, alert, values, errors))
+                    (super::incidents::from_alert_form(ctx, alert))
                     section.card {
                         h2 { (lang.t(Msg::SuppressThis)) }
                         p.hint { (lang.t(Msg::SuppressThisHint)) }

@@ -224,6 +224,13 @@ pub const NAV: &[NavItem] = &[
         visible: everyone,
     },
     NavItem {
+        href: "/incidents",
+        vi: "Sự cố",
+        en: "Incidents",
+        group: Some(NavGroup::Operations),
+        visible: everyone,
+    },
+    NavItem {
         href: "/bulletins",
         vi: "Bản tin ATTT",
         en: "Bulletins",

@@ -48,6 +48,7 @@ pub mod format;
 pub mod forms;
 pub mod header;
 pub mod i18n;
+pub mod incidents;
 pub mod indicators;
 pub mod inventory;
 pub mod layout;
@@ -186,6 +187,14 @@ pub fn router() -> Router<AppState> {
         .route("/duty", get(duty::roster_page))
         .route("/duty/import", post(duty::import))
         .route("/duty/pages", get(duty::pages_page))
+        // ---- incidents and the report archive ----
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/timeline", post(incidents::add_note))
+        .route("/incidents/{id}/reports", post(incidents::create_report))
+        .route("/reports", get(incidents::archive))
+        .route("/reports/{id}/docx", get(incidents::download))
+        .route("/reports/{id}/send", post(incidents::send))
         .route("/audit", get(audit::list))
         .route("/inventory", get(inventory::page).post(inventory::upload))
         .route("/inventory/apply", post(inventory::apply))
