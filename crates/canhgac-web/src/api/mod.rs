@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::AppState;
 
 pub mod account;
+pub mod advisories;
 pub mod alerts;
 pub mod assets;
 pub mod authorities;
@@ -230,6 +231,17 @@ api_routes! {
     put "/scan-schedules/{id}" => scans::update_schedule;
     delete "/scan-schedules/{id}" => scans::delete_schedule;
 
+    // ---- advisory register and retro-hunts ----
+    get "/advisories" => advisories::list;
+    post "/advisories" => advisories::create;
+    post "/advisories/prefill" => advisories::prefill;
+    get "/advisories/{id}" => advisories::get;
+    get "/advisories/{id}/attachments/{attachment_id}" => advisories::attachment;
+    post "/advisories/{id}/match" => advisories::rematch;
+    post "/advisory-tasks/{id}" => advisories::act;
+    post "/indicators/{id}/hunt" => advisories::hunt;
+    get "/indicators/{id}/hunts" => advisories::hunts;
+
     get "/openapi.json" => ops::openapi;
 }
 
@@ -286,6 +298,9 @@ async fn method_not_allowed() -> ApiError {
         bulletins::list, bulletins::create, bulletins::get, bulletins::remind, bulletins::outbox,
         scans::list, scans::create, scans::get, scans::cancel,
         scans::list_schedules, scans::create_schedule, scans::update_schedule, scans::delete_schedule,
+        advisories::list, advisories::create, advisories::prefill, advisories::get,
+        advisories::attachment, advisories::rematch, advisories::act, advisories::hunt,
+        advisories::hunts,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -309,6 +324,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "findings", description = "Findings (phát hiện): weaknesses found by scans, password audits, file sweeps and breach lists, with their lifecycle"),
         (name = "bulletins", description = "Awareness bulletins (bản tin an toàn thông tin) by email with read confirmations, and the outbox of every message"),
         (name = "scans", description = "Scans (rà quét) of the inventory by the server's external scanner, their diff of findings, and schedules per system"),
+        (name = "advisories", description = "The advisory register (công văn cảnh báo của NCSC, VNCERT/CC…): matching against the inventory, one task per affected unit, progress and overdue items"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]
