@@ -62,6 +62,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// `[flow]`
     pub flow: FlowConfig,
+    /// `[intel]`
+    pub intel: IntelConfig,
 }
 
 /// `[server]`: where to listen.
@@ -420,6 +422,26 @@ impl Default for BulletinsConfig {
         Self {
             max_reminders: 3,
             reminder_check: HumanDuration::parse("1h").expect("valid literal"),
+        }
+    }
+}
+
+/// `[intel]`: retro-hunts of new indicators over stored events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntelConfig {
+    /// Days of stored events a retro-hunt searches back.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub retrohunt_days: u32,
+    /// How often the retro-hunt worker looks for new indicators and queued hunts.
+    pub retrohunt_poll: HumanDuration,
+}
+
+impl Default for IntelConfig {
+    fn default() -> Self {
+        Self {
+            retrohunt_days: 30,
+            retrohunt_poll: HumanDuration::parse("10s").expect("valid literal"),
         }
     }
 }
@@ -944,6 +966,7 @@ impl Config {
             login_window: self.web.login_window.0,
             time_zone: self.locale.time_zone.time_zone(),
             default_lang: self.web.default_lang.code().to_string(),
+            retrohunt_days: self.intel.retrohunt_days.max(1),
         }
     }
 }

@@ -25,6 +25,7 @@ mod malware_cli;
 mod malware_scan;
 mod passwords_cli;
 mod respond;
+mod retrohunt;
 mod scan_cli;
 mod scan_worker;
 mod serve;
