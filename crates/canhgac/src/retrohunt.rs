@@ -306,3 +306,153 @@ pub fn start(config: &Config, store: Arc<dyn Store>, log: Arc<EventLog>, stop: C
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use canhgac_eventlog::Retention;
+    use canhgac_model::{EventKind, Indicator, IndicatorInput, Severity};
+
+    use super::*;
+
+    fn indicator(id: Id, value: &str) -> Indicator {
+        let input = IndicatorInput::new(IndicatorKind::Ip, value);
+        Indicator {
+            id,
+            kind: input.kind,
+            value: input.value,
+            source: "bench".into(),
+            description: String::new(),
+            severity: Severity::High,
+            tags: Vec::new(),
+            expires_at: None,
+            meta: Default::default(),
+            created_at: Timestamp::now(),
+        }
+    }
+
+    /// `days` days of `per_day` events, each naming a documentation address; one in
+    /// `every` names 203.0.113.66.
+    fn fill(log: &EventLog, now: Timestamp, days: i64, per_day: i64, every: i64) -> i64 {
+        let total = days * per_day;
+        let step = SignedDuration::from_secs(86_400) / i32::try_from(per_day).unwrap();
+        let mut batch = Vec::with_capacity(10_000);
+        for i in 0..total {
+            let address = if i % every == 0 {
+                "203.0.113.66".to_string()
+            } else {
+                format!("198.51.{}.{}", (i / 250) % 250, i % 250)
+            };
+            let mut event = Event::new(
+                EventKind::Json,
+                format!("conn id={i} dst={address}:443 action=allow"),
+            );
+            event.time = now - step * i32::try_from(i).unwrap();
+            event.host = Some(format!("host{}", i % 50));
+            batch.push(event);
+            if batch.len() == 10_000 {
+                log.append(&batch).unwrap();
+                batch.clear();
+            }
+        }
+        log.append(&batch).unwrap();
+        total
+    }
+
+    #[test]
+    fn both_ways_find_the_same_sightings_and_group_them_per_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), Retention::default()).unwrap();
+        let now = Timestamp::now();
+        fill(&log, now, 3, 1_000, 100);
+        let set = IndicatorSet::new(vec![indicator(1, "203.0.113.66")]);
+        let from = now - SignedDuration::from_hours(48);
+        let indexed = hunt_indexed(&log, &set, from, now).unwrap();
+        let one_pass = hunt_one_pass(&log, &set, from, now).unwrap();
+        // 2 days of 1,000 events, one in 100 names the address, both ends included.
+        assert_eq!(indexed.sightings.len(), 21);
+        assert_eq!(one_pass.sightings.len(), 21);
+        let bursts = alert_bursts(7, &set, &one_pass.sightings);
+        assert_eq!(bursts.iter().map(|b| b.1).sum::<u64>(), 21);
+        assert!(bursts.iter().all(|(d, _, first)| *first <= d.time
+            && d.rule_key == "retrohunt:ip:203.0.113.66"));
+    }
+
+    /// Retro-hunt throughput: `CANHGAC_BENCH_DAYS` (default 30) days of
+    /// `CANHGAC_BENCH_PER_DAY` (default 20,000) events, searched for 10 and for 1,000 new
+    /// addresses, by the worker's choice (indexed lookups for few, one pass for many) against
+    /// the baseline of the console's event search run once per indicator. Median of 3.
+    /// `cargo test -p canhgac --bin canhgac retrohunt_bench -- --ignored --nocapture`
+    #[test]
+    #[ignore = "benchmark"]
+    fn retrohunt_bench() {
+        let env = |key: &str, default: i64| {
+            std::env::var(key)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let days = env("CANHGAC_BENCH_DAYS", 30);
+        let per_day = env("CANHGAC_BENCH_PER_DAY", 20_000);
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::open(dir.path(), Retention::default()).unwrap();
+        let now = Timestamp::now();
+        let started = Instant::now();
+        let total = fill(&log, now, days, per_day, 10_000);
+        eprintln!(
+            "{total} events over {days} days stored in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let from = now - SignedDuration::from_hours(24 * days);
+        for count in [10_usize, 1_000] {
+            let mut indicators = vec![indicator(1, "203.0.113.66")];
+            for i in 1..count {
+                let id = Id::try_from(i).unwrap() + 1;
+                indicators.push(indicator(id, &format!("192.0.{}.{}", i / 250, i % 250 + 1)));
+            }
+            let set = IndicatorSet::new(indicators);
+            let median = |run: &dyn Fn() -> usize| {
+                let mut times: Vec<(f64, usize)> = (0..3)
+                    .map(|_| {
+                        let t = Instant::now();
+                        let found = run();
+                        (t.elapsed().as_secs_f64(), found)
+                    })
+                    .collect();
+                times.sort_by(|a, b| a.0.total_cmp(&b.0));
+                times[1]
+            };
+            let (ours, found) = median(&|| hunt_events(&log, &set, from, now).unwrap().sightings.len());
+            let (baseline, found_baseline) = median(&|| {
+                // The console's search, once per indicator, as an analyst would do by hand.
+                let mut found = 0;
+                for indicator in set.indicators() {
+                    let mut query = EventQuery {
+                        from: Some(from),
+                        text: Some(indicator.value.clone()),
+                        limit: PAGE,
+                        ..EventQuery::default()
+                    };
+                    loop {
+                        let page = log.search(&query).unwrap();
+                        found += page.events.len();
+                        match page.next {
+                            Some(next) => query.before = Some(next),
+                            None => break,
+                        }
+                    }
+                }
+                found
+            });
+            eprintln!(
+                "{count} indicators: retro-hunt {:.2} s ({:.0} events/s, {found} sightings); \
+                 baseline (event search per indicator) {:.2} s ({:.0} events/s, {found_baseline} events)",
+                ours,
+                total as f64 / ours,
+                baseline,
+                total as f64 / baseline,
+            );
+        }
+    }
+}
