@@ -143,10 +143,7 @@ fn progress(tasks: &[AdvisoryTask]) -> AdvisoryProgress {
         tasks: tasks.len() as u64,
         done: tasks.iter().filter(|t| t.state.is_done()).count() as u64,
         overdue: tasks.iter().filter(|t| t.overdue).count() as u64,
-        acknowledged: tasks
-            .iter()
-            .filter(|t| t.acknowledged_at.is_some())
-            .count() as u64,
+        acknowledged: tasks.iter().filter(|t| t.acknowledged_at.is_some()).count() as u64,
     }
 }
 
@@ -263,7 +260,9 @@ async fn write_matches(
             continue;
         }
         if unit_path(conn, m.unit_id).await?.is_none() {
-            return Err(FieldError::new("unit_id", format!("no unit with id {}", m.unit_id)).into());
+            return Err(
+                FieldError::new("unit_id", format!("no unit with id {}", m.unit_id)).into(),
+            );
         }
         match existing.get(&m.unit_id) {
             Some((task_id, _, _)) => {
@@ -499,11 +498,9 @@ impl SqlStore {
             .into());
         }
         if action == AdvisoryTaskAction::NotAffected && comment.is_none() {
-            return Err(FieldError::new(
-                "comment",
-                "khai báo không bị ảnh hưởng cần ghi rõ lý do",
-            )
-            .into());
+            return Err(
+                FieldError::new("comment", "khai báo không bị ảnh hưởng cần ghi rõ lý do").into(),
+            );
         }
         let at = micros(now());
         let mut w = self.begin_write().await?;
@@ -576,7 +573,10 @@ impl SqlStore {
         Ok(hunt)
     }
 
-    pub(crate) async fn queue_new_indicator_hunt_impl(&self, days: u32) -> Result<Option<RetroHunt>> {
+    pub(crate) async fn queue_new_indicator_hunt_impl(
+        &self,
+        days: u32,
+    ) -> Result<Option<RetroHunt>> {
         let mut w = self.begin_write().await?;
         let conn = &mut *w.tx;
         let cursor: i64 =
@@ -598,10 +598,11 @@ impl SqlStore {
             return Ok(None);
         };
         let hunt = insert_hunt(conn, &ids, days, "system").await?;
-        let updated = sqlx::query("UPDATE retrohunt_cursor SET last_indicator_id = $1 WHERE id = 1")
-            .bind(last)
-            .execute(&mut *conn)
-            .await?;
+        let updated =
+            sqlx::query("UPDATE retrohunt_cursor SET last_indicator_id = $1 WHERE id = 1")
+                .bind(last)
+                .execute(&mut *conn)
+                .await?;
         if updated.rows_affected() == 0 {
             sqlx::query("INSERT INTO retrohunt_cursor (id, last_indicator_id) VALUES (1, $1)")
                 .bind(last)

@@ -3107,7 +3107,8 @@ impl Store for SqlStore {
         indicator_ids: &[Id],
         days: u32,
     ) -> Result<canhgac_model::advisory::RetroHunt> {
-        self.request_retrohunt_impl(actor, indicator_ids, days).await
+        self.request_retrohunt_impl(actor, indicator_ids, days)
+            .await
     }
 
     async fn queue_new_indicator_hunt(

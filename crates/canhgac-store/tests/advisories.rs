@@ -103,7 +103,10 @@ async fn advisory_tasks_are_scoped_and_track_progress() {
         assert!(matches!(again, Err(StoreError::Conflict { .. })), "{name}");
 
         // Unit A sees its own task only; unit C sees nothing.
-        let seen_a = store.get_advisory(&Scope::Units(vec![a]), id).await.unwrap();
+        let seen_a = store
+            .get_advisory(&Scope::Units(vec![a]), id)
+            .await
+            .unwrap();
         assert_eq!(seen_a.tasks.len(), 1, "{name}");
         assert_eq!(seen_a.tasks[0].unit_id, a, "{name}");
         let (meta, bytes) = store
@@ -165,7 +168,12 @@ async fn advisory_tasks_are_scoped_and_track_progress() {
             "{name}"
         );
         let acked = store
-            .act_on_advisory_task(&officer(vec![a]), task_a, AdvisoryTaskAction::Acknowledge, None)
+            .act_on_advisory_task(
+                &officer(vec![a]),
+                task_a,
+                AdvisoryTaskAction::Acknowledge,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(acked.state, AdvisoryTaskState::Open, "{name}");
@@ -188,7 +196,11 @@ async fn advisory_tasks_are_scoped_and_track_progress() {
             .unwrap();
         assert_eq!(listed.items.len(), 1, "{name}");
         let p = listed.items[0].progress;
-        assert_eq!((p.tasks, p.done, p.overdue, p.acknowledged), (2, 1, 1, 1), "{name}");
+        assert_eq!(
+            (p.tasks, p.done, p.overdue, p.acknowledged),
+            (2, 1, 1, 1),
+            "{name}"
+        );
 
         // Re-matching: B no longer runs it (its open, unacknowledged task goes), C now does;
         // A's answered task stays.
@@ -231,19 +243,27 @@ async fn new_indicators_queue_one_retrohunt_each_time() {
         assert_eq!(hunt.indicator_ids.len(), 2, "{name}");
         assert_eq!(hunt.days, 30, "{name}");
         // Nothing new since: nothing queued.
-        assert!(store.queue_new_indicator_hunt(30).await.unwrap().is_none(), "{name}");
+        assert!(
+            store.queue_new_indicator_hunt(30).await.unwrap().is_none(),
+            "{name}"
+        );
 
         // On demand, by an analyst only.
         let first = hunt.indicator_ids[0];
         assert!(matches!(
-            store.request_retrohunt(&officer(vec![1]), &[first], 7).await,
+            store
+                .request_retrohunt(&officer(vec![1]), &[first], 7)
+                .await,
             Err(StoreError::OutOfScope(_))
         ));
         assert!(matches!(
             store.request_retrohunt(&admin(), &[999_999], 7).await,
             Err(StoreError::NotFound { .. })
         ));
-        let asked = store.request_retrohunt(&admin(), &[first], 7).await.unwrap();
+        let asked = store
+            .request_retrohunt(&admin(), &[first], 7)
+            .await
+            .unwrap();
 
         let at = Timestamp::now();
         let lease = at + SignedDuration::from_mins(5);

@@ -507,7 +507,11 @@ async fn world(api: &Api) -> World {
         side.bulletins.push(detail.bulletin.id);
     }
     // Advisories: one concerning A, one B, one both (A sees it with A's task only).
-    for (n, units) in [(1, vec![a_root.id]), (2, vec![b_root.id]), (3, vec![a_root.id, b_root.id])] {
+    for (n, units) in [
+        (1, vec![a_root.id]),
+        (2, vec![b_root.id]),
+        (3, vec![a_root.id, b_root.id]),
+    ] {
         let input = canhgac_model::advisory::AdvisoryInput {
             issuer: "NCSC".into(),
             number: format!("{n}/CATTT-NCSC"),
@@ -527,8 +531,15 @@ async fn world(api: &Api) -> World {
                 systems: json!([{"system_name": if *u == a_root.id { "alpha" } else { "beta" }}]),
             })
             .collect();
-        let detail = store.create_advisory(&actor, input, &matches).await.unwrap();
-        let side = if units.contains(&a_root.id) { &mut a } else { &mut b };
+        let detail = store
+            .create_advisory(&actor, input, &matches)
+            .await
+            .unwrap();
+        let side = if units.contains(&a_root.id) {
+            &mut a
+        } else {
+            &mut b
+        };
         side.advisories.push(detail.advisory.id);
         if !units.contains(&a_root.id) {
             b.advisory_files
@@ -1205,7 +1216,10 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                 .ok(200);
             let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
             let own: BTreeSet<Id> = w.a.advisories.iter().copied().collect();
-            assert_eq!(got, own, "{what}: exactly the advisories concerning A's units");
+            assert_eq!(
+                got, own,
+                "{what}: exactly the advisories concerning A's units"
+            );
             for id in own {
                 let detail = api
                     .get(&format!("/api/v1/advisories/{id}"), auth)

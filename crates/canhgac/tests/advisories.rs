@@ -152,7 +152,15 @@ async fn an_advisory_reaches_the_affected_unit_only_and_tracks_its_answer() {
     let second = officer_token(&http, &server, &token, "canbo.stc", units[1]).await;
 
     // The other unit's officer sees no advisory, and the advisory answers 404.
-    let (status, listed) = api(&http, &server, &second, Method::GET, "/api/v1/advisories", None).await;
+    let (status, listed) = api(
+        &http,
+        &server,
+        &second,
+        Method::GET,
+        "/api/v1/advisories",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(listed["total"], 0, "{listed}");
     let (status, _) = api(
@@ -177,7 +185,15 @@ async fn an_advisory_reaches_the_affected_unit_only_and_tracks_its_answer() {
     assert_eq!(status, 404);
 
     // The affected unit's officer sees it and answers.
-    let (status, listed) = api(&http, &server, &first, Method::GET, "/api/v1/advisories", None).await;
+    let (status, listed) = api(
+        &http,
+        &server,
+        &first,
+        Method::GET,
+        "/api/v1/advisories",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(listed["items"][0]["progress"]["tasks"], 1, "{listed}");
     assert_eq!(listed["items"][0]["progress"]["done"], 0, "{listed}");
@@ -194,9 +210,21 @@ async fn an_advisory_reaches_the_affected_unit_only_and_tracks_its_answer() {
     assert_eq!(task["state"], "remediated");
     assert!(task["acknowledged_at"].is_string(), "{task}");
 
-    let (_, listed) = api(&http, &server, &token, Method::GET, "/api/v1/advisories", None).await;
+    let (_, listed) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/advisories",
+        None,
+    )
+    .await;
     let progress = &listed["items"][0]["progress"];
-    assert_eq!((progress["tasks"].as_u64(), progress["done"].as_u64()), (Some(1), Some(1)), "{listed}");
+    assert_eq!(
+        (progress["tasks"].as_u64(), progress["done"].as_u64()),
+        (Some(1), Some(1)),
+        "{listed}"
+    );
     let attachment = http
         .get(format!(
             "{}/api/v1/advisories/{id}/attachments/{}",
@@ -253,19 +281,29 @@ async fn a_newly_listed_address_is_found_in_events_stored_days_ago() {
     .await;
     assert!(status == 200 || status == 201, "{status} {body}");
 
-    let alert = wait_for(&http, &server, &token, "/api/v1/alerts?per_page=100", |body| {
-        body["items"]
-            .as_array()?
-            .iter()
-            .find(|a| a["rule_key"] == "retrohunt:ip:203.0.113.66")
-            .cloned()
-    })
+    let alert = wait_for(
+        &http,
+        &server,
+        &token,
+        "/api/v1/alerts?per_page=100",
+        |body| {
+            body["items"]
+                .as_array()?
+                .iter()
+                .find(|a| a["rule_key"] == "retrohunt:ip:203.0.113.66")
+                .cloned()
+        },
+    )
     .await;
     assert_eq!(alert["host"], "mail01", "{alert}");
     let seen: jiff::Timestamp = alert["last_seen"].as_str().unwrap().parse().unwrap();
     assert_eq!(seen, past, "{alert}");
     assert!(
-        alert["tags"].as_array().unwrap().iter().any(|t| t == "retrohunt"),
+        alert["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "retrohunt"),
         "{alert}"
     );
     // The address nobody listed raised nothing.
@@ -273,7 +311,15 @@ async fn a_newly_listed_address_is_found_in_events_stored_days_ago() {
     assert_eq!(alerts["total"], 1, "{alerts}");
 
     // On demand from the indicator's page: queued at once, done in the background.
-    let (_, listed) = api(&http, &server, &token, Method::GET, "/api/v1/indicators", None).await;
+    let (_, listed) = api(
+        &http,
+        &server,
+        &token,
+        Method::GET,
+        "/api/v1/indicators",
+        None,
+    )
+    .await;
     let indicator = listed["items"][0]["id"].as_i64().unwrap();
     let (status, hunt) = api(
         &http,

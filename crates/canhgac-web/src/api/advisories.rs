@@ -18,11 +18,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use canhgac_intel::advisory::{match_advisory, parse_advisory_text, Advisory, AdvisoryDraft};
 use canhgac_intel::advisory::DetectedProduct;
+use canhgac_intel::advisory::{match_advisory, parse_advisory_text, Advisory, AdvisoryDraft};
 use canhgac_model::advisory::{
-    AdvisoryDetail, AdvisoryInput, AdvisoryMatch, AdvisoryRecord, AdvisoryTask,
-    AdvisoryTaskAction, AttachmentInput, RetroHunt,
+    AdvisoryDetail, AdvisoryInput, AdvisoryMatch, AdvisoryRecord, AdvisoryTask, AdvisoryTaskAction,
+    AttachmentInput, RetroHunt,
 };
 use canhgac_model::{FindingFilter, FindingStatus, Id, Page, PageRequest, Scope};
 use canhgac_store::{AssetFilter, Store, SystemFilter};
@@ -131,24 +131,18 @@ pub async fn match_inventory(
     advisory: &Advisory,
 ) -> Result<Vec<AdvisoryMatch>, ApiError> {
     let all = &Scope::All;
-    let systems = every(|p| async move {
-        store
-            .list_systems(all, &SystemFilter::default(), &p)
-            .await
-    })
-    .await?;
-    let assets = every(|p| async move {
-        store.list_assets(all, &AssetFilter::default(), &p).await
-    })
-    .await?;
+    let systems =
+        every(|p| async move { store.list_systems(all, &SystemFilter::default(), &p).await })
+            .await?;
+    let assets =
+        every(|p| async move { store.list_assets(all, &AssetFilter::default(), &p).await }).await?;
     let filter = FindingFilter {
         statuses: vec![FindingStatus::Open, FindingStatus::Reopened],
         category: Some(canhgac_model::scan::category::FINGERPRINT.to_string()),
         ..FindingFilter::default()
     };
     let filter = &filter;
-    let fingerprints =
-        every(|p| async move { store.list_findings(all, filter, &p).await }).await?;
+    let fingerprints = every(|p| async move { store.list_findings(all, filter, &p).await }).await?;
     let mut finding_unit = BTreeMap::new();
     let detected: Vec<DetectedProduct> = fingerprints
         .iter()
@@ -164,8 +158,7 @@ pub async fn match_inventory(
         .map_err(|e| ApiError::invalid("products", e.to_string()))?;
     let system_of: BTreeMap<Id, &canhgac_model::InformationSystem> =
         systems.iter().map(|s| (s.id, s)).collect();
-    let asset_of: BTreeMap<Id, &canhgac_model::Asset> =
-        assets.iter().map(|a| (a.id, a)).collect();
+    let asset_of: BTreeMap<Id, &canhgac_model::Asset> = assets.iter().map(|a| (a.id, a)).collect();
     let mut per_unit: BTreeMap<Id, Vec<AffectedSystem>> = BTreeMap::new();
     for hit in affected {
         let system_id = hit
@@ -284,7 +277,14 @@ pub async fn create(
             bytes,
         });
     }
-    let detail = record(&*state.store, &caller, request.advisory, request.tlp, attachments).await?;
+    let detail = record(
+        &*state.store,
+        &caller,
+        request.advisory,
+        request.tlp,
+        attachments,
+    )
+    .await?;
     Ok(created("advisories", detail.advisory.id, detail))
 }
 
@@ -472,10 +472,7 @@ pub async fn hunt(
     } else {
         parse_json(&body)?
     };
-    let days = request
-        .days
-        .unwrap_or(state.settings.retrohunt_days)
-        .max(1);
+    let days = request.days.unwrap_or(state.settings.retrohunt_days).max(1);
     let hunt = state
         .store
         .request_retrohunt(&caller.actor(), &[id], days)
