@@ -182,6 +182,9 @@ fn index_of(set: &IndicatorSet, id: Id) -> usize {
         .unwrap_or_default()
 }
 
+/// (indicator index, unit, host): what one retro-hunt alert stands for.
+type GroupKey = (usize, Option<Id>, Option<String>);
+
 /// The alerts of a hunt: one per (indicator, unit, host), standing for every sighting, at the
 /// time of the latest event, with the earliest as the burst's start.
 pub fn alert_bursts(
@@ -189,7 +192,7 @@ pub fn alert_bursts(
     set: &IndicatorSet,
     sightings: &[Sighting],
 ) -> Vec<(AlertDraft, u64, Timestamp)> {
-    let mut groups: BTreeMap<(usize, Option<Id>, Option<String>), Vec<&Sighting>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<&Sighting>> = BTreeMap::new();
     for s in sightings {
         groups
             .entry((s.indicator, s.event.unit_id, s.event.host.clone()))
