@@ -33,6 +33,7 @@
 //! assert_eq!(bad.validate().unwrap_err().field, "value");
 //! ```
 
+pub mod advisory;
 mod alert;
 mod asset;
 mod audit;

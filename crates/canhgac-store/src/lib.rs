@@ -1040,6 +1040,87 @@ pub trait Store: Send + Sync + 'static {
         id: Id,
         outcome: std::result::Result<Timestamp, String>,
     ) -> Result<canhgac_model::IncidentReport>;
+
+    // ---- advisory register and retro-hunts (issue 7) ----
+    /// Records an advisory with its attachments and one open task per unit of `matches`
+    /// (scope `All`; audited). A second advisory with the same issuer and number is a conflict.
+    async fn create_advisory(
+        &self,
+        actor: &Actor,
+        input: canhgac_model::advisory::AdvisoryInput,
+        matches: &[canhgac_model::advisory::AdvisoryMatch],
+    ) -> Result<canhgac_model::advisory::AdvisoryDetail>;
+    /// Advisories with a task of a unit in scope (every one for scope `All`), newest first,
+    /// with the progress of the tasks in scope.
+    async fn list_advisories(
+        &self,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::advisory::AdvisoryRecord>>;
+    /// One advisory with its tasks in scope and its attachments.
+    async fn get_advisory(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<canhgac_model::advisory::AdvisoryDetail>;
+    /// An attachment of an advisory in scope, with its bytes.
+    async fn advisory_attachment(
+        &self,
+        scope: &Scope,
+        advisory_id: Id,
+        attachment_id: Id,
+    ) -> Result<(canhgac_model::advisory::AdvisoryAttachment, Vec<u8>)>;
+    /// Replaces the matching result of an advisory (scope `All`; audited): new units get an
+    /// open task, matched units keep their state with the new systems, open unacknowledged
+    /// tasks of units no longer matched go.
+    async fn set_advisory_matches(
+        &self,
+        actor: &Actor,
+        id: Id,
+        matches: &[canhgac_model::advisory::AdvisoryMatch],
+    ) -> Result<canhgac_model::advisory::AdvisoryDetail>;
+    /// A unit's answer to its task (the task's unit must be in the actor's scope; audited);
+    /// the first action also acknowledges. `NotAffected` needs a comment.
+    async fn act_on_advisory_task(
+        &self,
+        actor: &Actor,
+        task_id: Id,
+        action: canhgac_model::advisory::AdvisoryTaskAction,
+        comment: Option<String>,
+    ) -> Result<canhgac_model::advisory::AdvisoryTask>;
+    /// Queues a retro-hunt of these indicators over the last `days` days (scope `All`;
+    /// audited).
+    async fn request_retrohunt(
+        &self,
+        actor: &Actor,
+        indicator_ids: &[Id],
+        days: u32,
+    ) -> Result<canhgac_model::advisory::RetroHunt>;
+    /// System: queues a retro-hunt of the indicators added since the last call, if any.
+    async fn queue_new_indicator_hunt(
+        &self,
+        days: u32,
+    ) -> Result<Option<canhgac_model::advisory::RetroHunt>>;
+    /// System: takes the oldest queued retro-hunt (or a running one whose lease lapsed before
+    /// `at`) and holds it until `lease_until`.
+    async fn claim_retrohunt(
+        &self,
+        at: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<canhgac_model::advisory::RetroHunt>>;
+    /// System: a claimed retro-hunt ended, with its counts or the reason it failed.
+    async fn finish_retrohunt(
+        &self,
+        id: Id,
+        outcome: std::result::Result<canhgac_model::advisory::RetroHuntOutcome, String>,
+    ) -> Result<()>;
+    /// Recent retro-hunts, newest first (of one indicator if given); indicators apply to
+    /// every unit, so these are not scoped.
+    async fn list_retrohunts(
+        &self,
+        indicator_id: Option<Id>,
+        limit: u32,
+    ) -> Result<Vec<canhgac_model::advisory::RetroHunt>>;
 }
 
 /// Official email domains and known addresses, each with the unit it belongs to.
@@ -1056,6 +1137,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     Ok(std::sync::Arc::new(SqlStore::open(url).await?))
 }
 
+mod advisories;
 mod bulletins;
 mod detection;
 mod directive;
@@ -1073,6 +1155,7 @@ mod watch;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use advisories::MAX_HUNT_INDICATORS;
 pub use incidents::{IncidentFilter, RenderReport};
 pub use scans::{ScanAsset, MAX_REPORT_BYTES, MAX_SCAN_ATTEMPTS, MAX_TARGETS};
 pub use sql::{mask_url, SqlStore};

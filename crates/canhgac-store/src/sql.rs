@@ -95,6 +95,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "incidents",
         include_str!("../migrations/sqlite/0011_incidents.sql"),
     ),
+    // ---- advisory register and retro-hunts ----
+    (
+        12,
+        "advisories",
+        include_str!("../migrations/sqlite/0012_advisories.sql"),
+    ),
     // ---- systems' backups and failover tests ----
     (
         13,
@@ -164,6 +170,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "incidents",
         include_str!("../migrations/postgres/0011_incidents.sql"),
+    ),
+    // ---- advisory register and retro-hunts ----
+    (
+        12,
+        "advisories",
+        include_str!("../migrations/postgres/0012_advisories.sql"),
     ),
     // ---- systems' backups and failover tests ----
     (
@@ -3297,6 +3309,103 @@ impl Store for SqlStore {
         outcome: std::result::Result<Timestamp, String>,
     ) -> Result<canhgac_model::IncidentReport> {
         self.record_report_sending_impl(actor, id, outcome).await
+    }
+
+    // ---- advisory register and retro-hunts (issue 7) ----
+    async fn create_advisory(
+        &self,
+        actor: &Actor,
+        input: canhgac_model::advisory::AdvisoryInput,
+        matches: &[canhgac_model::advisory::AdvisoryMatch],
+    ) -> Result<canhgac_model::advisory::AdvisoryDetail> {
+        self.create_advisory_impl(actor, input, matches).await
+    }
+
+    async fn list_advisories(
+        &self,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<canhgac_model::advisory::AdvisoryRecord>> {
+        self.list_advisories_impl(scope, page).await
+    }
+
+    async fn get_advisory(
+        &self,
+        scope: &Scope,
+        id: Id,
+    ) -> Result<canhgac_model::advisory::AdvisoryDetail> {
+        self.get_advisory_impl(scope, id).await
+    }
+
+    async fn advisory_attachment(
+        &self,
+        scope: &Scope,
+        advisory_id: Id,
+        attachment_id: Id,
+    ) -> Result<(canhgac_model::advisory::AdvisoryAttachment, Vec<u8>)> {
+        self.advisory_attachment_impl(scope, advisory_id, attachment_id)
+            .await
+    }
+
+    async fn set_advisory_matches(
+        &self,
+        actor: &Actor,
+        id: Id,
+        matches: &[canhgac_model::advisory::AdvisoryMatch],
+    ) -> Result<canhgac_model::advisory::AdvisoryDetail> {
+        self.set_advisory_matches_impl(actor, id, matches).await
+    }
+
+    async fn act_on_advisory_task(
+        &self,
+        actor: &Actor,
+        task_id: Id,
+        action: canhgac_model::advisory::AdvisoryTaskAction,
+        comment: Option<String>,
+    ) -> Result<canhgac_model::advisory::AdvisoryTask> {
+        self.act_on_advisory_task_impl(actor, task_id, action, comment)
+            .await
+    }
+
+    async fn request_retrohunt(
+        &self,
+        actor: &Actor,
+        indicator_ids: &[Id],
+        days: u32,
+    ) -> Result<canhgac_model::advisory::RetroHunt> {
+        self.request_retrohunt_impl(actor, indicator_ids, days)
+            .await
+    }
+
+    async fn queue_new_indicator_hunt(
+        &self,
+        days: u32,
+    ) -> Result<Option<canhgac_model::advisory::RetroHunt>> {
+        self.queue_new_indicator_hunt_impl(days).await
+    }
+
+    async fn claim_retrohunt(
+        &self,
+        at: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<canhgac_model::advisory::RetroHunt>> {
+        self.claim_retrohunt_impl(at, lease_until).await
+    }
+
+    async fn finish_retrohunt(
+        &self,
+        id: Id,
+        outcome: std::result::Result<canhgac_model::advisory::RetroHuntOutcome, String>,
+    ) -> Result<()> {
+        self.finish_retrohunt_impl(id, outcome).await
+    }
+
+    async fn list_retrohunts(
+        &self,
+        indicator_id: Option<Id>,
+        limit: u32,
+    ) -> Result<Vec<canhgac_model::advisory::RetroHunt>> {
+        self.list_retrohunts_impl(indicator_id, limit).await
     }
 }
 

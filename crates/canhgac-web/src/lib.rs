@@ -47,6 +47,8 @@ pub struct WebSettings {
     pub time_zone: jiff::tz::TimeZone,
     /// Console language when the browser has not chosen one: `vi` (default) or `en`.
     pub default_lang: String,
+    /// Days of stored events a retro-hunt searches (`[intel] retrohunt_days`).
+    pub retrohunt_days: u32,
 }
 
 impl Default for WebSettings {
@@ -60,6 +62,7 @@ impl Default for WebSettings {
             time_zone: jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
                 .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(7))),
             default_lang: "vi".to_string(),
+            retrohunt_days: 30,
         }
     }
 }

@@ -55,6 +55,10 @@ enum Case {
     /// `/duty/...`: listings hold only A's (and province-wide) records, B's ids answer 404,
     /// writes for B's units or people are refused.
     Duty,
+    /// `POST /advisory-tasks/{id}`: B's tasks answer 404, like unknown ids.
+    ScopedAdvisoryTask,
+    /// `GET /advisories/{id}/attachments/{attachment_id}`: B's advisories' files answer 404.
+    ScopedAdvisoryAttachment,
     /// Not unit-scoped; why.
     Exempt(&'static str),
 }
@@ -159,6 +163,17 @@ fn case_of(method: &str, path: &str) -> Case {
         (_, p) if p.starts_with("/incidents") || p.starts_with("/reports") => Case::Exempt(
             "B's incidents and reports answer 404 and creating for B is refused, on every route: api_incidents::every_incident_route_keeps_to_the_callers_units",
         ),
+        ("get", "/advisories") => Case::ScopedRead("advisories"),
+        ("get", "/advisories/{id}") => Case::ScopedById("advisories"),
+        ("post", "/advisories" | "/advisories/{id}/match" | "/indicators/{id}/hunt") => {
+            Case::EveryUnitOnly
+        }
+        ("post", "/advisories/prefill") => {
+            Case::Exempt("reads the posted letter and answers its fields; stores nothing")
+        }
+        ("get", "/indicators/{id}/hunts") => Case::Exempt("indicators apply to every unit"),
+        ("post", "/advisory-tasks/{id}") => Case::ScopedAdvisoryTask,
+        ("get", "/advisories/{id}/attachments/{attachment_id}") => Case::ScopedAdvisoryAttachment,
         ("get", "/me") => Case::Exempt("the caller themself"),
         ("get", "/openapi.json") => Case::Exempt("public document"),
         (_, p) if p.starts_with("/authorities") => {
@@ -194,6 +209,9 @@ struct Side {
     shifts: Vec<Id>,
     duty_rules: Vec<Id>,
     holidays: Vec<Id>,
+    advisories: Vec<Id>,
+    advisory_tasks: Vec<Id>,
+    advisory_files: Vec<(Id, Id)>,
     codes: Vec<String>,
     names: Vec<String>,
 }
@@ -216,6 +234,7 @@ impl Side {
             "duty/rules" => &self.duty_rules,
             "duty/holidays" => &self.holidays,
             "duty/people" => &self.contacts,
+            "advisories" => &self.advisories,
             other => panic!("no collection {other}"),
         }
     }
@@ -538,6 +557,53 @@ async fn world(api: &Api) -> World {
         let side = if in_a { &mut a } else { &mut b };
         side.bulletins.push(detail.bulletin.id);
     }
+    // Advisories: one concerning A, one B, one both (A sees it with A's task only).
+    for (n, units) in [
+        (1, vec![a_root.id]),
+        (2, vec![b_root.id]),
+        (3, vec![a_root.id, b_root.id]),
+    ] {
+        let input = canhgac_model::advisory::AdvisoryInput {
+            issuer: "NCSC".into(),
+            number: format!("{n}/CATTT-NCSC"),
+            title: format!("Cảnh báo {n}"),
+            details: json!({}),
+            attachments: vec![canhgac_model::advisory::AttachmentInput {
+                file_name: format!("cv-{n}.pdf"),
+                content_type: "application/pdf".into(),
+                bytes: b"%PDF".to_vec(),
+            }],
+            ..Default::default()
+        };
+        let matches: Vec<_> = units
+            .iter()
+            .map(|u| canhgac_model::advisory::AdvisoryMatch {
+                unit_id: *u,
+                systems: json!([{"system_name": if *u == a_root.id { "alpha" } else { "beta" }}]),
+            })
+            .collect();
+        let detail = store
+            .create_advisory(&actor, input, &matches)
+            .await
+            .unwrap();
+        let side = if units.contains(&a_root.id) {
+            &mut a
+        } else {
+            &mut b
+        };
+        side.advisories.push(detail.advisory.id);
+        if !units.contains(&a_root.id) {
+            b.advisory_files
+                .push((detail.advisory.id, detail.attachments[0].id));
+        }
+        for task in &detail.tasks {
+            if task.unit_id == a_root.id {
+                a.advisory_tasks.push(task.id);
+            } else {
+                b.advisory_tasks.push(task.id);
+            }
+        }
+    }
     // A scan of each side's first system.
     for side in [&mut a, &mut b] {
         let system = store
@@ -572,6 +638,10 @@ async fn snapshot(api: &Api) -> Value {
     for b in store.list_bulletins(&all, &page).await.unwrap().items {
         bulletins.push(store.get_bulletin(&all, b.id).await.unwrap());
     }
+    let mut advisories = Vec::new();
+    for a in store.list_advisories(&all, &page).await.unwrap().items {
+        advisories.push(store.get_advisory(&all, a.id).await.unwrap());
+    }
     json!({
         "units": store.list_units(&all, &Default::default(), &page).await.unwrap().items,
         "systems": store.list_systems(&all, &Default::default(), &page).await.unwrap().items,
@@ -585,6 +655,8 @@ async fn snapshot(api: &Api) -> Value {
         "maintenance": store.list_maintenance(&all, None, canhgac_model::Timestamp::now()).await.unwrap(),
         "findings": store.list_findings(&all, &Default::default(), &page).await.unwrap().items,
         "bulletins": bulletins,
+        "advisories": advisories,
+        "retrohunts": store.list_retrohunts(None, 100).await.unwrap(),
     })
 }
 
@@ -729,6 +801,25 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                         )
                         .await
                     }
+                    "/advisories" => {
+                        api.post(
+                            "/api/v1/advisories",
+                            auth,
+                            json!({"issuer": "NCSC", "number": "9/X", "title": "Lạ"}),
+                        )
+                        .await
+                    }
+                    "/advisories/{id}/match" => {
+                        let own = w.a.advisories[0];
+                        api.post(&format!("/api/v1/advisories/{own}/match"), auth, json!({}))
+                            .await
+                    }
+                    "/indicators/{id}/hunt" => {
+                        let listed = api.get("/api/v1/indicators", auth).await.ok(200);
+                        let id = ids(&listed)[0];
+                        api.post(&format!("/api/v1/indicators/{id}/hunt"), auth, json!({}))
+                            .await
+                    }
                     "/indicators/import" | "/indicators/import/{format}" => {
                         let (uri, body) = if path.ends_with("{format}") {
                             ("/api/v1/indicators/import/appendix", "C2: 192.0.2[.]79\n")
@@ -758,6 +849,35 @@ async fn check_officer(api: &Api, w: &World, auth: &Auth, mode: &str) {
                     }
                 };
                 reply.problem(403);
+            }
+            Case::ScopedAdvisoryTask => {
+                let mut answers = BTreeSet::new();
+                for id in w.b.advisory_tasks.iter().copied().chain([NONEXISTENT]) {
+                    let reply = api
+                        .post(
+                            &format!("/api/v1/advisory-tasks/{id}"),
+                            auth,
+                            json!({"action": "remediate", "comment": "không phải của tôi"}),
+                        )
+                        .await;
+                    let mut problem = reply.problem(404);
+                    if let Some(detail) = problem["detail"].as_str() {
+                        problem["detail"] = json!(detail.replace(&format!(" {id} "), " ID "));
+                    }
+                    answers.insert(problem.to_string());
+                }
+                assert_eq!(answers.len(), 1, "{what}: answers differ: {answers:?}");
+            }
+            Case::ScopedAdvisoryAttachment => {
+                assert!(!w.b.advisory_files.is_empty(), "{what}");
+                for (advisory, file) in &w.b.advisory_files {
+                    api.get(
+                        &format!("/api/v1/advisories/{advisory}/attachments/{file}"),
+                        auth,
+                    )
+                    .await
+                    .problem(404);
+                }
             }
             Case::ScopedMonitorSub => {
                 let mut answers = BTreeSet::new();
@@ -1139,6 +1259,29 @@ async fn check_read(api: &Api, w: &World, auth: &Auth, kind: &str, what: &str) {
                     !text.contains(name.as_str()),
                     "{what}: YAML holds B's {name}"
                 );
+            }
+        }
+        "advisories" => {
+            let listing = api
+                .get("/api/v1/advisories?per_page=500", auth)
+                .await
+                .ok(200);
+            let got: BTreeSet<Id> = ids(&listing).into_iter().collect();
+            let own: BTreeSet<Id> = w.a.advisories.iter().copied().collect();
+            assert_eq!(
+                got, own,
+                "{what}: exactly the advisories concerning A's units"
+            );
+            for id in own {
+                let detail = api
+                    .get(&format!("/api/v1/advisories/{id}"), auth)
+                    .await
+                    .ok(200);
+                for t in detail["tasks"].as_array().unwrap() {
+                    let unit = t["unit_id"].as_i64().unwrap();
+                    assert!(w.a.units.contains(&unit), "{what}: {t}");
+                }
+                assert!(!detail.to_string().contains("beta"), "{what}: {detail}");
             }
         }
         "bulletins" => {

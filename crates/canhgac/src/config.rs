@@ -66,6 +66,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// `[reports]`
     pub reports: ReportsConfig,
+    /// `[intel]`
+    pub intel: IntelConfig,
 }
 
 /// `[reports]`: who issues the official incident reports (Mẫu 03/04/05) and who receives them,
@@ -520,6 +522,26 @@ impl fmt::Debug for NotifyConfig {
             .field("zalo_access_token", &set(&self.zalo_access_token))
             .field("zalo_base_url", &self.zalo_base_url)
             .finish()
+    }
+}
+
+/// `[intel]`: retro-hunts of new indicators over stored events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntelConfig {
+    /// Days of stored events a retro-hunt searches back.
+    #[serde(deserialize_with = "u32_or_string")]
+    pub retrohunt_days: u32,
+    /// How often the retro-hunt worker looks for new indicators and queued hunts.
+    pub retrohunt_poll: HumanDuration,
+}
+
+impl Default for IntelConfig {
+    fn default() -> Self {
+        Self {
+            retrohunt_days: 30,
+            retrohunt_poll: HumanDuration::parse("10s").expect("valid literal"),
+        }
     }
 }
 
@@ -1094,6 +1116,7 @@ impl Config {
             login_window: self.web.login_window.0,
             time_zone: self.locale.time_zone.time_zone(),
             default_lang: self.web.default_lang.code().to_string(),
+            retrohunt_days: self.intel.retrohunt_days.max(1),
         }
     }
 }

@@ -150,6 +150,13 @@ pub async fn start(
     })
 }
 
+impl LiveDetection {
+    /// The event store (for the retro-hunt worker).
+    pub fn events(&self) -> Arc<EventLog> {
+        Arc::clone(self.intake.events())
+    }
+}
+
 /// The live path as the web layer sees it.
 pub struct LiveDetection {
     intake: Arc<Intake>,

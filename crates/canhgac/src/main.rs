@@ -27,6 +27,7 @@ mod malware_scan;
 mod notify;
 mod passwords_cli;
 mod respond;
+mod retrohunt;
 mod scan_cli;
 mod scan_worker;
 mod serve;

@@ -68,6 +68,7 @@ pub async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
     // ---- scans on the server ----
     crate::scan_worker::start(&config, store.clone(), live.stop.clone());
+    crate::retrohunt::start(&config, store.clone(), live.web.events(), live.stop.clone());
     // ---- ISP network watch ----
     if let Some((bound, board)) =
         crate::flow_worker::start(&config.flow, store.clone(), live.stop.clone()).await?

@@ -29,8 +29,9 @@ use crate::exposure::words_of;
 pub use letter::{parse_advisory_text, AdvisoryDraft};
 pub use range::{parse_version_ranges, Bound, VersionRange};
 
-/// An advisory as recorded in the register.
+/// An advisory as recorded in the register (fields left out of JSON are empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Advisory {
     /// Who issued it (NCSC, VNCERT/CC, Bộ Công an…).
     pub issuer: String,

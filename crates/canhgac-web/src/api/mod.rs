@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::AppState;
 
 pub mod account;
+pub mod advisories;
 pub mod alerts;
 pub mod assets;
 pub mod authorities;
@@ -268,6 +269,16 @@ api_routes! {
     get "/reports/{id}" => incidents::get_report;
     get "/reports/{id}/docx" => incidents::download_report;
     post "/reports/{id}/send" => incidents::send_report;
+    // ---- advisory register and retro-hunts ----
+    get "/advisories" => advisories::list;
+    post "/advisories" => advisories::create;
+    post "/advisories/prefill" => advisories::prefill;
+    get "/advisories/{id}" => advisories::get;
+    get "/advisories/{id}/attachments/{attachment_id}" => advisories::attachment;
+    post "/advisories/{id}/match" => advisories::rematch;
+    post "/advisory-tasks/{id}" => advisories::act;
+    post "/indicators/{id}/hunt" => advisories::hunt;
+    get "/indicators/{id}/hunts" => advisories::hunts;
 
     get "/openapi.json" => ops::openapi;
 }
@@ -335,6 +346,9 @@ async fn method_not_allowed() -> ApiError {
         incidents::add_observable, incidents::create_report, incidents::list_reports,
         incidents::create_summary, incidents::get_report, incidents::download_report,
         incidents::send_report,
+        advisories::list, advisories::create, advisories::prefill, advisories::get,
+        advisories::attachment, advisories::rematch, advisories::act, advisories::hunt,
+        advisories::hunts,
         ops::openapi, ops::healthz, ops::metrics,
     ),
     components(schemas(error::Problem)),
@@ -361,6 +375,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "scans", description = "Scans (rà quét) of the inventory by the server's external scanner, their diff of findings, and schedules per system"),
         (name = "flow", description = "ISP network watch (NetFlow/IPFIX/sFlow): traffic per prefix group, top hosts, attacks, exporter health"),
         (name = "incidents", description = "Incidents (sự cố) with their timers, and the official reports (Mẫu 03/04/05) as DOCX: archived with their numbers, sent by email to the authorities"),
+        (name = "advisories", description = "The advisory register (công văn cảnh báo của NCSC, VNCERT/CC…): matching against the inventory, one task per affected unit, progress and overdue items"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]
