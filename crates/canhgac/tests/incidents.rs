@@ -8,16 +8,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::smtp::{aiosmtpd_available, free_port, mails, wait_for_mails, Sink};
 use common::{admin_token, api, client, run_ok, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const PYTHON: &str = "/usr/bin/python3";
 
 const RULE: &str = r#"title: Portal defacement marker
 id: 6f1d1f3e-7a55-4f0e-9a43-1f5a3c2b9d10
@@ -30,88 +28,6 @@ detection:
     condition: marker
 level: critical
 "#;
-
-fn sink_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../canhgac-respond/tests/fixtures/smtp_sink.py")
-}
-
-fn aiosmtpd_available() -> bool {
-    Command::new(PYTHON)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// aiosmtpd writing every accepted message (attachments included) to a directory as JSON.
-struct Sink {
-    child: Child,
-}
-
-impl Sink {
-    fn start(port: u16, dir: &Path) -> Sink {
-        let mut child = Command::new(PYTHON)
-            .arg(sink_script())
-            .arg(port.to_string())
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start aiosmtpd");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read");
-        assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
-        Sink { child }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn mails(dir: &Path) -> Vec<Value> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect()
-}
-
-async fn wait_for_mails(dir: &Path, count: usize, server: &Server) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = mails(dir);
-        if got.len() >= count {
-            return got;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} mails arrived\nserver log:\n{}",
-            got.len(),
-            server.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// The text of a DOCX's document part, the XML tags taken out (unzip, read, strip).
 fn docx_text(docx: &[u8], dir: &Path) -> String {
@@ -146,25 +62,10 @@ fn docx_text(docx: &[u8], dir: &Path) -> String {
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Command::new(PYTHON)
-        .args([
-            "-c",
-            "import base64,sys; sys.stdout.buffer.write(base64.b64decode(sys.stdin.read()))",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    out.stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let mut bytes = Vec::new();
-    out.stdout.take().unwrap().read_to_end(&mut bytes).unwrap();
-    assert!(out.wait().unwrap().success());
-    bytes
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .expect("the sink writes base64")
 }
 
 async fn call(

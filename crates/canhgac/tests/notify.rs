@@ -8,19 +8,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use common::smtp::{aiosmtpd_available, free_port, mails, Sink};
 use common::{admin_token, api, client, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const PYTHON: &str = "/usr/bin/python3";
 const WEBHOOK_SECRET: &str = "khoa-ky-webhook-thu-nghiem-2027";
 
 fn rule(marker: &str, id_tail: &str) -> String {
@@ -39,71 +38,6 @@ detection:
 level: high
 "#
     )
-}
-
-fn sink_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../canhgac-respond/tests/fixtures/smtp_sink.py")
-}
-
-fn aiosmtpd_available() -> bool {
-    Command::new(PYTHON)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// aiosmtpd writing every accepted message to a directory as JSON.
-struct Sink {
-    child: Child,
-}
-
-impl Sink {
-    fn start(port: u16, dir: &Path) -> Sink {
-        let mut child = Command::new(PYTHON)
-            .arg(sink_script())
-            .arg(port.to_string())
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start aiosmtpd");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read");
-        assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
-        Sink { child }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn mails(dir: &Path) -> Vec<Value> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect()
 }
 
 fn to(mail: &Value) -> String {
