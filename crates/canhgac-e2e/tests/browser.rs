@@ -136,8 +136,12 @@ async fn walk_through(server: &Canhgac, client: &Client) -> Result<()> {
         p == "/login"
     })
     .await?;
+    // The sign-in page was already showing, so the path alone does not say the answer to the
+    // POST has loaded: wait for the message itself.
     let error = client
-        .find(Locator::Css(r#"[role="alert"], .error, .alert"#))
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(Locator::Css(r#"[role="alert"], .error, .alert"#))
         .await
         .context("a wrong password should show an error message")?;
     ensure!(
